@@ -1,0 +1,46 @@
+# The two commands: `make run` (whole system, demo data) and `make test`.
+# Everything a fresh machine lacks is installed by these targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run up down status test test-unit servers venv bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## the whole system in the foreground; Ctrl-C stops it
+run: venv
+	$(PY) -m dev.stack run
+
+## the whole system in the background; returns once every service is healthy
+up: venv
+	$(PY) -m dev.stack up
+
+## stop what `run`/`up`/`test` started (and nothing else)
+down:
+	@if [ -x $(PY) ]; then $(PY) -m dev.stack down; fi
+
+status: venv
+	$(PY) -m dev.stack status
+
+servers: venv
+	$(PY) -m dev.stack servers
+
+## every test suite against real servers (started here when missing)
+test: venv
+	$(PY) -m dev.stack servers
+	$(PY) -m pytest
+
+## pure tests only, no servers
+test-unit: venv
+	$(PY) -m pytest tests/unit
+
+clean: down
+	rm -rf var $(VENV)

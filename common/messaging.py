@@ -1,0 +1,184 @@
+"""Event handlers that never lose a message (DESIGN §6), and the dead-letter office.
+
+nameko acknowledges and drops a message whose handler raised. `event_handler` here
+instead republishes the failed message to a delay queue (`<queue>.retry.<n>`, a TTL
+queue that dead-letters back into the handler's queue), acknowledging the original only
+once the copy is confirmed. After `max_attempts` failures the message is parked in
+`<queue>.dead`, where `DeadLetterOffice` lets operators list and replay it. Outages
+(database or broker down) are retried at the longest delay without using up attempts;
+a payload that fails its schema is parked at once.
+"""
+import logging
+
+from kombu import Connection, Queue
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.events import SERVICE_POOL, EventHandler
+from nameko.extensions import DependencyProvider
+
+from common import events
+from common.logs import mask_text
+from common.metrics import EVENTS_HANDLED
+from common.outages import is_outage
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DELAYS_S = (1, 5, 30, 120)
+DEFAULT_MAX_ATTEMPTS = 5
+ATTEMPTS = "x-attempts"
+ORIGIN = "x-original-queue"
+LAST_ERROR = "x-last-error"
+
+
+def retry_queue(queue_name, level, delay_s):
+    return Queue(f"{queue_name}.retry.{level}", durable=True, queue_arguments={
+        "x-message-ttl": int(delay_s * 1000),
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": queue_name})
+
+
+def dead_queue(queue_name):
+    return Queue(f"{queue_name}.dead", durable=True)
+
+
+class ReliableEventHandler(EventHandler):
+    def __init__(self, source_service, event_type, delays=DEFAULT_DELAYS_S,
+                 max_attempts=DEFAULT_MAX_ATTEMPTS, **kwargs):
+        super().__init__(source_service, event_type, handler_type=SERVICE_POOL,
+                         reliable_delivery=True, requeue_on_error=False, **kwargs)
+        self.delays = tuple(delays)
+        self.max_attempts = max_attempts
+
+    def setup(self):
+        super().setup()
+        self.publisher = Publisher(self.container.config[AMQP_URI_CONFIG_KEY],
+                                   serializer="json", use_confirms=True)
+
+    def handle_message(self, body, message):
+        try:
+            events.validate(self.event_type, body)
+        except events.InvalidEvent as exc:
+            self._settle(message, exc, park=True)
+            return
+        super().handle_message(body, message)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            self._count("ok")
+        else:
+            self._settle(message, exc_info[1])
+        return result, exc_info
+
+    def _settle(self, message, exc, park=False):
+        attempts = int((message.headers or {}).get(ATTEMPTS, 0))
+        outage = is_outage(exc)
+        if not (outage or park):
+            attempts += 1
+        try:
+            if park or attempts >= self.max_attempts:
+                self._republish(message, dead_queue(self.queue.name), attempts, exc)
+                log.error("event parked in dead letters after %d attempts: %s %s",
+                          attempts, self.event_type, type(exc).__name__)
+                self._count("dead")
+            else:
+                level = len(self.delays) - 1 if outage else min(attempts, len(self.delays)) - 1
+                self._republish(message, retry_queue(self.queue.name, level, self.delays[level]),
+                                attempts, exc)
+                log.warning("event handling failed, retry %d scheduled: %s %s",
+                            attempts, self.event_type, type(exc).__name__)
+                self._count("retry")
+        except Exception:
+            # Could not hand the message on: give it back to the broker, never drop it.
+            log.exception("could not reroute failed event; requeueing")
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+    def _republish(self, message, queue, attempts, exc):
+        headers = {k: v for k, v in (message.headers or {}).items() if k != "x-death"}
+        headers.update({ATTEMPTS: attempts, ORIGIN: self.queue.name,
+                         LAST_ERROR: mask_text(f"{type(exc).__name__}: {exc}")[:300]})
+        self.publisher.publish(
+            message.payload, exchange="", routing_key=queue.name, declare=[queue],
+            headers=headers, message_id=message.properties.get("message_id"))
+
+    def _count(self, outcome):
+        EVENTS_HANDLED.labels(service=self.container.service_name,
+                              handler=self.method_name, outcome=outcome).inc()
+
+
+event_handler = ReliableEventHandler.decorator
+
+
+class DeadLetters:
+    """Operator view of this service's dead-letter queues."""
+
+    def __init__(self, amqp_uri, queue_names):
+        self.amqp_uri = amqp_uri
+        self.queue_names = queue_names
+
+    def list(self, limit=100):
+        found = []
+        with Connection(self.amqp_uri) as conn:
+            channel = conn.channel()
+            for name in self.queue_names:
+                for message in self._peek(channel, dead_queue(name), limit - len(found)):
+                    found.append(describe(message))
+            channel.close()  # unacknowledged messages go back, in order
+        return found
+
+    def replay(self, message_id):
+        """Send one parked message (by message or event id) back to its handler with
+        fresh attempts."""
+        with Connection(self.amqp_uri) as conn:
+            channel = conn.channel()
+            for name in self.queue_names:
+                for message in self._peek(channel, dead_queue(name), 10_000):
+                    if message_id not in (message.properties.get("message_id"),
+                                          describe(message)["event_id"]):
+                        continue
+                    headers = {k: v for k, v in message.headers.items()
+                               if k not in ("x-death", ATTEMPTS)}
+                    producer = conn.Producer(channel=conn.channel())
+                    producer.publish(message.body, exchange="", routing_key=name,
+                                     headers=headers, message_id=message_id,
+                                     content_type=message.content_type,
+                                     content_encoding=message.content_encoding,
+                                     delivery_mode=2)
+                    message.ack()
+                    channel.close()
+                    return True
+            channel.close()
+        return False
+
+    @staticmethod
+    def _peek(channel, queue, limit):
+        bound = queue(channel)
+        bound.declare()
+        for _ in range(max(limit, 0)):
+            message = bound.get(no_ack=False)
+            if message is None:
+                return
+            yield message
+
+
+def describe(message):
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    return {
+        "message_id": message.properties.get("message_id"),
+        "queue": message.headers.get(ORIGIN),
+        "attempts": message.headers.get(ATTEMPTS),
+        "last_error": message.headers.get(LAST_ERROR),
+        "event_id": payload.get("event_id"),
+        "package_id": payload.get("package_id"),
+    }
+
+
+class DeadLetterOffice(DependencyProvider):
+    """Injects DeadLetters for the queues of this service's reliable handlers."""
+
+    def get_dependency(self, worker_ctx):
+        names = sorted(ep.queue.name for ep in self.container.entrypoints
+                       if isinstance(ep, ReliableEventHandler))
+        return DeadLetters(self.container.config[AMQP_URI_CONFIG_KEY], names)

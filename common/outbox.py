@@ -1,0 +1,144 @@
+"""The transactional outbox (DESIGN §6): an event is saved in the same single-document
+update as the state change it announces, then published with publisher confirms and
+removed only after the broker confirmed it.
+
+Layout inside an aggregate document (maps, not arrays: FerretDB v1 has no positional
+updates): `outbox.<event_id> = {type, source, seq, payload}` and a counter
+`outbox_n` the relay finds work by. An entry is thus saved (in `outbox`), published
+(removed after the confirm) or still failing (left in place, `attempts` counting up,
+retried with backoff). Delivery is at least once; consumers are idempotent on event_id.
+"""
+import logging
+import time
+
+import eventlet
+from eventlet.queue import Empty, LightQueue
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.extensions import DependencyProvider
+from nameko.standalone.events import get_event_exchange
+
+from common.metrics import EVENTS_PUBLISHED
+from common.mongo import MongoDependency
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 30
+IDLE_POLL_S = 1.0
+
+
+def record(events, update=None):
+    """Add `events` to a MongoDB update document (mutates and returns it)."""
+    update = update if update is not None else {}
+    sets = update.setdefault("$set", {})
+    incs = update.setdefault("$inc", {})
+    base = time.time_ns()
+    for offset, event in enumerate(events):
+        sets[f"outbox.{event.event_id}"] = {
+            "type": event.event_type(), "source": event.source, "seq": base + offset,
+            "payload": event.to_payload()}
+    incs["outbox_n"] = incs.get("outbox_n", 0) + len(events)
+    return update
+
+
+def pending_filter(now):
+    return {"outbox_n": {"$gt": 0},
+            "$or": [{"outbox_lease": {"$exists": False}}, {"outbox_lease": {"$lt": now}}]}
+
+
+class OutboxRelay(DependencyProvider):
+    """Publishes outbox entries of the named collections of this service's database.
+
+    Runs in every instance; a lease on each document keeps instances from publishing
+    the same entries at once. Wakes up after every successful worker (so events leave
+    within milliseconds) and otherwise polls, which is how a crash is recovered from."""
+
+    def __init__(self, collections):
+        self.collections = tuple(collections)
+
+    def setup(self):
+        self.publisher = Publisher(self.container.config[AMQP_URI_CONFIG_KEY],
+                                   serializer="json", use_confirms=True)
+        self._wake = LightQueue(maxsize=1)
+        self._thread = None
+
+    def start(self):
+        self._thread = self.container.spawn_managed_thread(self._run)
+
+    def stop(self):
+        if self._thread is not None:
+            self._thread.kill()
+
+    def kill(self):
+        self.stop()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            self.poke()
+
+    def poke(self):
+        if self._wake.empty():
+            self._wake.put_nowait(True)
+
+    @property
+    def db(self):
+        return next(dep for dep in self.container.dependencies
+                    if isinstance(dep, MongoDependency)).db
+
+    def _run(self):
+        backoff = IDLE_POLL_S
+        while True:
+            try:
+                busy = self.relay_once()
+                backoff = IDLE_POLL_S
+            except Exception as exc:  # broker or database down: keep the entries, retry
+                log.warning("outbox relay paused: %s", type(exc).__name__)
+                busy = False
+                backoff = min(backoff * 2, 15)
+            if busy:
+                eventlet.sleep(0)
+                continue
+            try:
+                self._wake.get(timeout=backoff)
+            except Empty:
+                pass
+
+    def relay_once(self):
+        """Publish what one leased document holds per collection; True if any work."""
+        busy = False
+        for name in self.collections:
+            collection = self.db[name]
+            now = time.time()
+            # (No projection: FerretDB v1 does not support one on findAndModify.)
+            doc = collection.find_one_and_update(
+                pending_filter(now), {"$set": {"outbox_lease": now + LEASE_S}})
+            if doc is None:
+                continue
+            busy = True
+            try:
+                self._publish_entries(collection, doc)
+            finally:
+                collection.update_one({"_id": doc["_id"]}, {"$set": {"outbox_lease": 0}})
+        return busy
+
+    def _publish_entries(self, collection, doc):
+        entries = sorted((doc.get("outbox") or {}).items(), key=lambda kv: kv[1]["seq"])
+        for event_id, entry in entries:
+            try:
+                self.publish(entry)
+            except Exception:
+                collection.update_one({"_id": doc["_id"], f"outbox.{event_id}": {"$exists": True}},
+                                      {"$inc": {f"outbox.{event_id}.attempts": 1}})
+                raise
+            # Removed only after the confirm; the guard makes a second removal a no-op.
+            collection.update_one(
+                {"_id": doc["_id"], f"outbox.{event_id}": {"$exists": True}},
+                {"$unset": {f"outbox.{event_id}": ""}, "$inc": {"outbox_n": -1}})
+
+    def publish(self, entry):
+        exchange = get_event_exchange(entry["source"], self.container.config)
+        self.publisher.publish(
+            entry["payload"], exchange=exchange, routing_key=entry["type"], declare=[exchange],
+            message_id=entry["payload"]["event_id"], retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
+        EVENTS_PUBLISHED.labels(service=self.container.service_name, event_type=entry["type"]).inc()

@@ -1,0 +1,25 @@
+"""S3 client construction (minio), sized to the worker pool (STACK-NOTES)."""
+import urllib3
+from minio import Minio
+from urllib.parse import urlsplit
+
+from common.config import as_bool
+
+
+def make_client(config, access_key="ACCESS_KEY", secret_key="SECRET_KEY", endpoint=None):
+    s3 = config["S3"]
+    workers = int(config.get("max_workers", 10))
+    http = urllib3.PoolManager(
+        maxsize=workers + 4, timeout=urllib3.Timeout(connect=2, read=15),
+        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)))
+    secure = as_bool(s3.get("SECURE", False))
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        endpoint, secure = parts.netloc, parts.scheme == "https"
+    return Minio(endpoint or s3["ENDPOINT"], access_key=s3[access_key], secret_key=s3[secret_key],
+                 secure=secure, region=s3.get("REGION", "us-east-1"), http_client=http)
+
+
+def public_client(config, access_key="READ_ACCESS_KEY", secret_key="READ_SECRET_KEY"):
+    """A client that only presigns, for the host:port browsers use (SigV4 covers Host)."""
+    return make_client(config, access_key, secret_key, endpoint=config["S3"]["PUBLIC_ENDPOINT"])

@@ -1,0 +1,100 @@
+"""HTTP entrypoint and response helpers shared by every service.
+
+`http` is nameko's HTTP entrypoint with the error mapping of DESIGN §4 in one table:
+our errors become `{"error": {"code", "message"}}` with their status; infrastructure
+outages become 503; anything unexpected is logged with its trace and answered with a
+plain 500 that reveals nothing. Every response gets baseline security headers.
+"""
+import json
+import logging
+import time
+
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from common.errors import AppError, FileTooLarge, NotFound, Unavailable, ValidationError
+from common.metrics import HTTP_LATENCY
+from common.outages import is_outage
+
+log = logging.getLogger(__name__)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def json_response(data, status=200, headers=None):
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    response = Response(body, status=status, mimetype="application/json")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def error_response(exc):
+    response = json_response(exc.to_body(), status=exc.status)
+    if isinstance(exc, FileTooLarge):
+        # Do not let the server read and discard the rest of a huge body.
+        response.headers["Connection"] = "close"
+    return response
+
+
+def read_json(request, max_bytes=64 * 1024):
+    """The request's JSON object body, or ValidationError."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise ValidationError("请求内容过大")
+    try:
+        data = json.loads(request.get_data(cache=False) or b"{}")
+    except ValueError:
+        raise ValidationError("请求内容不是有效的JSON") from None
+    if not isinstance(data, dict):
+        raise ValidationError("请求内容应为JSON对象")
+    return data
+
+
+def to_app_error(exc):
+    """Map any exception to the AppError a user may see."""
+    if isinstance(exc, AppError):
+        return exc
+    if isinstance(exc, RequestEntityTooLarge):
+        return FileTooLarge()
+    if isinstance(exc, HTTPException) and exc.code == 404:
+        return NotFound()
+    if isinstance(exc, HTTPException) and exc.code and exc.code < 500:
+        return ValidationError()
+    if is_outage(exc):
+        return Unavailable()
+    return None
+
+
+class HttpEntrypoint(HttpRequestHandler):
+    def __init__(self, method, url, expected_exceptions=AppError, **kwargs):
+        super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
+
+    def handle_request(self, request):
+        started = time.perf_counter()
+        response = super().handle_request(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        HTTP_LATENCY.labels(
+            service=self.container.service_name, route=self.url, method=request.method,
+            status=str(response.status_code)).observe(time.perf_counter() - started)
+        return response
+
+    def response_from_exception(self, exc):
+        error = to_app_error(exc)
+        if error is None:
+            log.error("unhandled error in %s %s", self.method, self.url,
+                      exc_info=(type(exc), exc, exc.__traceback__))
+            error = AppError()
+        elif isinstance(error, Unavailable):
+            log.warning("dependency unavailable in %s %s: %s", self.method, self.url,
+                        type(exc).__name__)
+        return error_response(error)
+
+
+http = HttpEntrypoint.decorator

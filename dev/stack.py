@@ -1,0 +1,172 @@
+"""The whole system on this machine: `python -m dev.stack servers|up|run|down|status`.
+
+- servers: RabbitMQ, the MongoDB-wire server and S3 (dev/servers.py), nothing else.
+- up:      servers, the SMS stand-in, the four services (one `nameko run` each), nginx on
+           :8000 in front of them, demo data; returns once every /healthz answers 200.
+- run:     `up`, print the URL and demo accounts, follow the logs, and on Ctrl-C stop
+           what this run started.
+- down:    stop everything recorded in var/run/started.json, services first.
+"""
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from dev import procs, servers
+
+ROOT = procs.ROOT
+VAR = ROOT / "var"
+PUBLIC_URL = "http://127.0.0.1:8000"
+SERVICE_PORTS = {"auth": 8001, "materials": 8002, "review": 8003, "notify": 8004}
+SMS_PORT = 9020
+APP_ORDER = ["nginx", "auth", "materials", "review", "notify", "sms-standin"]
+SERVER_ORDER = ["seaweedfs", "minio", "ferretdb", "mongod", "rabbitmq"]
+
+DEMO_ACCOUNTS = """\
+Demo accounts (local-development defaults, see README):
+  candidates  2026320400001 … 2026320400010 (site 3204), 2026320100001 … 2026320100003 (site 3201),
+              2026110100001 (region 11, uploading disabled)     password Demo@2026
+  reviewers   reviewer.3204, reviewer.3201, reviewer.32           password Review@2026
+  admin       admin                                               password Admin@2026
+  SMS stand-in: http://127.0.0.1:9020/_standin/messages"""
+
+
+def log(message):
+    print(f"[stack] {message}", flush=True)
+
+
+def service_env(name):
+    return {"WEB_SERVER_ADDRESS": f"127.0.0.1:{SERVICE_PORTS[name]}",
+            "JWT_KEYS_DIR": str(VAR / "keys"), "SMS_ENDPOINT": f"127.0.0.1:{SMS_PORT}",
+            "PYTHONUNBUFFERED": "1"}
+
+
+def ensure_keys():
+    """A local-development signing key, made once."""
+    from services.auth.keys import ensure_dev_key
+    ensure_dev_key(VAR / "keys", kid=os.environ.get("JWT_ACTIVE_KID", "dev-1"))
+
+
+def start_apps(state):
+    python = sys.executable
+    if not _running(state, "sms-standin"):
+        state["sms-standin"] = procs.spawn("sms-standin", [
+            python, "-m", "dev.sms_standin", "--port", str(SMS_PORT), "--config", str(ROOT / "config.yaml"),
+            "--record", str(VAR / "sms-standin.jsonl")])
+    for name in SERVICE_PORTS:
+        if not _running(state, name):
+            state[name] = procs.spawn(name, [
+                python, "-m", "nameko", "run", "--config", str(ROOT / "config.yaml"),
+                f"services.{name}.service"], env=service_env(name))
+    if not _running(state, "nginx"):
+        state["nginx"] = start_nginx()
+    procs.save_state(state)
+
+
+def start_nginx():
+    if not Path("/usr/sbin/nginx").exists():
+        servers.apt_install("nginx")
+    base = VAR / "nginx"
+    (base / "logs").mkdir(parents=True, exist_ok=True)
+    template = (ROOT / "dev" / "nginx.conf").read_text()
+    conf = template.replace("{{ROOT}}", str(ROOT)).replace("{{VAR}}", str(VAR))
+    for name, port in SERVICE_PORTS.items():
+        conf = conf.replace("{{%s}}" % name.upper(), str(port))
+    (base / "nginx.conf").write_text(conf)
+    return procs.spawn("nginx", ["/usr/sbin/nginx", "-p", str(base), "-c", str(base / "nginx.conf"),
+                                 "-g", "daemon off;"])
+
+
+def _running(state, name):
+    entry = state.get(name)
+    return entry is not None and entry.get("kind") == "pid" and procs.alive(entry["pid"])
+
+
+def wait_healthy(state, timeout=90):
+    deadline = time.monotonic() + timeout
+    pending = set(SERVICE_PORTS)
+    while pending and time.monotonic() < deadline:
+        for name in sorted(pending):
+            if not _running(state, name):
+                tail = (procs.LOG_DIR / f"{name}.log").read_text(errors="replace")[-1500:]
+                sys.exit(f"{name} exited during start-up; end of var/log/{name}.log:\n{tail}")
+            try:
+                if requests.get(f"{PUBLIC_URL}/healthz/{name}", timeout=2).status_code == 200:
+                    pending.discard(name)
+            except requests.RequestException:
+                pass
+        time.sleep(0.5)
+    if pending:
+        sys.exit(f"not healthy within {timeout}s: {', '.join(sorted(pending))}; see var/log/")
+    log("all four services answer /healthz")
+
+
+def up():
+    state = servers.ensure_all()
+    ensure_keys()
+    start_apps(state)
+    wait_healthy(state)
+    subprocess.run([sys.executable, "-m", "dev.seed"], check=True, cwd=ROOT,
+                   env=dict(os.environ, JWT_KEYS_DIR=str(VAR / "keys")))
+    log(f"ready: {PUBLIC_URL}/")
+
+
+def down():
+    state = procs.load_state()
+    for name in APP_ORDER + SERVER_ORDER:
+        entry = state.pop(name, None)
+        if entry is None:
+            continue
+        log(f"stopping {name}")
+        if entry["kind"] == "pid":
+            procs.stop_pid(entry["pid"])
+        else:
+            servers.STOPPERS[entry["kind"]](entry)
+        procs.save_state(state)
+    for name in list(state):  # anything recorded by an older version of this script
+        entry = state.pop(name)
+        if entry.get("kind") == "pid":
+            procs.stop_pid(entry["pid"])
+    procs.save_state(state)
+
+
+def run():
+    up()
+    print(f"\n  Open {PUBLIC_URL}/  (Ctrl-C stops everything this run started)\n\n{DEMO_ACCOUNTS}\n",
+          flush=True)
+    stop = []
+    signal.signal(signal.SIGINT, lambda *_: stop.append(True))
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    tail = subprocess.Popen(["tail", "-n", "0", "-F", *(str(procs.LOG_DIR / f"{n}.log")
+                                                        for n in SERVICE_PORTS)],
+                            start_new_session=True)
+    while not stop:
+        time.sleep(0.3)
+    tail.terminate()
+    print()
+    down()
+
+
+def status():
+    state = procs.load_state()
+    for name, entry in state.items():
+        alive = procs.alive(entry["pid"]) if entry.get("kind") == "pid" else "?"
+        print(f"{name:12} {entry.get('kind'):9} pid={entry.get('pid', '-')} alive={alive}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["servers", "up", "run", "down", "status"])
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    {"servers": servers.ensure_all, "up": up, "run": run, "down": down,
+     "status": status}[args.command]()
+
+
+if __name__ == "__main__":
+    main()

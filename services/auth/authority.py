@@ -1,0 +1,305 @@
+"""The auth use cases: imports, sign-in, codes, tokens, revocation, staff.
+
+Entrypoints in service.py validate transport details and call these methods; the rules
+themselves live in domain.py, the database behind AuthRepository.
+"""
+import hmac
+import logging
+import time
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from eventlet import tpool
+
+from common.errors import NotFound, RateLimited, Unauthenticated, ValidationError
+from services.auth import domain
+from services.auth.exceptions import InvalidGrant, LoginFailed
+from services.auth.repository import DuplicateIdNumber
+
+log = logging.getLogger(__name__)
+
+
+class Passwords:
+    """argon2id hashing off the event loop (it is CPU-bound by design)."""
+
+    def __init__(self, hasher=None):
+        self.hasher = hasher or PasswordHasher()
+        # Verifying against this when the account does not exist keeps timing equal.
+        self.dummy_hash = self.hasher.hash("timing-equaliser-not-a-password")
+
+    def hash(self, password):
+        return tpool.execute(self.hasher.hash, password)
+
+    def verify(self, password_hash, password):
+        try:
+            return tpool.execute(self.hasher.verify, password_hash or self.dummy_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+
+class Authority:
+    def __init__(self, repo, keyring, vault, passwords, settings):
+        self.repo = repo
+        self.keyring = keyring
+        self.vault = vault
+        self.passwords = passwords
+        self.settings = settings
+
+    # -- the registration system's feed ----------------------------------------------------
+    def import_candidates(self, records, principal):
+        summary = {"created": 0, "updated": 0, "unchanged": 0, "errors": []}
+        for index, raw in enumerate(records):
+            try:
+                record = domain.parse_record(raw)
+                if not principal.is_national and record.region != principal.region:
+                    raise domain.RecordInvalid("记录不属于本考区")
+                summary[self._import_one(record)] += 1
+            except domain.RecordInvalid as exc:
+                summary["errors"].append({"index": index, "message": str(exc)})
+            except DuplicateIdNumber:
+                summary["errors"].append({"index": index, "message": "身份证号与其他报名号重复"})
+        return summary
+
+    def _import_one(self, record, attempts=3):
+        for _ in range(attempts):
+            stored = self.repo.get_candidate(record.registration_number)
+            if stored is None:
+                if self.repo.insert_candidate(self._new_candidate(record)):
+                    return "created"
+                continue
+            changes, events = self._candidate_changes(stored, record)
+            if not changes:
+                return "unchanged"
+            if self.repo.update_candidate(stored, changes, events):
+                return "updated"
+        raise domain.RecordInvalid("记录正被并发修改，请重试")
+
+    def _new_candidate(self, record):
+        rid = record.registration_number
+        return {
+            "_id": rid, "name": record.name, "region": record.region, "site": record.site,
+            "category": record.category, "exam_year": record.exam_year,
+            "id_number": self.vault.seal("id_number", record.id_number, rid),
+            "phone": self.vault.seal("phone", record.phone, rid),
+            "password_hash": record.password_hash or self.passwords.hash(record.password),
+            "created_at": time.time(), "updated_at": time.time(), "outbox_n": 0}
+
+    def _candidate_changes(self, stored, record):
+        rid = record.registration_number
+        phone_hash = self.vault.lookup_hash("phone", record.phone)
+        changed = domain.changed_profile_fields(stored, record, phone_hash)
+        changes = {field: getattr(record, field) for field in ("region", "site", "category")
+                   if field in changed}
+        if "phone" in changed:
+            changes["phone"] = self.vault.seal("phone", record.phone, rid)
+        if stored["name"] != record.name:
+            changes["name"] = record.name
+        if stored["exam_year"] != record.exam_year:
+            changes["exam_year"] = record.exam_year
+        if stored["id_number"]["hash"] != self.vault.lookup_hash("id_number", record.id_number):
+            changes["id_number"] = self.vault.seal("id_number", record.id_number, rid)
+        if record.password_hash and record.password_hash != stored["password_hash"]:
+            changes["password_hash"] = record.password_hash
+        elif record.password and not self.passwords.verify(stored["password_hash"], record.password):
+            changes["password_hash"] = self.passwords.hash(record.password)
+        events = [domain.profile_changed_event(record, changed)] if changed else []
+        return changes, events
+
+    # -- sign-in -------------------------------------------------------------------------
+    def authenticate_candidate(self, username, password, address):
+        username = (username or "").strip().upper()
+        account = self.vault.lookup_hash("login", username)
+        self._check_throttle(account, address)
+        candidate = self.repo.get_candidate(username) or (
+            self.repo.find_candidate_by_id_hash(self.vault.lookup_hash("id_number", username))
+            if len(username) == 18 else None)
+        return self._check_password(candidate, password, account, address)
+
+    def authenticate_staff(self, username, password, address=None):
+        username = (username or "").strip()
+        account = self.vault.lookup_hash("login", f"staff:{username}")
+        self._check_throttle(account, address)
+        staff = self.repo.get_staff(username)
+        if staff is not None and staff.get("disabled"):
+            staff = None
+        return self._check_password(staff, password, account, address)
+
+    def _check_throttle(self, account, address):
+        since = time.time() - domain.FAILURE_WINDOW_S
+        if domain.throttled(self.repo.count_failures("account", account, since),
+                            self.repo.count_failures("address", address, since)):
+            raise RateLimited("登录失败次数过多，请15分钟后再试")
+
+    def _check_password(self, subject, password, account, address):
+        # The same work whether or not the account exists: no oracle by answer or time.
+        ok = self.passwords.verify(subject["password_hash"] if subject else None, password or "")
+        if not ok or subject is None:
+            self.repo.add_failure(account, address, time.time())
+            raise LoginFailed()
+        self.repo.clear_failures(account)
+        return subject
+
+    # -- authorization codes ---------------------------------------------------------------
+    def client_redirects(self, client_id):
+        return self.settings["clients"].get(client_id)
+
+    def issue_code(self, candidate, client_id, redirect_uri, challenge):
+        code = domain.new_secret()
+        now = time.time()
+        self.repo.save_code(domain.secret_hash(code), {
+            "client_id": client_id, "redirect_uri": redirect_uri, "challenge": challenge,
+            "sub": candidate["_id"], "expires_at": now + domain.CODE_TTL_S, "created_at": now})
+        return code
+
+    def exchange_code(self, code, client_id, redirect_uri, verifier):
+        now = time.time()
+        code_hash = domain.secret_hash(code or "")
+        grant = self.repo.redeem_code(code_hash, now)
+        if grant is None:
+            self._void_reused_code(code_hash)
+            raise InvalidGrant("授权码无效或已使用")
+        if grant["expires_at"] < now:
+            raise InvalidGrant("授权码已过期")
+        if grant["client_id"] != client_id or grant["redirect_uri"] != redirect_uri:
+            raise InvalidGrant("授权码与客户端不匹配")
+        if not domain.pkce_matches(verifier, grant["challenge"]):
+            raise InvalidGrant("code_verifier 校验失败")
+        candidate = self.repo.get_candidate(grant["sub"])
+        if candidate is None:
+            raise InvalidGrant("账号不存在")
+        pair = self._candidate_pair(candidate, client_id, family=code_hash)
+        return pair
+
+    def _void_reused_code(self, code_hash):
+        """A code presented twice may be stolen: end the session it started (RFC 6749 §4.1.2)."""
+        grant = self.repo.get_code(code_hash)
+        if grant is not None and grant.get("used"):
+            self.repo.drop_refresh_family(code_hash)
+            self.repo.revoke(sub=grant["sub"], issued_before=time.time(),
+                             expires_at=time.time() + self.settings["access_ttl"])
+
+    def refresh(self, refresh_token, client_id):
+        now = time.time()
+        token_hash = domain.secret_hash(refresh_token or "")
+        record = self.repo.use_refresh(token_hash, now)
+        if record is None:
+            reused = self.repo.get_refresh(token_hash)
+            if reused is not None:  # rotation broken: someone replayed an old token
+                self.repo.drop_refresh_family(reused["family"])
+            raise InvalidGrant("刷新令牌无效")
+        if record["expires_at"] < now or record["client_id"] != client_id:
+            raise InvalidGrant("刷新令牌无效")
+        if record["kind"] == "candidate":
+            candidate = self.repo.get_candidate(record["sub"])
+            if candidate is None:
+                raise InvalidGrant("账号不存在")
+            return self._candidate_pair(candidate, client_id, family=record["family"])
+        staff = self.repo.get_staff(record["sub"].removeprefix("staff:"))
+        if staff is None or staff.get("disabled"):
+            raise InvalidGrant("账号已停用")
+        return self._staff_pair(staff, family=record["family"])
+
+    # -- token pairs -----------------------------------------------------------------------
+    def _common_claims(self):
+        return {"issuer": self.settings["issuer"], "audience": self.settings["audience"],
+                "now": time.time(), "ttl": self.settings["access_ttl"]}
+
+    def _candidate_pair(self, candidate, client_id, family):
+        body = domain.candidate_claims(candidate, sid=family, **self._common_claims())
+        return self._pair(body, "candidate", client_id, family)
+
+    def _staff_pair(self, staff, family=None):
+        family = family or domain.secret_hash(domain.new_secret())
+        body = domain.staff_claims(staff, sid=family, **self._common_claims())
+        return self._pair(body, "staff", "staff", family)
+
+    def _pair(self, body, kind, client_id, family):
+        refresh = domain.new_secret()
+        self.repo.save_refresh(domain.secret_hash(refresh), {
+            "family": family, "sub": body["sub"], "kind": kind, "client_id": client_id,
+            "expires_at": time.time() + self.settings["refresh_ttl"]})
+        return {"access_token": self.keyring.sign(body), "token_type": "Bearer",
+                "expires_in": self.settings["access_ttl"], "refresh_token": refresh}
+
+    def login_staff(self, username, password):
+        staff = self.authenticate_staff(username, password)
+        return self._staff_pair(staff)
+
+    def service_token(self, client_id, client_secret):
+        expected_id, expected_secret = self.settings["service_client"]
+        if not (hmac.compare_digest(str(client_id), expected_id)
+                and hmac.compare_digest(str(client_secret), expected_secret)):
+            raise Unauthenticated("服务凭据无效")
+        body = domain.claims(sub=f"svc:{client_id}", role="service", **self._common_claims())
+        return {"access_token": self.keyring.sign(body), "token_type": "Bearer",
+                "expires_in": self.settings["access_ttl"]}
+
+    # -- revocation ------------------------------------------------------------------------
+    def logout(self, principal, refresh_token=None):
+        self.repo.revoke(jti=principal.jti, expires_at=principal.exp)
+        families = set()
+        if refresh_token:
+            record = self.repo.get_refresh(domain.secret_hash(refresh_token))
+            if record is not None and record["sub"] == principal.sub:
+                families.add(record["family"])
+        if principal.sid:
+            families.add(principal.sid)
+        for family in families:
+            self.repo.drop_refresh_family(family)
+
+    def token_state(self, since):
+        now = time.time()
+        return {"jwks": self.keyring.jwks(), "revoked": self.repo.revocations_since(since, now),
+                "now": now}
+
+    # -- staff administration ----------------------------------------------------------------
+    def save_staff(self, username, role, region, sites, password=None):
+        if not username or not username.replace(".", "").replace("_", "").isalnum():
+            raise ValidationError("用户名只能包含字母、数字、点和下划线")
+        try:
+            domain.validate_staff_scope(role, region, sites)
+        except domain.RecordInvalid as exc:
+            raise ValidationError(str(exc)) from None
+        existing = self.repo.get_staff(username)
+        fields = {"role": role, "region": region, "sites": list(sites), "disabled": False,
+                  "updated_at": time.time()}
+        if password:
+            fields["password_hash"] = self.passwords.hash(password)
+        elif existing is None:
+            raise ValidationError("新建账号须设置密码")
+        self.repo.save_staff(username, fields)
+        if existing is not None and (existing["role"], existing["region"], existing["sites"]) != (
+                role, region, list(sites)):
+            self._end_sessions(f"staff:{username}")  # new scope applies from the next sign-in
+
+    def disable_staff(self, username):
+        if self.repo.get_staff(username) is None:
+            raise NotFound("没有该账号")
+        self.repo.save_staff(username, {"disabled": True, "updated_at": time.time()})
+        self._end_sessions(f"staff:{username}")
+
+    def _end_sessions(self, sub):
+        now = time.time()
+        self.repo.drop_refresh_of_subject(sub)
+        self.repo.revoke(sub=sub, issued_before=now, expires_at=now + self.settings["access_ttl"])
+
+    # -- reads for other services ------------------------------------------------------------
+    def contact(self, candidate_id):
+        candidate = self._candidate(candidate_id)
+        return {"candidate_id": candidate_id, "name": candidate["name"],
+                "phone": self.vault.open("phone", candidate["phone"], candidate_id)}
+
+    def profile(self, candidate_id):
+        candidate = self._candidate(candidate_id)
+        return {"candidate_id": candidate_id, "name": candidate["name"],
+                "id_number_masked": candidate["id_number"]["masked"],
+                "phone_masked": candidate["phone"]["masked"], "region": candidate["region"],
+                "site": candidate["site"], "category": candidate["category"],
+                "exam_year": candidate["exam_year"]}
+
+    def _candidate(self, candidate_id):
+        candidate = self.repo.get_candidate(str(candidate_id))
+        if candidate is None:
+            raise NotFound("没有该考生")
+        return candidate
+

@@ -1,0 +1,52 @@
+"""Adapters of the auth service: the Authority with its database, keys and vault, and
+the token verifier that reads auth's own state instead of calling itself over RPC."""
+from common.mongo import MongoDependency
+from common.security import TokenAuth
+from services.auth.authority import Authority, Passwords
+from services.auth.keys import KeyRing
+from services.auth.pii import PiiVault
+from services.auth.repository import AuthRepository
+
+
+def settings_from(config):
+    tokens = config["TOKENS"]
+    public_url = config.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    redirects = [f"{public_url}/callback", *config.get("OAUTH_EXTRA_REDIRECTS", [])]
+    return {
+        "issuer": tokens["ISSUER"], "audience": tokens["AUDIENCE"],
+        "access_ttl": int(tokens["ACCESS_TTL"]), "refresh_ttl": int(tokens["REFRESH_TTL"]),
+        "service_client": (tokens["SERVICE_CLIENT_ID"], tokens["SERVICE_CLIENT_SECRET"]),
+        "clients": {"upload-web": redirects},
+    }
+
+
+class AuthorityProvider(MongoDependency):
+    service = "auth"
+    repository_class = AuthRepository
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self.keyring = KeyRing(config["TOKENS"]["KEYS_DIR"], config["TOKENS"]["ACTIVE_KID"])
+        self.vault = PiiVault(config["PII"]["ENCRYPTION_KEY"], config["PII"]["HASH_KEY"])
+        self.passwords = Passwords()
+        self.settings = settings_from(config)
+
+    def make(self):
+        return Authority(AuthRepository(self.db), self.keyring, self.vault, self.passwords,
+                         self.settings)
+
+    def get_dependency(self, worker_ctx):
+        return self.make()
+
+
+class LocalTokenAuth(TokenAuth):
+    def _authority(self):
+        return next(dep for dep in self.container.dependencies
+                    if isinstance(dep, AuthorityProvider)).make()
+
+    def fetch_state(self, since):
+        return self._authority().token_state(since)
+
+    def issue_service_token(self):
+        return self._authority().service_token(self._client_id, self._client_secret)

@@ -1,0 +1,180 @@
+"""Auth rules, free of I/O: candidate records, profile changes, PKCE, throttling, claims."""
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from common.events import CandidateProfileChanged
+
+ACCESS_ROLES = ("candidate", "reviewer", "admin", "service")
+STAFF_ROLES = ("reviewer", "admin")
+PROFILE_FIELDS = ("region", "site", "category", "phone")
+CATEGORIES = {
+    "clinical_practitioner": "临床执业医师",
+    "clinical_assistant": "临床执业助理医师",
+    "integrated_practitioner": "中西医结合执业医师",
+    "integrated_assistant": "中西医结合执业助理医师",
+    "tcm_practitioner": "中医执业医师",
+    "tcm_assistant": "中医执业助理医师",
+    "dental_practitioner": "口腔执业医师",
+    "dental_assistant": "口腔执业助理医师",
+    "public_health_practitioner": "公共卫生执业医师",
+    "public_health_assistant": "公共卫生执业助理医师",
+}
+
+FAILURE_WINDOW_S = 15 * 60
+ACCOUNT_FAILURE_LIMIT = 5
+ADDRESS_FAILURE_LIMIT = 20
+CODE_TTL_S = 60
+
+_REGISTRATION = re.compile(r"^\d{10,20}$")
+_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
+_REGION = re.compile(r"^\d{2}$")
+_SITE = re.compile(r"^\d{4}$")
+_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+class RecordInvalid(ValueError):
+    pass
+
+
+def id_check_char(first17):
+    """GB 11643 check character of a resident ID number."""
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
+def valid_id_number(value):
+    return bool(_ID_NUMBER.match(value)) and id_check_char(value[:17]) == value[17]
+
+
+@dataclass(frozen=True)
+class CandidateRecord:
+    registration_number: str
+    name: str
+    id_number: str
+    phone: str
+    region: str
+    site: str
+    category: str
+    exam_year: int
+    password: str | None = None
+    password_hash: str | None = None
+
+
+def parse_record(raw):
+    """Validate one record of the registration system's feed."""
+    if not isinstance(raw, dict):
+        raise RecordInvalid("记录格式错误")
+    text = {key: str(raw.get(key) or "").strip() for key in (
+        "registration_number", "name", "id_number", "phone", "region", "site", "category",
+        "exam_year", "password", "password_hash")}
+    text["id_number"] = text["id_number"].upper()
+    checks = [
+        (_REGISTRATION.match(text["registration_number"]), "报名号格式错误"),
+        (0 < len(text["name"]) <= 50, "姓名缺失或过长"),
+        (valid_id_number(text["id_number"]), "身份证号格式错误"),
+        (_PHONE.match(text["phone"]), "手机号格式错误"),
+        (_REGION.match(text["region"]), "考区代码格式错误"),
+        (_SITE.match(text["site"]) and text["site"].startswith(text["region"]), "考点代码格式错误"),
+        (text["category"] in CATEGORIES, "考试类别未知"),
+        (text["exam_year"].isdigit() and 2000 < int(text["exam_year"]) < 2100, "考试年度错误"),
+        (bool(text["password"]) != bool(text["password_hash"]), "须提供初始密码或密码哈希之一"),
+        (not text["password_hash"] or text["password_hash"].startswith("$argon2"),
+         "密码哈希须为argon2格式"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise RecordInvalid(message)
+    return CandidateRecord(
+        registration_number=text["registration_number"], name=text["name"],
+        id_number=text["id_number"], phone=text["phone"], region=text["region"],
+        site=text["site"], category=text["category"], exam_year=int(text["exam_year"]),
+        password=text["password"] or None, password_hash=text["password_hash"] or None)
+
+
+def changed_profile_fields(stored, record, phone_hash):
+    """Names of the profile fields the new record changes (phones compared by hash)."""
+    new = {"region": record.region, "site": record.site, "category": record.category,
+           "phone": phone_hash}
+    old = {"region": stored["region"], "site": stored["site"], "category": stored["category"],
+           "phone": stored["phone"]["hash"]}
+    return [name for name in PROFILE_FIELDS if old[name] != new[name]]
+
+
+def profile_changed_event(record, changed):
+    return CandidateProfileChanged(candidate_id=record.registration_number, changed=changed,
+                                   region=record.region, site=record.site,
+                                   category=record.category)
+
+
+# -- OAuth 2.0 with PKCE (RFC 6749, RFC 7636) ------------------------------------------
+def s256(verifier):
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def pkce_matches(verifier, challenge):
+    if not verifier or not _VERIFIER.match(verifier):
+        return False
+    return hmac.compare_digest(s256(verifier), challenge)
+
+
+def valid_challenge(challenge):
+    return bool(challenge) and re.fullmatch(r"[A-Za-z0-9\-_]{43}", challenge) is not None
+
+
+def new_secret():
+    return secrets.token_urlsafe(32)
+
+
+def secret_hash(secret):
+    """Codes and refresh tokens are stored hashed: a database dump yields no token."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# -- throttling -------------------------------------------------------------------------
+def throttled(account_failures, address_failures):
+    return (account_failures >= ACCOUNT_FAILURE_LIMIT
+            or address_failures >= ADDRESS_FAILURE_LIMIT)
+
+
+# -- access-token claims ----------------------------------------------------------------
+def claims(*, sub, role, issuer, audience, now, ttl, region=None, sites=(), **extra):
+    body = {"iss": issuer, "aud": audience, "iat": int(now), "nbf": int(now),
+            "exp": int(now) + int(ttl), "jti": uuid.uuid4().hex, "sub": sub, "role": role,
+            "region": region, "sites": list(sites)}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
+def candidate_claims(candidate, **common):
+    return claims(sub=candidate["_id"], role="candidate", region=candidate["region"],
+                  sites=[candidate["site"]], name=candidate["name"],
+                  category=candidate["category"], exam_year=candidate["exam_year"], **common)
+
+
+def staff_claims(staff, **common):
+    return claims(sub=f"staff:{staff['_id']}", role=staff["role"], region=staff["region"],
+                  sites=staff.get("sites") or [], name=staff["_id"], **common)
+
+
+def validate_staff_scope(role, region, sites):
+    if role not in STAFF_ROLES:
+        raise RecordInvalid("角色须为reviewer或admin")
+    if role == "admin":
+        if region != "*" and not _REGION.match(region or ""):
+            raise RecordInvalid("管理员须指定考区或全国(*)")
+        return
+    if not _REGION.match(region or ""):
+        raise RecordInvalid("审核员须指定考区")
+    if not sites:
+        raise RecordInvalid("审核员须指定考点或整个考区(*)")
+    for site in sites:
+        if site != "*" and not (_SITE.match(site) and site.startswith(region)):
+            raise RecordInvalid(f"考点{site}不属于考区{region}")

@@ -1,0 +1,60 @@
+"""The Chinese sign-in page of the authorization endpoint (server-rendered, no script)."""
+from html import escape
+
+from werkzeug.wrappers import Response
+
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+
+_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} - 医师资格考试报名材料上传</title>
+<style>
+body{{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f3f6fa;margin:0;color:#1d2733}}
+main{{max-width:380px;margin:8vh auto;background:#fff;border-radius:12px;padding:28px 24px;box-shadow:0 2px 12px rgba(0,0,0,.08)}}
+h1{{font-size:20px;margin:0 0 6px}} p.sub{{color:#5a6778;font-size:14px;margin:0 0 20px}}
+label{{display:block;font-size:14px;margin:14px 0 6px}}
+input[type=text],input[type=password]{{width:100%;box-sizing:border-box;font-size:16px;padding:10px 12px;border:1px solid #c5ceda;border-radius:8px}}
+input:focus,button:focus{{outline:3px solid #7aa7ff;outline-offset:1px}}
+button{{width:100%;margin-top:22px;font-size:16px;padding:11px;border:0;border-radius:8px;background:#1565c0;color:#fff;cursor:pointer}}
+.error{{background:#fdecea;color:#a32117;border-radius:8px;padding:10px 12px;font-size:14px;margin-bottom:8px}}
+.note{{color:#5a6778;font-size:12px;margin-top:18px;line-height:1.6}}
+</style></head><body><main>{body}</main></body></html>"""
+
+_FORM = """<h1>登录</h1>
+<p class="sub">请使用医师资格考试网上报名系统的账号授权登录材料上传系统</p>
+{error}
+<form method="post" action="/auth/authorize" autocomplete="on">
+{hidden}
+<label for="username">报名号或身份证号</label>
+<input id="username" name="username" type="text" required maxlength="32" value="{username}" autocomplete="username" autofocus>
+<label for="password">密码</label>
+<input id="password" name="password" type="password" required maxlength="128" autocomplete="current-password">
+<button type="submit">授权并登录</button>
+</form>
+<p class="note">本系统不单独注册账号。忘记密码请在网上报名系统中找回。</p>"""
+
+
+def _response(body, status, title, headers=None):
+    response = Response(_PAGE.format(title=escape(title), body=body), status=status,
+                        mimetype="text/html")
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def login_form(params, csrf, error=None, username="", status=200):
+    hidden = "\n".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+        for k, v in sorted(dict(params, csrf_token=csrf).items()))
+    error_html = f'<div class="error" role="alert">{escape(error)}</div>' if error else ""
+    return _response(_FORM.format(hidden=hidden, error=error_html, username=escape(username)),
+                     status, "登录")
+
+
+def error_page(message, status=400):
+    return _response(f'<h1>无法登录</h1><div class="error" role="alert">{escape(message)}</div>',
+                     status, "错误")

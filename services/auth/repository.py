@@ -1,0 +1,133 @@
+"""The `auth` database: candidates, staff, codes, refresh tokens, revocations, failures.
+
+Every write that must not happen twice is one guarded single-document update."""
+import time
+import uuid
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from common import outbox
+
+
+class DuplicateIdNumber(Exception):
+    pass
+
+
+class AuthRepository:
+    def __init__(self, db):
+        self.db = db
+
+    @staticmethod
+    def create_indexes(db):
+        db.candidates.create_index([("id_number.hash", ASCENDING)], unique=True)
+        db.candidates.create_index([("outbox_n", ASCENDING)])
+        db.refresh_tokens.create_index([("family", ASCENDING)])
+        db.refresh_tokens.create_index([("sub", ASCENDING)])
+        db.revocations.create_index([("at", ASCENDING)])
+        db.login_failures.create_index([("account", ASCENDING), ("at", ASCENDING)])
+        db.login_failures.create_index([("address", ASCENDING), ("at", ASCENDING)])
+        db.auth_codes.create_index([("expires_at", ASCENDING)])
+
+    # -- candidates ----------------------------------------------------------------------
+    def get_candidate(self, candidate_id):
+        return self.db.candidates.find_one({"_id": candidate_id})
+
+    def find_candidate_by_id_hash(self, id_hash):
+        return self.db.candidates.find_one({"id_number.hash": id_hash})
+
+    def insert_candidate(self, doc):
+        try:
+            self.db.candidates.insert_one(doc)
+            return True
+        except DuplicateKeyError as exc:
+            if "id_number" in str(exc):
+                raise DuplicateIdNumber() from None
+            return False  # created meanwhile by a concurrent import; caller re-reads
+
+    def update_candidate(self, stored, changes, events):
+        """Apply `changes` only if the profile is still what `stored` says (else False)."""
+        guard = {"_id": stored["_id"], "region": stored["region"], "site": stored["site"],
+                 "category": stored["category"], "phone.hash": stored["phone"]["hash"],
+                 "password_hash": stored["password_hash"]}
+        update = outbox.record(events, {"$set": dict(changes, updated_at=time.time())})
+        if not update["$inc"]["outbox_n"]:
+            del update["$inc"]
+        try:
+            return self.db.candidates.update_one(guard, update).modified_count == 1
+        except DuplicateKeyError:
+            raise DuplicateIdNumber() from None
+
+    # -- staff ---------------------------------------------------------------------------
+    def get_staff(self, username):
+        return self.db.staff.find_one({"_id": username})
+
+    def save_staff(self, username, fields):
+        self.db.staff.update_one({"_id": username}, {"$set": fields}, upsert=True)
+
+    def list_staff(self):
+        return list(self.db.staff.find({}, {"password_hash": 0}).sort("_id", ASCENDING))
+
+    # -- authorization codes ---------------------------------------------------------------
+    def save_code(self, code_hash, grant):
+        self.db.auth_codes.insert_one(dict(grant, _id=code_hash, used=False))
+
+    def redeem_code(self, code_hash, now):
+        """Mark the code used; returns it if this call was the one that used it."""
+        return self.db.auth_codes.find_one_and_update(
+            {"_id": code_hash, "used": False}, {"$set": {"used": True, "used_at": now}},
+            return_document=ReturnDocument.BEFORE)
+
+    def get_code(self, code_hash):
+        return self.db.auth_codes.find_one({"_id": code_hash})
+
+    def purge_codes(self, before):
+        self.db.auth_codes.delete_many({"expires_at": {"$lt": before}})
+
+    # -- refresh tokens --------------------------------------------------------------------
+    def save_refresh(self, token_hash, record):
+        self.db.refresh_tokens.insert_one(dict(record, _id=token_hash, used=False))
+
+    def use_refresh(self, token_hash, now):
+        return self.db.refresh_tokens.find_one_and_update(
+            {"_id": token_hash, "used": False}, {"$set": {"used": True, "used_at": now}},
+            return_document=ReturnDocument.BEFORE)
+
+    def get_refresh(self, token_hash):
+        return self.db.refresh_tokens.find_one({"_id": token_hash})
+
+    def drop_refresh_family(self, family):
+        self.db.refresh_tokens.delete_many({"family": family})
+
+    def drop_refresh_of_subject(self, sub):
+        self.db.refresh_tokens.delete_many({"sub": sub})
+
+    # -- revocations -----------------------------------------------------------------------
+    def revoke(self, *, expires_at, jti=None, sub=None, issued_before=None):
+        entry = {"_id": uuid.uuid4().hex, "at": time.time(), "expires_at": expires_at}
+        if jti:
+            entry["jti"] = jti
+        if sub:
+            entry["sub"] = sub
+            entry["issued_before"] = issued_before
+        self.db.revocations.insert_one(entry)
+
+    def revocations_since(self, since, now):
+        cursor = self.db.revocations.find(
+            {"at": {"$gte": since}, "expires_at": {"$gt": now}}, {"_id": 0})
+        return list(cursor)
+
+    # -- failed sign-ins (shared by every instance) -----------------------------------------
+    def add_failure(self, account, address, now):
+        self.db.login_failures.insert_one({"account": account, "address": address, "at": now})
+
+    def count_failures(self, field, value, since):
+        if value is None:
+            return 0
+        return self.db.login_failures.count_documents({field: value, "at": {"$gt": since}})
+
+    def clear_failures(self, account):
+        self.db.login_failures.delete_many({"account": account})
+
+    def purge_failures(self, before):
+        self.db.login_failures.delete_many({"at": {"$lt": before}})

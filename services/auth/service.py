@@ -1,0 +1,195 @@
+"""auth: candidate directory, staff accounts, OAuth 2.0 code flow with PKCE, tokens."""
+import hmac
+import logging
+import time
+from urllib.parse import urlencode
+
+from nameko.timer import timer
+from werkzeug.wrappers import Response
+
+from common import outbox
+from common.errors import RateLimited, ValidationError
+from common.rpc import rpc
+from common import service as base
+from common.web import http, json_response
+from services.auth import domain, pages
+from services.auth.dependencies import AuthorityProvider, LocalTokenAuth
+from services.auth.exceptions import InvalidClient, InvalidRequest, LoginFailed
+
+log = logging.getLogger(__name__)
+
+CSRF_COOKIE = "auth_csrf"
+OAUTH_PARAMS = ("response_type", "client_id", "redirect_uri", "state", "code_challenge",
+                "code_challenge_method")
+FORM_LIMIT = 16 * 1024
+
+
+class AuthService(base.ServiceBase):
+    name = "auth"
+
+    auth = LocalTokenAuth()
+    authority = AuthorityProvider()
+    relay = outbox.OutboxRelay(["candidates"])
+
+    # -- OAuth 2.0 authorization endpoint ----------------------------------------------------
+    @http("GET", "/auth/authorize")
+    def authorize_form(self, request):
+        params = {k: request.args.get(k, "") for k in OAUTH_PARAMS}
+        refusal = self._check_oauth_params(params)
+        if refusal is not None:
+            return refusal
+        csrf = domain.new_secret()
+        response = pages.login_form(params, csrf)
+        _set_csrf_cookie(response, csrf)
+        return response
+
+    @http("POST", "/auth/authorize")
+    def authorize(self, request):
+        request.max_content_length = FORM_LIMIT
+        form = request.form
+        params = {k: form.get(k, "") for k in OAUTH_PARAMS}
+        refusal = self._check_oauth_params(params)
+        if refusal is not None:
+            return refusal
+        csrf = request.cookies.get(CSRF_COOKIE, "")
+        if not csrf or not hmac.compare_digest(csrf, form.get("csrf_token", "")):
+            return _fresh_form(params, "页面已过期，请重新登录", status=400)
+        username = form.get("username", "")[:32]
+        try:
+            candidate = self.authority.authenticate_candidate(
+                username, form.get("password", "")[:128], client_address(request))
+        except (LoginFailed, RateLimited) as exc:
+            return _fresh_form(params, exc.message, username=username, status=exc.status)
+        code = self.authority.issue_code(candidate, params["client_id"], params["redirect_uri"],
+                                         params["code_challenge"])
+        location = f"{params['redirect_uri']}?{urlencode({'code': code, 'state': params['state']})}"
+        response = Response(status=302, headers={"Location": location})
+        response.delete_cookie(CSRF_COOKIE, path="/auth")
+        return response
+
+    def _check_oauth_params(self, params):
+        """None if the request may proceed; otherwise the refusal to send.
+
+        An unknown client or redirect URI gets an error page, never a redirect (no open
+        redirector); other faults go back to the client as RFC 6749 §4.1.2.1 errors."""
+        allowed = self.authority.client_redirects(params["client_id"])
+        if not allowed or params["redirect_uri"] not in allowed:
+            return pages.error_page(InvalidClient.message)
+        if params["response_type"] != "code":
+            return _redirect_error(params, "unsupported_response_type")
+        if params["code_challenge_method"] != "S256" or not domain.valid_challenge(
+                params["code_challenge"]):
+            return _redirect_error(params, "invalid_request", "PKCE S256 required")
+        return None
+
+    # -- token endpoint ---------------------------------------------------------------------
+    @http("POST", "/auth/token")
+    def token(self, request):
+        request.max_content_length = FORM_LIMIT
+        form = request.form
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
+            pair = self.authority.exchange_code(form.get("code"), form.get("client_id"),
+                                                form.get("redirect_uri"), form.get("code_verifier"))
+        elif grant_type == "refresh_token":
+            pair = self.authority.refresh(form.get("refresh_token"), form.get("client_id"))
+        else:
+            raise InvalidRequest("grant_type 不受支持")
+        return json_response(pair, headers={"Pragma": "no-cache"})
+
+    @http("GET", "/auth/jwks.json")
+    def jwks(self, request):
+        return json_response(self.authority.keyring.jwks(),
+                             headers={"Cache-Control": "public, max-age=60"})
+
+    @http("POST", "/auth/logout")
+    def logout(self, request):
+        principal = self.auth.from_request(request)
+        request.max_content_length = FORM_LIMIT
+        refresh = request.form.get("refresh_token")
+        if refresh is None and request.is_json:
+            refresh = (request.get_json(silent=True) or {}).get("refresh_token")
+        self.authority.logout(principal, refresh)
+        return Response(status=204)
+
+    # -- RPC (DESIGN §5) ----------------------------------------------------------------------
+    @rpc
+    def login_staff(self, username, password):
+        return self.authority.login_staff(username, password)
+
+    @rpc
+    def refresh_staff(self, refresh_token):
+        return self.authority.refresh(refresh_token, "staff")
+
+    @rpc
+    def import_candidates(self, records):
+        principal = self.auth.from_context("admin")
+        if not isinstance(records, list):
+            raise ValidationError("records 须为列表")
+        return self.authority.import_candidates(records, principal)
+
+    @rpc
+    def get_contact(self, candidate_id):
+        self.auth.from_context("service")
+        return self.authority.contact(candidate_id)
+
+    @rpc
+    def get_profile(self, candidate_id):
+        self.auth.from_context("service")
+        return self.authority.profile(candidate_id)
+
+    @rpc
+    def save_staff(self, username, role, region, sites=(), password=None):
+        principal = self.auth.from_context("admin")
+        if not principal.is_national and region != principal.region:
+            raise ValidationError("只能管理本考区的账号")
+        self.authority.save_staff(username, role, region, list(sites), password)
+        return {"username": username}
+
+    @rpc
+    def disable_staff(self, username):
+        self.auth.from_context("admin")
+        self.authority.disable_staff(username)
+        return {"username": username, "disabled": True}
+
+    @rpc
+    def token_state(self, since=0):
+        """Public keys and recent revocations, for every service's local verifier."""
+        return self.authority.token_state(float(since))
+
+    @rpc
+    def service_token(self, client_id, client_secret):
+        return self.authority.service_token(client_id, client_secret)
+
+    @timer(interval=300)
+    def purge_expired(self):
+        now = time.time()
+        self.authority.repo.purge_codes(now - 3600)
+        self.authority.repo.purge_failures(now - domain.FAILURE_WINDOW_S)
+
+
+def client_address(request):
+    """The client's address as the front proxy saw it (services sit behind one)."""
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded:
+        return forwarded.split(",")[-1].strip()
+    return request.remote_addr
+
+
+def _fresh_form(params, error, username="", status=200):
+    csrf = domain.new_secret()
+    response = pages.login_form(params, csrf, error=error, username=username, status=status)
+    _set_csrf_cookie(response, csrf)
+    return response
+
+
+def _set_csrf_cookie(response, csrf):
+    response.set_cookie(CSRF_COOKIE, csrf, path="/auth", httponly=True, samesite="Strict",
+                        max_age=1800)
+
+
+def _redirect_error(params, error, description=None):
+    query = {"error": error, "state": params["state"]}
+    if description:
+        query["error_description"] = description
+    return Response(status=302, headers={"Location": f"{params['redirect_uri']}?{urlencode(query)}"})

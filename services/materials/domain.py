@@ -1,0 +1,353 @@
+"""Materials rules, free of I/O: the catalogue, region rules, the package state machine.
+
+Package states (DESIGN §3):
+
+    draft --submit--> submitted --ReviewStarted--> in_review --> approved | rejected | returned
+    submitted --withdraw--> draft            returned --submit--> submitted (attempt + 1)
+    submitted | in_review | returned | approved --profile change needing more--> returned
+
+The repository enforces each transition in the database: every change is one
+`find_one_and_update` whose filter is the guard this module defines (`EDITABLE`, the
+lock and count conditions). When a guarded update matches nothing, `refusal()` reads the
+package as it now is and names the reason the candidate gets.
+"""
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from common import errors
+from common.events import (
+    MaterialDeleted, MaterialUploaded, PackageSubmitted, SubmissionWithdrawn, Event)
+
+DRAFT, SUBMITTED, IN_REVIEW = "draft", "submitted", "in_review"
+APPROVED, REJECTED, RETURNED = "approved", "rejected", "returned"
+EDITABLE = (DRAFT, RETURNED)
+UNDER_REVIEW = (SUBMITTED, IN_REVIEW)
+REOPENABLE = (SUBMITTED, IN_REVIEW, RETURNED, APPROVED)
+MATERIAL_TYPE = re.compile(r"^[a-z][a-z_]{1,39}$")
+IMAGE_ID = re.compile(r"^[0-9a-f]{32}$")
+CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
+BEIJING = timezone(timedelta(hours=8))
+
+
+# -- the catalogue ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MaterialType:
+    code: str
+    name: str
+    requirements: str
+    min_count: int
+    max_count: int
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    types: dict
+    required: tuple
+    optional: tuple
+    limits: dict
+    consent_notice_version: str
+
+    @classmethod
+    def load(cls, path=CATALOGUE_FILE):
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        types = {t["code"]: MaterialType(**t) for t in data["types"]}
+        return cls(types=types, required=tuple(data["national_default"]["required"]),
+                   optional=tuple(data["national_default"]["optional"]),
+                   limits=data["limits"], consent_notice_version=data["consent_notice_version"])
+
+    def get(self, code):
+        if not isinstance(code, str) or not MATERIAL_TYPE.match(code) or code not in self.types:
+            raise errors.NotFound("没有该类材料")
+        return self.types[code]
+
+
+# -- region rules -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RegionRules:
+    region: str
+    version: int = 0
+    name: str = ""
+    upload_enabled: bool = False
+    window_start: str | None = None
+    window_end: str | None = None
+    max_bytes: int = 204_800
+    min_short_side: int = 600
+    max_pixels: int = 40_000_000
+    min_sharpness: float | None = None
+    sites: dict = field(default_factory=dict)
+    categories: dict = field(default_factory=dict)  # category -> {"required": [...], "optional": [...]}
+
+    def window_open(self, now):
+        if not (self.window_start and self.window_end):
+            return False
+        return parse_time(self.window_start) <= now <= parse_time(self.window_end)
+
+    def check_edits_allowed(self, now):
+        if not self.upload_enabled:
+            raise errors.UploadDisabled()
+        if not self.window_open(now):
+            raise errors.UploadClosed()
+
+    def requirements(self, catalogue, category):
+        """{type: {"required", "min", "max"}} for a candidate of `category` here."""
+        rule = self.categories.get(category) or {}
+        required = set(catalogue.required) | set(rule.get("required", ()))
+        optional = (set(catalogue.optional) | set(rule.get("optional", ()))) - required
+        needs = {}
+        for code in catalogue.types:
+            if code in required or code in optional:
+                t = catalogue.types[code]
+                needs[code] = {"required": code in required,
+                               "min": max(t.min_count, 1) if code in required else 0,
+                               "max": t.max_count}
+        return needs
+
+
+def validate_region_config(region, config, catalogue):
+    """Check an admin's region configuration; returns the normalised settings."""
+    if not re.fullmatch(r"\d{2}", str(region)):
+        raise errors.ValidationError("考区代码须为两位数字")
+    if not isinstance(config, dict):
+        raise errors.ValidationError("配置须为对象")
+    allowed = {"name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels",
+               "min_sharpness", "sites", "categories"}
+    unknown = set(config) - allowed
+    if unknown:
+        raise errors.ValidationError(f"未知配置项: {', '.join(sorted(unknown))}")
+    out = {"name": str(config.get("name", ""))[:20],
+           "upload_enabled": bool(config.get("upload_enabled", False))}
+    window = config.get("window") or {}
+    try:
+        start, end = parse_time(window["start"]), parse_time(window["end"])
+    except (KeyError, TypeError, ValueError):
+        raise errors.ValidationError("上传时间窗须包含有效的 start 和 end") from None
+    if end <= start:
+        raise errors.ValidationError("上传时间窗的结束须晚于开始")
+    out["window"] = {"start": start.isoformat(), "end": end.isoformat()}
+    for key, low, high in (("max_bytes", 10_240, 10_485_760), ("min_short_side", 100, 4000),
+                           ("max_pixels", 100_000, 100_000_000)):
+        value = config.get(key, catalogue.limits[key])
+        if not isinstance(value, int) or not low <= value <= high:
+            raise errors.ValidationError(f"{key} 须为 {low}–{high} 之间的整数")
+        out[key] = value
+    if config.get("min_sharpness") is not None:
+        if not isinstance(config["min_sharpness"], (int, float)) or config["min_sharpness"] < 0:
+            raise errors.ValidationError("min_sharpness 须为非负数")
+        out["min_sharpness"] = float(config["min_sharpness"])
+    sites = config.get("sites") or {}
+    if not isinstance(sites, dict) or not all(
+            re.fullmatch(r"\d{4}", s) and s.startswith(region) for s in sites):
+        raise errors.ValidationError("考点代码须为本考区的四位代码")
+    out["sites"] = {s: str(n)[:20] for s, n in sites.items()}
+    out["categories"] = _validate_categories(config.get("categories") or {}, catalogue)
+    return out
+
+
+def _validate_categories(categories, catalogue):
+    if not isinstance(categories, dict):
+        raise errors.ValidationError("categories 须为对象")
+    out = {}
+    for category, rule in categories.items():
+        required = list((rule or {}).get("required", []))
+        optional = list((rule or {}).get("optional", []))
+        for code in required + optional:
+            if code not in catalogue.types:
+                raise errors.ValidationError(f"未知材料类型: {code}")
+        dropped = sorted(set(catalogue.required) - set(required))
+        if required and dropped:
+            # A region may add requirements but never drop a national one.
+            raise errors.ValidationError(f"考区不得减少国家规定的必传材料: {', '.join(dropped)}")
+        out[category] = {"required": sorted(set(required) | set(catalogue.required)),
+                         "optional": sorted(set(optional) - set(required))}
+    return out
+
+
+# -- the package --------------------------------------------------------------------------
+def package_id_for(candidate_id, exam_year):
+    return f"{candidate_id}-{exam_year}"
+
+
+def new_package(profile, rules, catalogue, now):
+    needs = rules.requirements(catalogue, profile["category"])
+    return {
+        "_id": package_id_for(profile["candidate_id"], profile["exam_year"]),
+        "candidate_id": profile["candidate_id"], "exam_year": profile["exam_year"],
+        "name": profile.get("name", ""), "region": profile["region"], "site": profile["site"],
+        "category": profile["category"], "status": DRAFT, "attempt": 1,
+        "rules_version": rules.version, "consent": None, "feedback": None, "version": 0,
+        "items": {code: _new_item(need) for code, need in needs.items()},
+        "created_at": iso(now), "updated_at": iso(now), "history": [],
+        "applied_events": [], "outbox_n": 0, "pending_n": 0,
+    }
+
+
+def _new_item(need):
+    return {"required": need["required"], "min": need["min"], "max": need["max"],
+            "locked": False, "reason": None, "count": 0, "images": {}}
+
+
+def missing(package):
+    """Required types short of their minimum, for `missing_materials` and the page."""
+    return [{"material_type": code, "min_count": item["min"], "count": item["count"]}
+            for code, item in package["items"].items() if item["count"] < item["min"]]
+
+
+def refusal(package, material_type=None, image_id=None, upload=False):
+    """Why a guarded candidate edit matched nothing, judged on the package as it is now."""
+    if package is None:
+        return errors.NotFound()
+    if material_type is not None and material_type not in package["items"]:
+        return errors.NotFound("没有该类材料")
+    item = package["items"].get(material_type) if material_type else None
+    if image_id is not None and (item is None or image_id not in item["images"]):
+        return errors.NotFound("没有该图片")
+    if package["status"] not in EDITABLE:
+        return errors.PackageLocked()
+    if item is not None and item["locked"]:
+        return errors.ItemLocked()
+    if upload and item is not None and item["count"] >= item["max"]:
+        return errors.SlotFull(f"该类材料最多上传{item['max']}张，请先删除再上传")
+    return errors.Conflict()
+
+
+def reopen_plan(package, needs):
+    """What a profile change does to a package: item updates, newly required types.
+
+    Types newly required (absent, or optional before) are unlocked; nothing already
+    there is removed (images of types no longer needed stay, just not required)."""
+    updates, reopened = {}, []
+    for code, need in needs.items():
+        item = package["items"].get(code)
+        if item is None:
+            updates[f"items.{code}"] = _new_item(need)
+            if need["required"]:
+                reopened.append(code)
+            continue
+        if (item["required"], item["min"], item["max"]) != (need["required"], need["min"], need["max"]):
+            updates[f"items.{code}.required"] = need["required"]
+            updates[f"items.{code}.min"] = need["min"]
+            updates[f"items.{code}.max"] = need["max"]
+            if need["required"] and not item["required"] and item["count"] < need["min"]:
+                reopened.append(code)
+    for code, item in package["items"].items():
+        if code not in needs and item["required"]:
+            updates[f"items.{code}.required"] = False
+            updates[f"items.{code}.min"] = 0
+    return updates, reopened
+
+
+# -- events -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PackageReopened(Event):
+    """Beyond DESIGN §6: the registration system changed the candidate's category or
+    site and the package needs more; notify tells the candidate, review closes the case."""
+    source = "materials"
+    package_id: str
+    candidate_id: str
+    region: str
+    site: str
+    attempt: int
+    items: list
+    reason: str
+
+
+def uploaded_event(package, material_type, image):
+    return MaterialUploaded(
+        package_id=package["_id"], candidate_id=package["candidate_id"], region=package["region"],
+        site=package["site"], material_type=material_type, image_id=image["image_id"],
+        sha256=image["sha256"], bytes=image["bytes"], format=image["format"],
+        width=image["width"], height=image["height"], sharpness=image["sharpness"],
+        phash=image["phash"])
+
+
+def deleted_event(package, material_type, image_id):
+    return MaterialDeleted(package_id=package["_id"], candidate_id=package["candidate_id"],
+                           material_type=material_type, image_id=image_id)
+
+
+def submitted_event(package, attempt):
+    items = [{"material_type": code, "image_ids": sorted(item["images"])}
+             for code, item in sorted(package["items"].items()) if item["images"]]
+    return PackageSubmitted(
+        package_id=package["_id"], candidate_id=package["candidate_id"], region=package["region"],
+        site=package["site"], category=package["category"], attempt=attempt, items=items)
+
+
+def withdrawn_event(package):
+    return SubmissionWithdrawn(package_id=package["_id"], candidate_id=package["candidate_id"],
+                               region=package["region"], site=package["site"],
+                               attempt=package["attempt"])
+
+
+def reopened_event(package, site, region, types):
+    return PackageReopened(package_id=package["_id"], candidate_id=package["candidate_id"],
+                           region=region, site=site, attempt=package["attempt"],
+                           items=sorted(types), reason="报考信息变更，需补充材料")
+
+
+# -- the candidate's view -------------------------------------------------------------------
+def view(package, catalogue, rules, now):
+    """The body of GET /api/v1/package (DESIGN §4)."""
+    short = {m["material_type"] for m in missing(package)}
+    editable = package["status"] in EDITABLE
+    items = []
+    for code, item in package["items"].items():
+        t = catalogue.types[code]
+        items.append({
+            "material_type": code, "name": t.name, "requirements": t.requirements,
+            "required": item["required"], "min_count": item["min"], "max_count": item["max"],
+            "count": item["count"], "locked": item["locked"] or not editable,
+            "reason": item.get("reason"), "example_url": f"/examples/{code}.svg",
+            "images": [image_view(package, code, image, item["locked"] or not editable)
+                       for image in sorted(item["images"].values(), key=lambda i: i["uploaded_at"])],
+        })
+    items.sort(key=lambda i: (not i["required"], list(catalogue.types).index(i["material_type"])))
+    window_open = rules.window_open(now)
+    return {
+        "package_id": package["_id"], "status": package["status"], "attempt": package["attempt"],
+        "upload_enabled": rules.upload_enabled,
+        "window": {"start": rules.window_start, "end": rules.window_end, "open": window_open},
+        "can_submit": (editable and not short and rules.upload_enabled and window_open
+                       and package.get("consent") is not None),
+        "missing": [dict(m, name=catalogue.types[m["material_type"]].name) for m in missing(package)],
+        "feedback": package.get("feedback"),
+        "consent": package.get("consent"),
+        "consent_notice_version": catalogue.consent_notice_version,
+        "candidate": {"name": package.get("name", ""), "category": package["category"],
+                      "region": package["region"], "region_name": rules.name,
+                      "site": package["site"], "site_name": rules.sites.get(package["site"], "")},
+        "limits": {"max_bytes": rules.max_bytes, "formats": ["jpg", "jpeg", "png"],
+                   "min_short_side": rules.min_short_side},
+        "items": items,
+    }
+
+
+def image_view(package, material_type, image, locked):
+    return {"image_id": image["image_id"], "bytes": image["bytes"], "width": image["width"],
+            "height": image["height"], "uploaded_at": image["uploaded_at"], "locked": locked,
+            "url": f"/api/v1/package/items/{material_type}/images/{image['image_id']}"}
+
+
+def object_key(package, material_type, image_id, extension):
+    """DESIGN §7 key layout; every part is validated or generated by us."""
+    return (f"{package['region']}/{package['site']}/{package['candidate_id']}/"
+            f"{material_type}/{image_id}.{extension}")
+
+
+# -- time -----------------------------------------------------------------------------------
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def iso(moment):
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(value):
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:  # a bare local time from an admin means Beijing time
+        moment = moment.replace(tzinfo=BEIJING)
+    return moment

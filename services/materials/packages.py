@@ -1,0 +1,324 @@
+"""The candidate's package, use case by use case.
+
+service.py turns HTTP and events into calls here; this module combines the rules of
+domain.py with the repository (guarded updates), the image store and intake.
+"""
+import logging
+import time
+import uuid
+
+from eventlet import tpool
+from pymongo.errors import DuplicateKeyError
+
+from common import errors
+from services.materials import domain, intake
+from services.materials.repository import PackageRepository
+
+log = logging.getLogger(__name__)
+
+UPLOAD_RATE_WINDOW_S = 60
+UPLOADS_PER_WINDOW = 30
+ORPHAN_AGE_S = 600
+
+
+def rules_from_doc(region, doc):
+    if doc is None:
+        return domain.RegionRules(region=region)
+    window = doc.get("window") or {}
+    return domain.RegionRules(
+        region=region, version=doc["version"], name=doc.get("name", ""),
+        upload_enabled=doc.get("upload_enabled", False), window_start=window.get("start"),
+        window_end=window.get("end"), max_bytes=doc["max_bytes"],
+        min_short_side=doc["min_short_side"], max_pixels=doc["max_pixels"],
+        min_sharpness=doc.get("min_sharpness"), sites=doc.get("sites", {}),
+        categories=doc.get("categories", {}))
+
+
+class RegionCache:
+    """Region rules change rarely and are read on every request: keep them a moment."""
+
+    def __init__(self, ttl_s=2.0):
+        self.ttl_s = ttl_s
+        self._entries = {}
+
+    def get(self, repo, region):
+        at, rules = self._entries.get(region, (0.0, None))
+        if rules is None or time.monotonic() - at > self.ttl_s:
+            rules = rules_from_doc(region, repo.get_region(region))
+            self._entries[region] = (time.monotonic(), rules)
+        return rules
+
+    def forget(self, region):
+        self._entries.pop(region, None)
+
+
+def limits_for(rules):
+    values = {"max_bytes": rules.max_bytes, "min_short_side": rules.min_short_side,
+              "max_pixels": rules.max_pixels}
+    if rules.min_sharpness is not None:
+        values["min_sharpness"] = rules.min_sharpness
+    return intake.IntakeLimits(**values)
+
+
+class Packages:
+    def __init__(self, repo: PackageRepository, images, catalogue, regions: RegionCache):
+        self.repo = repo
+        self.images = images
+        self.catalogue = catalogue
+        self.regions = regions
+
+    # -- reading ------------------------------------------------------------------------------
+    def rules(self, region):
+        return self.regions.get(self.repo, region)
+
+    def package_for(self, principal):
+        """The candidate's package for their exam year, created on first sight."""
+        profile = self._profile(principal)
+        package_id = domain.package_id_for(profile["candidate_id"], profile["exam_year"])
+        package = self.repo.get(package_id)
+        if package is None:
+            rules = self.rules(profile["region"])
+            package = self.repo.create(domain.new_package(profile, rules, self.catalogue, domain.utcnow()))
+        return package
+
+    def _profile(self, principal):
+        claims = principal.claims
+        profile = {"candidate_id": principal.sub, "exam_year": claims.get("exam_year"),
+                   "name": claims.get("name", ""), "region": principal.region,
+                   "site": (principal.sites or [None])[0], "category": claims.get("category")}
+        if not all(profile[k] for k in ("exam_year", "region", "site", "category")):
+            raise errors.Forbidden("账号缺少报考信息，请联系考点")
+        # The registration system may have changed the profile since the token was issued.
+        known = self.repo.get_profile(principal.sub)
+        if known:
+            profile.update({k: known[k] for k in ("region", "site", "category") if k in known})
+        return profile
+
+    def view(self, principal):
+        package = self.package_for(principal)
+        return domain.view(package, self.catalogue, self.rules(package["region"]), domain.utcnow())
+
+    def catalogue_view(self):
+        return {"types": [{
+            "material_type": t.code, "name": t.name, "requirements": t.requirements,
+            "min_count": t.min_count, "max_count": t.max_count,
+            "required_by_default": t.code in self.catalogue.required,
+            "example_url": f"/examples/{t.code}.svg"} for t in self.catalogue.types.values()],
+            "rules": {"formats": ["jpg", "jpeg", "png"], "max_bytes": self.catalogue.limits["max_bytes"],
+                      "orientation": "正向，不得翻转或旋转", "legibility": "清晰可辨"},
+            "consent_notice_version": self.catalogue.consent_notice_version}
+
+    def configure_region(self, region, config, actor):
+        settings = domain.validate_region_config(region, config, self.catalogue)
+        try:
+            version = self.repo.save_region(region, settings, actor)
+        except DuplicateKeyError:
+            raise errors.Conflict("考区配置正被同时修改，请重试") from None
+        self.regions.forget(region)
+        return version
+
+    # -- consent -------------------------------------------------------------------------------
+    def consent(self, principal, notice_version):
+        if notice_version != self.catalogue.consent_notice_version:
+            raise errors.ValidationError("告知书版本不符，请刷新页面后重新阅读")
+        package = self.package_for(principal)
+        self.repo.record_consent(package["_id"], notice_version)
+        return self.view(principal)
+
+    # -- uploading -----------------------------------------------------------------------------
+    def prepare_upload(self, principal, material_type):
+        """Every refusal that needs no image bytes; returns (package, rules)."""
+        self.catalogue.get(material_type)
+        package = self.package_for(principal)
+        rules = self.rules(package["region"])
+        rules.check_edits_allowed(domain.utcnow())
+        if not _consented(package, self.catalogue):
+            raise errors.ConsentRequired()
+        item = package["items"].get(material_type)
+        if item is None or package["status"] not in domain.EDITABLE or item["locked"] \
+                or item["count"] >= item["max"]:
+            raise domain.refusal(package, material_type, upload=True)
+        if self.repo.count_upload(principal.sub, UPLOAD_RATE_WINDOW_S) > UPLOADS_PER_WINDOW:
+            raise errors.RateLimited("上传过于频繁，请稍后再试")
+        return package, rules
+
+    def store_upload(self, package, rules, material_type, data):
+        accepted = self._inspect(data, rules)
+        image_id = uuid.uuid4().hex
+        key = domain.object_key(package, material_type, image_id, accepted.extension)
+        if not self.repo.reserve_upload(package["_id"], material_type, image_id, key):
+            raise domain.refusal(self.repo.get(package["_id"]), material_type, upload=True)
+        try:
+            self.images.put(key, accepted.data, accepted.content_type)
+        except Exception:
+            self.repo.release_pending(package["_id"], image_id)
+            raise
+        image = {"image_id": image_id, "key": key, "format": accepted.format,
+                 "content_type": accepted.content_type, "bytes": len(accepted.data),
+                 "width": accepted.width, "height": accepted.height, "sha256": accepted.sha256,
+                 "sharpness": round(accepted.sharpness, 2), "phash": accepted.phash,
+                 "uploaded_at": domain.iso(domain.utcnow())}
+        updated = self.repo.add_image(package["_id"], material_type, image,
+                                      lambda pkg: domain.uploaded_event(pkg, material_type, image))
+        if updated is None:
+            # Lost a race (slot taken, package submitted): the object goes, then the note.
+            self.images.remove(key)
+            self.repo.release_pending(package["_id"], image_id)
+            raise domain.refusal(self.repo.get(package["_id"]), material_type, upload=True)
+        return domain.image_view(updated, material_type, image, False)
+
+    @staticmethod
+    def _inspect(data, rules):
+        try:
+            # CPU-bound: off the event loop so heartbeats and other requests go on.
+            return tpool.execute(intake.inspect_image, data, limits_for(rules))
+        except intake.IntakeRefused as refused:
+            raise errors.HTTP_CODES[refused.code](refused.message) from None
+
+    # -- deleting and reading images ------------------------------------------------------------
+    def delete_image(self, principal, material_type, image_id):
+        self._check_image_id(image_id)
+        package = self.package_for(principal)
+        image = self._own_image(package, material_type, image_id)
+        self.rules(package["region"]).check_edits_allowed(domain.utcnow())
+        updated = self.repo.remove_image(package["_id"], material_type, image_id,
+                                         lambda pkg: domain.deleted_event(pkg, material_type, image_id))
+        if updated is None:
+            raise domain.refusal(self.repo.get(package["_id"]), material_type, image_id)
+        self.images.remove(image["key"])
+        self.repo.release_pending(package["_id"], image_id)
+
+    def read_image(self, principal, material_type, image_id):
+        self._check_image_id(image_id)
+        package = self.package_for(principal)
+        image = self._own_image(package, material_type, image_id)
+        return image, self.images.get(image["key"], image["sha256"])
+
+    def _own_image(self, package, material_type, image_id):
+        image = package["items"].get(material_type, {}).get("images", {}).get(image_id)
+        if image is None:
+            # 404 whether it exists elsewhere or not: ids are never confirmed.
+            log.warning("image not found in candidate's own package",
+                        extra={"package_id": package["_id"], "image_id": image_id[:32]})
+            raise errors.NotFound("没有该图片")
+        return image
+
+    @staticmethod
+    def _check_image_id(image_id):
+        if not domain.IMAGE_ID.match(image_id or ""):
+            raise errors.NotFound("没有该图片")
+
+    # -- submitting and withdrawing --------------------------------------------------------------
+    def submit(self, principal):
+        package = self.package_for(principal)
+        if package["status"] in domain.UNDER_REVIEW:
+            return self.view(principal)  # a double click: already submitted, once
+        rules = self.rules(package["region"])
+        rules.check_edits_allowed(domain.utcnow())
+        for _ in range(5):
+            if package["status"] not in domain.EDITABLE:
+                raise errors.PackageLocked()
+            short = domain.missing(package)
+            if short:
+                raise errors.MissingMaterials(missing=[
+                    dict(m, name=self.catalogue.types[m["material_type"]].name) for m in short])
+            if self.repo.submit(package, domain.submitted_event) is not None:
+                return self.view(principal)
+            package = self.repo.get(package["_id"])  # changed meanwhile: judge again
+            if package["status"] in domain.UNDER_REVIEW:
+                return self.view(principal)
+        raise errors.Conflict()
+
+    def withdraw(self, principal):
+        package = self.package_for(principal)
+        if package["status"] == domain.DRAFT:
+            return self.view(principal)
+        if package["status"] != domain.SUBMITTED:
+            raise errors.PackageLocked("审核已开始，不能撤回")
+        self.rules(package["region"]).check_edits_allowed(domain.utcnow())
+        if self.repo.withdraw(package, domain.withdrawn_event) is None:
+            current = self.repo.get(package["_id"])
+            if current["status"] != domain.DRAFT:
+                raise errors.PackageLocked("审核已开始，不能撤回")
+        return self.view(principal)
+
+    # -- review outcomes ------------------------------------------------------------------------
+    def review_started(self, event):
+        self.repo.apply_review_event(event, (domain.SUBMITTED,), {"status": domain.IN_REVIEW},
+                                     "review_started")
+
+    def materials_returned(self, event):
+        package = self.repo.get(event["package_id"])
+        if package is None:
+            return
+        sets = {"status": domain.RETURNED, "respond_by": event.get("respond_by"),
+                "feedback": {"decision": "returned", "items": event["items"],
+                             "respond_by": event.get("respond_by"), "at": event["occurred_at"]}}
+        for entry in event["items"]:
+            if entry["material_type"] in package["items"]:
+                sets[f"items.{entry['material_type']}.locked"] = False
+                sets[f"items.{entry['material_type']}.reason"] = entry["reason"]
+        self.repo.apply_review_event(event, domain.UNDER_REVIEW, sets, "returned")
+
+    def approved(self, event):
+        self.repo.apply_review_event(event, domain.UNDER_REVIEW, {
+            "status": domain.APPROVED, "feedback": {"decision": "approved", "at": event["occurred_at"]}},
+            "approved")
+
+    def rejected(self, event):
+        self.repo.apply_review_event(event, domain.UNDER_REVIEW, {
+            "status": domain.REJECTED,
+            "feedback": {"decision": "rejected", "reason": event["reason"], "at": event["occurred_at"]}},
+            "rejected")
+
+    # -- the registration system changed the candidate's profile --------------------------------
+    def profile_changed(self, event):
+        candidate_id = event["candidate_id"]
+        fields = {"region": event["region"], "site": event["site"], "category": event["category"]}
+        self.repo.save_profile(candidate_id, fields, event["occurred_at"])
+        for _ in range(5):
+            package = self.repo.latest_package_of(candidate_id)
+            if package is None or event["event_id"] in package.get("applied_events", []):
+                return
+            sets, events = self._reopen_change(package, fields)
+            if self.repo.reopen(package, sets, events, event["event_id"]) is not None:
+                return
+        raise errors.Conflict("package kept changing while applying a profile change")
+
+    def _reopen_change(self, package, fields):
+        needs = self.rules(fields["region"]).requirements(self.catalogue, fields["category"])
+        updates, reopened = domain.reopen_plan(package, needs)
+        sets = dict(fields, **updates)
+        events = []
+        if reopened and package["status"] in domain.REOPENABLE:
+            sets["status"] = domain.RETURNED
+            reason = "报考信息变更，请补充此项材料"
+            for code in reopened:
+                if f"items.{code}" in sets:
+                    sets[f"items.{code}"] = dict(sets[f"items.{code}"], reason=reason)
+                else:
+                    sets[f"items.{code}.locked"] = False
+                    sets[f"items.{code}.reason"] = reason
+            sets["feedback"] = {"decision": "reopened", "items": [
+                {"material_type": code, "reason": reason} for code in reopened],
+                "at": domain.iso(domain.utcnow())}
+            events.append(domain.reopened_event(package, fields["site"], fields["region"], reopened))
+        return sets, events
+
+    # -- housekeeping ----------------------------------------------------------------------------
+    def sweep_orphans(self, now=None):
+        """Objects written for uploads that never got their record (a crash between the two),
+        and objects whose record is gone but the object outlived it."""
+        now = now or time.time()
+        swept = 0
+        for package_id, image_id, key in list(self.repo.stale_pending(now - ORPHAN_AGE_S)):
+            if key not in self.repo.image_keys(package_id):
+                self.images.remove(key)
+            self.repo.release_pending(package_id, image_id)
+            swept += 1
+        return swept
+
+
+def _consented(package, catalogue):
+    consent = package.get("consent")
+    return bool(consent) and consent.get("notice_version") == catalogue.consent_notice_version

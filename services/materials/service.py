@@ -1,0 +1,154 @@
+"""materials: catalogue, region rules, the candidate's package and its images."""
+import logging
+import time
+
+from nameko.timer import timer
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from common import errors, outbox
+from common.messaging import event_handler
+from common.rpc import rpc
+from common import service as base
+from common.web import http, json_response, read_json
+from services.materials import domain
+from services.materials.dependencies import PackageDesk
+from services.materials.storage import ImageStorage
+
+log = logging.getLogger(__name__)
+
+# Room for the multipart envelope around one image (boundaries, part headers, file name).
+MULTIPART_OVERHEAD = 8 * 1024
+
+
+class MaterialsService(base.ServiceBase):
+    name = "materials"
+
+    storage = ImageStorage()
+    desk = PackageDesk()
+    relay = outbox.OutboxRelay(["packages"])
+
+    # -- candidate HTTP API (DESIGN §4) ---------------------------------------------------------
+    @http("GET", "/api/v1/catalogue")
+    def catalogue(self, request):
+        return json_response(self.desk.catalogue_view())
+
+    @http("GET", "/api/v1/package")
+    def get_package(self, request):
+        principal = self.auth.from_request(request, "candidate")
+        return json_response(self.desk.view(principal))
+
+    @http("POST", "/api/v1/package/consent")
+    def consent(self, request):
+        principal = self.auth.from_request(request, "candidate")
+        body = read_json(request)
+        return json_response(self.desk.consent(principal, body.get("notice_version")))
+
+    @http("POST", "/api/v1/package/items/<string:material_type>/images")
+    def upload(self, request, material_type):
+        principal = self.auth.from_request(request, "candidate")
+        if request.content_length is not None and request.content_length > 10 * 1024 * 1024:
+            raise errors.FileTooLarge()  # far beyond any region's limit: do not even look up rules
+        package, rules = self.desk.prepare_upload(principal, material_type)
+        data = read_upload(request, rules.max_bytes)
+        image = self.desk.store_upload(package, rules, material_type, data)
+        return json_response(image, status=201)
+
+    @http("DELETE", "/api/v1/package/items/<string:material_type>/images/<string:image_id>")
+    def delete_image(self, request, material_type, image_id):
+        principal = self.auth.from_request(request, "candidate")
+        self.desk.delete_image(principal, material_type, image_id)
+        return Response(status=204)
+
+    @http("GET", "/api/v1/package/items/<string:material_type>/images/<string:image_id>")
+    def get_image(self, request, material_type, image_id):
+        principal = self.auth.from_request(request, "candidate")
+        image, data = self.desk.read_image(principal, material_type, image_id)
+        return Response(data, status=200, headers={
+            "Content-Type": image["content_type"],
+            "Content-Disposition": f'inline; filename="{image["image_id"]}.{image["key"].rsplit(".", 1)[1]}"',
+            "Cache-Control": "private, no-store",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        })
+
+    @http("POST", "/api/v1/package/submit")
+    def submit(self, request):
+        principal = self.auth.from_request(request, "candidate")
+        return json_response(self.desk.submit(principal))
+
+    @http("POST", "/api/v1/package/withdraw")
+    def withdraw(self, request):
+        principal = self.auth.from_request(request, "candidate")
+        return json_response(self.desk.withdraw(principal))
+
+    # -- RPC (DESIGN §5) ------------------------------------------------------------------------
+    @rpc
+    def get_region(self, region):
+        self.auth.from_context("admin", "reviewer", "service")
+        rules = self.desk.rules(str(region))
+        return {"region": rules.region, "configured": rules.version > 0, "version": rules.version,
+                "name": rules.name, "upload_enabled": rules.upload_enabled,
+                "window": {"start": rules.window_start, "end": rules.window_end},
+                "max_bytes": rules.max_bytes, "min_short_side": rules.min_short_side,
+                "max_pixels": rules.max_pixels, "min_sharpness": rules.min_sharpness,
+                "sites": rules.sites, "categories": rules.categories}
+
+    @rpc
+    def configure_region(self, region, config):
+        principal = self.auth.from_context("admin")
+        if not principal.is_national and principal.region != region:
+            raise errors.Forbidden("只能配置本考区")
+        version = self.desk.configure_region(str(region), config, principal.sub)
+        return {"region": region, "version": version}
+
+    # -- events consumed (DESIGN §6); each idempotent on event_id ----------------------------------
+    @event_handler("review", "ReviewStarted")
+    def on_review_started(self, payload):
+        self.desk.review_started(payload)
+
+    @event_handler("review", "MaterialReturned")
+    def on_material_returned(self, payload):
+        self.desk.materials_returned(payload)
+
+    @event_handler("review", "PackageApproved")
+    def on_package_approved(self, payload):
+        self.desk.approved(payload)
+
+    @event_handler("review", "PackageRejected")
+    def on_package_rejected(self, payload):
+        self.desk.rejected(payload)
+
+    @event_handler("auth", "CandidateProfileChanged")
+    def on_profile_changed(self, payload):
+        self.desk.profile_changed(payload)
+
+    # -- housekeeping -----------------------------------------------------------------------------
+    @timer(interval=120)
+    def sweep_orphans(self):
+        swept = self.desk.sweep_orphans()
+        if swept:
+            log.info("orphan sweep removed %d leftovers", swept)
+        self.desk.repo.purge_counters(time.time())
+
+
+def read_upload(request, limit):
+    """The uploaded file's bytes, refusing anything over `limit` before reading it all.
+
+    A declared length over the limit is refused at once (and the connection closed, so
+    the rest is never read); a body without a length is cut off at the limit."""
+    request.max_content_length = limit + MULTIPART_OVERHEAD
+    request.max_form_parts = 10
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        raise errors.FileTooLarge(too_large_message(limit)) from None
+    if upload is None:
+        raise errors.ValidationError("请选择要上传的图片（表单字段 file）")
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise errors.FileTooLarge(too_large_message(limit))
+    return data
+
+
+def too_large_message(limit):
+    return f"图片大小超过{limit // 1024}KB，请压缩后重新上传"

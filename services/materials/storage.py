@@ -1,0 +1,97 @@
+"""Images in the S3 bucket (DESIGN §7), behind a small domain-speaking wrapper.
+
+Objects are written before the record that points to them and removed after the
+record is gone; SHA-256 is stored with the record and checked on every read back."""
+import hashlib
+import io
+import logging
+
+import eventlet
+from minio.error import S3Error
+from nameko.extensions import DependencyProvider
+
+from common import s3
+from common.errors import NotFound, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+class IntegrityError(Exception):
+    """The stored bytes no longer match their recorded SHA-256."""
+
+
+class ImageStore:
+    def __init__(self, client, bucket):
+        self.client = client
+        self.bucket = bucket
+
+    def put(self, key, data, content_type):
+        try:
+            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
+                                   content_type=content_type)
+        except S3Error as exc:
+            raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
+
+    def get(self, key, sha256):
+        try:
+            response = self.client.get_object(self.bucket, key)
+            try:
+                data = response.read()
+            finally:
+                response.close()
+                response.release_conn()
+        except S3Error as exc:
+            if exc.code == "NoSuchKey":
+                raise NotFound("图片不存在") from None
+            raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
+        if hashlib.sha256(data).hexdigest() != sha256:
+            log.error("stored object fails its SHA-256 check: %s", key)
+            raise IntegrityError(key)
+        return data
+
+    def remove(self, key):
+        try:
+            self.client.remove_object(self.bucket, key)
+        except S3Error as exc:
+            if exc.code != "NoSuchKey":
+                raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
+
+    def keys(self, prefix=""):
+        for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+            yield obj.object_name, obj.last_modified
+
+
+class ImageStorage(DependencyProvider):
+    health_name = "s3"
+
+    def setup(self):
+        config = self.container.config
+        self.bucket = config["S3"]["BUCKET"]
+        self.client = s3.make_client(config)
+        self._ensure = None
+
+    def start(self):
+        self._ensure = self.container.spawn_managed_thread(self._ensure_bucket)
+
+    def stop(self):
+        if self._ensure is not None:
+            self._ensure.kill()
+
+    def _ensure_bucket(self):
+        delay = 0.5
+        while True:
+            try:
+                if not self.client.bucket_exists(self.bucket):
+                    self.client.make_bucket(self.bucket)
+                return
+            except Exception as exc:  # S3 down at start: retry, never crash the service
+                log.warning("bucket check failed (%s); retrying", type(exc).__name__)
+                eventlet.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    def health_check(self):
+        if not self.client.bucket_exists(self.bucket):
+            raise RuntimeError("bucket missing")
+
+    def get_dependency(self, worker_ctx):
+        return ImageStore(self.client, self.bucket)

@@ -1,0 +1,100 @@
+"""Root fixtures. Monkey-patching comes first: nothing may import ssl, urllib3, pymongo
+or minio before it (STACK-NOTES).
+
+Integration and e2e tests talk to the real servers `make test` starts (dev/servers.py);
+each test gets its own RabbitMQ vhost (nameko's `rabbit_config`), its own database
+names (a unique prefix, dropped afterwards) and the session its own S3 bucket."""
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()  # noqa: E402
+
+import os  # noqa: E402
+import socket  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MONGO_URI = os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/")
+S3_ENDPOINT = os.environ.get("S3_ENDPOINT", "127.0.0.1:9000")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def base_config():
+    """config.yaml as the services read it, with defaults only (no test isolation yet)."""
+    from common.config import load_config
+    return load_config(str(ROOT / "config.yaml"))
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory):
+    from services.auth.keys import ensure_dev_key
+    directory = tmp_path_factory.mktemp("keys")
+    ensure_dev_key(directory, kid="test-1")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def s3_bucket(base_config):
+    """A bucket of this test session's own, emptied and removed at the end."""
+    from common import s3
+    config = dict(base_config, S3=dict(base_config["S3"], ENDPOINT=S3_ENDPOINT))
+    client = s3.make_client(config)
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    client.make_bucket(name)
+    yield name
+    for obj in client.list_objects(name, recursive=True):
+        client.remove_object(name, obj.object_name)
+    client.remove_bucket(name)
+
+
+@pytest.fixture
+def mongo_client():
+    from pymongo import MongoClient
+    client = MongoClient(MONGO_URI, serverSelectionTimeoutMS=3000)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def config(rabbit_config, base_config, keys_dir, s3_bucket, mongo_client):
+    """A complete service config isolated to this test."""
+    prefix = f"t{uuid.uuid4().hex[:10]}_"
+    config = dict(base_config)
+    config.update(rabbit_config)
+    config["MONGO"] = {"URI": MONGO_URI, "DB_PREFIX": prefix, "SELECT_TIMEOUT_MS": 3000}
+    config["S3"] = dict(base_config["S3"], ENDPOINT=S3_ENDPOINT, BUCKET=s3_bucket,
+                        PUBLIC_ENDPOINT=f"http://{S3_ENDPOINT}")
+    config["TOKENS"] = dict(base_config["TOKENS"], KEYS_DIR=str(keys_dir), ACTIVE_KID="test-1")
+    config["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{free_port()}"
+    config.pop("LOGGING", None)
+    yield config
+    for name in mongo_client.list_database_names():
+        if name.startswith(prefix):
+            mongo_client.drop_database(name)
+
+
+@pytest.fixture
+def start_service(container_factory, config):
+    """Start a service container on a port of its own; returns its base URL."""
+    started = {}
+
+    def start(service_cls):
+        own = dict(config, WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port()}")
+        container = container_factory(service_cls, own)
+        container.start()
+        started[service_cls.name] = container
+        return f"http://{own['WEB_SERVER_ADDRESS']}"
+
+    start.containers = started
+    return start

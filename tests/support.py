@@ -1,0 +1,104 @@
+"""Helpers the integration and e2e suites share: an OAuth client, RPC as someone, waits."""
+import base64
+import hashlib
+import re
+import secrets
+import time
+from contextlib import contextmanager
+from urllib.parse import parse_qs, urlparse
+
+import requests
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.auth.domain import id_check_char
+
+REDIRECT = "http://127.0.0.1:8000/callback"
+PASSWORD = "Demo@2026"
+
+
+def pkce():
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def authorize(auth_url, username, password=PASSWORD, redirect=REDIRECT, session=None, challenge=None):
+    """Sign in on the login form; returns (session, response of the POST)."""
+    session = session or requests.Session()
+    params = {"response_type": "code", "client_id": "upload-web", "redirect_uri": redirect,
+              "state": secrets.token_hex(8), "code_challenge": challenge or pkce()[1],
+              "code_challenge_method": "S256"}
+    form = session.get(f"{auth_url}/auth/authorize", params=params, timeout=10)
+    assert form.status_code == 200, form.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    response = session.post(f"{auth_url}/auth/authorize", allow_redirects=False, timeout=10,
+                            data=dict(params, csrf_token=csrf, username=username, password=password))
+    return session, response, params
+
+
+def code_from(response):
+    return parse_qs(urlparse(response.headers["Location"]).query)
+
+
+def login(auth_url, username, password=PASSWORD):
+    """The whole code flow with PKCE; returns the token response."""
+    verifier, challenge = pkce()
+    session, response, _ = authorize(auth_url, username, password, challenge=challenge)
+    assert response.status_code == 302, response.text
+    code = code_from(response)["code"][0]
+    tokens = session.post(f"{auth_url}/auth/token", timeout=10, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+        "client_id": "upload-web", "code_verifier": verifier})
+    assert tokens.status_code == 200, tokens.text
+    return tokens.json()
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+@contextmanager
+def rpc(config, token=None, timeout=15):
+    context = {"authorization": f"Bearer {token}"} if token else None
+    with ClusterRpcProxy(config, timeout=timeout, context_data=context) as proxy:
+        yield proxy
+
+
+def wait_for(check, timeout=10, interval=0.05, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def id_number(area="320400", serial=1):
+    first17 = f"{area}19950101{serial:03d}"
+    return first17 + id_check_char(first17)
+
+
+def candidate(number, site="3204", serial=1, category="integrated_practitioner", **overrides):
+    record = {"registration_number": number, "name": f"考生{serial}", "id_number":
+              id_number(f"{site}00", serial), "phone": f"1380000{serial:04d}", "region": site[:2],
+              "site": site, "category": category, "exam_year": 2026, "password": PASSWORD}
+    record.update(overrides)
+    return record
+
+
+def make_admin(config, username="admin.test", password="Admin@2026", region="*"):
+    from services.auth.cli import build_authority
+    authority = build_authority(config)
+    authority.save_staff(username, "admin", region, [], password)
+    return authority
+
+
+def make_reviewer(config, username, sites, region="32", password="Review@2026"):
+    from services.auth.cli import build_authority
+    build_authority(config).save_staff(username, "reviewer", region, sites, password)
+
+
+def staff_token(config, username, password):
+    with rpc(config) as proxy:
+        return proxy.auth.login_staff(username, password)["access_token"]
