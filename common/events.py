@@ -89,6 +89,22 @@ class SubmissionWithdrawn(Event):
     attempt: int
 
 
+@dataclass(frozen=True)
+class PackageReopened(Event):
+    """Beyond DESIGN §6's list: the registration system changed the candidate's category
+    or site and the package needs more. Sent by materials (which alone knows the
+    package) after a CandidateProfileChanged; notify tells the candidate, review closes
+    the open case. `items` are the newly required material types."""
+    source = "materials"
+    package_id: str
+    candidate_id: str
+    region: str
+    site: str
+    attempt: int
+    items: list
+    reason: str
+
+
 # -- review ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class ReviewStarted(Event):
@@ -149,7 +165,7 @@ class CandidateProfileChanged(Event):
 
 
 EVENT_TYPES = {cls.__name__: cls for cls in (
-    MaterialUploaded, MaterialDeleted, PackageSubmitted, SubmissionWithdrawn,
+    MaterialUploaded, MaterialDeleted, PackageSubmitted, SubmissionWithdrawn, PackageReopened,
     ReviewStarted, MaterialReturned, PackageApproved, PackageRejected,
     CandidateProfileChanged)}
 

@@ -69,17 +69,28 @@ def start_apps(state):
 
 
 def start_nginx():
+    conf = write_nginx_conf(VAR / "nginx", SERVICE_PORTS, listen=8000)
+    return procs.spawn("nginx", nginx_command(conf))
+
+
+def write_nginx_conf(base, ports, listen):
+    """Render dev/nginx.conf for these service ports into `base`/nginx.conf."""
     if not Path("/usr/sbin/nginx").exists():
         servers.apt_install("nginx")
-    base = VAR / "nginx"
     (base / "logs").mkdir(parents=True, exist_ok=True)
-    template = (ROOT / "dev" / "nginx.conf").read_text()
-    conf = template.replace("{{ROOT}}", str(ROOT)).replace("{{VAR}}", str(VAR))
-    for name, port in SERVICE_PORTS.items():
+    procs.LOG_DIR.mkdir(parents=True, exist_ok=True)
+    conf = (ROOT / "dev" / "nginx.conf").read_text()
+    conf = conf.replace("{{ROOT}}", str(ROOT)).replace("{{VAR}}", str(base))
+    conf = conf.replace("{{LISTEN}}", str(listen))
+    for name, port in ports.items():
         conf = conf.replace("{{%s}}" % name.upper(), str(port))
-    (base / "nginx.conf").write_text(conf)
-    return procs.spawn("nginx", ["/usr/sbin/nginx", "-p", str(base), "-c", str(base / "nginx.conf"),
-                                 "-g", "daemon off;"])
+    path = base / "nginx.conf"
+    path.write_text(conf)
+    return path
+
+
+def nginx_command(conf):
+    return ["/usr/sbin/nginx", "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"]
 
 
 def _running(state, name):

@@ -11,7 +11,6 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402
 
-import os  # noqa: E402
 import socket  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -19,8 +18,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-MONGO_URI = os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/")
-S3_ENDPOINT = os.environ.get("S3_ENDPOINT", "127.0.0.1:9000")
+from support import MONGO_URI, S3_ENDPOINT  # noqa: E402
 
 
 def free_port():

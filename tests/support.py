@@ -1,5 +1,6 @@
 """Helpers the integration and e2e suites share: an OAuth client, RPC as someone, waits."""
 import base64
+import os
 import hashlib
 import re
 import secrets
@@ -12,6 +13,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.auth.domain import id_check_char
 
+MONGO_URI = os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/")
+S3_ENDPOINT = os.environ.get("S3_ENDPOINT", "127.0.0.1:9000")
 REDIRECT = "http://127.0.0.1:8000/callback"
 PASSWORD = "Demo@2026"
 
@@ -40,14 +43,15 @@ def code_from(response):
     return parse_qs(urlparse(response.headers["Location"]).query)
 
 
-def login(auth_url, username, password=PASSWORD):
+def login(auth_url, username, password=PASSWORD, redirect=REDIRECT):
     """The whole code flow with PKCE; returns the token response."""
     verifier, challenge = pkce()
-    session, response, _ = authorize(auth_url, username, password, challenge=challenge)
+    session, response, _ = authorize(auth_url, username, password, redirect=redirect,
+                                     challenge=challenge)
     assert response.status_code == 302, response.text
     code = code_from(response)["code"][0]
     tokens = session.post(f"{auth_url}/auth/token", timeout=10, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
         "client_id": "upload-web", "code_verifier": verifier})
     assert tokens.status_code == 200, tokens.text
     return tokens.json()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from common import errors
 from common.events import (
-    MaterialDeleted, MaterialUploaded, PackageSubmitted, SubmissionWithdrawn, Event)
+    MaterialDeleted, MaterialUploaded, PackageReopened, PackageSubmitted, SubmissionWithdrawn)
 
 DRAFT, SUBMITTED, IN_REVIEW = "draft", "submitted", "in_review"
 APPROVED, REJECTED, RETURNED = "approved", "rejected", "returned"
@@ -240,20 +240,6 @@ def reopen_plan(package, needs):
 
 
 # -- events -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PackageReopened(Event):
-    """Beyond DESIGN §6: the registration system changed the candidate's category or
-    site and the package needs more; notify tells the candidate, review closes the case."""
-    source = "materials"
-    package_id: str
-    candidate_id: str
-    region: str
-    site: str
-    attempt: int
-    items: list
-    reason: str
-
-
 def uploaded_event(package, material_type, image):
     return MaterialUploaded(
         package_id=package["_id"], candidate_id=package["candidate_id"], region=package["region"],

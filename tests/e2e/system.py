@@ -1,0 +1,158 @@
+"""The whole system as `make run` starts it, isolated for one test session.
+
+Four `nameko run` processes and nginx on free ports, a RabbitMQ vhost, database names
+and a bucket of their own, the SMS stand-in in this process, demo data seeded by
+dev/seed.py. Used by the e2e, browser, fault and security suites."""
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+from dev.sms_standin import SmsStandin
+from dev.stack import nginx_command, write_nginx_conf
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("auth", "materials", "review", "notify")
+
+
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class System:
+    def __init__(self, workdir, base_config, amqp_uri, mongo_uri, s3_endpoint, bucket, keys_dir):
+        self.workdir = Path(workdir)
+        self.base_config = base_config
+        self.prefix = f"e{uuid.uuid4().hex[:10]}_"
+        self.ports = {name: free_port() for name in SERVICES}
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.amqp_uri = amqp_uri
+        self.mongo_uri = mongo_uri
+        self.s3_endpoint = s3_endpoint
+        self.bucket = bucket
+        self.keys_dir = keys_dir
+        self.procs = {}
+        sms = base_config["SMS"]
+        self.sms = SmsStandin("127.0.0.1", free_port(), sms["SECRET_ID"], sms["SECRET_KEY"],
+                              templates=sms["TEMPLATES"], app_id=sms["APP_ID"],
+                              sign_name=sms["SIGN_NAME"])
+
+    # -- configuration -------------------------------------------------------------------------
+    def env(self, service=None):
+        env = dict(os.environ, AMQP_URI=self.amqp_uri, MONGO_URI=self.mongo_uri,
+                   MONGO_DB_PREFIX=self.prefix, S3_ENDPOINT=self.s3_endpoint,
+                   S3_BUCKET=self.bucket, S3_PUBLIC_ENDPOINT=f"http://{self.s3_endpoint}",
+                   JWT_KEYS_DIR=str(self.keys_dir), JWT_ACTIVE_KID="test-1",
+                   PUBLIC_URL=self.url, SMS_ENDPOINT=f"127.0.0.1:{self.sms.port}",
+                   PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore")
+        if service:
+            env["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{self.ports[service]}"
+        return env
+
+    @property
+    def config(self):
+        """The config a test uses for RPC and direct database reads."""
+        config = dict(self.base_config, AMQP_URI=self.amqp_uri)
+        config["MONGO"] = {"URI": self.mongo_uri, "DB_PREFIX": self.prefix}
+        config["S3"] = dict(self.base_config["S3"], ENDPOINT=self.s3_endpoint, BUCKET=self.bucket,
+                            PUBLIC_ENDPOINT=f"http://{self.s3_endpoint}")
+        config["TOKENS"] = dict(self.base_config["TOKENS"], KEYS_DIR=str(self.keys_dir),
+                                ACTIVE_KID="test-1")
+        config["PUBLIC_URL"] = self.url
+        return config
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self):
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.sms.start()
+        for name in SERVICES:
+            self.start_service(name)
+        conf = write_nginx_conf(self.workdir / "nginx", self.ports, listen=self.port)
+        self._spawn("nginx", nginx_command(conf), os.environ)
+        self.wait_healthy()
+        seed = subprocess.run([sys.executable, "-m", "dev.seed"], cwd=ROOT, env=self.env(),
+                              capture_output=True, text=True, timeout=180)
+        if seed.returncode != 0:
+            raise RuntimeError(f"seeding failed:\n{seed.stdout}\n{seed.stderr}")
+        return self
+
+    def start_service(self, name):
+        cmd = [sys.executable, "-m", "nameko", "run", "--config", str(ROOT / "config.yaml"),
+               f"services.{name}.service"]
+        self._spawn(name, cmd, self.env(name))
+
+    def _spawn(self, name, cmd, env):
+        log = open(self.workdir / f"{name}.log", "ab")
+        self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop_service(self, name, sig=15):
+        proc = self.procs.pop(name, None)
+        if proc is None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(timeout=5)
+
+    def wait_healthy(self, names=SERVICES, timeout=60):
+        deadline = time.monotonic() + timeout
+        pending = set(names)
+        while pending and time.monotonic() < deadline:
+            for name in sorted(pending):
+                proc = self.procs.get(name)
+                if proc is not None and proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited:\n{self.log(name)[-3000:]}")
+                try:
+                    if requests.get(f"{self.url}/healthz/{name}", timeout=2).status_code == 200:
+                        pending.discard(name)
+                except requests.RequestException:
+                    pass
+            time.sleep(0.2)
+        if pending:
+            raise RuntimeError(f"not healthy: {sorted(pending)}")
+
+    def login(self, username, password="Demo@2026"):
+        """A candidate's token response, through the real code flow at this origin."""
+        from support import login
+        return login(self.url, username, password, redirect=f"{self.url}/callback")
+
+    def log(self, name):
+        path = self.workdir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self):
+        for name in list(self.procs):
+            self.stop_service(name)
+        self.sms.stop()
+
+    def drop_databases(self, mongo_client):
+        for name in mongo_client.list_database_names():
+            if name.startswith(self.prefix):
+                mongo_client.drop_database(name)
+
+    def db(self, mongo_client, service):
+        return mongo_client[f"{self.prefix}{service}"]
+
+
+def ensure_chromium():
+    """Debian's Chromium for browser tests (installed when missing; never downloaded by
+    Playwright)."""
+    if shutil.which("chromium") is None:
+        from dev.servers import apt_install
+        apt_install("chromium")
+    return shutil.which("chromium")
