@@ -86,6 +86,9 @@ class OutboxRelay(DependencyProvider):
                     if isinstance(dep, MongoDependency)).db
 
     def _run(self):
+        # A start delay holds publishing for a while (used to prove crash recovery:
+        # a process killed between its state write and its publish).
+        eventlet.sleep(float((self.container.config.get("OUTBOX") or {}).get("START_DELAY_S", 0)))
         backoff = IDLE_POLL_S
         while True:
             try:

@@ -138,6 +138,10 @@ def read_upload(request, limit):
     the rest is never read); a body without a length is cut off at the limit."""
     request.max_content_length = limit + MULTIPART_OVERHEAD
     request.max_form_parts = 10
+    if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        # eventlet decodes chunked bodies and ends the stream properly; telling werkzeug
+        # so makes it read such a body through its size limit instead of ignoring it.
+        request.environ["wsgi.input_terminated"] = True
     try:
         upload = request.files.get("file")
     except RequestEntityTooLarge:

@@ -114,7 +114,8 @@ def _draw_table(draw, left, top, right, unit, ink):
 
 def _draw_seal(draw, cx, cy, radius):
     width = max(2, radius // 10)
-    draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), outline=SEAL_RED, width=width)
+    box = (cx - radius, cy - radius, cx + radius, cy + radius)
+    draw.ellipse(box, outline=SEAL_RED, width=width)
     star = radius // 3
     draw.regular_polygon((cx, cy, star), 5, fill=SEAL_RED)
 
@@ -144,8 +145,8 @@ def phone_photo(page, *, seed=0, blur=1.0, noise=8.0, tilt=0.04, shade=0.22):
     border = int(min(w, h) * 0.06)
     canvas = Image.new("RGB", (w + 2 * border, h + 2 * border), TABLE)
     canvas.paste(page, (border, border))
-    photo = canvas.transform((w, h), Image.Transform.QUAD, _keystone(rnd, canvas.size, border, tilt),
-                             resample=Image.Resampling.BICUBIC)
+    quad = _keystone(rnd, canvas.size, border, tilt)
+    photo = canvas.transform((w, h), Image.Transform.QUAD, quad, resample=Image.Resampling.BICUBIC)
     photo = _uneven_light(photo, shade)
     if blur:
         photo = photo.filter(ImageFilter.GaussianBlur(blur))

@@ -1,7 +1,7 @@
 """Image intake (services/materials/intake.py): every check, with images made here.
 
-Run ``python -m tests.unit.test_intake`` (from the repository root) to print the sharpness corpus table that the
-module docstring quotes.
+Run ``python -m tests.unit.test_intake`` (from the repository root) to print the
+sharpness corpus table that the module docstring quotes.
 """
 
 import functools
@@ -363,8 +363,9 @@ def test_any_other_orientation_is_refused_as_rotated(orientation):
 
 def test_big_endian_and_little_endian_exif_are_both_read():
     exif = f.exif_block(6)
-    little = b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00\x00\x00" \
-        b"\x00\x00\x00\x00"
+    # "II" header, IFD0 at 8 with one entry: tag 0x0112, SHORT, count 1, value 6.
+    little = (b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x01\x00"
+              b"\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00\x00\x00\x00\x00\x00\x00")
     assert exif[6:8] == b"MM"
     for block in (exif, little):
         assert refusal(f.with_exif(scan(), block)).code == "image_rotated"
@@ -390,6 +391,11 @@ def _photo(width, height, seed, *, blur, noise, quality, text_px=None, **page):
     image = f.phone_photo(f.document_image(width, height, seed=seed, text_px=text_px, **page),
                           seed=seed, blur=blur, noise=noise)
     return f.jpeg_bytes(image, quality=quality)
+
+
+def _blurred(effect, amount, *, seed):
+    """A 1000x700 scan spoiled by ``effect`` (defocused, motion_blurred, upscaled)."""
+    return f.jpeg_bytes(effect(f.document_image(1000, 700, seed=seed), amount))
 
 
 def _squeezed(image):
@@ -418,31 +424,32 @@ SHARP_CORPUS = {
         f.document_image(2000, 1500, seed=15), seed=15, blur=1.8, noise=10)),
     "phone low contrast (grey ink, dim)": lambda: _photo(
         1000, 700, 16, blur=1.0, noise=6, quality=75, ink=(110, 110, 110), paper=(205, 203, 195)),
-    "phone ID card 950x600": lambda: _photo(950, 600, 17, blur=0.8, noise=6, quality=80, text_px=14),
+    "phone ID card 950x600": lambda: _photo(
+        950, 600, 17, blur=0.8, noise=6, quality=80, text_px=14),
 }
 
 BLURRED_CORPUS = {
-    "defocused radius 3": lambda: f.jpeg_bytes(f.defocused(f.document_image(1000, 700, seed=30), 3)),
-    "defocused radius 4": lambda: f.jpeg_bytes(f.defocused(f.document_image(1000, 700, seed=31), 4)),
-    "defocused radius 6": lambda: f.jpeg_bytes(f.defocused(f.document_image(1000, 700, seed=32), 6)),
+    "defocused radius 3": lambda: _blurred(f.defocused, 3, seed=30),
+    "defocused radius 4": lambda: _blurred(f.defocused, 4, seed=31),
+    "defocused radius 6": lambda: _blurred(f.defocused, 6, seed=32),
     "phone defocused 3": lambda: _photo(1200, 900, 33, blur=3.0, noise=8, quality=75),
     "phone defocused 4.5, noisy": lambda: _squeezed(f.phone_photo(
         f.document_image(1600, 1200, seed=34), seed=34, blur=4.5, noise=12)),
-    "motion blur 16": lambda: f.jpeg_bytes(f.motion_blurred(f.document_image(1000, 700, seed=35), 16)),
+    "motion blur 16": lambda: _blurred(f.motion_blurred, 16, seed=35),
     "phone with motion blur 24": lambda: f.jpeg_bytes(f.motion_blurred(f.phone_photo(
         f.document_image(1200, 900, seed=36), seed=36), 24), quality=75),
-    "thumbnail upscaled 4x": lambda: f.jpeg_bytes(f.upscaled(f.document_image(1000, 700, seed=37), 4)),
+    "thumbnail upscaled 4x": lambda: _blurred(f.upscaled, 4, seed=37),
 }
 
 BORDERLINE_CORPUS = {  # reported by the script, not asserted
-    "defocused radius 1.5": lambda: f.jpeg_bytes(f.defocused(f.document_image(1000, 700, seed=50), 1.5)),
-    "defocused radius 2": lambda: f.jpeg_bytes(f.defocused(f.document_image(1000, 700, seed=50), 2)),
+    "defocused radius 1.5": lambda: _blurred(f.defocused, 1.5, seed=50),
+    "defocused radius 2": lambda: _blurred(f.defocused, 2, seed=50),
     "phone defocused 1.5": lambda: _photo(1200, 900, 51, blur=1.5, noise=8, quality=75),
     "phone defocused 2": lambda: _photo(1200, 900, 51, blur=2.0, noise=8, quality=75),
     "phone defocused 2.5": lambda: _photo(1200, 900, 51, blur=2.5, noise=8, quality=75),
-    "thumbnail upscaled 2x": lambda: f.jpeg_bytes(f.upscaled(f.document_image(1000, 700, seed=52), 2)),
-    "thumbnail upscaled 3x": lambda: f.jpeg_bytes(f.upscaled(f.document_image(1000, 700, seed=52), 3)),
-    "motion blur 8": lambda: f.jpeg_bytes(f.motion_blurred(f.document_image(1000, 700, seed=53), 8)),
+    "thumbnail upscaled 2x": lambda: _blurred(f.upscaled, 2, seed=52),
+    "thumbnail upscaled 3x": lambda: _blurred(f.upscaled, 3, seed=52),
+    "motion blur 8": lambda: _blurred(f.motion_blurred, 8, seed=53),
 }
 
 

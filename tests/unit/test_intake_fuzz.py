@@ -12,7 +12,6 @@ peak resident memory (VmHWM) stays under 100 MB.
 """
 
 import functools
-import io
 import os
 import struct
 import subprocess
@@ -23,7 +22,6 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
 from services.materials.intake import AcceptedImage, IntakeLimits, IntakeRefused, inspect_image
 from tests.unit import imagefactory as f
@@ -208,7 +206,8 @@ def test_damaged_pixel_data_only_ever_raises_intake_refused(seed, hits):
     check(damage_pixel_data(seeds()[seed % len(seeds())], hits), FUZZ_LIMITS)
 
 @settings(max_examples=max(20, EXAMPLES // 10), deadline=None)
-@given(data=st.binary(max_size=2048), prefix=st.sampled_from([b"", b"\xff\xd8\xff", f.PNG_SIGNATURE]))
+@given(data=st.binary(max_size=2048),
+       prefix=st.sampled_from([b"", b"\xff\xd8\xff", f.PNG_SIGNATURE]))
 def test_random_bytes_behind_an_image_signature_only_ever_raise_intake_refused(data, prefix):
     check(prefix + data, FUZZ_LIMITS)
 
