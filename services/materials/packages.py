@@ -73,13 +73,13 @@ class Packages:
 
     def package_for(self, principal):
         """The candidate's package for their exam year, created on first sight."""
+        exam_year = principal.claims.get("exam_year")
+        package = self.repo.get(domain.package_id_for(principal.sub, exam_year))
+        if package is not None:
+            return package  # profile changes reach existing packages through events
         profile = self._profile(principal)
-        package_id = domain.package_id_for(profile["candidate_id"], profile["exam_year"])
-        package = self.repo.get(package_id)
-        if package is None:
-            rules = self.rules(profile["region"])
-            package = self.repo.create(domain.new_package(profile, rules, self.catalogue, domain.utcnow()))
-        return package
+        rules = self.rules(profile["region"])
+        return self.repo.create(domain.new_package(profile, rules, self.catalogue, domain.utcnow()))
 
     def _profile(self, principal):
         claims = principal.claims

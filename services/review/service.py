@@ -1,6 +1,87 @@
-"""review service (walking skeleton; grows with its issue)."""
+"""review: the reviewers' queue, claims, decisions and the audit log (DESIGN §5, §6, §8)."""
+from common import outbox
 from common import service as base
+from common.messaging import event_handler
+from common.rpc import ServiceRpc, rpc
+from services.review import domain, views
+from services.review.dependencies import ReviewDesk
+
+STAFF = ("reviewer", "admin")
 
 
 class ReviewService(base.ServiceBase):
     name = "review"
+
+    desk = ReviewDesk()
+    relay = outbox.OutboxRelay(["cases"])
+    auth_rpc = ServiceRpc("auth")
+
+    # -- RPC (DESIGN §5) ---------------------------------------------------------------------------
+    @rpc
+    def list_queue(self, site=None, status=domain.PENDING, limit=50, after=None, sort=None):
+        principal = self.auth.from_context(*STAFF)
+        return self.desk.reviews.list_queue(principal, site, status, limit, after, sort)
+
+    @rpc
+    def claim(self, package_id):
+        return self.desk.reviews.claim(self.auth.from_context(*STAFF), package_id)
+
+    @rpc
+    def release(self, package_id):
+        return self.desk.reviews.release(self.auth.from_context(*STAFF), package_id)
+
+    @rpc
+    def get_case(self, package_id):
+        return self.desk.reviews.get_case(self.auth.from_context(*STAFF), package_id)
+
+    @rpc
+    def approve(self, package_id, note=None):
+        return self.desk.reviews.approve(self.auth.from_context(*STAFF), package_id, note)
+
+    @rpc
+    def reject(self, package_id, reason):
+        return self.desk.reviews.reject(self.auth.from_context(*STAFF), package_id, reason)
+
+    @rpc
+    def return_materials(self, package_id, items, respond_by=None):
+        principal = self.auth.from_context(*STAFF)
+        return self.desk.reviews.return_materials(principal, package_id, items, respond_by)
+
+    @rpc
+    def stats(self, region=None, site=None):
+        return self.desk.reviews.stats(self.auth.from_context(*STAFF), region, site)
+
+    @rpc
+    def audit(self, package_id):
+        return self.desk.reviews.audit_trail(self.auth.from_context("admin"), package_id)
+
+    @rpc
+    def reasons(self):
+        """The return-reason catalogue, for reviewers' tools."""
+        self.auth.from_context(*STAFF)
+        return views.reasons()
+
+    # -- events consumed (DESIGN §6); each idempotent on event_id (see ingest.py) ---------------
+    @event_handler("materials", "PackageSubmitted")
+    def on_package_submitted(self, payload):
+        self.desk.ingest.submitted(payload)
+
+    @event_handler("materials", "SubmissionWithdrawn")
+    def on_submission_withdrawn(self, payload):
+        self.desk.ingest.withdrawn(payload)
+
+    @event_handler("materials", "PackageReopened")
+    def on_package_reopened(self, payload):
+        self.desk.ingest.reopened(payload)
+
+    @event_handler("materials", "MaterialUploaded")
+    def on_material_uploaded(self, payload):
+        self.desk.ingest.uploaded(payload)
+
+    @event_handler("materials", "MaterialDeleted")
+    def on_material_deleted(self, payload):
+        self.desk.ingest.deleted(payload)
+
+    @event_handler("auth", "CandidateProfileChanged")
+    def on_profile_changed(self, payload):
+        self.desk.ingest.profile_changed(payload)

@@ -419,3 +419,28 @@ def test_an_object_left_by_a_crash_before_its_record_is_swept(world, config, mon
                                                         recursive=True)}
     assert key not in names and f"32/3204/{A}/id_card/{kept['image_id']}.jpg" in names
     assert db.packages.find_one({"_id": package["package_id"]})["pending_n"] == 0
+
+
+def test_a_submission_whose_process_died_before_publishing_is_announced_after_restart(
+        start_service, container_factory, config, world):
+    world.consent(A)
+    world.fill(A)
+    # A second instance that writes but has not yet published when it is killed.
+    stalled_config = dict(config, OUTBOX={"START_DELAY_S": 600})
+    for container in list(start_service.containers.values()):
+        if container.service_name == "materials":
+            container.stop()
+    stalled = container_factory(MaterialsService, dict(
+        stalled_config, WEB_SERVER_ADDRESS=world.url.split("//")[1]))
+    stalled.start()
+    wait_for(lambda: world.call("GET", A, "").status_code == 200, message="stalled instance ready")
+    Listener.seen.clear()
+    assert world.call("POST", A, "/submit").json()["status"] == "submitted"
+    time.sleep(0.5)
+    assert Listener.of("PackageSubmitted") == []  # saved, not yet published
+    stalled.kill()
+
+    start_service(MaterialsService)  # starts again, relays what the dead one left
+    wait_for(lambda: Listener.of("PackageSubmitted"), timeout=10, message="recovered event")
+    time.sleep(1)
+    assert len(Listener.of("PackageSubmitted")) == 1

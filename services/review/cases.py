@@ -1,0 +1,195 @@
+"""The reviewer's work, use case by use case.
+
+service.py turns RPC calls into calls here; this module combines the rules of
+domain.py and scope.py with the repository (guarded updates), the URL presigner and
+the audit log. Every method takes the verified principal first; every case it touches
+is scope-checked on the case itself, and refusals of scope are audited too."""
+import time
+from dataclasses import dataclass
+
+from common import errors
+from services.review import domain, scope, similarity, views
+
+
+@dataclass(frozen=True)
+class Settings:
+    lease_s: float = domain.DEFAULT_LEASE_S
+    url_ttl_s: int = domain.MAX_URL_TTL_S
+
+    @classmethod
+    def from_config(cls, config):
+        """`REVIEW: {LEASE_S, URL_TTL_S}` in the config; URLs never outlive DESIGN's 10 min."""
+        review = config.get("REVIEW") or {}
+        lease_s = max(float(review.get("LEASE_S", domain.DEFAULT_LEASE_S)), 1.0)
+        url_ttl_s = int(review.get("URL_TTL_S", domain.MAX_URL_TTL_S))
+        return cls(lease_s=lease_s, url_ttl_s=min(max(url_ttl_s, 1), domain.MAX_URL_TTL_S))
+
+
+class Reviews:
+    def __init__(self, repo, presigner, profiles, settings, caller, clock=time.time):
+        self.repo = repo
+        self.presigner = presigner
+        self.profiles = profiles
+        self.settings = settings
+        self.caller = caller  # {"client", "via"}: where the call came from, for the audit log
+        self.clock = clock
+
+    # -- reading ---------------------------------------------------------------------------------
+    def list_queue(self, principal, site=None, status=domain.PENDING, limit=50, after=None,
+                   sort=None):
+        now = self.clock()
+        field, limit, page = scope.page(sort, limit, after)
+        query = dict(scope.area(principal, site=site), **scope.by_status(status, now), **page)
+        found = self.repo.queue(query, field, limit + 1)
+        more = len(found) > limit
+        return {"items": [views.queue_item(case, now) for case in found[:limit]],
+                "next": scope.cursor(field, found[limit - 1][field]) if more else None}
+
+    def get_case(self, principal, package_id):
+        case = self._with_snapshot(self._in_scope(principal, package_id, "read"))
+        images = self._images(principal, case)
+        issued = sorted(i for i, image in images.items() if image["url"])
+        # Written before the URLs leave: no URL is ever handed out unrecorded.
+        self._audit(principal, "read", case,
+                    details={"images": issued, "url_ttl_s": self.settings.url_ttl_s})
+        return views.case(case, self.clock(), images)
+
+    def stats(self, principal, region=None, site=None):
+        return self.repo.counts(scope.area(principal, region=region, site=site), self.clock())
+
+    def audit_trail(self, principal, package_id):
+        case = self.repo.get(package_id)
+        if case is None:
+            raise errors.NotFound("没有该材料包")
+        if not principal.covers(case["region"], case["site"]):
+            raise errors.Forbidden("无权查看该考区的审核记录")
+        return [views.audit_entry(entry) for entry in self.repo.audit.for_package(package_id)]
+
+    # -- claims ----------------------------------------------------------------------------------
+    def claim(self, principal, package_id):
+        case = self._in_scope(principal, package_id, "claim")
+        for _ in range(3):
+            now = self.clock()
+            refusal = domain.claim_refusal(case, principal.sub, now)
+            if refusal is not None:
+                raise refusal
+            events = [domain.started_event(case, principal.sub)] if domain.needs_review_started(case) else []
+            lease_until = now + self.settings.lease_s
+            updated = self.repo.claim(case, principal.sub, now, lease_until, events,
+                                      self._history(now, "claim", principal, case))
+            if updated is not None:
+                self._audit(principal, "claim", updated, details={"lease_until": domain.iso(lease_until)})
+                return views.case(updated, now)
+            case = self._reread(package_id)  # someone else moved first: judge again
+        raise errors.Conflict()
+
+    def release(self, principal, package_id):
+        case = self._in_scope(principal, package_id, "release")
+        now = self.clock()
+        updated = self.repo.release(case, principal.sub, self._history(now, "release", principal, case))
+        if updated is None:
+            case = self._reread(package_id)
+            if domain.lease_live(case, now) and case.get("claimed_by") != principal.sub:
+                raise domain.held_by_other(case)
+            return views.case(case, now)  # nothing of ours to release: already done
+        self._audit(principal, "release", updated)
+        return views.case(updated, now)
+
+    # -- decisions -------------------------------------------------------------------------------
+    def approve(self, principal, package_id, note=None):
+        def plan(case):
+            return ({"note": domain.clean_text(note, "备注")},
+                    domain.approved_event(case, principal.sub), {})
+        return self._decide(principal, package_id, "approve", domain.APPROVED, plan)
+
+    def reject(self, principal, package_id, reason):
+        def plan(case):
+            text = domain.clean_text(reason, "不通过的原因", required=True)
+            return {"reason": text}, domain.rejected_event(case, principal.sub, text), {}
+        return self._decide(principal, package_id, "reject", domain.REJECTED, plan)
+
+    def return_materials(self, principal, package_id, items, respond_by=None):
+        def plan(case):
+            returned = domain.return_items(case, items)
+            deadline = domain.respond_by_date(respond_by, domain.beijing_today(self.clock()))
+            # Remembered so a replacement that looks the same can be flagged later.
+            marks = {f"returned_images.{image_id}": case["attempt"] for entry in returned
+                     for image_id in case["items"][entry["material_type"]]}
+            return ({"items": returned, "respond_by": deadline},
+                    domain.returned_event(case, principal.sub, returned, deadline), marks)
+        return self._decide(principal, package_id, "return", domain.RETURNED, plan)
+
+    def _decide(self, principal, package_id, action, status, plan):
+        case = self._in_scope(principal, package_id, action)
+        for _ in range(3):
+            now = self.clock()
+            if domain.repeated_decision(case, status, principal.sub):
+                return views.case(case, now)  # a retried call: decided once, answered again
+            fields, event, extra = plan(case)  # validates the input against this case
+            refusal = domain.decision_refusal(case, principal.sub, now)
+            if refusal is not None:
+                raise refusal
+            decision = dict(fields, action=action, by=principal.sub, at=domain.iso(now),
+                            attempt=case["attempt"])
+            updated = self.repo.decide(case, principal.sub, now,
+                                       dict(extra, status=status, decision=decision), event,
+                                       self._history(now, action, principal, case, **fields))
+            if updated is not None:
+                self._audit(principal, action, updated, details=dict(fields, event_id=event.event_id))
+                return views.case(updated, now)
+            case = self._reread(package_id)
+        raise errors.Conflict()
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _in_scope(self, principal, package_id, action):
+        case = self.repo.get(package_id)
+        if case is None:
+            raise errors.NotFound("没有该材料包")
+        if not principal.covers(case["region"], case["site"]):
+            self._audit(principal, action, case, outcome="denied")
+            raise errors.Forbidden("无权审核该考点的材料")
+        return case
+
+    def _reread(self, package_id):
+        case = self.repo.get(package_id)
+        if case is None:
+            raise errors.NotFound("没有该材料包")
+        return case
+
+    def _with_snapshot(self, case):
+        """A case built while auth was unreachable gets its candidate snapshot now."""
+        if case.get("candidate") is not None:
+            return case
+        snapshot = views.snapshot(self.profiles.fetch(case["candidate_id"]))
+        if snapshot is not None:
+            self.repo.set_snapshot(case["_id"], snapshot)
+        return dict(case, candidate=snapshot)
+
+    def _images(self, principal, case):
+        """Image views with presigned URLs and duplicate hints, by image id."""
+        ids = [image_id for image_ids in (case.get("items") or {}).values() for image_id in image_ids]
+        docs = self.repo.images.get_many(ids)
+        returned = list(self.repo.images.get_many(case.get("returned_images") or {}).values())
+        expires_at = domain.iso(self.clock() + self.settings.url_ttl_s)
+        shown = {}
+        for image_id in ids:
+            doc = docs.get(image_id)
+            if doc is None:
+                shown[image_id] = views.missing_image(image_id)
+                continue
+            others = self.repo.images.sharing_a_band(doc) if similarity.valid(doc.get("phash")) else []
+            flags = similarity.flags(doc, others, returned, principal.covers)
+            shown[image_id] = views.image(doc, self.presigner.url(doc["key"]), expires_at, flags)
+        return shown
+
+    def _history(self, now, action, principal, case, **details):
+        return dict(details, at=domain.iso(now), action=action, by=principal.sub,
+                    attempt=case["attempt"])
+
+    def _audit(self, principal, action, case, outcome="ok", details=None):
+        self.repo.audit.append({
+            "at": domain.iso(self.clock()), "actor": principal.sub, "role": principal.role,
+            "action": action, "outcome": outcome, "package_id": case["_id"],
+            "attempt": case.get("attempt"), "region": case.get("region"), "site": case.get("site"),
+            "client": self.caller.get("client"), "via": self.caller.get("via"),
+            "details": details or {}})

@@ -1,0 +1,256 @@
+"""Review rules, free of I/O: the case state machine, leases, the reason catalogue,
+what a decision must carry, and the events that announce it.
+
+Case states (one case per package; `attempt` follows the package's):
+
+    pending --claim--> claimed --approve | reject | return--> approved | rejected | returned
+    claimed --release | lease runs out--> pending        (an expired lease is just pending)
+    any --PackageSubmitted of a later attempt--> pending (attempt from the event)
+    any --SubmissionWithdrawn--> withdrawn         any --PackageReopened--> closed
+
+The repository enforces each transition with one guarded `find_one_and_update`; this
+module says what the guard and the change are, and, when a guard matched nothing,
+`claim_refusal()` / `decision_refusal()` name the reason from the case as it now is.
+"""
+import re
+from datetime import date, datetime, timedelta, timezone
+
+from common import errors
+from common.events import MaterialReturned, PackageApproved, PackageRejected, ReviewStarted
+
+PENDING, CLAIMED = "pending", "claimed"
+APPROVED, REJECTED, RETURNED = "approved", "rejected", "returned"
+WITHDRAWN, CLOSED = "withdrawn", "closed"
+STATUSES = (PENDING, CLAIMED, APPROVED, REJECTED, RETURNED, WITHDRAWN, CLOSED)
+IN_QUEUE = (PENDING, CLAIMED)
+DEFAULT_LEASE_S = 900
+MAX_URL_TTL_S = 600  # DESIGN §8: presigned URLs live at most 10 minutes
+MAX_TEXT = 500
+SITE = re.compile(r"^\d{4}$")
+BEIJING = timezone(timedelta(hours=8))
+
+
+# -- time -----------------------------------------------------------------------------------
+def iso(epoch):
+    moment = datetime.fromtimestamp(epoch, timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# -- the reason catalogue -------------------------------------------------------------------
+# Candidates read these on the upload page: each says what is wrong and how to fix it.
+REASONS = {
+    "unclear": ("图片不清晰",
+                "图片模糊、反光或有阴影，文字无法辨认。请将材料平放在光线充足处，正对拍摄或扫描，"
+                "确保四角完整、文字清晰后重新上传。"),
+    "incomplete": ("材料不完整",
+                   "材料不完整（缺页、缺少正面或反面，或边角被裁切）。请上传完整的材料，"
+                   "多页材料请逐页上传。"),
+    "wrong_document": ("材料不符",
+                       "上传的不是该项要求的材料。请对照该项的材料要求和示例图，上传正确的材料。"),
+    "expired": ("材料已过期",
+                "材料已超过有效期。请上传在有效期内的材料（如有效期内的身份证件、近期开具的证明）。"),
+    "mismatch": ("信息不一致",
+                 "材料上的信息（姓名、证件号码、学历或单位等）与报名信息不一致。请核对后上传一致的材料；"
+                 "如报名信息有误，请联系所在考点。"),
+    "other": ("其他", None),  # the reviewer writes the explanation
+}
+
+
+def explain(reason):
+    """(code, candidate-facing text) for a reason given as a code or {"code", "text"}.
+
+    A catalogue code may carry the reviewer's own words after the standard text;
+    `other` must, since it has no standard text."""
+    code, text = (reason, None) if isinstance(reason, str) else _reason_parts(reason)
+    if code not in REASONS:
+        raise errors.ValidationError(f"未知的退回原因: {code}（可选: {', '.join(REASONS)}）")
+    text = clean_text(text, "退回说明") if text is not None else None
+    standard = REASONS[code][1]
+    if standard is None:
+        if not text:
+            raise errors.ValidationError("原因为“其他”时须填写说明（text）")
+        return code, text
+    return code, f"{standard}审核员说明：{text}" if text else standard
+
+
+def _reason_parts(reason):
+    if not isinstance(reason, dict) or not isinstance(reason.get("code"), str):
+        raise errors.ValidationError("退回原因须为原因代码，或 {\"code\": ..., \"text\": ...}")
+    return reason["code"], reason.get("text")
+
+
+def clean_text(value, what, required=False):
+    """Free text from a reviewer: a string, trimmed, at most MAX_TEXT characters."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise errors.ValidationError(f"须填写{what}")
+        return None
+    if not isinstance(value, str) or len(value.strip()) > MAX_TEXT:
+        raise errors.ValidationError(f"{what}须为不超过{MAX_TEXT}字的文字")
+    return value.strip()
+
+
+# -- what a decision carries ------------------------------------------------------------------
+def return_items(case, items):
+    """Validated [{"material_type", "reason_code", "reason"}] for a return.
+
+    Only types the candidate submitted can be returned: materials unlocks exactly the
+    types named, and a type it does not hold would leave the candidate nothing to fix."""
+    if not isinstance(items, list) or not items:
+        raise errors.ValidationError("须至少指明一类退回的材料")
+    submitted = case.get("items") or {}
+    seen, plan = set(), []
+    for entry in items:
+        if not isinstance(entry, dict) or not isinstance(entry.get("material_type"), str):
+            raise errors.ValidationError("每项须包含 material_type 和 reason")
+        material_type = entry["material_type"]
+        if material_type not in submitted:
+            raise errors.ValidationError(f"该材料包中没有这类材料: {material_type[:40]}")
+        if material_type in seen:
+            raise errors.ValidationError(f"同一类材料只能退回一次: {material_type}")
+        seen.add(material_type)
+        code, text = explain(entry.get("reason"))
+        plan.append({"material_type": material_type, "reason_code": code, "reason": text})
+    return plan
+
+
+def respond_by_date(value, today):
+    """An optional deadline for the candidate: a date (YYYY-MM-DD), today or later."""
+    if value is None:
+        return None
+    try:
+        deadline = date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise errors.ValidationError("respond_by 须为 YYYY-MM-DD 格式的日期") from None
+    if deadline < today or deadline > today + timedelta(days=180):
+        raise errors.ValidationError("respond_by 须在今天至180天之内")
+    return deadline.isoformat()
+
+
+def beijing_today(epoch):
+    return datetime.fromtimestamp(epoch, BEIJING).date()
+
+
+# -- leases and who may do what ----------------------------------------------------------------
+def lease_live(case, now):
+    return case["status"] == CLAIMED and case.get("lease_until", 0) > now
+
+
+def shown_status(case, now):
+    """What the reviewer sees: a claim whose lease ran out is simply pending again."""
+    if case["status"] == CLAIMED and not lease_live(case, now):
+        return PENDING
+    return case["status"]
+
+
+def needs_review_started(case):
+    """ReviewStarted goes out once per attempt, with the first claim of it."""
+    return case.get("started_attempt", 0) != case["attempt"]
+
+
+def claim_refusal(case, reviewer, now):
+    """Why a claim cannot be taken now, or None if it can."""
+    if case["status"] not in IN_QUEUE:
+        return errors.InvalidTransition(f"该材料当前状态为“{STATUS_NAMES[case['status']]}”，不能领取")
+    if lease_live(case, now) and case.get("claimed_by") != reviewer:
+        return held_by_other(case)
+    return None
+
+
+def held_by_other(case):
+    holder = (case.get("claimed_by") or "").removeprefix("staff:")
+    return errors.Conflict(f"该材料正由其他审核员（{holder}）审核，请稍后再试")
+
+
+def decision_refusal(case, reviewer, now):
+    """Why `reviewer` cannot decide the case now, or None if they hold a live claim."""
+    if case["status"] not in IN_QUEUE:
+        return errors.InvalidTransition(f"该材料已{STATUS_NAMES[case['status']]}，不能重复审核")
+    if not lease_live(case, now):
+        return errors.InvalidTransition("请先领取该材料再作出审核结论")
+    if case.get("claimed_by") != reviewer:
+        return held_by_other(case)
+    return None
+
+
+def repeated_decision(case, status, reviewer):
+    """True when this exact decision was already made by this reviewer (a retried call)."""
+    decision = case.get("decision") or {}
+    return (case["status"] == status and decision.get("by") == reviewer
+            and decision.get("attempt") == case["attempt"])
+
+
+STATUS_NAMES = {PENDING: "待审核", CLAIMED: "审核中", APPROVED: "审核通过", REJECTED: "审核不通过",
+                RETURNED: "退回修改", WITHDRAWN: "考生已撤回", CLOSED: "因报考信息变更关闭"}
+
+
+# -- ordering keys (one indexed string each, so paging needs no $or) -------------------------
+def lifecycle_key(attempt, occurred_at):
+    """Orders materials' events on one package: later attempt first, then later time."""
+    return f"{int(attempt):05d}|{occurred_at}"
+
+
+def queue_key(submitted_at, package_id):
+    return f"{submitted_at}|{package_id}"
+
+
+def quality_key(quality, submitted_at, package_id):
+    """Lowest sharpness first; cases whose image metadata has not arrived go last."""
+    score = 99_999_999.99 if quality is None else min(max(quality, 0.0), 99_999_999.99)
+    return f"{score:011.2f}|{submitted_at}|{package_id}"
+
+
+def lowest_sharpness(images):
+    scores = [image["sharpness"] for image in images if image.get("sharpness") is not None]
+    return min(scores) if scores else None
+
+
+# -- events -----------------------------------------------------------------------------------
+def _about(case):
+    return {"package_id": case["_id"], "candidate_id": case["candidate_id"],
+            "region": case["region"], "site": case["site"], "attempt": case["attempt"]}
+
+
+def started_event(case, reviewer):
+    return ReviewStarted(**_about(case), reviewer_id=reviewer)
+
+
+def approved_event(case, reviewer):
+    return PackageApproved(**_about(case), reviewer_id=reviewer)
+
+
+def rejected_event(case, reviewer, reason):
+    return PackageRejected(**_about(case), reason=reason, reviewer_id=reviewer)
+
+
+def returned_event(case, reviewer, items, respond_by):
+    return MaterialReturned(
+        **_about(case), reviewer_id=reviewer, respond_by=respond_by,
+        items=[{"material_type": i["material_type"], "reason": i["reason"]} for i in items])
+
+
+# -- what materials' events do to a case -------------------------------------------------------
+def submission(event, quality):
+    """The case for a (re)submitted package: back in the queue at the event's attempt."""
+    submitted_at = event["occurred_at"]
+    package_id = event["package_id"]
+    return {
+        "candidate_id": event["candidate_id"], "region": event["region"], "site": event["site"],
+        "category": event["category"], "attempt": event["attempt"], "status": PENDING,
+        "items": {item["material_type"]: list(item["image_ids"]) for item in event["items"]},
+        "submitted_at": submitted_at, "queue_key": queue_key(submitted_at, package_id),
+        "quality": quality, "quality_key": quality_key(quality, submitted_at, package_id),
+        "claimed_by": None, "lease_until": 0, "decision": None, "closed_reason": None,
+    }
+
+
+def ending(event, status, reason=None):
+    """A withdrawn or reopened package leaves the queue; any claim on it is void."""
+    return {"candidate_id": event["candidate_id"], "region": event["region"],
+            "site": event["site"], "attempt": event["attempt"], "status": status,
+            "claimed_by": None, "lease_until": 0, "closed_reason": reason}
+
+
+# Fields a case document needs from the start, whichever event created it.
+NEW_CASE = {"started_attempt": 0, "profile_at": "", "queue_key": "", "quality_key": "",
+            "items": {}, "candidate": None, "decision": None}

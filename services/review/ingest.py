@@ -1,0 +1,98 @@
+"""What other services tell review, applied to cases and image metadata.
+
+Every handler here is idempotent on the event: lifecycle events (submitted, withdrawn,
+reopened) move a per-package key that only goes forward, profile changes carry their
+time, image records are keyed by image id. A redelivered event therefore matches
+nothing and changes nothing, and an older one arriving late is dropped."""
+import logging
+
+from services.review import domain, similarity, views
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = {"jpeg": "jpg", "png": "png"}
+
+
+def image_record(event):
+    """Image metadata and its object key (DESIGN §7 layout, as of the upload)."""
+    extension = EXTENSIONS.get(event.get("format"), "jpg")
+    record = {
+        "_id": event["image_id"], "package_id": event["package_id"],
+        "candidate_id": event["candidate_id"], "region": event["region"], "site": event["site"],
+        "material_type": event["material_type"], "format": event.get("format"),
+        "key": (f"{event['region']}/{event['site']}/{event['candidate_id']}/"
+                f"{event['material_type']}/{event['image_id']}.{extension}"),
+        "bytes": event["bytes"], "sha256": event["sha256"], "width": event.get("width"),
+        "height": event.get("height"), "sharpness": event.get("sharpness"),
+        "phash": event.get("phash"), "uploaded_at": event["occurred_at"],
+    }
+    if similarity.valid(record["phash"]):
+        record.update(similarity.bands(record["phash"]))
+    return record
+
+
+def history(event, action, **extra):
+    return dict(extra, at=event["occurred_at"], action=action, attempt=event.get("attempt"),
+                event_id=event["event_id"])
+
+
+class Ingest:
+    def __init__(self, repo, profiles):
+        self.repo = repo
+        self.profiles = profiles
+
+    def submitted(self, event):
+        image_ids = [i for item in event["items"] for i in item["image_ids"]]
+        quality = domain.lowest_sharpness(self.repo.images.get_many(image_ids).values())
+        sets = domain.submission(event, quality)
+        profile = self.profiles.fetch(event["candidate_id"])
+        if profile is not None:
+            sets["candidate"] = views.snapshot(profile)  # refreshed with every attempt
+        key = domain.lifecycle_key(event["attempt"], event["occurred_at"])
+        self.repo.apply_lifecycle(event["package_id"], key, sets, history(event, "submitted"))
+
+    def withdrawn(self, event):
+        self._end(event, domain.WITHDRAWN, "withdrawn")
+
+    def reopened(self, event):
+        self._end(event, domain.CLOSED, "reopened", reason=event.get("reason"))
+
+    def _end(self, event, status, action, reason=None):
+        key = domain.lifecycle_key(event["attempt"], event["occurred_at"])
+        self.repo.apply_lifecycle(event["package_id"], key, domain.ending(event, status, reason),
+                                  history(event, action))
+
+    def profile_changed(self, event):
+        fields = {"region": event["region"], "site": event["site"], "category": event["category"]}
+        self.repo.move_candidate(event["candidate_id"], fields, event["occurred_at"],
+                                 history(event, "profile_changed", changed=event.get("changed")))
+
+    def uploaded(self, event):
+        record = image_record(event)
+        self.repo.images.save(record)
+        # Metadata may arrive after the submission it belongs to: refresh the sort hint.
+        case = self.repo.get(event["package_id"])
+        if case and event["image_id"] in (case.get("items") or {}).get(event["material_type"], []):
+            ids = [i for ids in case["items"].values() for i in ids]
+            self.repo.set_quality(case, domain.lowest_sharpness(
+                self.repo.images.get_many(ids).values()))
+
+    def deleted(self, event):
+        self.repo.images.mark_deleted(event["image_id"], {
+            "package_id": event["package_id"], "candidate_id": event["candidate_id"],
+            "material_type": event["material_type"]})
+
+
+class Profiles:
+    """Candidate snapshots from auth. A case is still built while auth is down; the
+    snapshot is then fetched when a reviewer first opens the case."""
+
+    def __init__(self, auth_rpc):
+        self.auth_rpc = auth_rpc
+
+    def fetch(self, candidate_id):
+        try:
+            return self.auth_rpc.get_profile(candidate_id)
+        except Exception as exc:  # RemoteError, Unavailable, timeouts: degrade, never fail
+            log.warning("candidate profile unavailable: %s", type(exc).__name__)
+            return None

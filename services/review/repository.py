@@ -1,0 +1,176 @@
+"""The `review` database: cases (with their outbox), image metadata, the audit log.
+
+Every case change is one guarded single-document update (DESIGN §7): the filter is
+the state-machine guard, the update carries the change, its history line and, for
+claims and decisions, the outbox event. Events from other services are applied with
+keys that only move forward, so a repeated or late event changes nothing."""
+import time
+import uuid
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from common import outbox
+from services.review import domain, similarity
+
+AFTER = ReturnDocument.AFTER
+# Not for find_one_and_update: FerretDB v1 has no projection on findAndModify.
+HIDDEN = {"outbox": 0, "outbox_lease": 0}
+
+
+def _update(sets, history=None, events=(), inserts=None):
+    update = {"$set": dict(sets)}
+    if history is not None:
+        update["$push"] = {"history": history}
+    if inserts:
+        update["$setOnInsert"] = dict(inserts)
+    if events:
+        outbox.record(list(events), update)
+    return update
+
+
+class CaseRepository:
+    def __init__(self, db):
+        self.db = db
+        self.images = ImageIndex(db)
+        self.audit = AuditLog(db)
+
+    @staticmethod
+    def create_indexes(db):
+        for sort in ("queue_key", "quality_key"):
+            db.cases.create_index([("region", ASCENDING), ("site", ASCENDING),
+                                   ("status", ASCENDING), (sort, ASCENDING)])
+            db.cases.create_index([("region", ASCENDING), ("status", ASCENDING), (sort, ASCENDING)])
+            db.cases.create_index([("status", ASCENDING), (sort, ASCENDING)])
+        db.cases.create_index([("candidate_id", ASCENDING)])
+        db.cases.create_index([("outbox_n", ASCENDING)])
+        db.images.create_index([("package_id", ASCENDING)])
+        for band in similarity.bands("0" * 16):
+            db.images.create_index([(band, ASCENDING)])
+        db.audit.create_index([("package_id", ASCENDING), ("seq", ASCENDING)])
+
+    # -- reads ----------------------------------------------------------------------------------
+    def get(self, package_id):
+        if not isinstance(package_id, str) or not 0 < len(package_id) <= 64:
+            return None
+        return self.db.cases.find_one({"_id": package_id}, HIDDEN)
+
+    def queue(self, query, field, limit):
+        projection = dict(HIDDEN, history=0, returned_images=0)
+        return list(self.db.cases.find(query, projection).sort(field, ASCENDING).limit(limit))
+
+    def counts(self, query, now):
+        """Cases per status as reviewers see them (an expired claim counts as pending)."""
+        counts = dict.fromkeys(domain.STATUSES, 0)
+        for row in self.db.cases.aggregate([{"$match": query},
+                                            {"$group": {"_id": "$status", "n": {"$sum": 1}}}]):
+            if row["_id"] in counts:
+                counts[row["_id"]] = row["n"]
+        expired = self.db.cases.count_documents(
+            dict(query, status=domain.CLAIMED, lease_until={"$lt": now}))
+        counts[domain.CLAIMED] -= expired
+        counts[domain.PENDING] += expired
+        return counts
+
+    # -- what materials and auth announce ----------------------------------------------------------
+    def apply_lifecycle(self, package_id, key, sets, history):
+        """Apply a materials event newer than any applied to this package; False if stale.
+
+        Upserts, so a late-arriving older event finds the newer one's key and is dropped."""
+        inserts = {k: v for k, v in domain.NEW_CASE.items() if k not in sets}
+        try:
+            result = self.db.cases.update_one(
+                {"_id": package_id, "lifecycle_key": {"$lt": key}},
+                _update(dict(sets, lifecycle_key=key), history, inserts=inserts), upsert=True)
+        except DuplicateKeyError:
+            return False  # the case already has this event or a newer one
+        return bool(result.modified_count or result.upserted_id)
+
+    def move_candidate(self, candidate_id, fields, occurred_at, history):
+        """Follow a profile change; a claim at the old site no longer holds."""
+        guard = {"candidate_id": candidate_id, "profile_at": {"$lt": occurred_at}}
+        moved = dict(fields, profile_at=occurred_at, candidate=None)
+        self.db.cases.update_many(
+            dict(guard, status=domain.CLAIMED, site={"$ne": fields["site"]}),
+            _update(dict(moved, status=domain.PENDING, claimed_by=None, lease_until=0), history))
+        self.db.cases.update_many(guard, _update(moved, history))
+
+    def set_snapshot(self, package_id, snapshot):
+        self.db.cases.update_one({"_id": package_id}, {"$set": {"candidate": snapshot}})
+
+    def set_quality(self, case, quality):
+        self.db.cases.update_one({"_id": case["_id"], "attempt": case["attempt"]}, {"$set": {
+            "quality": quality,
+            "quality_key": domain.quality_key(quality, case["submitted_at"], case["_id"])}})
+
+    # -- claims and decisions -------------------------------------------------------------------
+    def claim(self, case, reviewer, now, lease_until, events, history):
+        """Take or renew the lease, if it is free or already ours: one atomic update."""
+        sets = {"status": domain.CLAIMED, "claimed_by": reviewer, "claimed_at": domain.iso(now),
+                "lease_until": lease_until}
+        if events:
+            sets["started_attempt"] = case["attempt"]
+        guard = {"_id": case["_id"], "attempt": case["attempt"],
+                 "status": {"$in": list(domain.IN_QUEUE)},
+                 "started_attempt": case["started_attempt"],
+                 "$or": [{"lease_until": {"$lt": now}}, {"claimed_by": reviewer}]}
+        return self.db.cases.find_one_and_update(guard, _update(sets, history, events),
+                                                 return_document=AFTER)
+
+    def release(self, case, reviewer, history):
+        return self.db.cases.find_one_and_update(
+            {"_id": case["_id"], "attempt": case["attempt"], "status": domain.CLAIMED,
+             "claimed_by": reviewer},
+            _update({"status": domain.PENDING, "claimed_by": None, "lease_until": 0}, history),
+            return_document=AFTER)
+
+    def decide(self, case, reviewer, now, sets, event, history):
+        """Record a decision and its event, only for the holder of a live claim."""
+        guard = {"_id": case["_id"], "attempt": case["attempt"], "status": domain.CLAIMED,
+                 "claimed_by": reviewer, "lease_until": {"$gt": now}}
+        change = dict(sets, claimed_by=None, lease_until=0)
+        return self.db.cases.find_one_and_update(guard, _update(change, history, [event]),
+                                                 return_document=AFTER)
+
+
+class ImageIndex:
+    """Image metadata from MaterialUploaded / MaterialDeleted, in either order."""
+
+    def __init__(self, db):
+        self.collection = db.images
+
+    def save(self, image):
+        self.collection.update_one({"_id": image["_id"]},
+                                   {"$set": image, "$setOnInsert": {"deleted": False}}, upsert=True)
+
+    def mark_deleted(self, image_id, about):
+        self.collection.update_one({"_id": image_id},
+                                   {"$set": {"deleted": True}, "$setOnInsert": about}, upsert=True)
+
+    def get_many(self, image_ids):
+        ids = list(image_ids)
+        return {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": ids}})} if ids else {}
+
+    def sharing_a_band(self, image, limit=200):
+        """Other candidates' live images that share a hash band with `image`."""
+        bands = similarity.bands(image["phash"])
+        return list(self.collection.find(
+            {"$or": [{band: value} for band, value in bands.items()],
+             "candidate_id": {"$ne": image["candidate_id"]}, "deleted": {"$ne": True}},
+            {"phash": 1, "sha256": 1, "candidate_id": 1, "package_id": 1, "region": 1, "site": 1}).limit(limit))
+
+
+class AuditLog:
+    """Append-only: this class offers no way to change or remove an entry."""
+
+    def __init__(self, db):
+        self.collection = db.audit
+
+    def append(self, entry):
+        entry = dict(entry, _id=uuid.uuid4().hex, seq=time.time_ns())
+        self.collection.insert_one(entry)
+        return entry
+
+    def for_package(self, package_id, limit=1000):
+        return list(self.collection.find({"package_id": package_id}, {"_id": 0})
+                    .sort("seq", ASCENDING).limit(limit))

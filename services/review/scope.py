@@ -1,0 +1,69 @@
+"""Who sees which cases, as MongoDB filters (pure).
+
+A reviewer's token names a region and sites (or "*" for the whole region); an admin's
+a region or, national, none. Every read and decision checks `principal.covers(region,
+site)` on the case itself; the queue and the counts turn the same scope into a filter,
+so a list can never show what opening would refuse."""
+from common import errors
+from services.review import domain
+
+SORTS = {None: "queue_key", "oldest": "queue_key", "quality": "quality_key"}
+CURSOR_TAGS = {"queue_key": "t", "quality_key": "q"}
+MAX_LIMIT = 200
+
+
+def area(principal, region=None, site=None):
+    """Filter on region/site for what the caller asked, refusing what they may not see."""
+    if site is not None:
+        if not isinstance(site, str) or not domain.SITE.match(site):
+            raise errors.ValidationError("考点代码须为四位数字")
+        if region is not None and region != site[:2]:
+            raise errors.ValidationError("考点不属于该考区")
+        if not principal.covers(site[:2], site):
+            raise errors.Forbidden("无权查看该考点的材料")
+        return {"region": site[:2], "site": site}
+    if region is not None:
+        if not (principal.is_national or principal.region == str(region)):
+            raise errors.Forbidden("无权查看该考区的材料")
+        return _own_sites(principal, {"region": str(region)})
+    if principal.is_national:
+        return {}
+    return _own_sites(principal, {"region": principal.region})
+
+
+def _own_sites(principal, query):
+    """A site reviewer sees only their own sites, whatever region they name."""
+    if principal.role == "reviewer" and "*" not in principal.sites:
+        query["site"] = {"$in": list(principal.sites)}
+    return query
+
+
+def by_status(status, now):
+    """Filter for one status as the reviewer sees it (expired claims are pending)."""
+    if status == domain.PENDING:
+        return {"status": {"$in": list(domain.IN_QUEUE)}, "lease_until": {"$lt": now}}
+    if status == domain.CLAIMED:
+        return {"status": domain.CLAIMED, "lease_until": {"$gte": now}}
+    if status in domain.STATUSES:
+        return {"status": status}
+    raise errors.ValidationError(f"status 须为以下之一: {', '.join(domain.STATUSES)}")
+
+
+def page(sort, limit, after):
+    """(sort field, limit, cursor filter) for a page of the queue."""
+    if sort not in SORTS:
+        raise errors.ValidationError("sort 须为 oldest 或 quality")
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+        raise errors.ValidationError(f"limit 须为 1–{MAX_LIMIT} 之间的整数")
+    field = SORTS[sort]
+    if after is None:
+        return field, limit, {}
+    prefix = f"{CURSOR_TAGS[field]}~"
+    if not isinstance(after, str) or not after.startswith(prefix) or len(after) > 200:
+        raise errors.ValidationError("after 不是本排序方式给出的翻页位置")
+    return field, limit, {field: {"$gt": after[len(prefix):]}}
+
+
+def cursor(field, key):
+    """An opaque-enough cursor that also remembers which ordering it belongs to."""
+    return f"{CURSOR_TAGS[field]}~{key}"

@@ -1,0 +1,79 @@
+"""What reviewers are shown, built from case documents (pure).
+
+No view carries an unmasked ID or phone number: the candidate snapshot only ever holds
+the masked forms auth hands out."""
+from services.review import domain
+
+SNAPSHOT_FIELDS = ("name", "id_number_masked", "phone_masked", "region", "site", "category",
+                   "exam_year")
+
+
+def snapshot(profile):
+    """The part of auth's profile a case keeps (masked numbers only)."""
+    return {key: profile.get(key) for key in SNAPSHOT_FIELDS} if profile else None
+
+
+def claim(case, now):
+    if not domain.lease_live(case, now):
+        return None
+    return {"reviewer_id": case["claimed_by"], "claimed_at": case.get("claimed_at"),
+            "lease_until": domain.iso(case["lease_until"])}
+
+
+def queue_item(case, now):
+    return {
+        "package_id": case["_id"], "candidate_id": case["candidate_id"],
+        "name": (case.get("candidate") or {}).get("name"), "region": case["region"],
+        "site": case["site"], "category": case.get("category"), "attempt": case["attempt"],
+        "status": domain.shown_status(case, now), "submitted_at": case.get("submitted_at"),
+        "quality": case.get("quality"),
+        "images": sum(len(ids) for ids in (case.get("items") or {}).values()),
+        "claim": claim(case, now),
+    }
+
+
+def case(doc, now, images=None):
+    """The case; with `images` ({image_id: image view}) each item lists its images in
+    full, otherwise by id only (a claim answers without issuing image URLs)."""
+    items = []
+    for material_type, image_ids in sorted((doc.get("items") or {}).items()):
+        if images is None:
+            shown = [{"image_id": image_id} for image_id in image_ids]
+        else:
+            shown = sorted((images[i] for i in image_ids if i in images),
+                           key=lambda image: image.get("uploaded_at") or "")
+        items.append({"material_type": material_type, "images": shown})
+    return {
+        "package_id": doc["_id"], "candidate_id": doc["candidate_id"], "attempt": doc["attempt"],
+        "status": domain.shown_status(doc, now), "region": doc["region"], "site": doc["site"],
+        "category": doc.get("category"), "submitted_at": doc.get("submitted_at"),
+        "claim": claim(doc, now), "decision": doc.get("decision"),
+        "candidate": doc.get("candidate"), "items": items, "history": doc.get("history", []),
+    }
+
+
+def image(doc, url, expires_at, duplicates):
+    return {
+        "image_id": doc["_id"], "url": url, "url_expires_at": expires_at,
+        "format": doc.get("format"), "bytes": doc.get("bytes"), "width": doc.get("width"),
+        "height": doc.get("height"), "sharpness": doc.get("sharpness"),
+        "sha256": doc.get("sha256"), "uploaded_at": doc.get("uploaded_at"),
+        "duplicate": bool(duplicates), "duplicates": duplicates,
+    }
+
+
+def missing_image(image_id):
+    """An image whose metadata has not arrived yet: no key, so no URL either."""
+    return {"image_id": image_id, "url": None, "url_expires_at": None, "duplicate": False,
+            "duplicates": [], "pending_metadata": True}
+
+
+def audit_entry(entry):
+    return {key: entry.get(key) for key in
+            ("at", "actor", "role", "action", "outcome", "package_id", "attempt", "client",
+             "via", "details")}
+
+
+def reasons():
+    return [{"code": code, "label": label, "explanation": text}
+            for code, (label, text) in domain.REASONS.items()]

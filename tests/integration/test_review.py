@@ -1,0 +1,178 @@
+"""review against the real servers, across services: claims raced in the database,
+scope refused by token, a return travelling to the candidate's page and back, URLs
+that open the image and then stop, and one audit entry per read and decision."""
+import time
+from datetime import date, timedelta
+
+import eventlet
+import requests
+
+from review_helpers import (ADMIN, ANNA, BEN, CAI, DING, OTHER_3204, REGION_32, SITE_3201,
+                            SITE_3204, ReviewEvents, make_exam, refused, sha256)  # noqa: F401
+from support import wait_for
+from unit.imagefactory import document_jpeg
+
+
+def actions(audit, outcome="ok"):
+    return [(entry["actor"].removeprefix("staff:"), entry["action"]) for entry in audit
+            if entry["outcome"] == outcome]
+
+
+# -- claims --------------------------------------------------------------------------------------
+def test_two_reviewers_racing_for_a_package_one_wins_and_the_other_gets_it_when_the_lease_runs_out(make_exam):
+    exam = make_exam(lease_s=2)
+    package_id = exam.submit_package(ANNA)
+    exam.queued(package_id)
+    racers = {name: exam.review(name) for name in (SITE_3204, OTHER_3204)}
+
+    def claim(name):
+        try:
+            return name, racers[name].claim(package_id)
+        except Exception as exc:  # the loser's Conflict, examined below
+            return name, exc
+
+    results = dict(eventlet.GreenPool().imap(claim, list(racers)))
+    winners = [n for n, r in results.items() if isinstance(r, dict)]
+    assert len(winners) == 1, results
+    winner, loser = winners[0], next(n for n in racers if n not in winners)
+    assert results[loser].exc_type == "Conflict"
+    assert results[winner]["claim"]["reviewer_id"] == f"staff:{winner}"
+    refused("Conflict", racers[loser].approve, package_id)
+
+    # The first claim started the review: the candidate can no longer withdraw.
+    wait_for(lambda: exam.package(ANNA)["status"] == "in_review", timeout=5, message="in_review")
+    assert exam.call("POST", ANNA, "/withdraw").status_code == 409
+
+    time.sleep(2.2)
+    assert racers[loser].claim(package_id)["claim"]["reviewer_id"] == f"staff:{loser}"
+    refused("Conflict", racers[winner].approve, package_id)  # their lease is gone
+    assert racers[loser].approve(package_id)["status"] == "approved"
+    wait_for(lambda: exam.package(ANNA)["status"] == "approved", timeout=5, message="approved")
+    assert len(ReviewEvents.of("ReviewStarted", package_id)) == 1  # once per attempt
+    assert actions(exam.audit(package_id)) == [(winner, "claim"), (loser, "claim"), (loser, "approve")]
+
+
+def test_a_claim_can_be_released_for_a_colleague_and_renewed_by_its_holder(make_exam):
+    exam = make_exam()
+    package_id = exam.submit_package(ANNA)
+    exam.queued(package_id)
+    first = exam.review(SITE_3204).claim(package_id)
+    renewed = exam.review(SITE_3204).claim(package_id)
+    assert renewed["claim"]["lease_until"] >= first["claim"]["lease_until"]
+    refused("Conflict", exam.review(OTHER_3204).release, package_id)
+    assert exam.review(SITE_3204).release(package_id)["status"] == "pending"
+    assert exam.review(OTHER_3204).claim(package_id)["claim"]["reviewer_id"] == f"staff:{OTHER_3204}"
+    assert exam.review(ADMIN).list_queue(status="claimed")["items"][0]["package_id"] == package_id
+
+
+# -- scope ---------------------------------------------------------------------------------------
+def test_a_reviewer_of_site_3201_cannot_list_open_or_decide_a_3204_package_but_a_region_reviewer_can(make_exam):
+    exam = make_exam()
+    package_id = exam.submit_package(ANNA)
+    exam.queued(package_id)
+    nanjing, region = exam.review(SITE_3201), exam.review(REGION_32)
+
+    refused("Forbidden", nanjing.list_queue, site="3204")
+    assert nanjing.list_queue()["items"] == []
+    refused("Forbidden", nanjing.stats, site="3204")
+    refused("Forbidden", nanjing.get_case, package_id)
+    refused("Forbidden", nanjing.claim, package_id)
+    refused("Forbidden", nanjing.approve, package_id)
+    refused("Forbidden", nanjing.reject, package_id, "不符合报考条件")
+    refused("Forbidden", nanjing.return_materials, package_id,
+            [{"material_type": "id_card", "reason": "unclear"}])
+    refused("Forbidden", exam.review(SITE_3204).audit, package_id)  # admins only
+
+    assert [i["package_id"] for i in region.list_queue(site="3204")["items"]] == [package_id]
+    assert region.stats()["pending"] == 1
+    assert region.get_case(package_id)["candidate"]["id_number_masked"].startswith("3204****")
+    region.claim(package_id)
+    assert region.reject(package_id, "不符合报考条件")["status"] == "rejected"
+    wait_for(lambda: exam.package(ANNA)["status"] == "rejected", timeout=5, message="rejected")
+    assert exam.package(ANNA)["feedback"]["reason"] == "不符合报考条件"
+
+    audit = exam.audit(package_id)
+    assert actions(audit, "denied") == [(SITE_3201, a) for a in
+                                        ("read", "claim", "approve", "reject", "return")]
+    assert actions(audit) == [(REGION_32, "read"), (REGION_32, "claim"), (REGION_32, "reject")]
+    assert all(entry["via"] and entry["at"] for entry in audit)
+
+
+# -- the return and the second attempt -----------------------------------------------------------
+def test_a_returned_degree_certificate_is_replaced_and_resubmitted_and_approval_locks_the_package(make_exam):
+    exam = make_exam()
+    first_scan = document_jpeg(seed=41)
+    package_id = exam.submit_package(ANNA, images={"degree_certificate": first_scan})
+    exam.queued(package_id)
+    reviewer = exam.review(SITE_3204)
+    reviewer.claim(package_id)
+    reviewer.get_case(package_id)
+    returned_at = time.monotonic()
+    respond_by = (date.today() + timedelta(days=7)).isoformat()
+    case = reviewer.return_materials(
+        package_id, [{"material_type": "degree_certificate", "reason": "unclear"}], respond_by)
+    assert case["status"] == "returned" and case["decision"]["respond_by"] == respond_by
+
+    # Within a second the candidate's page says returned, with only that type open.
+    wait_for(lambda: exam.package(ANNA)["status"] == "returned", timeout=1, interval=0.02,
+             message="returned within a second")
+    assert time.monotonic() - returned_at < 1.0
+    items = {i["material_type"]: i for i in exam.package(ANNA)["items"]}
+    assert [t for t, i in items.items() if not i["locked"]] == ["degree_certificate"]
+    assert items["degree_certificate"]["reason"].startswith("图片模糊")
+    assert exam.package(ANNA)["feedback"]["respond_by"] == respond_by
+    assert exam.upload(ANNA, "id_card", document_jpeg(seed=99)).status_code == 409
+
+    # The candidate replaces the image (with the very same scan) and submits again.
+    old = items["degree_certificate"]["images"][0]["image_id"]
+    assert exam.call("DELETE", ANNA, f"/items/degree_certificate/images/{old}").status_code == 204
+    assert exam.upload(ANNA, "degree_certificate", first_scan).status_code == 201
+    assert exam.call("POST", ANNA, "/submit").status_code == 200
+    assert exam.queued(package_id, attempt=2)["status"] == "pending"
+
+    other = exam.review(OTHER_3204)
+    assert other.claim(package_id)["attempt"] == 2
+    case = other.get_case(package_id)
+    degree = next(i for i in case["items"] if i["material_type"] == "degree_certificate")
+    flags = degree["images"][0]["duplicates"]
+    assert {"kind": "previously_returned", "distance": 0, "identical": True, "image_id": old} in flags
+    assert [h["action"] for h in case["history"]][:5] == ["submitted", "claim", "return", "submitted", "claim"]
+    assert other.approve(package_id, note="材料齐全")["status"] == "approved"
+    wait_for(lambda: exam.package(ANNA)["status"] == "approved", timeout=5, message="approved")
+
+    package = exam.package(ANNA)
+    assert package["attempt"] == 2 and all(i["locked"] for i in package["items"])
+    assert exam.upload(ANNA, "degree_certificate", document_jpeg(seed=7)).status_code == 409
+    for path in ("/submit", "/withdraw"):
+        assert exam.call("POST", ANNA, path).json()["error"]["code"] == "package_locked"
+    assert len(ReviewEvents.of("ReviewStarted", package_id)) == 2  # one per attempt
+    assert actions(exam.audit(package_id)) == [
+        (SITE_3204, "claim"), (SITE_3204, "read"), (SITE_3204, "return"),
+        (OTHER_3204, "claim"), (OTHER_3204, "read"), (OTHER_3204, "approve")]
+
+
+# -- image URLs ----------------------------------------------------------------------------------
+def test_presigned_urls_from_get_case_fetch_the_stored_image_and_stop_working_after_expiry(make_exam):
+    exam = make_exam(url_ttl_s=2)
+    package_id = exam.submit_package(BEN)
+    exam.queued(package_id)
+    case = exam.review(SITE_3204).get_case(package_id)
+    images = [image for item in case["items"] for image in item["images"]]
+    assert len(images) == 5
+    for image in images:
+        fetched = requests.get(image["url"], timeout=10)
+        assert fetched.status_code == 200
+        assert sha256(fetched.content) == image["sha256"]
+        own = exam.call("GET", BEN, f"/items/{_type_of(case, image)}/images/{image['image_id']}")
+        assert sha256(own.content) == image["sha256"]  # the very bytes the candidate stored
+        assert image["width"] == 1000 and image["height"] == 700 and image["sharpness"] > 10
+    time.sleep(3.2)
+    assert all(requests.get(image["url"], timeout=10).status_code == 403 for image in images)
+    [read] = exam.audit(package_id)
+    assert read["action"] == "read" and read["actor"] == f"staff:{SITE_3204}"
+    assert sorted(read["details"]["images"]) == sorted(i["image_id"] for i in images)
+    assert read["details"]["url_ttl_s"] == 2
+
+
+def _type_of(case, image):
+    return next(i["material_type"] for i in case["items"] if image in i["images"])

@@ -1,0 +1,271 @@
+"""The review rules, without servers: leases, who may decide, reasons, scope, duplicates."""
+from datetime import date
+
+import pytest
+
+from common import errors
+from common.events import validate
+from common.tokens import Principal
+from services.review import domain, scope, similarity, views
+
+NOW = 1_780_000_000.0
+PKG = "2026320400001-2026"
+
+
+def case(**overrides):
+    doc = {"_id": PKG, "candidate_id": "2026320400001", "region": "32", "site": "3204",
+           "category": "integrated_practitioner", "attempt": 1, "status": domain.PENDING,
+           "items": {"id_card": ["a1", "a2"], "degree_certificate": ["b1"]},
+           "submitted_at": "2026-03-01T08:00:00.000Z", "claimed_by": None, "lease_until": 0,
+           "started_attempt": 0, "decision": None}
+    doc.update(overrides)
+    return doc
+
+
+def claimed(by="staff:alice", lease_left=60, **overrides):
+    return case(status=domain.CLAIMED, claimed_by=by, lease_until=NOW + lease_left, **overrides)
+
+
+def staff(role="reviewer", region="32", sites=("3204",), sub="staff:alice"):
+    return Principal(sub=sub, role=role, jti="j", exp=0, iat=0, region=region, sites=tuple(sites))
+
+
+# -- leases ------------------------------------------------------------------------------------
+def test_a_pending_case_can_be_claimed_by_anyone():
+    assert domain.claim_refusal(case(), "staff:bob", NOW) is None
+
+
+def test_a_live_claim_of_another_reviewer_is_a_conflict():
+    assert isinstance(domain.claim_refusal(claimed(), "staff:bob", NOW), errors.Conflict)
+
+
+def test_a_reviewer_may_renew_their_own_live_claim():
+    assert domain.claim_refusal(claimed(), "staff:alice", NOW) is None
+
+
+def test_an_expired_claim_is_free_for_the_next_reviewer_and_shows_as_pending():
+    expired = claimed(lease_left=-1)
+    assert domain.claim_refusal(expired, "staff:bob", NOW) is None
+    assert domain.shown_status(expired, NOW) == domain.PENDING
+
+
+def test_a_decided_withdrawn_or_closed_case_cannot_be_claimed():
+    for status in (domain.APPROVED, domain.REJECTED, domain.RETURNED, domain.WITHDRAWN, domain.CLOSED):
+        assert isinstance(domain.claim_refusal(case(status=status), "staff:a", NOW),
+                          errors.InvalidTransition)
+
+
+def test_review_started_is_announced_once_per_attempt():
+    assert domain.needs_review_started(case(attempt=1, started_attempt=0))
+    assert not domain.needs_review_started(case(attempt=1, started_attempt=1))
+    assert domain.needs_review_started(case(attempt=2, started_attempt=1))
+
+
+# -- who may decide ------------------------------------------------------------------------------
+def test_only_the_holder_of_a_live_claim_may_decide():
+    assert domain.decision_refusal(claimed(), "staff:alice", NOW) is None
+    assert isinstance(domain.decision_refusal(claimed(), "staff:bob", NOW), errors.Conflict)
+
+
+def test_deciding_an_unclaimed_or_expired_case_asks_for_a_claim_first():
+    for unheld in (case(), claimed(lease_left=-1)):
+        refusal = domain.decision_refusal(unheld, "staff:alice", NOW)
+        assert isinstance(refusal, errors.InvalidTransition) and "领取" in refusal.message
+
+
+def test_a_decided_case_cannot_be_decided_again():
+    refusal = domain.decision_refusal(case(status=domain.APPROVED), "staff:alice", NOW)
+    assert isinstance(refusal, errors.InvalidTransition)
+
+
+def test_the_same_decision_retried_by_the_same_reviewer_is_recognised():
+    done = case(status=domain.APPROVED, decision={"by": "staff:alice", "attempt": 1})
+    assert domain.repeated_decision(done, domain.APPROVED, "staff:alice")
+    assert not domain.repeated_decision(done, domain.APPROVED, "staff:bob")
+    assert not domain.repeated_decision(done, domain.REJECTED, "staff:alice")
+
+
+# -- reasons ---------------------------------------------------------------------------------------
+def test_every_catalogue_reason_but_other_tells_the_candidate_how_to_fix_it_in_chinese():
+    for code, (label, text) in domain.REASONS.items():
+        assert label
+        if code != "other":
+            assert "请" in text
+
+
+def test_a_reason_code_becomes_its_explanation():
+    assert domain.explain("unclear") == ("unclear", domain.REASONS["unclear"][1])
+
+
+def test_a_catalogue_reason_may_carry_the_reviewers_own_words():
+    code, text = domain.explain({"code": "expired", "text": "身份证已于2025年过期"})
+    assert code == "expired" and text.endswith("审核员说明：身份证已于2025年过期")
+
+
+def test_other_needs_free_text_and_uses_it_as_the_explanation():
+    assert domain.explain({"code": "other", "text": " 请补充盖章页 "}) == ("other", "请补充盖章页")
+    with pytest.raises(errors.ValidationError):
+        domain.explain("other")
+    with pytest.raises(errors.ValidationError):
+        domain.explain({"code": "other", "text": "x" * 501})
+
+
+def test_an_unknown_reason_is_refused():
+    with pytest.raises(errors.ValidationError):
+        domain.explain("blurry")
+
+
+def test_a_return_names_submitted_types_each_once_with_a_reason():
+    plan = domain.return_items(case(), [{"material_type": "degree_certificate", "reason": "unclear"}])
+    assert plan == [{"material_type": "degree_certificate", "reason_code": "unclear",
+                     "reason": domain.REASONS["unclear"][1]}]
+    for bad in ([], None, [{"material_type": "work_certificate", "reason": "unclear"}],
+                [{"material_type": "id_card", "reason": "unclear"}] * 2,
+                [{"material_type": "id_card"}], ["id_card"]):
+        with pytest.raises(errors.ValidationError):
+            domain.return_items(case(), bad)
+
+
+def test_respond_by_is_an_optional_date_from_today_on():
+    today = date(2026, 3, 1)
+    assert domain.respond_by_date(None, today) is None
+    assert domain.respond_by_date("2026-03-10", today) == "2026-03-10"
+    for bad in ("2026-02-28", "next week", "2027-03-01"):
+        with pytest.raises(errors.ValidationError):
+            domain.respond_by_date(bad, today)
+
+
+def test_a_reject_reason_is_required_and_bounded():
+    with pytest.raises(errors.ValidationError):
+        domain.clean_text("  ", "原因", required=True)
+    with pytest.raises(errors.ValidationError):
+        domain.clean_text(42, "原因")
+    assert domain.clean_text(" 不符合报考条件 ", "原因", required=True) == "不符合报考条件"
+
+
+# -- events ----------------------------------------------------------------------------------------
+def test_decision_events_carry_exactly_the_design_fields():
+    doc = claimed()
+    items = domain.return_items(doc, [{"material_type": "id_card", "reason": "incomplete"}])
+    for event in (domain.started_event(doc, "staff:alice"), domain.approved_event(doc, "staff:alice"),
+                  domain.rejected_event(doc, "staff:alice", "不符合条件"),
+                  domain.returned_event(doc, "staff:alice", items, "2026-03-10")):
+        payload = event.to_payload()
+        assert validate(event.event_type(), payload) is payload
+        assert payload["package_id"] == PKG and payload["reviewer_id"] == "staff:alice"
+    returned = domain.returned_event(doc, "staff:alice", items, None).to_payload()
+    assert returned["items"] == [{"material_type": "id_card", "reason": domain.REASONS["incomplete"][1]}]
+
+
+def test_a_later_attempt_or_a_later_event_of_the_same_attempt_sorts_after():
+    assert domain.lifecycle_key(2, "2026-01-01T00:00:00.000Z") > domain.lifecycle_key(1, "2026-12-31T00:00:00.000Z")
+    assert domain.lifecycle_key(1, "2026-01-02T00:00:00.000Z") > domain.lifecycle_key(1, "2026-01-01T00:00:00.000Z")
+
+
+def test_the_quality_order_puts_the_blurriest_first_and_unknown_quality_last():
+    keys = [domain.quality_key(q, "2026-03-01", "p") for q in (None, 150.0, 12.5, 1200.0)]
+    assert sorted(keys) == [keys[2], keys[1], keys[3], keys[0]]
+
+
+# -- scope -----------------------------------------------------------------------------------------
+def test_a_site_reviewer_sees_only_their_sites():
+    assert scope.area(staff()) == {"region": "32", "site": {"$in": ["3204"]}}
+    assert scope.area(staff(), site="3204") == {"region": "32", "site": "3204"}
+    with pytest.raises(errors.Forbidden):
+        scope.area(staff(sites=("3201",)), site="3204")
+
+
+def test_a_region_reviewer_sees_the_whole_region_but_no_other():
+    assert scope.area(staff(sites=("*",))) == {"region": "32"}
+    assert scope.area(staff(sites=("*",)), site="3201") == {"region": "32", "site": "3201"}
+    with pytest.raises(errors.Forbidden):
+        scope.area(staff(sites=("*",)), site="1101")
+    with pytest.raises(errors.Forbidden):
+        scope.area(staff(sites=("*",)), region="11")
+
+
+def test_a_national_admin_sees_everything_and_a_region_admin_their_region():
+    assert scope.area(staff(role="admin", region="*", sites=())) == {}
+    assert scope.area(staff(role="admin", region="32", sites=())) == {"region": "32"}
+
+
+def test_pending_includes_claims_whose_lease_ran_out():
+    assert scope.by_status("pending", NOW) == {"status": {"$in": ["pending", "claimed"]},
+                                               "lease_until": {"$lt": NOW}}
+    with pytest.raises(errors.ValidationError):
+        scope.by_status("open", NOW)
+
+
+def test_a_cursor_belongs_to_the_ordering_that_issued_it():
+    field, limit, page = scope.page(None, 10, scope.cursor("queue_key", "2026|p"))
+    assert (field, limit, page) == ("queue_key", 10, {"queue_key": {"$gt": "2026|p"}})
+    with pytest.raises(errors.ValidationError):
+        scope.page("quality", 10, scope.cursor("queue_key", "2026|p"))
+    for limit in (0, 201, "5", True):
+        with pytest.raises(errors.ValidationError):
+            scope.page(None, limit, None)
+
+
+# -- duplicates ------------------------------------------------------------------------------------
+def image(image_id, phash, candidate_id="c1", region="32", site="3204"):
+    return {"_id": image_id, "phash": phash, "candidate_id": candidate_id, "region": region,
+            "site": site, "package_id": f"{candidate_id}-2026"}
+
+
+def test_the_hash_splits_into_four_sixteen_bit_bands():
+    assert similarity.bands("0123456789abcdef") == {"band0": 0x0123, "band1": 0x4567,
+                                                   "band2": 0x89AB, "band3": 0xCDEF}
+
+
+def test_a_near_copy_in_another_candidates_package_is_flagged_with_its_distance():
+    mine = image("x", "ffff0000ffff0000")
+    near = image("y", "ffff0000ffff003f", candidate_id="c2")  # 6 bits apart
+    far = image("z", "ffff0000ffff007f", candidate_id="c3")   # 7 bits apart
+    assert similarity.flags(mine, [near, far], [], lambda r, s: True) == [
+        {"kind": "other_candidate", "distance": 6, "identical": False, "package_id": "c2-2026"}]
+
+
+def test_the_very_same_file_is_told_apart_from_a_look_alike_and_listed_first():
+    mine = dict(image("x", "ffff0000ffff0000"), sha256="ab")
+    look_alike = image("y", "ffff0000ffff0000", candidate_id="c2")
+    copy = dict(image("z", "ffff0000ffff0001", candidate_id="c3"), sha256="ab")
+    flags = similarity.flags(mine, [look_alike, copy], [], lambda r, s: True)
+    assert [(f["package_id"], f["identical"]) for f in flags] == [("c3-2026", True), ("c2-2026", False)]
+
+
+def test_where_a_match_lives_is_shown_only_inside_the_reviewers_scope():
+    mine = image("x", "ffff0000ffff0000")
+    other = image("y", "ffff0000ffff0000", candidate_id="c2", region="11", site="1101")
+    assert similarity.flags(mine, [other], [], lambda r, s: r == "32") == [
+        {"kind": "other_candidate", "distance": 0, "identical": False}]
+
+
+def test_the_candidates_own_other_images_are_not_duplicates_of_another_candidate():
+    mine = image("x", "ffff0000ffff0000")
+    assert similarity.flags(mine, [image("y", "ffff0000ffff0000")], [], lambda r, s: True) == []
+
+
+def test_a_replacement_that_looks_like_the_returned_image_is_flagged():
+    new = image("new", "0f0f0f0f0f0f0f0f")
+    old = image("old", "0f0f0f0f0f0f0f0e")
+    assert similarity.flags(new, [], [old], lambda r, s: True) == [
+        {"kind": "previously_returned", "distance": 1, "identical": False, "image_id": "old"}]
+
+
+def test_an_image_without_a_hash_gets_no_flags():
+    assert similarity.flags(image("x", ""), [image("y", "")], [], lambda r, s: True) == []
+
+
+# -- views -----------------------------------------------------------------------------------------
+def test_the_snapshot_keeps_only_masked_numbers():
+    profile = {"name": "考生1", "id_number_masked": "3204**********1234", "phone_masked": "138****0001",
+               "region": "32", "site": "3204", "category": "c", "exam_year": 2026,
+               "id_number": "320400199501010011", "phone": "13800000001"}
+    kept = views.snapshot(profile)
+    assert "id_number" not in kept and "phone" not in kept
+    assert kept["id_number_masked"] == "3204**********1234"
+
+
+def test_a_claimed_view_names_the_holder_until_the_lease_runs_out():
+    assert views.case(claimed(), NOW)["claim"]["reviewer_id"] == "staff:alice"
+    assert views.case(claimed(lease_left=-1), NOW)["claim"] is None
