@@ -13,6 +13,7 @@ import eventlet
 from nameko.rpc import MethodProxy, Rpc, RpcProxy, ServiceProxy
 
 from common.errors import AppError, Unavailable, for_rpc
+from common.outages import OUTAGE_ERRORS
 from common.security import TokenAuth
 from common.web import to_app_error
 
@@ -20,7 +21,7 @@ DEFAULT_TIMEOUT_S = 10
 
 
 class RpcEntrypoint(Rpc):
-    def __init__(self, expected_exceptions=AppError, **kwargs):
+    def __init__(self, expected_exceptions=(AppError, *OUTAGE_ERRORS), **kwargs):
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
 
     def handle_result(self, message, worker_ctx, result, exc_info):

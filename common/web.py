@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from common.errors import AppError, FileTooLarge, NotFound, Unavailable, ValidationError
 from common.metrics import HTTP_LATENCY
-from common.outages import is_outage
+from common.outages import OUTAGE_ERRORS, is_outage
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def to_app_error(exc):
 
 
 class HttpEntrypoint(HttpRequestHandler):
-    def __init__(self, method, url, expected_exceptions=AppError, **kwargs):
+    def __init__(self, method, url, expected_exceptions=(AppError, *OUTAGE_ERRORS), **kwargs):
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
 
     def handle_request(self, request):

@@ -24,10 +24,11 @@ def save_state(state):
     STATE_FILE.write_text(json.dumps(state, indent=2))
 
 
-def spawn(name, cmd, env=None, cwd=None):
+def spawn(name, cmd, env=None, cwd=None, log_dir=None):
     """Start `cmd` in its own session (Ctrl-C reaches only us), logging to var/log."""
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log_file = open(LOG_DIR / f"{name}.log", "ab")
+    log_dir = Path(log_dir or LOG_DIR)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = open(log_dir / f"{name}.log", "ab")
     proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, cwd=cwd or ROOT,
                             env=dict(os.environ, **(env or {})), start_new_session=True)

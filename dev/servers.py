@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from dev import procs
@@ -26,18 +27,47 @@ ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
 BIN = VAR / "bin"
 
-AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
-RABBIT_API = "http://127.0.0.1:15672"
-MONGO_URI = "mongodb://127.0.0.1:27017/"
-S3_ENDPOINT = "127.0.0.1:9000"
 # Local-development S3 identities; config.yaml has the same defaults.
 S3_KEYS = {
     "materials": ("dev-materials", "dev-materials-secret"),
     "review": ("dev-review", "dev-review-secret"),
 }
-WEED_PORTS = {"master": 9333, "volume": 9334, "filer": 9335}
-RABBIT_NODE = "exam@localhost"
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one set of servers listens and keeps its data. The default is the shared
+    local set; the fault suite starts a private one (other ports, own folder) that it
+    may stop and start without disturbing anything else."""
+    base: Path = VAR
+    amqp_port: int = 5672
+    rabbit_api_port: int = 15672
+    rabbit_dist_port: int = 25672
+    rabbit_node: str = "exam@localhost"
+    mongo_port: int = 27017
+    s3_port: int = 9000
+    weed_ports: tuple = (9333, 9334, 9335)  # master, volume, filer
+
+    @property
+    def amqp_uri(self):
+        return f"amqp://guest:guest@127.0.0.1:{self.amqp_port}/"
+
+    @property
+    def rabbit_api(self):
+        return f"http://127.0.0.1:{self.rabbit_api_port}"
+
+    @property
+    def mongo_uri(self):
+        return f"mongodb://127.0.0.1:{self.mongo_port}/"
+
+    @property
+    def s3_endpoint(self):
+        return f"127.0.0.1:{self.s3_port}"
+
+
+DEFAULT = Layout()
+AMQP_URI, MONGO_URI, S3_ENDPOINT = DEFAULT.amqp_uri, DEFAULT.mongo_uri, DEFAULT.s3_endpoint
 
 
 def log(message):
@@ -69,23 +99,24 @@ def rabbit_ok(uri):
         return False
 
 
-def rabbit_api_ok():
+def rabbit_api_ok(layout=DEFAULT):
     import requests
     try:
-        return requests.get(f"{RABBIT_API}/api/overview", auth=("guest", "guest"), timeout=2).ok
+        return requests.get(f"{layout.rabbit_api}/api/overview", auth=("guest", "guest"),
+                            timeout=2).ok
     except requests.RequestException:
         return False
 
 
-def rabbit_env():
-    base = VAR / "rabbitmq"
+def rabbit_env(layout=DEFAULT):
+    base = layout.base / "rabbitmq"
     return dict(
-        os.environ, HOME=str(base), RABBITMQ_NODENAME=RABBIT_NODE,
+        os.environ, HOME=str(base), RABBITMQ_NODENAME=layout.rabbit_node,
         RABBITMQ_MNESIA_BASE=str(base / "mnesia"), RABBITMQ_LOG_BASE=str(base / "log"),
         RABBITMQ_CONFIG_FILE=str(base / "rabbitmq.conf"),
         RABBITMQ_ENABLED_PLUGINS_FILE=str(base / "enabled_plugins"),
         RABBITMQ_PID_FILE=str(base / "rabbit.pid"), ERL_EPMD_ADDRESS="127.0.0.1",
-        RABBITMQ_DIST_PORT="25672",
+        RABBITMQ_DIST_PORT=str(layout.rabbit_dist_port),
         RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}")
 
 
@@ -94,26 +125,32 @@ def ensure_rabbitmq(state):
         return _require(rabbit_ok(os.environ["AMQP_URI"]), "RabbitMQ at $AMQP_URI")
     if rabbit_ok(AMQP_URI) and rabbit_api_ok():
         return log("RabbitMQ: reusing the one on 127.0.0.1:5672")
+    state["rabbitmq"] = start_rabbitmq(DEFAULT, state)
+
+
+def start_rabbitmq(layout, state=None):
     if not (RABBIT_BIN / "rabbitmq-server").exists():
         apt_install("rabbitmq-server")
-    base = VAR / "rabbitmq"
+    base = layout.base / "rabbitmq"
     for sub in ("mnesia", "log"):
         (base / sub).mkdir(parents=True, exist_ok=True)
     (base / "rabbitmq.conf").write_text(
-        "listeners.tcp.default = 127.0.0.1:5672\n"
-        "management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = 15672\n")
+        f"listeners.tcp.default = 127.0.0.1:{layout.amqp_port}\n"
+        f"management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {layout.rabbit_api_port}\n")
     (base / "enabled_plugins").write_text("[rabbitmq_management].\n")
-    epmd_before = procs.pgrep("epmd")
-    log("RabbitMQ: starting")
-    subprocess.run([str(RABBIT_BIN / "rabbitmq-server"), "-detached"], env=rabbit_env(),
+    entry = {"kind": "rabbitmq", "epmd": not procs.pgrep("epmd")}
+    if state is not None:  # recorded before it is up, so `down` can stop a half-start
+        state["rabbitmq"] = entry
+        procs.save_state(state)
+    log(f"RabbitMQ: starting {layout.rabbit_node}")
+    subprocess.run([str(RABBIT_BIN / "rabbitmq-server"), "-detached"], env=rabbit_env(layout),
                    check=True, cwd=base)
-    state["rabbitmq"] = {"kind": "rabbitmq", "epmd": not epmd_before}
-    procs.save_state(state)
-    _wait(lambda: rabbit_ok(AMQP_URI) and rabbit_api_ok(), 120, "RabbitMQ")
+    _wait(lambda: rabbit_ok(layout.amqp_uri) and rabbit_api_ok(layout), 120, "RabbitMQ")
+    return entry
 
 
-def stop_rabbitmq(entry):
-    env = rabbit_env()
+def stop_rabbitmq(entry, layout=DEFAULT):
+    env = rabbit_env(layout)
     subprocess.run([str(RABBIT_BIN / "rabbitmqctl"), "stop"], env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if entry.get("epmd"):
@@ -153,20 +190,27 @@ def ensure_mongo(state):
         return _require(mongo_ok(os.environ["MONGO_URI"]), "MongoDB at $MONGO_URI")
     if mongo_ok(MONGO_URI):
         return log("MongoDB wire: reusing the server on 127.0.0.1:27017")
-    if shutil.which("mongod"):
-        data = VAR / "mongodb"
-        data.mkdir(parents=True, exist_ok=True)
-        cmd = ["mongod", "--dbpath", str(data), "--bind_ip", "127.0.0.1", "--port", "27017"]
-        name = "mongod"
-    else:
-        data = VAR / "ferretdb"
-        data.mkdir(parents=True, exist_ok=True)
-        cmd = [str(ferretdb_binary()), "-listen", "127.0.0.1:27017", "-sqlite-dir", str(data)]
-        name = "ferretdb"
-    log(f"MongoDB wire: starting {name}")
-    state[name] = procs.spawn(name, cmd)
+    name, entry = start_mongo(DEFAULT)
+    state[name] = entry
     procs.save_state(state)
-    _wait(lambda: mongo_ok(MONGO_URI), 60, name)
+
+
+def start_mongo(layout):
+    """A real mongod when on PATH, else our FerretDB build; returns (name, entry)."""
+    if shutil.which("mongod"):
+        data = layout.base / "mongodb"
+        data.mkdir(parents=True, exist_ok=True)
+        name, cmd = "mongod", ["mongod", "--dbpath", str(data), "--bind_ip", "127.0.0.1",
+                               "--port", str(layout.mongo_port)]
+    else:
+        data = layout.base / "ferretdb"
+        data.mkdir(parents=True, exist_ok=True)
+        name, cmd = "ferretdb", [str(ferretdb_binary()), "-listen", layout.mongo_uri[10:-1],
+                                 "-sqlite-dir", str(data)]
+    log(f"MongoDB wire: starting {name} on port {layout.mongo_port}")
+    entry = procs.spawn(name, cmd, log_dir=layout.base / "log")
+    _wait(lambda: mongo_ok(layout.mongo_uri), 60, name)
+    return name, entry
 
 
 # -- S3 ----------------------------------------------------------------------------------
@@ -200,26 +244,36 @@ def ensure_s3(state):
     access, secret = S3_KEYS["materials"]
     if os.environ.get("S3_ENDPOINT"):
         return _require(True, "S3 at $S3_ENDPOINT")
-    if procs.port_open(9000):
+    if procs.port_open(DEFAULT.s3_port):
         _require(s3_ok(S3_ENDPOINT, access, secret), "the S3 server on 127.0.0.1:9000 with dev keys")
         return log("S3: reusing the server on 127.0.0.1:9000")
     if shutil.which("minio"):
         return _start_minio(state, access, secret)
+    state["seaweedfs"] = start_seaweedfs(DEFAULT)
+    procs.save_state(state)
+
+
+def start_seaweedfs(layout):
     weed = Path(sys.executable).parent / "weed"
     if not weed.exists():
         sys.exit("weed not found: install the project (make venv) or set S3_ENDPOINT")
-    base = VAR / "seaweedfs"
+    base = layout.base / "seaweedfs"
     (base / "data").mkdir(parents=True, exist_ok=True)
     (base / "s3.json").write_text(json.dumps(seaweed_config(), indent=2))
+    master, volume, filer = layout.weed_ports
     cmd = [str(weed), "server", f"-dir={base / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-           f"-master.port={WEED_PORTS['master']}", f"-volume.port={WEED_PORTS['volume']}",
-           f"-filer.port={WEED_PORTS['filer']}", "-s3", "-s3.port=9000",
-           f"-s3.config={base / 's3.json'}", "-master.volumeSizeLimitMB=64",
-           "-volume.max=0", "-volume.preStopSeconds=0", "-iam=false"]
-    log("S3: starting SeaweedFS")
-    state["seaweedfs"] = procs.spawn("seaweedfs", cmd)
-    procs.save_state(state)
-    _wait(lambda: s3_ok(S3_ENDPOINT, access, secret), 90, "SeaweedFS")
+           f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
+           "-s3", f"-s3.port={layout.s3_port}", f"-s3.config={base / 's3.json'}",
+           "-master.volumeSizeLimitMB=64", "-volume.max=0", "-volume.preStopSeconds=0",
+           "-iam=false"]
+    if layout != DEFAULT:  # keep a second SeaweedFS off the first one's auxiliary ports
+        cmd += [f"-s3.port.grpc={layout.s3_port + 10000}", "-s3.port.iceberg=0",
+                "-s3.port.lance=0"]
+    log(f"S3: starting SeaweedFS on port {layout.s3_port}")
+    entry = procs.spawn("seaweedfs", cmd, log_dir=layout.base / "log")
+    access, secret = S3_KEYS["materials"]
+    _wait(lambda: s3_ok(layout.s3_endpoint, access, secret), 90, "SeaweedFS")
+    return entry
 
 
 def _start_minio(state, access, secret):

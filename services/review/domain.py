@@ -144,7 +144,7 @@ def shown_status(case, now):
 
 
 def needs_review_started(case):
-    """ReviewStarted goes out once per attempt, with the first claim of it."""
+    """ReviewStarted goes out once per submission, with the first claim of it."""
     return case.get("started_attempt", 0) != case["attempt"]
 
 
@@ -241,6 +241,9 @@ def submission(event, quality):
         "submitted_at": submitted_at, "queue_key": queue_key(submitted_at, package_id),
         "quality": quality, "quality_key": quality_key(quality, submitted_at, package_id),
         "claimed_by": None, "lease_until": 0, "decision": None, "closed_reason": None,
+        # Each submission is announced as started afresh: a candidate who withdrew and
+        # resubmitted the same attempt must again be stopped from withdrawing mid-review.
+        "started_attempt": 0,
     }
 
 

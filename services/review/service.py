@@ -14,7 +14,8 @@ class ReviewService(base.ServiceBase):
 
     desk = ReviewDesk()
     relay = outbox.OutboxRelay(["cases"])
-    auth_rpc = ServiceRpc("auth")
+    # Short: a snapshot is a nicety; a case is built (and opened) without one if auth is slow.
+    auth_rpc = ServiceRpc("auth", timeout=5)
 
     # -- RPC (DESIGN §5) ---------------------------------------------------------------------------
     @rpc

@@ -163,7 +163,6 @@ def make_exam(start_service, container_factory, config):
             make_reviewer(config, username, sites)
         exam = Exam(config, auth_url, materials_url)
         exams.append(exam)
-        admin = exam.review(ADMIN)  # noqa: F841 (signs in once, reused by helpers)
         with rpc(config, staff_token(config, ADMIN, "Admin@2026")) as proxy:
             proxy.auth.import_candidates([candidate(ANNA, serial=1), candidate(BEN, serial=2),
                                           candidate(CAI, serial=3),

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import eventlet
 import requests
 
-from review_helpers import (ADMIN, ANNA, BEN, CAI, DING, OTHER_3204, REGION_32, SITE_3201,
-                            SITE_3204, ReviewEvents, make_exam, refused, sha256)  # noqa: F401
+from review_helpers import (ADMIN, ANNA, BEN, OTHER_3204, REGION_32, SITE_3201, SITE_3204,
+                            ReviewEvents, make_exam, refused, sha256)  # noqa: F401 (fixture)
 from support import wait_for
 from unit.imagefactory import document_jpeg
 

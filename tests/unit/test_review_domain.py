@@ -55,6 +55,13 @@ def test_a_decided_withdrawn_or_closed_case_cannot_be_claimed():
                           errors.InvalidTransition)
 
 
+def test_a_new_submission_needs_review_started_announced_again():
+    resubmitted = domain.submission({"package_id": PKG, "candidate_id": "c", "region": "32",
+                                     "site": "3204", "category": "x", "attempt": 1, "items": [],
+                                     "occurred_at": "2026-03-02T08:00:00.000Z"}, None)
+    assert domain.needs_review_started(dict(case(started_attempt=1), **resubmitted))
+
+
 def test_review_started_is_announced_once_per_attempt():
     assert domain.needs_review_started(case(attempt=1, started_attempt=0))
     assert not domain.needs_review_started(case(attempt=1, started_attempt=1))

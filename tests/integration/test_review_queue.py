@@ -1,0 +1,90 @@
+"""The reviewer's queue and desk on the real servers: paging, the quality order, copy
+hints, counts, and decisions refused without changing anything."""
+from review_helpers import (ANNA, BEN, CAI, SITE_3204, ReviewEvents, make_exam,  # noqa: F401
+                            refused)
+from unit.imagefactory import document_jpeg, phone_photo_jpeg
+from support import wait_for
+
+
+def test_the_queue_pages_oldest_first_and_can_put_the_blurriest_package_first(make_exam):
+    exam = make_exam()
+    soft = phone_photo_jpeg(seed=1, quality=50, blur=1.5)  # legible, but the softest here
+    ids = [exam.submit_package(ANNA), exam.submit_package(BEN, images={"registration_form": soft}, seed=1),
+           exam.submit_package(CAI, seed=2)]
+    for package_id in ids:
+        exam.queued(package_id)
+    reviewer = exam.review(SITE_3204)
+    wait_for(lambda: all(i["quality"] for i in reviewer.list_queue()["items"]), message="quality")
+
+    first = reviewer.list_queue(limit=2)
+    second = reviewer.list_queue(limit=2, after=first["next"])
+    assert [i["package_id"] for i in first["items"] + second["items"]] == ids
+    assert second["next"] is None
+    assert first["items"][0]["name"] == "考生1" and first["items"][0]["images"] == 5
+
+    by_quality = reviewer.list_queue(sort="quality")["items"]
+    assert by_quality[0]["package_id"] == ids[1]
+    assert by_quality[0]["quality"] < min(i["quality"] for i in by_quality[1:])
+    refused("ValidationError", reviewer.list_queue, sort="quality", after=first["next"])
+    refused("ValidationError", reviewer.list_queue, status="open")
+
+
+def test_an_image_copied_from_another_candidates_package_is_flagged_for_the_reviewer(make_exam):
+    exam = make_exam()
+    shared = document_jpeg(seed=77)
+    original = exam.submit_package(ANNA, images={"id_card": shared})
+    copy = exam.submit_package(BEN, images={"id_card": shared}, seed=3)
+    exam.queued(copy)
+    case = exam.review(SITE_3204).get_case(copy)
+    id_card = next(i for i in case["items"] if i["material_type"] == "id_card")
+    for image in id_card["images"]:
+        assert image["duplicate"]
+        assert image["duplicates"][0] == {"kind": "other_candidate", "distance": 0,
+                                          "identical": True, "package_id": original}
+
+
+def test_decisions_need_a_live_claim_and_valid_reasons_and_refusals_change_nothing(make_exam):
+    exam = make_exam()
+    package_id = exam.submit_package(ANNA)
+    exam.queued(package_id)
+    reviewer = exam.review(SITE_3204)
+    refused("InvalidTransition", reviewer.approve, package_id)
+    refused("NotFound", reviewer.get_case, "2026320400999-2026")
+    reviewer.claim(package_id)
+    for items in ([{"material_type": "id_card", "reason": "blurry"}],
+                  [{"material_type": "work_certificate", "reason": "unclear"}],
+                  [{"material_type": "id_card", "reason": {"code": "other"}}], []):
+        refused("ValidationError", reviewer.return_materials, package_id, items)
+    refused("ValidationError", reviewer.return_materials, package_id,
+            [{"material_type": "id_card", "reason": "unclear"}], respond_by="2020-01-01")
+    refused("ValidationError", reviewer.reject, package_id, " ")
+    assert reviewer.stats()["claimed"] == 1
+
+    assert reviewer.approve(package_id)["status"] == "approved"
+    assert reviewer.approve(package_id)["status"] == "approved"  # a retried call, answered again
+    refused("InvalidTransition", reviewer.reject, package_id, "不符合报考条件")
+    assert reviewer.stats() == {"pending": 0, "claimed": 0, "approved": 1, "rejected": 0,
+                                "returned": 0, "withdrawn": 0, "closed": 0}
+    wait_for(lambda: exam.package(ANNA)["status"] == "approved", timeout=5, message="approved")
+    assert len(ReviewEvents.of("PackageApproved", package_id)) == 1
+    assert [e["action"] for e in exam.audit(package_id)] == ["claim", "approve"]
+
+
+def test_a_return_may_combine_catalogue_reasons_and_the_reviewers_own_words(make_exam):
+    exam = make_exam()
+    package_id = exam.submit_package(ANNA)
+    exam.queued(package_id)
+    reviewer = exam.review(SITE_3204)
+    reviewer.claim(package_id)
+    reviewer.return_materials(package_id, [
+        {"material_type": "id_card", "reason": {"code": "expired", "text": "身份证有效期至2025年"}},
+        {"material_type": "registration_form", "reason": {"code": "other", "text": "请补充单位盖章"}}])
+    wait_for(lambda: exam.package(ANNA)["status"] == "returned", timeout=5, message="returned")
+    reasons = {i["material_type"]: i["reason"] for i in exam.package(ANNA)["items"] if not i["locked"]}
+    assert reasons["id_card"].startswith("材料已超过有效期") and reasons["id_card"].endswith("身份证有效期至2025年")
+    assert reasons["registration_form"] == "请补充单位盖章"
+    [event] = ReviewEvents.of("MaterialReturned", package_id)
+    assert event["items"] == [{"material_type": t, "reason": reasons[t]}
+                              for t in ("id_card", "registration_form")]
+    assert [r["code"] for r in reviewer.reasons()] == ["unclear", "incomplete", "wrong_document",
+                                                      "expired", "mismatch", "other"]
