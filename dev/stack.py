@@ -127,9 +127,12 @@ def up():
     log(f"ready: {PUBLIC_URL}/")
 
 
-def down():
+def down(only=None):
+    """Stop what is recorded as started (or only the names in `only`)."""
     state = procs.load_state()
     for name in APP_ORDER + SERVER_ORDER:
+        if only is not None and name not in only:
+            continue
         entry = state.pop(name, None)
         if entry is None:
             continue
@@ -140,6 +143,8 @@ def down():
             servers.STOPPERS[entry["kind"]](entry)
         procs.save_state(state)
     for name in list(state):  # anything recorded by an older version of this script
+        if only is not None and name not in only:
+            continue
         entry = state.pop(name)
         if entry.get("kind") == "pid":
             procs.stop_pid(entry["pid"])
@@ -147,7 +152,9 @@ def down():
 
 
 def run():
+    before = set(procs.load_state())
     up()
+    started_here = set(procs.load_state()) - before
     print(f"\n  Open {PUBLIC_URL}/  (Ctrl-C stops everything this run started)\n\n{DEMO_ACCOUNTS}\n",
           flush=True)
     stop = []
@@ -160,7 +167,7 @@ def run():
         time.sleep(0.3)
     tail.terminate()
     print()
-    down()
+    down(only=started_here)
 
 
 def status():

@@ -1,0 +1,69 @@
+"""Auth rules, pure."""
+import pytest
+
+from services.auth import domain
+from support import candidate
+
+
+def test_a_valid_record_parses_with_an_uppercased_id_number():
+    raw = candidate("2026320400001")
+    record = domain.parse_record(dict(raw, id_number=raw["id_number"].lower()))
+    assert record.id_number == raw["id_number"].upper()
+    assert record.site == "3204" and record.exam_year == 2026
+
+
+@pytest.mark.parametrize("field, value", [
+    ("id_number", "11010519491231002Y"), ("id_number", "110105194912310021"),
+    ("phone", "2380000001"), ("region", "11"),
+    ("category", "astronaut"), ("registration_number", "abc"), ("exam_year", "26"),
+    ("name", ""),
+])
+def test_a_record_with_a_bad_field_is_refused(field, value):
+    with pytest.raises(domain.RecordInvalid):
+        domain.parse_record(candidate("2026320400001", **{field: value}))
+
+
+def test_a_record_needs_exactly_one_of_password_and_hash():
+    with pytest.raises(domain.RecordInvalid):
+        domain.parse_record(candidate("2026320400001", password_hash="$argon2id$v=19$x"))
+    with pytest.raises(domain.RecordInvalid):
+        domain.parse_record(candidate("2026320400001", password=""))
+
+
+def test_the_id_check_character_follows_gb_11643():
+    assert domain.valid_id_number("11010519491231002X")
+    assert not domain.valid_id_number("110105194912310021")
+
+
+def test_profile_changes_name_only_the_fields_that_changed():
+    stored = {"region": "32", "site": "3204", "category": "integrated_practitioner",
+              "phone": {"hash": "h1"}}
+    record = domain.parse_record(candidate("2026320400001", site="3201"))
+    assert domain.changed_profile_fields(stored, record, "h1") == ["site"]
+    assert domain.changed_profile_fields(stored, record, "h2") == ["site", "phone"]
+
+
+def test_pkce_s256_matches_the_rfc_7636_example():
+    verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    assert domain.s256(verifier) == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    assert domain.pkce_matches(verifier, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+    assert not domain.pkce_matches("short", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+
+
+def test_throttling_starts_at_five_per_account_or_twenty_per_address():
+    assert not domain.throttled(4, 19)
+    assert domain.throttled(5, 0) and domain.throttled(0, 20)
+
+
+@pytest.mark.parametrize("role, region, sites, ok", [
+    ("reviewer", "32", ["3204"], True), ("reviewer", "32", ["*"], True),
+    ("reviewer", "32", ["1101"], False), ("reviewer", "32", [], False),
+    ("admin", "*", [], True), ("admin", "32", [], True), ("admin", "", [], False),
+    ("root", "32", [], False),
+])
+def test_staff_scopes_are_checked(role, region, sites, ok):
+    if ok:
+        domain.validate_staff_scope(role, region, sites)
+    else:
+        with pytest.raises(domain.RecordInvalid):
+            domain.validate_staff_scope(role, region, sites)

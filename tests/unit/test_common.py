@@ -1,0 +1,128 @@
+"""Shared building blocks, pure: errors, events, masking, token decoding."""
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from common import errors, events, tokens
+from common.logs import mask_text
+from common.privacy import mask_id_number, mask_phone
+
+
+def test_http_flavoured_errors_cross_rpc_as_their_design_kind():
+    mapped = errors.for_rpc(errors.SlotFull())
+    assert type(mapped) is errors.Conflict and mapped.details["code"] == "slot_full"
+    assert type(errors.for_rpc(errors.PackageLocked())) is errors.InvalidTransition
+    assert type(errors.for_rpc(errors.Forbidden())) is errors.Forbidden
+
+
+def test_every_design_code_has_its_status():
+    expected = {"unauthenticated": 401, "forbidden": 403, "upload_disabled": 403,
+                "upload_closed": 403, "consent_required": 403, "not_found": 404,
+                "package_locked": 409, "item_locked": 409, "slot_full": 409,
+                "file_too_large": 413, "unsupported_format": 415, "image_corrupt": 422,
+                "image_rotated": 422, "image_too_small": 422, "image_unclear": 422,
+                "missing_materials": 422, "rate_limited": 429}
+    for code, status in expected.items():
+        error = errors.HTTP_CODES[code]()
+        assert error.status == status and error.to_body()["error"]["code"] == code
+        assert error.message  # a Chinese sentence for the candidate
+
+
+def test_an_event_carries_its_envelope_and_validates():
+    payload = events.MaterialDeleted(package_id="p", candidate_id="c", material_type="other",
+                                     image_id="i").to_payload()
+    assert payload["version"] == 1 and len(payload["event_id"]) == 32
+    assert payload["occurred_at"].endswith("Z")
+    assert events.validate("MaterialDeleted", payload) is payload
+
+
+def test_an_event_missing_a_field_or_carrying_a_phone_is_invalid():
+    payload = events.MaterialDeleted(package_id="p", candidate_id="c", material_type="other",
+                                     image_id="i").to_payload()
+    with pytest.raises(events.InvalidEvent):
+        events.validate("MaterialDeleted", {k: v for k, v in payload.items() if k != "image_id"})
+    with pytest.raises(events.InvalidEvent):
+        events.validate("MaterialDeleted", dict(payload, phone="13800000001"))
+    with pytest.raises(events.InvalidEvent):
+        events.validate("NoSuchEvent", payload)
+
+
+def test_masks_keep_only_the_ends():
+    assert mask_id_number("320402199001011234") == "3204**********1234"
+    assert mask_phone("13800000001") == "138****0001"
+    assert mask_text("tel 13800000001 id 32040219900101123X reg 2026320400001") == \
+        "tel 138****0001 id 3204**********123X reg 2026320400001"
+
+
+@pytest.fixture
+def key():
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def sign(key, claims, kid="k1", algorithm="ES256"):
+    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid})
+
+
+def claims(**changes):
+    now = int(time.time())
+    body = {"iss": "iss", "aud": "aud", "exp": now + 60, "iat": now, "jti": "j1", "sub": "s1",
+            "role": "reviewer", "region": "32", "sites": ["3204"]}
+    body.update(changes)
+    return body
+
+
+def keyset(key):
+    jwk = jwt.algorithms.ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    return tokens.KeySet({"keys": [dict(jwk, kid="k1", alg="ES256")]})
+
+
+def test_a_good_token_decodes_to_its_principal(key):
+    principal = tokens.decode(sign(key, claims()), keyset(key), "iss", "aud")
+    assert (principal.sub, principal.role, principal.sites) == ("s1", "reviewer", ("3204",))
+    assert principal.covers("32", "3204") and not principal.covers("32", "3201")
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda key: sign(key, claims(exp=int(time.time()) - 60)),
+    lambda key: sign(key, claims(aud="other")),
+    lambda key: sign(key, claims(role="root")),
+    lambda key: sign(key, {k: v for k, v in claims().items() if k != "jti"}),
+    lambda key: sign(key, claims(), kid="unknown"),
+    lambda key: jwt.encode(claims(), None, algorithm="none"),
+    lambda key: sign(ec.generate_private_key(ec.SECP256R1()), claims()),
+    lambda key: "not-a-token",
+])
+def test_flawed_tokens_are_unauthenticated(key, mutate):
+    with pytest.raises(errors.Unauthenticated):
+        tokens.decode(mutate(key), keyset(key), "iss", "aud")
+
+
+def test_revoked_tokens_and_subjects_are_refused(key):
+    revoked = tokens.RevocationSet()
+    token = sign(key, claims())
+    tokens.decode(token, keyset(key), "iss", "aud", revoked)
+    revoked.add({"jti": "j1", "expires_at": time.time() + 60})
+    with pytest.raises(errors.Unauthenticated):
+        tokens.decode(token, keyset(key), "iss", "aud", revoked)
+    fresh = tokens.RevocationSet()
+    fresh.add({"sub": "s1", "issued_before": time.time() + 1, "expires_at": time.time() + 60})
+    with pytest.raises(errors.Unauthenticated):
+        tokens.decode(token, keyset(key), "iss", "aud", fresh)
+
+
+def test_a_verifier_that_never_heard_from_auth_says_unavailable_not_unauthenticated():
+    with pytest.raises(errors.Unavailable):
+        tokens.TokenState("iss", "aud").verify("anything")
+
+
+def test_region_reviewers_and_national_admins_cover_what_they_should():
+    region_reviewer = tokens.Principal(sub="r", role="reviewer", jti="j", exp=0, iat=0,
+                                       region="32", sites=("*",))
+    national = tokens.Principal(sub="a", role="admin", jti="j", exp=0, iat=0, region="*")
+    candidate = tokens.Principal(sub="c", role="candidate", jti="j", exp=0, iat=0, region="32",
+                                 sites=("3204",))
+    assert region_reviewer.covers("32", "3201") and not region_reviewer.covers("11", "1101")
+    assert national.covers("11", "1101")
+    assert not candidate.covers("32", "3204")

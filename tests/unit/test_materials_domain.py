@@ -1,0 +1,139 @@
+"""Materials rules, pure: requirements, region rules, refusals, reopening, the view."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from common import errors
+from services.materials import domain
+
+CATALOGUE = domain.Catalogue.load()
+NOW = datetime(2026, 11, 28, 8, 0, tzinfo=timezone.utc)
+
+
+def rules(**changes):
+    base = dict(region="32", version=1, name="江苏", upload_enabled=True,
+                window_start=(NOW - timedelta(days=1)).isoformat(),
+                window_end=(NOW + timedelta(days=1)).isoformat(), sites={"3204": "常州"})
+    base.update(changes)
+    return domain.RegionRules(**base)
+
+
+def package(status="draft", category="integrated_practitioner", region_rules=None):
+    profile = {"candidate_id": "2026320400001", "exam_year": 2026, "name": "考生",
+               "region": "32", "site": "3204", "category": category}
+    doc = domain.new_package(profile, region_rules or rules(), CATALOGUE, NOW)
+    doc["status"] = status
+    return doc
+
+
+def test_the_national_default_requires_four_types_with_their_counts():
+    needs = rules().requirements(CATALOGUE, "integrated_practitioner")
+    required = {code: (n["min"], n["max"]) for code, n in needs.items() if n["required"]}
+    assert required == {"id_card": (2, 2), "degree_certificate": (1, 3),
+                        "probation_certificate": (1, 3), "registration_form": (1, 4)}
+    assert needs["other"] == {"required": False, "min": 0, "max": 10}
+
+
+def test_a_region_may_require_more_and_an_optional_type_then_needs_one():
+    strict = rules(categories={"integrated_practitioner": {"required": [
+        *CATALOGUE.required, "degree_verification"]}})
+    assert strict.requirements(CATALOGUE, "integrated_practitioner")["degree_verification"] == {
+        "required": True, "min": 1, "max": 2}
+
+
+def test_a_region_may_not_drop_a_national_requirement():
+    with pytest.raises(errors.ValidationError):
+        domain.validate_region_config("32", {
+            "upload_enabled": True, "window": {"start": "2026-11-01", "end": "2026-12-01"},
+            "categories": {"integrated_practitioner": {"required": ["id_card"]}}}, CATALOGUE)
+
+
+@pytest.mark.parametrize("config", [
+    {"window": {"start": "2026-12-01", "end": "2026-11-01"}},
+    {"window": {"start": "soon"}},
+    {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "max_bytes": "big"},
+    {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "sites": {"1101": "北京"}},
+    {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "colour": "blue"},
+])
+def test_bad_region_configurations_are_refused(config):
+    with pytest.raises(errors.ValidationError):
+        domain.validate_region_config("32", config, CATALOGUE)
+
+
+def test_a_bare_local_time_in_a_window_means_beijing_time():
+    assert domain.parse_time("2026-12-01T08:00:00") == datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc)
+
+
+def test_edits_need_uploading_enabled_and_an_open_window():
+    rules().check_edits_allowed(NOW)
+    with pytest.raises(errors.UploadDisabled):
+        rules(upload_enabled=False).check_edits_allowed(NOW)
+    with pytest.raises(errors.UploadClosed):
+        rules().check_edits_allowed(NOW + timedelta(days=2))
+
+
+def test_a_new_package_is_an_unlocked_draft_missing_its_required_types():
+    doc = package()
+    assert doc["status"] == "draft" and doc["attempt"] == 1
+    assert {m["material_type"] for m in domain.missing(doc)} == set(CATALOGUE.required)
+    assert not any(item["locked"] for item in doc["items"].values())
+
+
+@pytest.mark.parametrize("status, locked, count, upload, expected", [
+    ("submitted", False, 0, True, errors.PackageLocked),
+    ("approved", False, 0, True, errors.PackageLocked),
+    ("returned", True, 0, True, errors.ItemLocked),
+    ("draft", False, 2, True, errors.SlotFull),
+    ("draft", False, 2, False, errors.Conflict),
+])
+def test_a_refused_edit_is_explained_by_the_package_as_it_is(status, locked, count, upload, expected):
+    doc = package(status)
+    doc["items"]["id_card"].update(locked=locked, count=count)
+    assert type(domain.refusal(doc, "id_card", upload=upload)) is expected
+
+
+def test_a_refusal_for_an_unknown_type_or_image_is_not_found():
+    doc = package()
+    assert type(domain.refusal(doc, "passport")) is errors.NotFound
+    assert type(domain.refusal(doc, "id_card", image_id="f" * 32)) is errors.NotFound
+
+
+def test_the_catalogue_refuses_names_that_could_escape_a_key_or_a_path():
+    for name in ("../etc", "id_card\x00", "ID_CARD", "a.b", "$where", ""):
+        with pytest.raises(errors.NotFound):
+            CATALOGUE.get(name)
+
+
+def test_a_profile_change_reopens_only_newly_required_types():
+    doc = package("submitted")
+    strict = rules(categories={"clinical_practitioner": {"required": [
+        *CATALOGUE.required, "degree_verification"]}})
+    updates, reopened = domain.reopen_plan(doc, strict.requirements(CATALOGUE, "clinical_practitioner"))
+    assert reopened == ["degree_verification"]
+    assert updates["items.degree_verification.required"] is True
+
+
+def test_a_profile_change_needing_nothing_new_reopens_nothing():
+    doc = package("submitted")
+    updates, reopened = domain.reopen_plan(doc, rules().requirements(CATALOGUE, "clinical_practitioner"))
+    assert reopened == [] and updates == {}
+
+
+def test_the_view_locks_everything_outside_draft_and_returned():
+    view = domain.view(package("submitted"), CATALOGUE, rules(), NOW)
+    assert all(item["locked"] for item in view["items"]) and not view["can_submit"]
+    assert view["items"][0]["required"]  # required types first
+    assert view["candidate"]["site_name"] == "常州"
+
+
+def test_a_submitted_event_lists_every_image_by_type():
+    doc = package()
+    doc["items"]["id_card"]["images"] = {"b" * 32: {}, "a" * 32: {}}
+    event = domain.submitted_event(doc, attempt=2)
+    assert event.attempt == 2
+    assert event.items == [{"material_type": "id_card", "image_ids": ["a" * 32, "b" * 32]}]
+
+
+def test_object_keys_follow_the_design_layout():
+    assert domain.object_key(package(), "id_card", "f" * 32, "png") == \
+        f"32/3204/2026320400001/id_card/{'f' * 32}.png"
