@@ -305,6 +305,27 @@ class Packages:
             events.append(domain.reopened_event(package, fields["site"], fields["region"], reopened))
         return sets, events
 
+    # -- retention (DESIGN §8) ---------------------------------------------------------------
+    def purge_exam_year(self, exam_year, current_year):
+        """Delete every image and package of a closed exam year: objects first, so a
+        crash leaves packages to retry, never objects nobody points to."""
+        if exam_year >= current_year:
+            raise errors.ValidationError("只能清除已结束考试年度的数据")
+        removed = {"packages": 0, "images": 0}
+        while True:
+            batch = self.repo.packages_of_year(exam_year)
+            if not batch:
+                return removed
+            for package in batch:
+                keys = [image["key"] for item in package["items"].values()
+                        for image in item["images"].values()]
+                keys += [entry["key"] for entry in (package.get("pending") or {}).values()]
+                for key in keys:
+                    self.images.remove(key)
+                self.repo.delete_package(package["_id"])
+                removed["packages"] += 1
+                removed["images"] += len(keys)
+
     # -- housekeeping ----------------------------------------------------------------------------
     def sweep_orphans(self, now=None):
         """Objects written for uploads that never got their record (a crash between the two),

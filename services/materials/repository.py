@@ -218,6 +218,13 @@ class PackageRepository:
     def purge_counters(self, now):
         self.db.upload_counters.delete_many({"expires_at": {"$lt": now}})
 
+    # -- retention ---------------------------------------------------------------------------
+    def packages_of_year(self, exam_year, limit=200):
+        return list(self.db.packages.find({"exam_year": exam_year}, {"history": 0}).limit(limit))
+
+    def delete_package(self, package_id):
+        self.db.packages.delete_one({"_id": package_id})
+
     # -- orphan sweeping ---------------------------------------------------------------------------
     def stale_pending(self, older_than, limit=100):
         cursor = self.db.packages.find({"pending_n": {"$gt": 0}}, {"pending": 1}).limit(limit)

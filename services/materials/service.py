@@ -101,6 +101,14 @@ class MaterialsService(base.ServiceBase):
         version = self.desk.configure_region(str(region), config, principal.sub)
         return {"region": region, "version": version}
 
+    @rpc
+    def purge_exam_year(self, exam_year):
+        """Retention (DESIGN §8): remove a closed exam year's images and packages."""
+        principal = self.auth.from_context("admin")
+        if not principal.is_national:
+            raise errors.Forbidden("仅全国管理员可清除历史年度数据")
+        return self.desk.purge_exam_year(int(exam_year), domain.utcnow().year)
+
     # -- events consumed (DESIGN §6); each idempotent on event_id ----------------------------------
     @event_handler("review", "ReviewStarted")
     def on_review_started(self, payload):

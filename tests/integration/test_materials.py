@@ -444,3 +444,20 @@ def test_a_submission_whose_process_died_before_publishing_is_announced_after_re
     wait_for(lambda: Listener.of("PackageSubmitted"), timeout=10, message="recovered event")
     time.sleep(1)
     assert len(Listener.of("PackageSubmitted")) == 1
+
+
+def test_the_retention_job_removes_a_closed_years_images_and_packages(world, config, mongo_client):
+    world.consent(A)
+    image = world.upload(A, "id_card").json()
+    db = mongo_client[config["MONGO"]["DB_PREFIX"] + "materials"]
+    package_id = world.package(A)["package_id"]
+    db.packages.update_one({"_id": package_id}, {"$set": {"exam_year": 2025}})
+    with rpc(config, world.admin) as proxy:
+        with pytest.raises(Exception) as refused:
+            proxy.materials.purge_exam_year(datetime.now(timezone.utc).year)
+        assert refused.value.exc_type == "ValidationError"
+        assert proxy.materials.purge_exam_year(2025) == {"packages": 1, "images": 1}
+    assert db.packages.count_documents({"_id": package_id}) == 0
+    names = [o.object_name for o in make_client(config).list_objects(
+        config["S3"]["BUCKET"], prefix=f"32/3204/{A}/", recursive=True)]
+    assert image["image_id"] not in str(names)
