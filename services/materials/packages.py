@@ -158,8 +158,8 @@ class Packages:
                  "width": accepted.width, "height": accepted.height, "sha256": accepted.sha256,
                  "sharpness": round(accepted.sharpness, 2), "phash": accepted.phash,
                  "uploaded_at": domain.iso(domain.utcnow())}
-        updated = self.repo.add_image(package["_id"], material_type, image,
-                                      lambda pkg: domain.uploaded_event(pkg, material_type, image))
+        updated = self.repo.add_image(package, material_type, image,
+                                      domain.uploaded_event(package, material_type, image))
         if updated is None:
             # Lost a race (slot taken, package submitted): the object goes, then the note.
             self.images.remove(key)

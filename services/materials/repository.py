@@ -113,17 +113,14 @@ class PackageRepository:
             {"$set": {f"pending.{image_id}": {"key": key, "at": time.time()}}, "$inc": {"pending_n": 1}})
         return result.modified_count == 1
 
-    def add_image(self, package_id, material_type, image, event_factory):
-        """Attach an uploaded image if the type is still editable and has a free slot."""
-        package = self.get(package_id)
-        if package is None:
-            return None
-        item = package["items"].get(material_type)
-        if item is None:
-            return None
-        event = event_factory(package)
+    def add_image(self, package, material_type, image, event):
+        """Attach an uploaded image if the type is still editable and has a free slot.
+
+        `package` is the one the upload was checked against: the guard, not that read,
+        decides, so a stale read can only make this refuse, never over-fill."""
+        item = package["items"][material_type]
         return self.db.packages.find_one_and_update(
-            {"_id": package_id, "status": {"$in": list(domain.EDITABLE)},
+            {"_id": package["_id"], "status": {"$in": list(domain.EDITABLE)},
              f"items.{material_type}.locked": False,
              f"items.{material_type}.count": {"$lt": item["max"]},
              f"pending.{image['image_id']}": {"$exists": True}},
