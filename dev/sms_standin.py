@@ -576,11 +576,11 @@ def _from_config(path: str) -> dict:
                "app_id": sms.get("APP_ID"), "sign_name": sms.get("SIGN_NAME"),
                "param_max_len": sms.get("PARAM_MAX_LEN")}
     if sms.get("TEMPLATES"):
-        options["templates"] = _templates_for(sms["TEMPLATES"])
+        options["templates"] = templates_for(sms["TEMPLATES"])
     return {key: value for key, value in options.items() if value}
 
 
-def _templates_for(configured: dict) -> dict:
+def templates_for(configured: dict) -> dict:
     """Template id -> text: the demo text of that kind when its parameter count fits."""
     templates = {}
     for kind, entry in configured.items():

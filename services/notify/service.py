@@ -1,6 +1,93 @@
-"""notify service (walking skeleton; grows with its issue)."""
+"""notify: the candidate's in-app inbox and SMS, one of each for every outcome (DESIGN §1
+step 8, §4, §6, §8).
+
+Handlers record; they never call the SMS provider. `deliver_sms` rounds send (see
+courier.py), so a slow or hanging provider cannot hold up event handling.
+
+Category or site changes: the issue asks for a message when `CandidateProfileChanged`
+reopens a package, but only materials knows whether a change reopened one (and which
+types it now needs). So notify listens to materials' `PackageReopened`, which materials
+sends exactly then, instead of guessing from the auth event.
+"""
+import logging
+
 from common import service as base
+from common.messaging import event_handler
+from common.rpc import ServiceRpc, rpc
+from common.web import http, json_response
+from services.notify import policy
+from services.notify.dependencies import NotifyDesk, delivery_timer
+
+log = logging.getLogger(__name__)
+# nameko logs every RPC reply body at DEBUG (RpcReply.result), and auth.get_contact's
+# reply carries the phone. Keep that logger at INFO whatever LOG_LEVEL says, as sms.py
+# does for the SDK's logger; the JSON formatter's masking stays the second line.
+logging.getLogger("nameko.rpc").setLevel(logging.INFO)
 
 
 class NotifyService(base.ServiceBase):
     name = "notify"
+
+    desk = NotifyDesk()
+    # Contacts at send time; the timeout bounds a round when auth is down.
+    auth_rpc = ServiceRpc("auth", timeout=policy.Settings.contact_timeout_s)
+
+    # -- candidate HTTP API (DESIGN §4) ---------------------------------------------------------
+    @http("GET", "/api/v1/messages")
+    def list_messages(self, request):
+        principal = self.auth.from_request(request, "candidate")
+        return json_response(self.desk.inbox.list(principal.sub, request.args.get("limit")))
+
+    @http("POST", "/api/v1/messages/<string:message_id>/read")
+    def read_message(self, request, message_id):
+        principal = self.auth.from_request(request, "candidate")
+        return json_response(self.desk.inbox.read(principal.sub, message_id))
+
+    # -- operators (RPC, admin) -----------------------------------------------------------------
+    @rpc
+    def pending(self, limit=100):
+        principal = self.auth.from_context("admin")
+        return self.desk.inbox.deliveries(principal, (policy.PENDING, policy.SENDING), limit)
+
+    @rpc
+    def failed(self, limit=100):
+        """Deliveries that will not go without an operator: failed, and suppressed by the
+        hourly limit (their in-app message stands)."""
+        principal = self.auth.from_context("admin")
+        return self.desk.inbox.deliveries(principal, policy.RETRYABLE_BY_OPERATOR, limit)
+
+    @rpc
+    def retry(self, message_id):
+        return self.desk.inbox.retry(self.auth.from_context("admin"), message_id)
+
+    @rpc
+    def messages_of(self, candidate_id):
+        """What a candidate was told, by which channel, and when they read it."""
+        return self.desk.inbox.of_candidate(self.auth.from_context("admin"), candidate_id)
+
+    # -- events consumed (DESIGN §6); idempotent on event_id -------------------------------------
+    @event_handler("materials", "PackageSubmitted")
+    def on_package_submitted(self, payload):
+        self.desk.inbox.record("submitted", payload)
+
+    @event_handler("review", "MaterialReturned")
+    def on_material_returned(self, payload):
+        self.desk.inbox.record("returned", payload)
+
+    @event_handler("review", "PackageApproved")
+    def on_package_approved(self, payload):
+        self.desk.inbox.record("approved", payload)
+
+    @event_handler("review", "PackageRejected")
+    def on_package_rejected(self, payload):
+        self.desk.inbox.record("rejected", payload)
+
+    @event_handler("materials", "PackageReopened")
+    def on_package_reopened(self, payload):
+        self.desk.inbox.record("reopened", payload)
+
+    # -- SMS delivery ------------------------------------------------------------------------------
+    @delivery_timer(interval=1.0)
+    def deliver_sms(self):
+        self.desk.courier(self.auth_rpc.get_contact).run()
+        self.desk.housekeeping()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from dev.sms_standin import SmsStandin
+from dev.sms_standin import SmsStandin, templates_for
 from dev.stack import nginx_command, write_nginx_conf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ class System:
         self.procs = {}
         sms = base_config["SMS"]
         self.sms = SmsStandin("127.0.0.1", free_port(), sms["SECRET_ID"], sms["SECRET_KEY"],
-                              templates=sms["TEMPLATES"], app_id=sms["APP_ID"],
+                              templates=templates_for(sms["TEMPLATES"]), app_id=sms["APP_ID"],
                               sign_name=sms["SIGN_NAME"])
 
     # -- configuration -------------------------------------------------------------------------

@@ -1,0 +1,219 @@
+"""SMS delivery, off the event handlers' path.
+
+Event handlers only record a notification (message + pending SMS, one insert). A
+delivery round (the `deliver_sms` timer worker) leases due deliveries one by one and
+sends each in a green thread of a bounded pool, so a provider that hangs holds one
+sender for at most the hard time limit while other deliveries, and every event
+handler, go on. Each attempt: look up the phone (`auth.get_contact`, at send time,
+never stored), take a slot of the hourly per-phone limit (once per delivery), call the
+provider under `eventlet.Timeout`, record the provider's answer, then settle the
+delivery (sent / retry later / failed) under the claim, so a sender whose lease lapsed
+cannot overwrite another's result.
+"""
+import logging
+import random
+import time
+import uuid
+
+import eventlet
+from eventlet.greenpool import GreenPool
+from nameko.exceptions import RemoteError
+
+from common.errors import NotFound
+from common.outages import is_outage
+from services.notify import policy
+from services.notify.metrics import SMS_ATTEMPTS, SMS_DELIVERIES, SMS_RETRIES
+from services.notify.repository import utcnow
+from services.notify.sms import SmsResult, SmsTemplateError, mask_phone
+
+log = logging.getLogger(__name__)
+
+# auth unreachable: ask again after this long (not an attempt; the provider is fine)
+CONTACT_RETRY_S = 30.0
+
+
+class ContactMissing(Exception):
+    """auth has no such candidate (or no phone): there is nobody to text."""
+
+
+def contact_lookup(get_contact):
+    """Wrap the RPC `auth.get_contact` so callers see ContactMissing or an outage."""
+    def lookup(candidate_id):
+        try:
+            contact = get_contact(candidate_id)
+        except RemoteError as exc:
+            if exc.exc_type == "NotFound":
+                raise ContactMissing() from None
+            raise
+        except NotFound:
+            raise ContactMissing() from None
+        if not (contact or {}).get("phone"):
+            raise ContactMissing()
+        return contact
+    return lookup
+
+
+class Courier:
+    def __init__(self, repo, sms, contacts, settings, limit_secret=None, clock=time.time,
+                 rand=random.random, stopping=lambda: False):
+        self.repo = repo
+        self.sms = sms
+        self.contacts = contacts
+        self.settings = settings
+        self.limit_secret = limit_secret
+        self.clock = clock
+        self.rand = rand
+        self.stopping = stopping
+
+    def run(self):
+        """One delivery round: keep claiming due work while anything is in flight; end
+        when idle, after `tick_s`, or when the service stops. Returns deliveries claimed."""
+        pool = GreenPool(self.settings.senders)
+        try:
+            handled = self._claim_loop(pool)
+            pool.waitall()
+            return handled
+        except Exception as exc:
+            if not is_outage(exc):
+                self._abandon(pool)
+                raise
+            # database down: what is claimed finishes, the rest waits for the next round
+            log.warning("sms delivery round paused: %s", type(exc).__name__)
+            pool.waitall()
+            return 0
+        except BaseException:
+            self._abandon(pool)  # killed with the container
+            raise
+
+    def _claim_loop(self, pool):
+        s = self.settings
+        ends = time.monotonic() + s.tick_s
+        handled = 0
+        while not self.stopping() and time.monotonic() < ends:
+            claimed = 0
+            while pool.free() and not self.stopping():
+                doc = self.repo.claim_due(self.clock(), s.lease_s, uuid.uuid4().hex)
+                if doc is None:
+                    break
+                pool.spawn(self.deliver, doc)
+                claimed += 1
+            handled += claimed
+            if not claimed:
+                if not pool.running():
+                    break
+                eventlet.sleep(s.poll_s)
+        return handled
+
+    @staticmethod
+    def _abandon(pool):
+        """Senders die with the round; their leases lapse and the SMS is tried again."""
+        for thread in list(pool.coroutines_running):
+            thread.kill()
+
+    def deliver(self, doc):
+        try:
+            self._deliver(doc)
+        except Exception:  # its lease lapses and another round picks it up again
+            log.exception("sms delivery crashed message_id=%s", doc["_id"])
+
+    def _deliver(self, doc):
+        message_id, sms = doc["_id"], doc["sms"]
+        attempt = sms.get("attempts", 0) + 1
+        phone = self._phone(doc)
+        if phone is None:
+            return
+        masked = mask_phone(phone)
+        if not sms.get("slot_taken") and not self._take_slot(doc, phone, masked):
+            return
+        started = self.clock()
+        result = self.send(phone, sms["kind"], sms.get("params") or {}, message_id)
+        SMS_ATTEMPTS.labels(outcome=result.status).inc()
+        status, delay, note = policy.after_attempt(result, attempt, self.settings, self.rand)
+        entry = {"n": attempt, "at": utcnow(), "status": result.status,
+                 "provider_code": result.provider_code, "provider_message": result.provider_message,
+                 "request_id": result.request_id, "serial_no": result.serial_no,
+                 "retry_after_s": result.retry_after_s,
+                 "duration_ms": int((self.clock() - started) * 1000), "phone_masked": masked}
+        sets = {"sms.phone_masked": masked, "sms.slot_taken": True,
+                "sms.last_code": result.provider_code or result.status}
+        if status == policy.SENT:
+            sets["sms.sent_at"] = utcnow()
+        if status == policy.PENDING:
+            SMS_RETRIES.labels(reason=result.status).inc()
+            log.info("sms attempt %d %s; retry in %.2fs message_id=%s", attempt, result.status,
+                     delay, message_id)
+        self._settle(doc, status, due_at=self.clock() + delay if delay is not None else None,
+                     note=note, sets=sets, entry=entry)
+
+    def _phone(self, doc):
+        """The candidate's phone from auth, or None once the delivery is settled otherwise."""
+        try:
+            return self.contacts(doc["candidate_id"])["phone"]
+        except ContactMissing:
+            self._settle(doc, policy.FAILED, note="no contact for this candidate", attempted=False)
+        except Exception as exc:
+            if not is_outage(exc) and not isinstance(exc, RemoteError):
+                raise
+            # auth is down or refusing: not the provider's fault, so no attempt is used up
+            reason = getattr(exc, "exc_type", None) or type(exc).__name__
+            log.warning("contact lookup failed (%s); sms retried later message_id=%s",
+                        reason, doc["_id"])
+            SMS_RETRIES.labels(reason="contact_unavailable").inc()
+            delay = min(CONTACT_RETRY_S, self.settings.retry_max_s)
+            self._settle(doc, policy.PENDING, due_at=self.clock() + delay,
+                         note=f"contact lookup failed: {reason}", attempted=False)
+        return None
+
+    def send(self, phone, kind, params, message_id):
+        """One provider call with a hard time limit: the SDK's socket timeout covers a
+        silent server, not one that trickles bytes or stalls in DNS or TLS."""
+        limit = self.settings.send_timeout_s
+        timeout = eventlet.Timeout(limit)
+        try:
+            return self.sms.send(phone, kind, params, session_context=message_id)
+        except eventlet.Timeout as fired:
+            if fired is not timeout:
+                raise
+            log.warning("sms to %s timed out after %ss (hard limit) message_id=%s",
+                        mask_phone(phone), limit, message_id)
+            return SmsResult("timeout", "HardTimeout", f"no answer within {limit:g}s",
+                             retryable=True)
+        except SmsTemplateError as exc:  # a bug or bad config: retrying cannot help
+            log.error("sms template refused message_id=%s: %s", message_id, exc)
+            return SmsResult("failed", "TemplateError", str(exc)[:200], retryable=False)
+        except Exception as exc:  # counted as an attempt, so even a bug here stays bounded
+            log.exception("sms client error message_id=%s", message_id)
+            return SmsResult("failed", "ClientError", type(exc).__name__, retryable=True)
+        finally:
+            timeout.cancel()
+
+    def _take_slot(self, doc, phone, masked):
+        """Count this SMS against the phone's hourly limit; False when it must not go."""
+        s = self.settings
+        key = policy.limit_key(phone, self.limit_secret, doc["candidate_id"])
+        taken = self.repo.take_slot(key, int(self.clock() * 1000), s.hourly_limit,
+                                    int(s.limit_window_s * 1000))
+        if taken:
+            return True
+        if taken is None:  # lost every race for a slot: try again shortly
+            self._settle(doc, policy.PENDING, due_at=self.clock() + s.retry_base_s,
+                         attempted=False)
+            return False
+        note = f"hourly limit: at most {s.hourly_limit} SMS per phone per hour; in-app only"
+        log.info("sms suppressed (hourly limit) to %s message_id=%s", masked, doc["_id"])
+        self._settle(doc, policy.SUPPRESSED, note=note, attempted=False,
+                     sets={"sms.phone_masked": masked},
+                     entry={"at": utcnow(), "event": "suppressed", "note": note,
+                            "phone_masked": masked})
+        return False
+
+    def _settle(self, doc, status, due_at=None, note=None, sets=None, entry=None,
+                attempted=True):
+        values = dict(sets or {}, **{"sms.status": status, "sms.note": note})
+        if due_at is not None:
+            values["sms.due_at"] = due_at
+        if not self.repo.settle(doc["_id"], doc["sms"]["claim"], values, entry,
+                                attempted=attempted):
+            log.warning("sms claim lapsed before settling message_id=%s", doc["_id"])
+        elif status in (policy.SENT, policy.FAILED, policy.SUPPRESSED):
+            SMS_DELIVERIES.labels(outcome=status).inc()

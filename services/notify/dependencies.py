@@ -1,0 +1,115 @@
+"""Adapters of the notify service: the desk over its database and the SMS provider, and
+the timer entrypoint that runs delivery rounds."""
+import time
+
+import eventlet
+from eventlet.event import Event
+from eventlet.queue import Empty, LightQueue
+from nameko.timer import Timer
+
+from common.errors import Unavailable
+from common.mongo import MongoDependency
+from services.notify import domain
+from services.notify.courier import Courier, contact_lookup
+from services.notify.inbox import Inbox
+from services.notify.policy import Settings
+from services.notify.repository import NotifyRepository
+from services.notify.sms import SmsClient
+
+
+class DeliveryTimer(Timer):
+    """A timer whose interval comes from config (NOTIFY.POLL_S) and that can be woken:
+    a newly recorded notification starts a round at once instead of at the next tick.
+    The first round runs at start, picking up what a previous process left."""
+
+    def setup(self):
+        self.interval = Settings.from_config(self.container.config).poll_s
+        self._wake = LightQueue(maxsize=1)
+
+    def poke(self):
+        if self._wake.empty():
+            self._wake.put_nowait(True)
+
+    def stop(self):
+        self.should_stop.send(True)
+        self.poke()
+        self.gt.wait()
+
+    def _run(self):
+        while not self.should_stop.ready():
+            self.handle_timer_tick()
+            self.worker_complete.wait()
+            self.worker_complete.reset()
+            try:
+                self._wake.get(timeout=self.interval)
+            except Empty:
+                pass
+
+    def stopping(self):
+        return self.should_stop.ready()
+
+
+delivery_timer = DeliveryTimer.decorator
+
+
+class NotifyDesk(MongoDependency):
+    service = "notify"
+    repository_class = NotifyRepository
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self.settings = Settings.from_config(config)
+        self.sms = SmsClient.from_config(config["SMS"])  # bad SMS config fails the start
+        self.names = domain.load_type_names()
+        self.limit_secret = (config.get("PII") or {}).get("HASH_KEY")
+        self.next_purge = 0.0
+        self.indexed = Event()
+
+    def _ensure_indexes(self):
+        super()._ensure_indexes()  # returns once they exist (it retries while the server is down)
+        self.indexed.send(True)
+
+    def require_indexes(self, wait_s=5.0):
+        """Idempotency rests on the unique event_id index: record nothing before it exists
+        (an outage to the reliable handler, which retries the event later)."""
+        if not self.indexed.ready():
+            with eventlet.Timeout(wait_s, False):
+                self.indexed.wait()
+        if not self.indexed.ready():
+            raise Unavailable("通知数据库尚未就绪")
+
+    def poke(self):
+        for entrypoint in self.container.entrypoints:
+            if isinstance(entrypoint, DeliveryTimer):
+                entrypoint.poke()
+
+    def get_dependency(self, worker_ctx):
+        return Desk(self, worker_ctx)
+
+
+class Desk:
+    """What a worker gets: the inbox, and a courier for delivery rounds."""
+
+    def __init__(self, provider, worker_ctx):
+        self._provider = provider
+        self._worker_ctx = worker_ctx
+
+    @property
+    def inbox(self):
+        p = self._provider
+        return Inbox(NotifyRepository(p.db), p.names, on_new=p.poke, ready=p.require_indexes)
+
+    def courier(self, get_contact):
+        p = self._provider
+        entrypoint = self._worker_ctx.entrypoint
+        stopping = getattr(entrypoint, "stopping", lambda: False)
+        return Courier(NotifyRepository(p.db), p.sms, contact_lookup(get_contact), p.settings,
+                       p.limit_secret, stopping=stopping)
+
+    def housekeeping(self, every_s=300.0):
+        """Drop hourly-limit records nobody can hit any more (FerretDB has no TTL index)."""
+        p, now = self._provider, time.time()
+        if now >= p.next_purge:
+            p.next_purge = now + every_s
+            NotifyRepository(p.db).purge_slots(int(now * 1000))

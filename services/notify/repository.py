@@ -1,0 +1,143 @@
+"""The `notify` database: one document per notification, and the hourly SMS slots.
+
+`messages`: one document per (event, candidate) holding both channels, the in-app
+message and its SMS delivery (`sms`) with every attempt (`sms_log`). One insert writes
+both, so they are recorded atomically without transactions (FerretDB v1 has none); the
+unique `event_id` index makes a redelivered event a no-op for each channel, which is
+the (event_id, channel) idempotency the issue asks for. Deliveries are claimed with a
+lease by one guarded `find_one_and_update` on (sms.status, sms.due_at), and every later
+change is guarded by the claim token, so instances never both send one SMS.
+
+Only `phone_masked` is ever stored; the phone itself lives in memory for one send.
+"""
+from datetime import datetime, timezone
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from services.notify import policy
+
+AFTER = ReturnDocument.AFTER
+# What a candidate sees of a message; delivery internals stay with operators.
+INBOX_FIELDS = {"sms": 0, "sms_log": 0, "event_id": 0, "region": 0, "site": 0}
+SLOT_TRIES = 5
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class NotifyRepository:
+    def __init__(self, db):
+        self.db = db
+
+    @staticmethod
+    def create_indexes(db):
+        db.messages.create_index([("event_id", ASCENDING)], unique=True, name="event_once")
+        db.messages.create_index([("candidate_id", ASCENDING), ("occurred_at", DESCENDING)])
+        db.messages.create_index([("sms.status", ASCENDING), ("sms.due_at", ASCENDING)])
+        db.sms_limits.create_index([("expires_at", ASCENDING)])
+
+    # -- recording (event handlers) -------------------------------------------------------------
+    def insert(self, doc):
+        """(document, created): an existing document for the same event wins."""
+        try:
+            self.db.messages.insert_one(doc)
+            return doc, True
+        except DuplicateKeyError:
+            return self.db.messages.find_one({"event_id": doc["event_id"]}), False
+
+    # -- the candidate's inbox ------------------------------------------------------------------
+    def inbox(self, candidate_id, limit):
+        cursor = (self.db.messages.find({"candidate_id": candidate_id}, INBOX_FIELDS)
+                  .sort([("occurred_at", DESCENDING), ("_id", DESCENDING)]).limit(limit))
+        return list(cursor)
+
+    def unread_count(self, candidate_id):
+        return self.db.messages.count_documents({"candidate_id": candidate_id, "read": False})
+
+    def mark_read(self, candidate_id, message_id, now):
+        """(message, first read): the first read keeps its time (the receipt); later
+        reads change nothing. None for an unknown id or another candidate's."""
+        result = self.db.messages.update_one(
+            {"_id": message_id, "candidate_id": candidate_id, "read": False},
+            {"$set": {"read": True, "read_at": now}})
+        doc = self.db.messages.find_one({"_id": message_id, "candidate_id": candidate_id},
+                                        INBOX_FIELDS)
+        return doc, result.modified_count == 1
+
+    # -- SMS deliveries -------------------------------------------------------------------------
+    def claim_due(self, now, lease_s, claim):
+        """Lease the most overdue delivery: pending and due, or sending with a lapsed lease
+        (its sender died). `sms.due_at` is the retry time or the lease end."""
+        return self.db.messages.find_one_and_update(
+            {"sms.status": {"$in": [policy.PENDING, policy.SENDING]}, "sms.due_at": {"$lte": now}},
+            {"$set": {"sms.status": policy.SENDING, "sms.due_at": now + lease_s,
+                      "sms.claim": claim}},
+            sort=[("sms.due_at", ASCENDING)], return_document=AFTER)
+
+    def settle(self, message_id, claim, sets, log_entry=None, attempted=True):
+        """Record an attempt's outcome, if this claim still holds the delivery."""
+        update = {"$set": dict(sets, **{"sms.claim": None, "sms.updated_at": utcnow()})}
+        if attempted:
+            update["$inc"] = {"sms.attempts": 1}
+        if log_entry is not None:
+            update["$push"] = {"sms_log": log_entry}
+        result = self.db.messages.update_one(
+            {"_id": message_id, "sms.status": policy.SENDING, "sms.claim": claim}, update)
+        return result.modified_count == 1
+
+    def deliveries(self, statuses, region=None, limit=100):
+        query = {"sms.status": {"$in": list(statuses)}}
+        if region is not None:
+            query["region"] = region
+        cursor = (self.db.messages.find(query, {"body": 0, "items": 0})
+                  .sort([("sms.due_at", ASCENDING)]).limit(limit))
+        return list(cursor)
+
+    def get(self, message_id):
+        return self.db.messages.find_one({"_id": message_id})
+
+    def of_candidate(self, candidate_id, limit=100):
+        return list(self.db.messages.find({"candidate_id": candidate_id}, {"body": 0})
+                    .sort([("occurred_at", DESCENDING)]).limit(limit))
+
+    def retry(self, message_id, actor, now, region=None):
+        """An operator's retry: failed or suppressed back to pending with fresh attempts."""
+        query = {"_id": message_id, "sms.status": {"$in": list(policy.RETRYABLE_BY_OPERATOR)}}
+        if region is not None:
+            query["region"] = region
+        at = utcnow()
+        return self.db.messages.find_one_and_update(query, {
+            "$set": {"sms.status": policy.PENDING, "sms.due_at": now, "sms.attempts": 0,
+                     "sms.slot_taken": False, "sms.note": None, "sms.updated_at": at},
+            "$push": {"sms_log": {"at": at, "event": "operator_retry", "by": actor}}},
+            return_document=AFTER)
+
+    # -- the hourly limit -----------------------------------------------------------------------
+    def take_slot(self, key, now_ms, limit, window_ms):
+        """True if an SMS to `key` fits the limit (and is now counted), False if not, None
+        if other senders kept taking slots meanwhile (try again later)."""
+        for _ in range(SLOT_TRIES):
+            doc = self.db.sms_limits.find_one({"_id": key})
+            slots = (doc or {}).get("slots") or {}
+            slot = policy.free_slot(slots, now_ms, limit, window_ms)
+            if slot is None:
+                return False
+            if doc is None:
+                try:
+                    self.db.sms_limits.insert_one(
+                        {"_id": key, "slots": {slot: now_ms}, "expires_at": now_ms + window_ms})
+                    return True
+                except DuplicateKeyError:
+                    continue
+            held = slots[slot] if slot in slots else {"$exists": False}
+            guard = {"_id": key, f"slots.{slot}": held}
+            result = self.db.sms_limits.update_one(
+                guard, {"$set": {f"slots.{slot}": now_ms, "expires_at": now_ms + window_ms}})
+            if result.modified_count == 1:
+                return True
+        return None
+
+    def purge_slots(self, now_ms):
+        self.db.sms_limits.delete_many({"expires_at": {"$lt": now_ms}})

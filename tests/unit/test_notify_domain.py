@@ -1,0 +1,153 @@
+"""notify's pure parts: what each event tells the candidate, the retry schedule, the
+hourly per-phone limit."""
+from datetime import date
+
+import pytest
+
+from common import events
+from services.notify import domain, policy
+from services.notify.sms import DEFAULT_TEMPLATES, SmsResult, SmsTemplates
+
+NAMES = domain.load_type_names()
+ABOUT = dict(package_id="p1", candidate_id="2026320400001", region="32", site="3204", attempt=1)
+
+
+def compose(kind, event):
+    return domain.compose(kind, event.to_payload(), NAMES)
+
+
+def sms_values(notice):
+    """The parameters as they would reach the provider (validated, shortened)."""
+    return SmsTemplates(DEFAULT_TEMPLATES).render(notice.kind, notice.sms_params)[1]
+
+
+# -- message texts ---------------------------------------------------------------------------
+def test_names_come_from_the_materials_catalogue_file():
+    assert NAMES["degree_certificate"] == "学历证书" and NAMES["id_card"] == "身份证明"
+    assert domain.load_type_names("/nonexistent/catalogue.json") == {}
+
+
+def test_submitted_is_a_receipt_that_says_the_package_is_locked():
+    notice = compose("submitted", events.PackageSubmitted(
+        **dict(ABOUT, attempt=2), category="integrated_practitioner", items=[]))
+    assert "已提交审核，内容已锁定" in notice.body and "第2次" in notice.body
+    assert sms_values(notice) == ["2"]
+
+
+def test_returned_names_each_type_with_its_reason_and_the_deadline():
+    notice = compose("returned", events.MaterialReturned(
+        **ABOUT, reviewer_id="staff:r", respond_by="2026-05-20",
+        items=[{"material_type": "degree_certificate", "reason": "照片模糊，请重新拍摄"},
+               {"material_type": "id_card", "reason": "缺少反面"}]))
+    assert "1. 学历证书：照片模糊，请重新拍摄" in notice.body
+    assert "2. 身份证明：缺少反面" in notice.body
+    assert "2026年5月20日前" in notice.body
+    assert [i["name"] for i in notice.items] == ["学历证书", "身份证明"]
+    assert sms_values(notice) == ["2", "5月20日"]
+
+
+def test_returned_without_a_deadline_still_fits_the_template():
+    notice = compose("returned", events.MaterialReturned(
+        **ABOUT, reviewer_id="r", respond_by=None,
+        items=[{"material_type": "mystery_type", "reason": ""}]))
+    assert "请尽快" in notice.body and "mystery_type" in notice.body
+    assert sms_values(notice) == ["1", domain.NO_DEADLINE_SMS]
+
+
+def test_a_timestamp_deadline_is_shown_in_beijing_time():
+    assert domain.parse_deadline("2026-05-20") == date(2026, 5, 20)
+    moment = domain.parse_deadline("2026-05-20T16:30:00Z")
+    assert domain.deadline_text(moment) == "2026年5月21日 00:30"
+    assert domain.deadline_sms(moment) == "5月21日"
+    assert domain.parse_deadline("soon") is None
+
+
+def test_approved_and_rejected():
+    approved = compose("approved", events.PackageApproved(**ABOUT, reviewer_id="r"))
+    assert "审核通过" in approved.title and sms_values(approved) == []
+    rejected = compose("rejected", events.PackageRejected(
+        **ABOUT, reviewer_id="r", reason="不符合报考条件：试用期不满一年"))
+    assert "原因：不符合报考条件：试用期不满一年" in rejected.body
+    assert sms_values(rejected) == []  # the reason stays in the app
+
+
+def test_reopened_lists_the_newly_required_types():
+    notice = compose("reopened", events.PackageReopened(
+        **ABOUT, items=["degree_verification", "work_certificate"], reason="报考信息变更，需补充材料"))
+    assert "学历认证报告、工作证明" in notice.body
+    assert sms_values(notice) == ["2"]
+
+
+def test_personal_numbers_in_reviewer_text_are_masked_before_storing():
+    notice = compose("rejected", events.PackageRejected(
+        **ABOUT, reviewer_id="r", reason="请致电13800001234，身份证320402199001011234有误"))
+    assert "13800001234" not in notice.body and "320402199001011234" not in notice.body
+    assert "138****1234" in notice.body and "3204**********1234" in notice.body
+    assert len(domain.clean("字" * 900)) == domain.REASON_MAX_LEN
+
+
+# -- retry schedule --------------------------------------------------------------------------
+SETTINGS = policy.Settings(retry_base_s=2, retry_max_s=60, max_attempts=5)
+
+
+def test_backoff_doubles_with_jitter_between_half_and_full_and_is_capped():
+    low = [policy.backoff(n, 2, 60, rand=lambda: 0.0) for n in range(1, 8)]
+    high = [policy.backoff(n, 2, 60, rand=lambda: 0.999999) for n in range(1, 8)]
+    assert low == [1, 2, 4, 8, 16, 30, 30]
+    assert [round(h) for h in high] == [2, 4, 8, 16, 32, 60, 60]
+
+
+def test_provider_wait_hint_is_honoured_up_to_the_cap():
+    assert policy.retry_delay(1, 30, SETTINGS, rand=lambda: 0) == 30
+    assert policy.retry_delay(1, 86400, SETTINGS, rand=lambda: 0) == 60
+    assert policy.retry_delay(1, None, SETTINGS, rand=lambda: 0) == 1
+
+
+@pytest.mark.parametrize("result, attempts, expected", [
+    (SmsResult("sent", "Ok"), 1, policy.SENT),
+    (SmsResult("throttled", "LimitExceeded.X", retryable=True, retry_after_s=30), 1,
+     policy.PENDING),
+    (SmsResult("timeout", "HardTimeout", retryable=True), 4, policy.PENDING),
+    (SmsResult("timeout", "HardTimeout", retryable=True), 5, policy.FAILED),
+    (SmsResult("failed", "AuthFailure.SignatureFailure", retryable=False), 1, policy.FAILED),
+])
+def test_after_an_attempt(result, attempts, expected):
+    status, delay, note = policy.after_attempt(result, attempts, SETTINGS, rand=lambda: 0.5)
+    assert status == expected
+    assert (delay is not None) == (expected == policy.PENDING)
+    assert (note is not None) == (expected == policy.FAILED)
+
+
+def test_settings_from_config_with_defaults():
+    config = {"SMS": {"TIMEOUT": 5}, "NOTIFY": {"RETRY_BASE_S": 0.2, "MAX_ATTEMPTS": "3"}}
+    settings = policy.Settings.from_config(config)
+    assert settings.retry_base_s == 0.2 and settings.max_attempts == 3
+    assert settings.send_timeout_s == 7 and settings.hourly_limit == 5
+    assert settings.lease_s > settings.send_timeout_s + settings.contact_timeout_s
+
+
+# -- the hourly limit ------------------------------------------------------------------------
+HOUR = 3600
+
+
+def test_five_slots_per_rolling_hour():
+    slots, now = {}, 10_000
+    for n in range(5):
+        slot = policy.free_slot(slots, now + n, 5, HOUR)
+        assert slot is not None
+        slots[slot] = now + n
+    assert len(slots) == 5
+    assert policy.free_slot(slots, now + 10, 5, HOUR) is None
+    assert policy.free_slot(slots, now + HOUR - 1, 5, HOUR) is None
+    # An hour after the first SMS, its slot (the oldest) is free again, and only it.
+    assert policy.free_slot(slots, now + HOUR, 5, HOUR) == "s0"
+    slots["s0"] = now + HOUR
+    assert policy.free_slot(slots, now + HOUR, 5, HOUR) is None
+    assert policy.free_slot(slots, now + HOUR + 2, 5, HOUR) == "s1"
+
+
+def test_limit_key_hides_the_phone():
+    key = policy.limit_key("13800000001", "secret", "c1")
+    assert "13800000001" not in key and key == policy.limit_key("13800000001", "secret", "c2")
+    assert key != policy.limit_key("13800000001", "other", "c1")
+    assert policy.limit_key("13800000001", None, "c1") == "candidate:c1"
