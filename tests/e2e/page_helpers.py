@@ -1,0 +1,125 @@
+"""Driving the candidate page (web/) in Debian's Chromium with Playwright (sync API).
+
+The test process runs under eventlet's monkey-patching (tests/conftest.py). Playwright's
+sync API runs its event loop and its listeners in greenlets of its own, and each of them
+returns control to the greenlet that switched into it when it ends. Eventlet's hub, though,
+re-parents every greenlet that blocks on it to the hub itself; a Playwright greenlet that
+once waited on the hub (the dispatcher in its selector, a listener) then ends into the hub
+instead, the greenlet waiting for it is never resumed, and the test hangs at random
+(seen: wait_for_url after a click, and Playwright's stop). `keep_playwright_parents()`
+makes Playwright's greenlet classes ignore that re-parenting.
+"""
+import shutil
+import subprocess
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def ensure_cjk_font():
+    """Screenshots are only worth looking at with Chinese glyphs; phones have them, a fresh
+    Debian does not. Best effort: a test never fails for want of a font."""
+    try:
+        found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, timeout=20)
+        if found.stdout.strip() or shutil.which("apt-get") is None:
+            return
+        from dev.servers import apt_install
+        apt_install("fonts-wqy-microhei")
+    except Exception:  # noqa: BLE001 - fonts only make screenshots legible
+        pass
+
+
+def keep_playwright_parents():
+    import greenlet
+    from playwright._impl import _greenlets
+    native = greenlet.greenlet.parent  # the C-level descriptor
+
+    def get_parent(self):
+        return native.__get__(self, type(self))
+
+    def ignore(self, value):
+        pass  # eventlet's hub.switch() assigns here; Playwright never does
+
+    fixed = property(get_parent, ignore)
+    for value in vars(_greenlets).values():
+        if isinstance(value, type) and issubclass(value, greenlet.greenlet) \
+                and value is not greenlet.greenlet:
+            value.parent = fixed
+
+
+class Browser:
+    """Playwright + one Chromium for a test module."""
+
+    def __init__(self):
+        from playwright.sync_api import sync_playwright
+        keep_playwright_parents()
+        self._manager = sync_playwright()
+        self.playwright = self._manager.start()
+        executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+        self.browser = self.playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+
+    def new_page(self, viewport=PHONE, **options):
+        context = self.browser.new_context(viewport=viewport, locale="zh-CN",
+                                           timezone_id="Asia/Shanghai", **options)
+        context.set_default_timeout(15_000)
+        return context.new_page()
+
+    def close(self):
+        try:
+            self.browser.close()
+        finally:
+            self.playwright.stop()
+
+
+def sign_in(page, base_url, username, password="Demo@2026"):
+    """From the page's sign-in screen through the auth service's form and back."""
+    page.goto(f"{base_url}/")
+    page.get_by_role("button", name="使用报名系统账号登录").click()
+    page.wait_for_url("**/auth/authorize**")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.get_by_role("button", name="授权并登录").click()
+    page.wait_for_url(f"{base_url}/")
+    page.locator("[data-testid=status]").wait_for()
+
+
+def card(page, material_type):
+    return page.locator(f'section.card[data-type="{material_type}"]')
+
+
+def upload(page, material_type, path):
+    """Choose a file for a type's upload button (the hidden input behind it)."""
+    card(page, material_type).locator("input[type=file]").set_input_files(str(path))
+
+
+def count_text(page, material_type):
+    return card(page, material_type).locator("[data-testid=count]").inner_text().strip()
+
+
+def wait_count(page, material_type, expected):
+    card(page, material_type).locator("[data-testid=count]").filter(has_text=expected).wait_for()
+
+
+def shot(page, output_dir, name, full_page=True):
+    """A screenshot to look at: the whole page from the top (where the sticky bar belongs),
+    or just the viewport as it is (dialogs, focus)."""
+    path = Path(output_dir) / f"{name}.png"
+    if full_page:
+        page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def horizontal_overflow(page):
+    """Pixels the document is wider than the viewport (0 when there is no sideways scroll)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+
+
+def wait_thumbnails(page):
+    """Every uploaded image's thumbnail fetched (with the token) and decoded."""
+    page.wait_for_function("() => [...document.querySelectorAll('img[data-image]')]"
+                           ".every(img => img.complete && img.naturalWidth > 0)")

@@ -1,0 +1,896 @@
+// The candidate's upload page (DESIGN §1, §4): sign in, read the notice and consent, upload
+// the materials type by type, submit for review, follow the outcome.
+import { $, append, clear, h } from './dom.js';
+import * as auth from './auth.js';
+import { ApiError, request } from './api.js';
+import * as imagefix from './imagefix.js';
+
+const CATEGORIES = {
+  clinical_practitioner: '临床执业医师',
+  clinical_assistant: '临床执业助理医师',
+  integrated_practitioner: '中西医结合执业医师',
+  integrated_assistant: '中西医结合执业助理医师',
+  tcm_practitioner: '中医执业医师',
+  tcm_assistant: '中医执业助理医师',
+  dental_practitioner: '口腔执业医师',
+  dental_assistant: '口腔执业助理医师',
+  public_health_practitioner: '公共卫生执业医师',
+  public_health_assistant: '公共卫生执业助理医师',
+};
+
+const STATUS = {
+  draft: '未提交',
+  submitted: '已提交待审核',
+  in_review: '审核中',
+  returned: '已退回待补正',
+  approved: '审核通过',
+  rejected: '审核不通过',
+};
+
+const EDITABLE = new Set(['draft', 'returned']);
+const WAITING = new Set(['submitted', 'in_review']);
+const LOCK_BANNER = '上报完成，内容已锁定';
+
+const EXAMPLE_ALT = {
+  id_card: '身份证明示例图：居民身份证人像面与国徽面各一张，四角完整、正向摆放、字迹清晰',
+  degree_certificate: '学历证书示例图：毕业证书整页，证书编号、姓名、专业清晰可辨',
+  degree_verification: '学历认证报告示例图：教育部学历证书电子注册备案表整页，含验证码',
+  probation_certificate: '试用期考核证明示例图：考核证明整页，签字、日期和公章齐全',
+  registration_form: '报名/审核表示例图：本人签字、单位及审核意见处盖章的报名/审核表',
+  practice_certificate: '执业助理医师资格证书示例图：证书内页，姓名、编号清晰',
+  work_certificate: '工作证明示例图：单位出具并加盖公章的工作证明，注明工作起止时间',
+  other: '其他材料示例图：完整、正向、清晰的证明材料',
+};
+
+const POLL_MS = 60 * 1000;
+
+const app = $('#app');
+const actions = $('#actions');
+const dialog = $('#dialog');
+const announcer = $('#announce');
+
+const state = {
+  pkg: null,
+  inbox: null,          // {messages, unread} or {unavailable: true}
+  errors: new Map(),    // material type | 'submit' | 'consent' | 'page' -> {message, code, missing}
+  progress: new Map(),  // material type -> "正在上传…" etc.
+  thumbs: new Map(),    // image_id -> object URL | 'loading' | 'failed'
+  readHere: new Set(),  // message ids marked read on this page (a list fetched earlier may not know)
+  consentChecked: false,
+};
+
+// -- formatting ---------------------------------------------------------------------------------
+const DATE_TIME = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: 'Asia/Shanghai', year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false,
+});
+const DATE = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', year: 'numeric', month: 'long', day: 'numeric' });
+
+function formatTime(value) {
+  if (!value) return '';
+  const moment = new Date(value);
+  return Number.isNaN(moment.getTime()) ? String(value) : DATE_TIME.format(moment);
+}
+
+function formatDeadline(value) {
+  if (!value) return '';
+  const text = String(value);
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (day) return `${Number(day[1])}年${Number(day[2])}月${Number(day[3])}日`;
+  return formatTime(text);
+}
+
+function announce(text) {
+  announcer.textContent = '';
+  window.setTimeout(() => { announcer.textContent = text; }, 50);
+}
+
+// -- state helpers ----------------------------------------------------------------------------------
+function pkgEditable(pkg) {
+  return EDITABLE.has(pkg.status) && pkg.upload_enabled && pkg.window && pkg.window.open;
+}
+
+function consented(pkg) {
+  return Boolean(pkg.consent) && pkg.consent.notice_version === pkg.consent_notice_version;
+}
+
+function itemEditable(pkg, item) {
+  return pkgEditable(pkg) && consented(pkg) && !item.locked;
+}
+
+function itemName(code) {
+  const item = state.pkg && state.pkg.items.find((i) => i.material_type === code);
+  return item ? item.name : code;
+}
+
+function setError(key, error) {
+  state.errors.set(key, {
+    message: error.message,
+    code: error.code,
+    missing: error.details && Array.isArray(error.details.missing) ? error.details.missing : null,
+  });
+}
+
+async function reload() {
+  state.pkg = await request('GET', '/api/v1/package');
+  state.errors.delete('page');
+  for (const [id, url] of state.thumbs) {          // forget thumbnails of deleted images
+    const known = state.pkg.items.some((item) => item.images.some((image) => image.image_id === id));
+    if (!known) {
+      if (url.startsWith('blob:')) URL.revokeObjectURL(url);
+      state.thumbs.delete(id);
+    }
+  }
+}
+
+// Whatever went wrong in an action: a lost sign-in goes back to the sign-in screen,
+// anything else is shown next to the card (or area) it belongs to.
+function failed(key, error) {
+  if (error instanceof ApiError && error.code === 'unauthenticated') {
+    auth.forget();
+    renderSignIn(error.message);
+    return true;
+  }
+  setError(key, error instanceof ApiError ? error : { message: error.message || '操作失败，请重试' });
+  return false;
+}
+
+// -- rendering: the shell ---------------------------------------------------------------------------
+function render(fallbackKey) {
+  const active = document.activeElement;
+  const inDialog = dialog.open && dialog.contains(active);
+  const key = !inDialog && active && active.dataset ? active.dataset.key : null;
+  renderActions();
+  clear(app);
+  if (state.pkg) append(app, renderPackage(state.pkg));
+  if (!inDialog) {
+    const keys = [key, ...[].concat(fallbackKey || [])].filter(Boolean);
+    const target = keys.map((k) => document.querySelector(`[data-key="${k}"]`)).find((el) => el && !el.disabled);
+    if (target) target.focus();
+  }
+  loadThumbs();
+}
+
+function renderActions() {
+  clear(actions);
+  const pkg = state.pkg;
+  if (!pkg) return;
+  const unread = state.inbox && !state.inbox.unavailable ? state.inbox.unread : 0;
+  append(actions,
+    h('button', {
+      type: 'button', class: 'btn inbox-btn', 'data-key': 'inbox', onclick: openInbox,
+      'aria-label': unread ? `消息，${unread}条未读` : '消息',
+    }, '消息', unread ? h('span', { class: 'count-badge', 'aria-hidden': 'true' }, String(unread)) : null),
+  );
+  const open = pkgEditable(pkg);
+  const incomplete = open && !pkg.can_submit;
+  append(actions, h('button', {
+    type: 'button',
+    class: ['btn', 'primary', 'submit-btn', incomplete && 'is-incomplete'],
+    'data-key': 'submit',
+    // Not disabled while incomplete (a disabled button explains nothing): it looks
+    // unfinished, and pressing it shows the API's missing_materials list.
+    disabled: !open,
+    'aria-describedby': incomplete ? 'progress' : null,
+    title: incomplete ? '还有必传材料未上传' : null,
+    onclick: onSubmit,
+  }, state.progress.get('submit') || '提交审核'));
+}
+
+function renderSignIn(message) {
+  state.pkg = null;
+  clear(actions);
+  clear(app);
+  const button = h('button', {
+    type: 'button', class: 'btn primary large', 'data-key': 'signin',
+    onclick: async () => {
+      if (!auth.canSignIn()) {
+        renderSignIn('当前浏览器不支持安全登录，请使用新版浏览器并通过 https 访问本页面');
+        return;
+      }
+      button.disabled = true;
+      button.textContent = '正在前往登录页…';
+      await auth.beginSignIn();
+    },
+  }, '使用报名系统账号登录');
+  append(app, h('section', { class: 'panel signin', 'aria-labelledby': 'signin-title' },
+    h('h1', { id: 'signin-title' }, '医师资格考试报名材料上传'),
+    h('p', null, '请使用医师资格考试网上报名系统的账号（报名号或身份证号）授权登录。本系统不单独注册账号。'),
+    message ? h('p', { class: 'alert error', role: 'alert' }, message) : null,
+    button,
+    h('ol', { class: 'steps' },
+      h('li', null, '登录后阅读并同意《个人信息处理告知书》'),
+      h('li', null, '按材料清单逐项拍照或扫描上传（jpg/jpeg/png，每张不超过200KB）'),
+      h('li', null, '全部必传材料上传后点击“提交审核”'),
+      h('li', null, '审核结果通过短信和站内消息通知您')),
+  ));
+  button.focus();
+}
+
+function renderFatal(message) {
+  clear(actions);
+  clear(app);
+  append(app, h('section', { class: 'panel' },
+    h('p', { class: 'alert error', role: 'alert' }, message),
+    h('button', { type: 'button', class: 'btn primary', 'data-key': 'retry', onclick: () => start() }, '重试')));
+}
+
+// -- rendering: the package -------------------------------------------------------------------------
+function renderPackage(pkg) {
+  const pageError = state.errors.get('page');
+  return [
+    renderProfile(pkg),
+    pageError ? h('p', { class: 'alert error', role: 'alert' }, pageError.message) : null,
+    renderBanner(pkg),
+    renderAvailability(pkg),
+    renderSubmitError(),
+    consented(pkg) || !pkgEditable(pkg) ? null : renderConsent(pkg),
+    renderProgress(pkg),
+    h('section', { id: 'materials', class: 'materials', 'aria-labelledby': 'materials-title', tabindex: '-1' },
+      h('h2', { id: 'materials-title', class: 'section-title' }, '材料清单'),
+      h('div', { class: 'cards' }, pkg.items.map((item) => renderCard(pkg, item)))),
+    consented(pkg) && pkg.consent.at ? h('p', { class: 'footnote' },
+      `您已于${formatTime(pkg.consent.at)}同意《个人信息处理告知书》（${pkg.consent.notice_version}版）。`,
+      h('button', { type: 'button', class: 'link', 'data-key': 'notice', onclick: showNotice }, '查看告知书')) : null,
+  ];
+}
+
+function renderProfile(pkg) {
+  const c = pkg.candidate || {};
+  const site = [c.region_name, c.site_name].filter(Boolean).join(' ');
+  return h('section', { class: 'panel profile', 'aria-label': '考生信息' },
+    h('div', { class: 'profile-head' },
+      h('h1', { class: 'name' }, c.name || '考生'),
+      h('span', { class: ['badge', `status-${pkg.status}`], 'data-testid': 'status' }, STATUS[pkg.status] || pkg.status),
+      h('button', { type: 'button', class: 'link logout', 'data-key': 'logout', onclick: onSignOut }, '退出登录')),
+    h('dl', { class: 'facts' },
+      h('div', null, h('dt', null, '考试类别'), h('dd', null, CATEGORIES[c.category] || c.category || '—')),
+      h('div', null, h('dt', null, '考点'), h('dd', null, site ? `${site}（${c.site}）` : (c.site || '—'))),
+      pkg.attempt > 1 ? h('div', null, h('dt', null, '提交次数'), h('dd', null, `第${pkg.attempt}次`)) : null,
+      pkg.upload_enabled && pkg.window && pkg.window.start ? h('div', null, h('dt', null, '上传时间'),
+        h('dd', null, `${formatTime(pkg.window.start)} 至 ${formatTime(pkg.window.end)}`)) : null));
+}
+
+function renderBanner(pkg) {
+  const feedback = pkg.feedback || {};
+  if (WAITING.has(pkg.status)) {
+    const waiting = pkg.status === 'submitted'
+      ? `材料已提交审核（第${pkg.attempt}次提交），等待考点审核。审核开始前如需修改，可撤回提交。`
+      : '考点正在审核您的材料，审核结果将通过短信和站内消息通知您。';
+    const canWithdraw = pkg.status === 'submitted' && pkg.upload_enabled && pkg.window && pkg.window.open;
+    return h('section', { class: 'banner locked', role: 'status', tabindex: '-1', 'data-key': 'banner' },
+      h('h2', null, LOCK_BANNER),
+      h('p', null, waiting),
+      canWithdraw ? h('button', { type: 'button', class: 'btn', 'data-key': 'withdraw', onclick: onWithdraw }, '撤回提交') : null,
+      renderAreaError('withdraw'));
+  }
+  if (pkg.status === 'approved') {
+    return h('section', { class: 'banner ok', role: 'status', tabindex: '-1', 'data-key': 'banner' },
+      h('h2', null, '审核通过'),
+      h('p', null, `您的报名材料已审核通过，无需再做任何操作。${LOCK_BANNER}。`));
+  }
+  if (pkg.status === 'rejected') {
+    return h('section', { class: 'banner bad', role: 'status', tabindex: '-1', 'data-key': 'banner' },
+      h('h2', null, '审核不通过'),
+      feedback.reason ? h('p', null, h('strong', null, '原因：'), feedback.reason) : null,
+      h('p', null, '如有疑问，请联系您报考的考点。'));
+  }
+  if (pkg.status === 'returned') {
+    const reopened = feedback.decision === 'reopened';
+    const items = Array.isArray(feedback.items) ? feedback.items : [];
+    const deadline = feedback.respond_by || pkg.respond_by;
+    return h('section', { class: 'banner returned', role: 'status', tabindex: '-1', 'data-key': 'banner' },
+      h('h2', null, reopened ? '报考信息已变更，请补充材料' : '材料被退回，请补正后重新提交'),
+      deadline ? h('p', { class: 'deadline' }, h('strong', null, '补正截止：'), `请于${formatDeadline(deadline)}前完成修改并重新提交审核。`) : null,
+      items.length ? h('p', null, '需要补正：', items.map((entry, i) => [i ? '、' : '',
+        h('a', { href: `#card-${entry.material_type}` }, itemName(entry.material_type))]),
+      '（退回原因见对应材料）') : null,
+      h('p', null, '只有需要补正的材料可以修改，其余材料已锁定，无需重新上传。'));
+  }
+  return null;
+}
+
+function renderAvailability(pkg) {
+  if (!pkg.upload_enabled) {
+    return h('p', { class: 'alert warn', role: 'status' }, '本考区未开通网上上传材料，请按考点通知办理资格审核。');
+  }
+  if (pkg.window && !pkg.window.open && (EDITABLE.has(pkg.status))) {
+    const when = pkg.window.start ? `（上传时间：${formatTime(pkg.window.start)} 至 ${formatTime(pkg.window.end)}）` : '';
+    return h('p', { class: 'alert warn', role: 'status' }, `当前不在本考区的材料上传时间内${when}。`);
+  }
+  return null;
+}
+
+function missingList(entries) {
+  return h('ul', { class: 'missing-list' }, entries.map((m) => {
+    const short = Math.max(0, (m.min_count || 0) - (m.count || 0));
+    return h('li', null, h('a', { href: `#card-${m.material_type}` }, m.name || itemName(m.material_type)),
+      `：还差${short}张（需至少${m.min_count}张）`);
+  }));
+}
+
+function renderSubmitError() {
+  const error = state.errors.get('submit');
+  if (!error) return null;
+  return h('section', { class: 'alert error submit-error', id: 'submit-error', role: 'alert', tabindex: '-1', 'data-key': 'submit-error' },
+    h('p', null, h('strong', null, '未能提交：'), error.message),
+    error.missing && error.missing.length ? missingList(error.missing) : null);
+}
+
+function renderProgress(pkg) {
+  if (!pkgEditable(pkg) || !consented(pkg)) return null;
+  const shownAbove = state.errors.has('submit');
+  const required = pkg.items.filter((i) => i.required);
+  const done = required.filter((i) => i.count >= i.min_count).length;
+  return h('section', { class: 'panel progress', id: 'progress', 'aria-label': '完成情况' },
+    h('p', null, `必传材料已完成 ${done}/${required.length} 项。`,
+      pkg.can_submit ? '可以提交审核。' : '全部必传材料上传后即可提交审核。'),
+    pkg.missing && pkg.missing.length && !shownAbove
+      ? h('div', { class: 'missing' }, h('p', null, '尚缺：'), missingList(pkg.missing)) : null);
+}
+
+function renderAreaError(key) {
+  const error = state.errors.get(key);
+  return error ? h('p', { class: 'card-error', role: 'alert' }, error.message) : null;
+}
+
+// -- the personal-information notice and consent ------------------------------------------------------
+function noticeContent(version) {
+  const template = document.getElementById(`notice-${version}`);
+  return template ? template.content.cloneNode(true) : null;
+}
+
+function renderConsent(pkg) {
+  const version = pkg.consent_notice_version;
+  const content = noticeContent(version);
+  const section = h('section', { class: 'panel consent', id: 'consent', 'aria-labelledby': 'consent-title' },
+    h('h2', { id: 'consent-title', class: 'section-title' }, '个人信息处理告知书'),
+    h('p', null, '上传材料前，请阅读以下告知书。您上传的身份证件、学历证书等图片属于敏感个人信息，需要您单独同意。'));
+  if (!content) {
+    append(section, h('p', { class: 'alert error', role: 'alert' }, '告知书已更新，请刷新页面后阅读最新版本。'));
+    return section;
+  }
+  append(section,
+    h('div', { class: 'notice-text', tabindex: '0', role: 'region', 'aria-label': '告知书全文' }, content),
+    h('div', { class: 'consent-row' },
+      h('input', {
+        type: 'checkbox', id: 'consent-check', 'data-key': 'consent-check', checked: state.consentChecked,
+        onchange: (event) => { state.consentChecked = event.target.checked; state.errors.delete('consent'); },
+      }),
+      h('label', { for: 'consent-check' },
+        '我已阅读并理解《个人信息处理告知书》，单独同意为资格审核处理我上传的身份证件、学历证书等敏感个人信息。')),
+    h('button', { type: 'button', class: 'btn primary', 'data-key': 'consent-accept', onclick: onConsent }, '同意并开始上传'),
+    renderAreaError('consent'));
+  return section;
+}
+
+function showNotice() {
+  const content = noticeContent(state.pkg.consent_notice_version);
+  openDialog('个人信息处理告知书', h('div', { class: 'notice-text dialog-notice' }, content || '告知书已更新，请刷新页面。'),
+    [h('button', { type: 'button', class: 'btn primary', autofocus: true, onclick: closeDialog }, '关闭')]);
+}
+
+async function onConsent() {
+  if (!state.consentChecked) {
+    state.errors.set('consent', { message: '请先勾选“我已阅读并理解《个人信息处理告知书》……”后再继续' });
+    render('consent-check');
+    return;
+  }
+  try {
+    state.pkg = await request('POST', '/api/v1/package/consent', { json: { notice_version: state.pkg.consent_notice_version } });
+    state.errors.delete('consent');
+    announce('已同意告知书，现在可以上传材料');
+    const first = state.pkg.items.find((i) => i.count < i.max_count && !i.locked);
+    render(first ? `upload:${first.material_type}` : 'materials');
+  } catch (error) {
+    if (!failed('consent', error)) render('consent-accept');
+  }
+}
+
+// -- a card per material type --------------------------------------------------------------------------
+function renderCard(pkg, item) {
+  const code = item.material_type;
+  const editable = itemEditable(pkg, item);
+  const canUpload = editable && item.count < item.max_count;
+  const busy = state.progress.get(code);
+  const submitError = state.errors.get('submit');
+  const flagged = submitError && submitError.missing && submitError.missing.some((m) => m.material_type === code);
+  const returned = pkg.status === 'returned' && !item.locked && item.reason;
+  const input = h('input', {
+    type: 'file', class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true',
+    accept: 'image/jpeg,image/png,.jpg,.jpeg,.png', 'data-input': code,
+    onchange: (event) => {
+      const file = event.target.files && event.target.files[0];
+      event.target.value = '';
+      if (file) chooseFile(item, file);
+    },
+  });
+  const shortBy = item.required ? Math.max(0, item.min_count - item.count) : 0;
+  let note = null;
+  if (!consented(pkg) && pkgEditable(pkg) && !item.locked) note = '同意《个人信息处理告知书》后可上传';
+  else if (item.locked && pkgEditable(pkg)) note = '此项材料已锁定，无需修改';
+  else if (editable && item.count >= item.max_count) note = `已达上限${item.max_count}张；如需更换，请先删除`;
+  return h('section', {
+    class: ['card', returned && 'returned', item.locked && 'locked', flagged && 'flagged'],
+    id: `card-${code}`, 'data-key': `card:${code}`, 'data-type': code, tabindex: '-1',
+    'aria-labelledby': `title-${code}`,
+  },
+  h('header', { class: 'card-head' },
+    h('h3', { id: `title-${code}` }, item.name),
+    h('span', { class: ['tag', item.required ? 'required' : 'optional'] }, item.required ? '必传' : '选传'),
+    item.locked ? h('span', { class: 'tag lock' }, '已锁定') : null,
+    h('span', { class: 'count', 'data-testid': 'count', 'aria-label': `已上传${item.count}张，最多${item.max_count}张` },
+      `${item.count}/${item.max_count}`)),
+  returned ? h('p', { class: 'reason', role: 'note' }, h('strong', null, '退回原因：'), item.reason) : null,
+  h('p', { class: 'requirements' }, item.requirements),
+  h('p', { class: 'quantity' },
+    item.min_count === item.max_count ? `需上传${item.min_count}张` : `${item.min_count ? `至少${item.min_count}张，` : ''}最多${item.max_count}张`,
+    shortBy && pkgEditable(pkg) ? h('span', { class: 'short' }, `，还需上传${shortBy}张`) : null),
+  item.images.length ? h('ul', { class: 'thumbs', 'aria-label': `${item.name}已上传的图片` },
+    item.images.map((image, index) => renderThumb(item, image, index, editable))) : null,
+  h('div', { class: 'card-actions' },
+    h('button', { type: 'button', class: 'btn', 'data-key': `example:${code}`, 'aria-label': `${item.name}示例`,
+      onclick: () => showExample(item) }, '示例'),
+    canUpload ? h('button', {
+      type: 'button', class: 'btn primary upload-btn', 'data-key': `upload:${code}`, disabled: Boolean(busy),
+      'aria-label': `上传${item.name}`,
+      onclick: () => input.click(),
+    }, '上传') : null,
+    canUpload ? input : null,
+    busy ? h('span', { class: 'busy', role: 'status' }, busy) : null),
+  note ? h('p', { class: 'card-note' }, note) : null,
+  renderAreaError(code));
+}
+
+function renderThumb(item, image, index, editable) {
+  const code = item.material_type;
+  const label = `${item.name}第${index + 1}张`;
+  const url = state.thumbs.get(image.image_id);
+  const img = url === 'failed'
+    ? h('span', { class: 'thumb-failed' }, '无法显示')
+    : h('img', {
+      alt: `${label}（${image.width}×${image.height}像素）`,
+      'data-image': image.image_id, width: '96', height: '72',
+      src: url && url.startsWith('blob:') ? url : null,
+    });
+  return h('li', { class: 'thumb' },
+    h('button', { type: 'button', class: 'thumb-view', 'data-key': `view:${image.image_id}`, 'aria-label': `查看${label}大图`,
+      onclick: () => showImage(item, image, label) }, img),
+    editable && !image.locked ? h('button', {
+      type: 'button', class: 'thumb-delete', 'data-key': `delete:${image.image_id}`, 'aria-label': `删除${label}`,
+      title: '删除', disabled: Boolean(state.progress.get(code)), onclick: () => onDelete(item, image),
+    }, '−') : null);
+}
+
+function loadThumbs() {
+  if (!state.pkg) return;
+  for (const item of state.pkg.items) {
+    for (const image of item.images) {
+      if (state.thumbs.has(image.image_id) || !String(image.url || '').startsWith('/api/v1/')) continue;
+      state.thumbs.set(image.image_id, 'loading');
+      request('GET', image.url, { blob: true }).then((blob) => {
+        const url = URL.createObjectURL(blob);
+        state.thumbs.set(image.image_id, url);
+        document.querySelectorAll(`img[data-image="${image.image_id}"]`).forEach((img) => { img.src = url; });
+      }).catch(() => {
+        state.thumbs.set(image.image_id, 'failed');
+        document.querySelectorAll(`img[data-image="${image.image_id}"]`).forEach((img) => {
+          img.replaceWith(h('span', { class: 'thumb-failed' }, '无法显示'));
+        });
+      });
+    }
+  }
+}
+
+function showImage(item, image, label) {
+  const url = state.thumbs.get(image.image_id);
+  const body = url && url.startsWith('blob:')
+    ? h('img', { class: 'preview', src: url, alt: `${label}（${image.width}×${image.height}像素）` })
+    : h('p', null, '图片加载中，请稍后再试。');
+  openDialog(label, h('div', null, body,
+    h('p', { class: 'muted' }, `${image.width}×${image.height}像素，${imagefix.formatBytes(image.bytes)}，上传于${formatTime(image.uploaded_at)}`)),
+  [h('button', { type: 'button', class: 'btn primary', autofocus: true, onclick: closeDialog }, '关闭')]);
+}
+
+function showExample(item) {
+  const limits = state.pkg.limits || {};
+  const kb = Math.floor((limits.max_bytes || 204800) / 1024);
+  const formats = (limits.formats || ['jpg', 'jpeg', 'png']).join('/');
+  openDialog(`${item.name}示例`, h('div', { class: 'example' },
+    h('img', { class: 'example-img', src: item.example_url || `/examples/${item.material_type}.svg`,
+      alt: EXAMPLE_ALT[item.material_type] || `${item.name}示例图` }),
+    h('h3', null, '要求'),
+    h('p', null, item.requirements),
+    h('ul', { class: 'rules' },
+      h('li', null, `格式：${formats}`),
+      h('li', null, `大小：每张不超过${kb}KB`),
+      h('li', null, '方向：正向，不得翻转、旋转'),
+      h('li', null, '清晰：四角完整，文字清晰可辨，无反光、阴影'),
+      h('li', null, item.min_count === item.max_count ? `数量：${item.min_count}张` : `数量：${item.min_count ? `至少${item.min_count}张，` : ''}最多${item.max_count}张`)),
+    h('p', { class: 'muted' }, '照片过大或方向不正时，本页面会先在您的手机或电脑上摆正、压缩，请您确认后再上传，不会上传原图。')),
+  [h('button', { type: 'button', class: 'btn primary', autofocus: true, onclick: closeDialog }, '知道了')]);
+}
+
+// -- uploading ----------------------------------------------------------------------------------------
+async function chooseFile(item, file) {
+  const code = item.material_type;
+  const limits = state.pkg.limits;
+  state.errors.delete(code);
+  state.errors.delete('submit');
+  state.progress.set(code, '正在检查图片…');
+  render();
+  let result;
+  try {
+    result = await imagefix.inspect(file, limits);
+  } catch (error) {
+    result = { corrupt: true, format: 'unreadable' };
+  }
+  state.progress.delete(code);
+  if (result.corrupt) {
+    state.errors.set(code, { message: result.format
+      ? '图片已损坏或无法识别，请重新拍摄或扫描后上传'
+      : '仅支持jpg、jpeg、png格式的图片，请重新选择' });
+    render(`upload:${code}`);
+    return;
+  }
+  if (result.tooSmall) {
+    state.errors.set(code, { message: `图片分辨率过低（${result.width}×${result.height}像素），短边至少需要${limits.min_short_side}像素，请上传更清晰的图片` });
+    render(`upload:${code}`);
+    return;
+  }
+  if (!result.problems.length) {
+    await upload(item, file, file.name || 'image.jpg');
+    return;
+  }
+  render(`upload:${code}`);
+  offerFix(item, result);
+}
+
+function offerFix(item, result) {
+  const limits = state.pkg.limits;
+  const problems = imagefix.describeProblems(result, limits);
+  const status = h('p', { class: 'busy', role: 'status' }, '正在本机处理图片，请稍候…');
+  const body = h('div', { class: 'fix' },
+    h('p', null, result.originalOk ? '这张图片可以直接上传，但建议先处理：' : '这张图片不能直接上传：'),
+    h('ul', null, problems.map((p) => h('li', null, p))),
+    status);
+  const cancel = h('button', { type: 'button', class: 'btn', onclick: closeDialog }, '取消');
+  const buttons = [cancel];
+  if (result.originalOk) {
+    buttons.unshift(h('button', { type: 'button', class: 'btn', onclick: () => { closeDialog(); upload(item, result.file, result.file.name || 'image.jpg'); } }, '仍上传原图'));
+  }
+  openDialog('图片需要处理', body, buttons);
+  imagefix.fix(result, limits).then((fixed) => {
+    if (!dialog.open || !body.isConnected) return;
+    const url = URL.createObjectURL(fixed.blob);
+    dialog.addEventListener('close', () => URL.revokeObjectURL(url), { once: true });
+    const done = [];
+    if (result.problems.includes('rotated')) done.push('已按拍摄方向摆正');
+    if (fixed.width !== result.width || fixed.height !== result.height) done.push(`已缩小到${fixed.width}×${fixed.height}像素`);
+    done.push(`已压缩为${imagefix.formatBytes(fixed.blob.size)}的jpg图片，不含拍摄地点等信息`);
+    status.replaceWith(
+      h('p', null, `已在本机处理：${done.join('，')}。请确认图片方向正确、文字清晰：`),
+      h('img', { class: 'preview fix-preview', src: url, alt: `${item.name}处理后的图片预览（${fixed.width}×${fixed.height}像素）` }));
+    const accept = h('button', {
+      type: 'button', class: 'btn primary', 'data-role': 'accept-fix',
+      onclick: () => {
+        closeDialog();
+        const name = (result.file.name || 'image').replace(/\.[^.]*$/, '') + '.jpg';
+        upload(item, new File([fixed.blob], name, { type: 'image/jpeg' }), name);
+      },
+    }, '使用处理后的图片上传');
+    const row = dialog.querySelector('.dialog-actions');
+    row.prepend(accept);
+    accept.focus();
+  }).catch((error) => {
+    if (!dialog.open || !body.isConnected) return;
+    status.replaceWith(h('p', { class: 'alert error', role: 'alert' }, error.message && /[\u4e00-\u9fff]/.test(error.message)
+      ? error.message : '这张图片无法在本机处理，请换一张照片或使用扫描件。'));
+  });
+}
+
+async function upload(item, blob, name) {
+  const code = item.material_type;
+  state.errors.delete(code);
+  state.progress.set(code, '正在上传…');
+  render();
+  const form = new FormData();
+  form.append('file', blob, name);
+  let ok = false;
+  try {
+    await request('POST', `/api/v1/package/items/${encodeURIComponent(code)}/images`, { form });
+    ok = true;
+  } catch (error) {
+    if (failed(code, error)) return;
+  }
+  state.progress.delete(code);
+  try {
+    await reload();
+  } catch (error) {
+    if (failed('page', error)) return;
+  }
+  render([`upload:${code}`, `card:${code}`]);
+  if (ok) {
+    const fresh = state.pkg.items.find((i) => i.material_type === code);
+    announce(fresh && fresh.count >= fresh.max_count
+      ? `${item.name}上传成功，已上传${fresh.count}张，已达上限`
+      : `${item.name}上传成功`);
+  }
+}
+
+async function onDelete(item, image) {
+  const code = item.material_type;
+  state.errors.delete(code);
+  state.progress.set(code, '正在删除…');
+  render();
+  try {
+    await request('DELETE', `/api/v1/package/items/${encodeURIComponent(code)}/images/${encodeURIComponent(image.image_id)}`);
+    announce(`已删除${item.name}的一张图片`);
+  } catch (error) {
+    if (failed(code, error)) return;
+  }
+  state.progress.delete(code);
+  try {
+    await reload();
+  } catch (error) {
+    if (failed('page', error)) return;
+  }
+  render([`upload:${code}`, `card:${code}`]);
+}
+
+// -- submitting and withdrawing -----------------------------------------------------------------------
+function onSubmit() {
+  const pkg = state.pkg;
+  if (!pkgEditable(pkg) || state.progress.get('submit')) return;
+  if (!pkg.can_submit) {
+    submitNow(); // the API names what is still missing
+    return;
+  }
+  openDialog('提交审核', h('div', null,
+    h('p', null, '提交后全部材料将锁定，不能再上传或删除。考点开始审核前，您可以撤回提交后修改。'),
+    h('p', null, '确认所有材料方向正确、清晰完整后再提交。')),
+  [
+    h('button', { type: 'button', class: 'btn primary', autofocus: true, 'data-role': 'confirm-submit',
+      onclick: () => { closeDialog(); submitNow(); } }, '确认提交'),
+    h('button', { type: 'button', class: 'btn', onclick: closeDialog }, '再检查一下'),
+  ]);
+}
+
+async function submitNow() {
+  state.errors.delete('submit');
+  state.progress.set('submit', '正在提交…');
+  renderActions();
+  let focusKey = 'submit';
+  try {
+    state.pkg = await request('POST', '/api/v1/package/submit');
+    state.errors.clear();
+    focusKey = 'banner';
+    announce(LOCK_BANNER);
+    window.setTimeout(loadInbox, 1500);
+  } catch (error) {
+    if (failed('submit', error)) return;
+    try { await reload(); } catch (e) { /* keep what we have */ }
+  }
+  state.progress.delete('submit');
+  render();
+  const target = document.querySelector(`[data-key="${focusKey}"]`);
+  if (target) target.focus();
+}
+
+async function onWithdraw() {
+  state.errors.delete('withdraw');
+  try {
+    state.pkg = await request('POST', '/api/v1/package/withdraw');
+    announce('已撤回提交，可以修改材料');
+    render('submit');
+  } catch (error) {
+    if (failed('withdraw', error)) return;
+    try { await reload(); } catch (e) { /* keep what we have */ }
+    render('withdraw');
+  }
+}
+
+async function onSignOut() {
+  await auth.signOut();
+  for (const url of state.thumbs.values()) if (url.startsWith('blob:')) URL.revokeObjectURL(url);
+  state.thumbs.clear();
+  state.inbox = null;
+  state.errors.clear();
+  renderSignIn('您已退出登录。');
+}
+
+// -- the inbox ----------------------------------------------------------------------------------------
+async function loadInbox() {
+  if (!state.pkg) return;
+  try {
+    const body = await request('GET', '/api/v1/messages');
+    const messages = Array.isArray(body.messages) ? body.messages : [];
+    let adjusted = 0;
+    for (const message of messages) {
+      if (!message.read && state.readHere.has(message.message_id)) {
+        message.read = true; // read here, and this list was read before the server knew
+        adjusted += 1;
+      }
+    }
+    state.inbox = { messages, serverUnread: Math.max(0, (Number(body.unread) || 0) - adjusted) };
+    state.inbox.unread = countUnread(state.inbox);
+  } catch (error) {
+    state.inbox = { unavailable: true };
+  }
+  if (state.pkg) renderActionsKeepingFocus();
+  if (dialog.open && dialog.dataset.kind === 'inbox') fillInbox();
+}
+
+function renderActionsKeepingFocus() {
+  const key = actions.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+  renderActions();
+  if (key) {
+    const target = actions.querySelector(`[data-key="${key}"]`);
+    if (target) target.focus();
+  }
+}
+
+function openInbox() {
+  openDialog('消息', h('div', { class: 'inbox', id: 'inbox-list' }, h('p', { class: 'muted' }, '正在加载…')),
+    [h('button', { type: 'button', class: 'btn', onclick: closeDialog }, '关闭')], 'inbox');
+  fillInbox();
+  loadInbox();
+}
+
+function fillInbox() {
+  const list = $('#inbox-list');
+  if (!list) return;
+  const expanded = new Set([...list.querySelectorAll('details[open]')].map((d) => d.dataset.id));
+  const focused = list.contains(document.activeElement) && document.activeElement.closest('details')
+    ? document.activeElement.closest('details').dataset.id : null;
+  clear(list);
+  const inbox = state.inbox;
+  if (!inbox) {
+    append(list, h('p', { class: 'muted' }, '正在加载…'));
+    return;
+  }
+  if (inbox.unavailable) {
+    append(list, h('p', { class: 'alert warn' }, '消息暂时无法获取，请稍后再试。审核结果也会以短信通知您。'));
+    return;
+  }
+  if (!inbox.messages.length) {
+    append(list, h('p', { class: 'muted' }, '暂无消息。提交审核和审核结果都会在这里通知您。'));
+    return;
+  }
+  append(list, h('p', { class: 'muted inbox-summary' }, inbox.unread ? `${inbox.unread}条未读，点击标题查看` : '全部已读'));
+  append(list, h('ul', { class: 'messages' }, inbox.messages.map((message) => {
+    const details = h('details', { class: ['message', !message.read && 'unread'], 'data-id': message.message_id,
+      open: expanded.has(message.message_id) },
+      h('summary', null,
+        h('span', { class: 'message-title' }, message.title || '通知'),
+        !message.read ? h('span', { class: 'tag unread-tag' }, '未读') : null,
+        h('span', { class: 'message-time' }, formatTime(message.created_at))),
+      h('p', { class: 'message-body' }, message.body || ''));
+    details.addEventListener('toggle', () => { if (details.open && !message.read) markRead(message); });
+    return h('li', null, details);
+  })));
+  const summary = focused && list.querySelector(`details[data-id="${focused}"] summary`);
+  if (summary) summary.focus();
+}
+
+// The unread count: the list's own when it holds every message (the count and the list
+// come from two queries, so they can disagree for a moment), the server's beyond that.
+const INBOX_PAGE = 50;
+function countUnread(inbox) {
+  const listed = inbox.messages.filter((m) => !m.read).length;
+  return inbox.messages.length < INBOX_PAGE ? listed : Math.max(listed, inbox.serverUnread);
+}
+
+async function markRead(message) {
+  const id = message.message_id;
+  try {
+    await request('POST', `/api/v1/messages/${encodeURIComponent(id)}/read`);
+  } catch (error) {
+    return; // not marked: it stays unread and is tried again when opened next time
+  }
+  state.readHere.add(id);
+  const current = state.inbox && state.inbox.messages ? state.inbox.messages.find((m) => m.message_id === id) : null;
+  if (!current || current.read) return;
+  current.read = true;
+  state.inbox.serverUnread = Math.max(0, state.inbox.serverUnread - 1);
+  state.inbox.unread = countUnread(state.inbox);
+  const summary = $('.inbox-summary');
+  if (summary) summary.textContent = state.inbox.unread ? `${state.inbox.unread}条未读，点击标题查看` : '全部已读';
+  const details = dialog.querySelector(`details[data-id="${id}"]`);
+  if (details) {
+    details.classList.remove('unread');
+    const tag = details.querySelector('.unread-tag');
+    if (tag) tag.remove();
+  }
+  renderActionsKeepingFocus();
+}
+
+// -- dialogs --------------------------------------------------------------------------------------------
+let returnFocus = null;
+
+function openDialog(title, body, buttons, kind = '') {
+  if (!dialog.open) returnFocus = document.activeElement;
+  clear(dialog);
+  dialog.dataset.kind = kind;
+  append(dialog,
+    h('div', { class: 'dialog-head' },
+      h('h2', { id: 'dialog-title' }, title),
+      h('button', { type: 'button', class: 'dialog-close', 'aria-label': '关闭', onclick: closeDialog }, '×')),
+    h('div', { class: 'dialog-body' }, body),
+    h('div', { class: 'dialog-actions' }, buttons));
+  if (!dialog.open) dialog.showModal();
+  const first = dialog.querySelector('[autofocus]') || dialog.querySelector('.dialog-actions button');
+  if (first) first.focus();
+}
+
+function closeDialog() {
+  if (dialog.open) dialog.close();
+}
+
+dialog.addEventListener('close', () => {
+  const active = document.activeElement;
+  if (active && active !== document.body && !dialog.contains(active)) {
+    returnFocus = null; // the browser already put the focus back (or the page moved it on)
+    return;
+  }
+  const key = returnFocus && returnFocus.dataset ? returnFocus.dataset.key : null;
+  const target = (returnFocus && returnFocus.isConnected && returnFocus)
+    || (key && document.querySelector(`[data-key="${key}"]`));
+  returnFocus = null;
+  if (target && !target.disabled) target.focus();
+});
+
+dialog.addEventListener('click', (event) => {
+  if (event.target === dialog) closeDialog(); // a click on the backdrop
+});
+
+// -- start -------------------------------------------------------------------------------------------
+let poller = null;
+
+async function refreshAll() {
+  if (!state.pkg || !auth.signedIn()) return;
+  if (WAITING.has(state.pkg.status) && !dialog.open) {
+    try {
+      await reload();
+      render();
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'unauthenticated') failed('page', error);
+    }
+  }
+  loadInbox();
+}
+
+async function start() {
+  clear(app);
+  append(app, h('p', { class: 'loading' }, '加载中…'));
+  try {
+    await auth.completeSignIn();
+  } catch (error) {
+    renderSignIn(error.message);
+    return;
+  }
+  if (!auth.signedIn()) {
+    renderSignIn();
+    return;
+  }
+  try {
+    await reload();
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'unauthenticated') {
+      auth.forget();
+      renderSignIn(error.message);
+    } else {
+      renderFatal(error.message || '页面加载失败，请稍后重试');
+    }
+    return;
+  }
+  render();
+  const heading = app.querySelector('h1');
+  if (heading) heading.setAttribute('tabindex', '-1');
+  loadInbox();
+  if (!poller) {
+    poller = window.setInterval(refreshAll, POLL_MS);
+    document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refreshAll(); });
+  }
+}
+
+start();
