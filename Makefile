@@ -5,11 +5,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PIP_VERSION := 26.3
 
 .PHONY: run up down status test test-unit servers venv bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# the venv's own pip is as old as the Python; tests/security/advisories.py names why not
+	$(PY) -m pip install -q pip==$(PIP_VERSION)
 	$(PY) -m pip install -q -c constraints.txt -e '.[test,dev]'
 	touch $(STAMP)
 

@@ -17,7 +17,7 @@ from nameko.events import SERVICE_POOL, EventHandler
 from nameko.extensions import DependencyProvider
 
 from common import events
-from common.logs import mask_text
+from common.privacy import mask_text
 from common.metrics import EVENTS_HANDLED
 from common.outages import is_outage
 

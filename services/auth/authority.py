@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from eventlet import tpool
 
-from common.errors import NotFound, RateLimited, Unauthenticated, ValidationError
+from common.errors import Forbidden, NotFound, RateLimited, Unauthenticated, ValidationError
 from services.auth import domain
 from services.auth.exceptions import InvalidGrant, LoginFailed
 from services.auth.repository import DuplicateIdNumber
@@ -272,9 +272,13 @@ class Authority:
                 role, region, list(sites)):
             self._end_sessions(f"staff:{username}")  # new scope applies from the next sign-in
 
-    def disable_staff(self, username):
-        if self.repo.get_staff(username) is None:
+    def disable_staff(self, username, principal=None):
+        """`principal` None: an operator at the console (auth's CLI), who may disable anyone."""
+        staff = self.repo.get_staff(username)
+        if staff is None:
             raise NotFound("没有该账号")
+        if principal is not None and not principal.is_national and staff["region"] != principal.region:
+            raise Forbidden("只能管理本考区的账号")
         self.repo.save_staff(username, {"disabled": True, "updated_at": time.time()})
         self._end_sessions(f"staff:{username}")
 

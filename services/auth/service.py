@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from common import outbox
-from common.errors import RateLimited, ValidationError
+from common import arguments, outbox
+from common.errors import Forbidden, RateLimited, ValidationError
 from common.rpc import rpc
 from common import service as base
 from common.web import http, json_response
@@ -115,11 +115,12 @@ class AuthService(base.ServiceBase):
     # -- RPC (DESIGN §5) ----------------------------------------------------------------------
     @rpc
     def login_staff(self, username, password):
-        return self.authority.login_staff(username, password)
+        return self.authority.login_staff(arguments.text(username, "用户名"),
+                                          arguments.text(password, "密码"))
 
     @rpc
     def refresh_staff(self, refresh_token):
-        return self.authority.refresh(refresh_token, "staff")
+        return self.authority.refresh(arguments.text(refresh_token, "refresh_token", 4096), "staff")
 
     @rpc
     def import_candidates(self, records):
@@ -142,20 +143,20 @@ class AuthService(base.ServiceBase):
     def save_staff(self, username, role, region, sites=(), password=None):
         principal = self.auth.from_context("admin")
         if not principal.is_national and region != principal.region:
-            raise ValidationError("只能管理本考区的账号")
+            raise Forbidden("只能管理本考区的账号")
         self.authority.save_staff(username, role, region, list(sites), password)
         return {"username": username}
 
     @rpc
     def disable_staff(self, username):
-        self.auth.from_context("admin")
-        self.authority.disable_staff(username)
+        principal = self.auth.from_context("admin")
+        self.authority.disable_staff(arguments.text(username, "用户名"), principal)
         return {"username": username, "disabled": True}
 
     @rpc
     def token_state(self, since=0):
         """Public keys and recent revocations, for every service's local verifier."""
-        return self.authority.token_state(float(since))
+        return self.authority.token_state(float(arguments.number(since, "since")))
 
     @rpc
     def service_token(self, client_id, client_secret):

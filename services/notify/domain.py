@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from common.logs import mask_text
+from common.privacy import mask_text
 
 log = logging.getLogger(__name__)
 

@@ -116,6 +116,9 @@ class Inbox:
             raise errors.NotFound("没有该消息")
         doc, first = self.repo.mark_read(candidate_id, message_id, utcnow())
         if doc is None:  # someone else's id answers exactly like an unknown one
+            # Logged: a run of these from one account is somebody guessing ids (DESIGN §8).
+            log.warning("message not found in candidate's own inbox",
+                        extra={"candidate_id": candidate_id, "message_id": message_id})
             raise errors.NotFound("没有该消息")
         if first:
             MESSAGES_READ.inc()

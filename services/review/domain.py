@@ -16,6 +16,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 from common import errors
+from common.privacy import mask_text
 from common.events import MaterialReturned, PackageApproved, PackageRejected, ReviewStarted
 
 PENDING, CLAIMED = "pending", "claimed"
@@ -87,7 +88,9 @@ def clean_text(value, what, required=False):
         return None
     if not isinstance(value, str) or len(value.strip()) > MAX_TEXT:
         raise errors.ValidationError(f"{what}须为不超过{MAX_TEXT}字的文字")
-    return value.strip()
+    # A reviewer may quote the number that does not match; it must not travel in events
+    # or rest in any database (DESIGN §8), so it is masked before anything keeps it.
+    return mask_text(value.strip())
 
 
 # -- what a decision carries ------------------------------------------------------------------

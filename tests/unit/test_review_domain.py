@@ -276,3 +276,10 @@ def test_the_snapshot_keeps_only_masked_numbers():
 def test_a_claimed_view_names_the_holder_until_the_lease_runs_out():
     assert views.case(claimed(), NOW)["claim"]["reviewer_id"] == "staff:alice"
     assert views.case(claimed(lease_left=-1), NOW)["claim"] is None
+
+
+def test_a_reviewers_words_quoting_an_id_number_or_phone_are_kept_masked():
+    code, text = domain.explain({"code": "mismatch", "text": "证件号 320402199001011234 与手机 13800000001 不符"})
+    assert code == "mismatch"
+    assert "320402199001011234" not in text and "13800000001" not in text
+    assert "3204**********1234" in text and "138****0001" in text

@@ -1,0 +1,174 @@
+"""Helpers of the security suite: a candidate's calls at the one origin, a filled and
+submitted package, raw HTTP for requests that `requests` would tidy up, log reading."""
+import json
+import re
+import socket
+import time
+from urllib.parse import urlsplit
+
+import requests
+
+from support import bearer, candidate, rpc
+from unit.imagefactory import document_jpeg
+
+NOTICE = "2026-1"
+REQUIRED = (("id_card", 2), ("degree_certificate", 1), ("probation_certificate", 1),
+            ("registration_form", 1))
+# DESIGN §7: {region}/{site}/{candidate_id}/{material_type}/{image_id}.{jpg|png}
+KEY_LAYOUT = re.compile(r"^\d{2}/\d{4}/\d{6,20}/[a-z][a-z_]{1,39}/[0-9a-f]{32}\.(jpg|png)$")
+LEAKS = ("Traceback", "/work/", ".py", 'File "', "site-packages")
+
+
+class Candidate:
+    """One signed-in candidate at the system's origin."""
+
+    def __init__(self, system, number, consent=True):
+        self.system = system
+        self.number = number
+        tokens = system.login(number)
+        self.token = tokens["access_token"]
+        self.refresh_token = tokens["refresh_token"]
+        if consent:
+            assert self.call("POST", "/package/consent", json={"notice_version": NOTICE}).status_code == 200
+
+    def call(self, method, path, token=None, **kwargs):
+        kwargs.setdefault("timeout", 30)
+        return requests.request(method, f"{self.system.url}/api/v1{path}",
+                                headers=bearer(token or self.token), **kwargs)
+
+    def upload(self, material_type, data=None, filename="scan.jpg", content_type="image/jpeg"):
+        data = document_jpeg(seed=int(self.number[-3:])) if data is None else data
+        return self.call("POST", f"/package/items/{material_type}/images",
+                         files={"file": (filename, data, content_type)})
+
+    def package(self):
+        response = self.call("GET", "/package")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def fill_required(self):
+        image_ids = []
+        for n, (material_type, count) in enumerate(REQUIRED):
+            for i in range(count):
+                response = self.upload(material_type, document_jpeg(seed=700 + n * 3 + i))
+                assert response.status_code == 201, response.text
+                image_ids.append((material_type, response.json()["image_id"]))
+        return image_ids
+
+    def submit(self):
+        response = self.call("POST", "/package/submit")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def import_candidates(system, admin_token, numbers, site="3204"):
+    """Extra candidates for this suite (the demo ones are shared with other suites)."""
+    records = [candidate(number, site=site, serial=int(number[-3:])) for number in numbers]
+    with rpc(system.config, admin_token) as proxy:
+        summary = proxy.auth.import_candidates(records)
+    assert not summary["errors"], summary
+    return records
+
+
+def bucket_keys(s3_client, bucket):
+    return [obj.object_name for obj in s3_client.list_objects(bucket, recursive=True)]
+
+
+def object_bytes(s3_client, bucket, key):
+    response = s3_client.get_object(bucket, key)
+    try:
+        return response.read()
+    finally:
+        response.close()
+        response.release_conn()
+
+
+def key_of(s3_client, bucket, image_id):
+    keys = [key for key in bucket_keys(s3_client, bucket) if image_id in key]
+    assert len(keys) == 1, keys
+    return keys[0]
+
+
+def log_lines(system, service):
+    """The service's log as JSON records (non-JSON lines kept as {"message": line})."""
+    lines = []
+    for line in system.log(service).splitlines():
+        try:
+            lines.append(json.loads(line))
+        except ValueError:
+            lines.append({"message": line})
+    return lines
+
+
+def assert_no_leak(response_or_text, what=""):
+    text = response_or_text if isinstance(response_or_text, str) else response_or_text.text
+    for needle in LEAKS:
+        assert needle not in text, f"{what}: error body reveals internals ({needle!r}): {text[:500]}"
+
+
+# -- raw HTTP: paths and bodies exactly as written -----------------------------------------------
+def raw_request(url, method, path, headers=(), body=b"", timeout=15):
+    """Send one request byte for byte (no normalisation of the path); returns
+    (status, headers dict, body bytes)."""
+    parts = urlsplit(url)
+    head = [f"{method} {path} HTTP/1.1", f"Host: {parts.netloc}", "Connection: close"]
+    head += [f"{k}: {v}" for k, v in headers]
+    data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        sock.sendall(data)
+        return read_response(sock, timeout)
+
+
+def read_response(sock, timeout=15):
+    sock.settimeout(timeout)
+    buffer = b""
+    while b"\r\n\r\n" not in buffer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        buffer += chunk
+    head, _, rest = buffer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0
+    headers = {}
+    for line in lines[1:]:
+        key, _, value = line.partition(":")
+        headers[key.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "-1"))
+    deadline = time.monotonic() + timeout
+    while (length < 0 or len(rest) < length) and time.monotonic() < deadline:
+        try:
+            chunk = sock.recv(65536)
+        except (socket.timeout, ConnectionError):
+            break
+        if not chunk:
+            break
+        rest += chunk
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        rest = dechunk(rest)
+    return status, headers, rest
+
+
+def dechunk(data):
+    out, pos = b"", 0
+    while pos < len(data):
+        end = data.find(b"\r\n", pos)
+        if end < 0:
+            break
+        size = int(data[pos:end].split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        out += data[end + 2:end + 2 + size]
+        pos = end + 2 + size + 2
+    return out
+
+
+def multipart(field_filename, data, content_type="image/jpeg", boundary="----secsuiteboundary7"):
+    """A multipart body with the file name written raw (bytes), as a hostile client would."""
+    if isinstance(field_filename, str):
+        field_filename = field_filename.encode("utf-8", "surrogateescape")
+    body = (f"--{boundary}\r\n".encode()
+            + b'Content-Disposition: form-data; name="file"; filename="' + field_filename + b'"\r\n'
+            + f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n"
+            + f"--{boundary}--\r\n".encode())
+    return body, f"multipart/form-data; boundary={boundary}"
