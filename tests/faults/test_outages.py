@@ -1,21 +1,19 @@
-"""Servers stopped under the running system: health tells which dependency is down,
-requests fail cleanly, and everything recovers by itself when the server returns."""
+"""Servers stopped under the running system, with candidates uploading and submitting all
+along: health tells which dependency is down, requests fail cleanly, everything
+recovers by itself when the server returns, and afterwards the checker finds every
+state change announced, every event acted on once, every notification sent once and
+every image record matched by its object."""
 import time
 
 import requests
 
+from checker import ORPHAN_AGE_S, sweeper
 from conftest import health
 from support import bearer, wait_for
+from traffic import Trickle, clean_failures, consented, in_queue
 from unit.imagefactory import document_jpeg
 
 JPEG = document_jpeg()
-
-
-def consented(system, number):
-    token = system.login(number)["access_token"]
-    assert requests.post(f"{system.url}/api/v1/package/consent", headers=bearer(token), timeout=10,
-                         json={"notice_version": "2026-1"}).status_code == 200
-    return token
 
 
 def upload(system, token, material_type="id_card"):
@@ -24,61 +22,125 @@ def upload(system, token, material_type="id_card"):
                          timeout=30)
 
 
-def test_a_stopped_database_shows_in_health_and_heals_without_restarts(fault_system, private_servers):
+def test_a_stopped_database_shows_in_health_and_heals_without_restarts(
+        fault_system, private_servers, people, checker):
     token = consented(fault_system, "2026320400003")
-    private_servers.stop("mongo")
-    try:
+    with Trickle(fault_system, people["database"]) as trickle:
+        time.sleep(1.5)  # traffic flowing before the fault
+        private_servers.stop("mongo")
+        try:
+            for name in ("auth", "materials"):
+                status, body = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(
+                    health(fault_system, name)), timeout=20, message=f"{name} unhealthy")
+                assert "mongodb" in body["failing"]
+            refused = requests.get(f"{fault_system.url}/api/v1/package", headers=bearer(token), timeout=30)
+            assert refused.status_code == 503
+            assert refused.json()["error"]["code"] == "unavailable" and "Traceback" not in refused.text
+        finally:
+            private_servers.start("mongo")
         for name in ("auth", "materials"):
-            status, body = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(
-                health(fault_system, name)), timeout=20, message=f"{name} unhealthy")
-            assert "mongodb" in body["failing"]
-        refused = requests.get(f"{fault_system.url}/api/v1/package", headers=bearer(token), timeout=30)
-        assert refused.status_code == 503
-        assert refused.json()["error"]["code"] == "unavailable" and "Traceback" not in refused.text
-    finally:
-        private_servers.start("mongo")
-    for name in ("auth", "materials"):
-        wait_for(lambda: health(fault_system, name)[0] == 200, timeout=30, message=f"{name} healed")
-    assert requests.get(f"{fault_system.url}/api/v1/package", headers=bearer(token),
-                        timeout=10).status_code == 200
+            wait_for(lambda: health(fault_system, name)[0] == 200, timeout=30, message=f"{name} healed")
+        assert requests.get(f"{fault_system.url}/api/v1/package", headers=bearer(token),
+                            timeout=10).status_code == 200
+        trickle.wait_finished()
+    clean_failures(trickle)
+    assert any(entry[3] == 503 for entry in trickle.log), "the trickle never met the outage"
+    checker.verify()
 
 
-def test_a_stopped_s3_server_refuses_uploads_cleanly_and_leaves_no_record(fault_system, private_servers):
+def exists(s3_client, bucket, key):
+    return any(True for _ in s3_client.list_objects(bucket, prefix=key))
+
+
+def test_a_stopped_s3_server_refuses_uploads_cleanly_and_leaves_no_record(
+        fault_system, private_servers, people, checker, fault_mongo, fault_s3):
     token = consented(fault_system, "2026320400004")
-    private_servers.stop("s3")
-    try:
-        status, body = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(
-            health(fault_system, "materials")), timeout=20, message="materials unhealthy")
-        assert body["failing"] == ["s3"]
-        refused = upload(fault_system, token)
-        assert refused.status_code == 503 and refused.json()["error"]["code"] == "unavailable", refused.text
-        package = requests.get(f"{fault_system.url}/api/v1/package", headers=bearer(token), timeout=10).json()
-        assert next(i for i in package["items"] if i["material_type"] == "id_card")["count"] == 0
-    finally:
-        private_servers.start("s3")
-    wait_for(lambda: health(fault_system, "materials")[0] == 200, timeout=30, message="healed")
-    assert upload(fault_system, token).status_code == 201
+    with Trickle(fault_system, people["s3"]) as trickle:
+        time.sleep(1.5)
+        private_servers.stop("s3")
+        try:
+            status, body = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(
+                health(fault_system, "materials")), timeout=20, message="materials unhealthy")
+            assert body["failing"] == ["s3"]
+            refused = upload(fault_system, token)
+            assert refused.status_code == 503 and refused.json()["error"]["code"] == "unavailable", refused.text
+            package = requests.get(f"{fault_system.url}/api/v1/package", headers=bearer(token), timeout=10).json()
+            assert next(i for i in package["items"] if i["material_type"] == "id_card")["count"] == 0
+        finally:
+            private_servers.start("s3")
+        wait_for(lambda: health(fault_system, "materials")[0] == 200, timeout=30, message="healed")
+        assert upload(fault_system, token).status_code == 201
+        trickle.wait_finished()
+    clean_failures(trickle)
+    assert any(entry[3] == 503 and entry[2] == "upload" for entry in trickle.log), \
+        "no trickle upload met the outage"
+
+    # The outage left nothing behind: the sweeper, looking at every pending upload however
+    # young, finds nothing to do.
+    packages = sweeper(fault_system, fault_mongo, fault_s3)
+    assert packages.sweep_orphans(now=time.time() + 10 * ORPHAN_AGE_S) == 0
+
+    # What a crash leaves, made with materials' own repository calls, then swept:
+    # (a) object written, record never attached; (b) slot reserved, object never written;
+    # (c) image detached from the package (and MaterialDeleted recorded), object not removed.
+    from services.materials import domain
+    repo = packages.repo
+    package_id = domain.package_id_for("2026320400004", 2026)
+    package = repo.get(package_id)
+    a, b = "a" * 32, "b" * 32
+    key_a = domain.object_key(package, "other", a, "jpg")
+    key_b = domain.object_key(package, "other", b, "jpg")
+    assert repo.reserve_upload(package_id, "other", a, key_a)
+    packages.images.put(key_a, JPEG, "image/jpeg")
+    assert repo.reserve_upload(package_id, "other", b, key_b)
+    kept = next(iter(repo.get(package_id)["items"]["id_card"]["images"].values()))
+    assert repo.remove_image(package_id, "id_card", kept["image_id"],
+                             lambda pkg: domain.deleted_event(pkg, "id_card", kept["image_id"]))
+    materials = fault_system.db(fault_mongo, "materials")
+    old = time.time() - ORPHAN_AGE_S - 60
+    materials.packages.update_one({"_id": package_id}, {"$set": {
+        f"pending.{a}.at": old, f"pending.{b}.at": old, f"pending.{kept['image_id']}.at": old}})
+    assert exists(fault_s3, fault_system.bucket, key_a) and exists(fault_s3, fault_system.bucket, kept["key"])
+
+    packages.sweep_orphans()  # (the service's own timer may take some of them first)
+    assert not materials.packages.find_one({"_id": package_id}).get("pending")
+    assert not exists(fault_s3, fault_system.bucket, key_a)
+    assert not exists(fault_s3, fault_system.bucket, kept["key"])
+    assert packages.sweep_orphans(now=time.time() + 10 * ORPHAN_AGE_S) == 0
+    checker.verify()
 
 
 def test_a_broker_outage_loses_no_upload_or_event_and_services_reconnect(
-        fault_system, private_servers, mongo_for):
+        fault_system, private_servers, fault_mongo, people, checker, fault_admin):
     token = consented(fault_system, "2026320400005")
-    private_servers.stop("rabbitmq")
-    stopped_at = time.monotonic()
-    try:
-        made = []
-        while time.monotonic() - stopped_at < 20:  # a steady trickle while the broker is away
-            response = upload(fault_system, token, "work_certificate")
-            if response.status_code == 201:
-                made.append(response.json()["image_id"])
-            time.sleep(2)
-            if len(made) >= 5:
-                break
-        assert made, "uploads must keep working without the broker (events wait in the outbox)"
-    finally:
-        private_servers.start("rabbitmq")
-    for name in ("auth", "materials", "review", "notify"):
-        wait_for(lambda: health(fault_system, name)[0] == 200, timeout=60, message=f"{name} reconnected")
-    db = fault_system.db(mongo_for(private_servers.layout.mongo_uri), "materials")
+    with Trickle(fault_system, people["broker"]) as trickle:
+        time.sleep(1.5)
+        private_servers.stop("rabbitmq")
+        stopped_at = time.monotonic()
+        try:
+            made = []
+            while time.monotonic() - stopped_at < 20:  # the broker stays away 20 s
+                if len(made) < 5:
+                    response = upload(fault_system, token, "work_certificate")
+                    if response.status_code == 201:
+                        made.append(response.json()["image_id"])
+                time.sleep(1)
+            assert made, "uploads must keep working without the broker (events wait in the outbox)"
+        finally:
+            restarted_at = time.monotonic()
+            private_servers.start("rabbitmq")
+        for name in ("auth", "materials", "review", "notify"):
+            wait_for(lambda: health(fault_system, name)[0] == 200, timeout=60, message=f"{name} reconnected")
+        trickle.wait_finished()
+    clean_failures(trickle)
+    during = trickle.made_between(stopped_at, restarted_at)
+    assert sum(1 for e in during if e[2] == "upload") >= 5, during
+    submitted_during = {e[1] for e in during if e[2] == "submit"}
+    assert submitted_during, f"no submission was made while the broker was away: {during}"
+
+    db = fault_system.db(fault_mongo, "materials")
     wait_for(lambda: db.packages.find_one({"candidate_id": "2026320400005"})["outbox_n"] == 0,
              timeout=30, message="outbox drained after the outage")
+    # Every submission, those made while the broker was away included, reached review.
+    in_queue(fault_system, fault_admin, [p.package_id for p in trickle.people])
+    checker.verify()

@@ -1,0 +1,156 @@
+"""A steady trickle of candidate traffic for the fault tests.
+
+Candidates go one after another through the whole journey, one request every
+`interval` seconds: the five required uploads, an optional image uploaded and deleted
+again, then "提交审核". A request that fails (503 while a server is away, a timeout)
+is tried again at the next tick, so every candidate ends submitted once the system is
+back. Tokens are taken before the fault: sign-in itself needs auth and its database.
+"""
+import threading
+import time
+
+import requests
+
+from support import bearer, rpc, wait_for
+from unit.imagefactory import document_jpeg
+
+REQUIRED = ("id_card", "id_card", "degree_certificate", "probation_certificate", "registration_form")
+IMAGES = [document_jpeg(seed=600 + n) for n in range(6)]
+
+
+class Person:
+    def __init__(self, system, number):
+        self.number = number
+        self.token = system.login(number)["access_token"]
+        self.steps = [("upload", t) for t in REQUIRED] + [("upload", "other"), ("delete", "other"),
+                                                        ("submit", None)]
+        self.done = []          # (step, result) of every step that succeeded
+        self.uploaded = []      # image ids
+        self.package_id = None
+        self.submitted_at = None
+
+    @property
+    def finished(self):
+        return not self.steps
+
+
+class Trickle:
+    def __init__(self, system, numbers, interval=0.4, timeout=15):
+        self.system = system
+        self.interval = interval
+        self.timeout = timeout
+        self.people = []
+        for number in numbers:
+            person = Person(system, number)
+            response = self._call("POST", person, "/package/consent", json={"notice_version": "2026-1"})
+            assert response.status_code == 200, response.text
+            self.people.append(person)
+        self.log = []           # (monotonic time, number, step, status)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    def _call(self, method, person, path, **kwargs):
+        return requests.request(method, f"{self.system.url}/api/v1{path}", headers=bearer(person.token),
+                                timeout=self.timeout, **kwargs)
+
+    def _run(self):
+        for person in self.people:
+            while not person.finished and not self._stop.is_set():
+                self._step(person)
+                self._stop.wait(self.interval)
+            if self._stop.is_set():
+                return
+
+    def _step(self, person):
+        step, material_type = person.steps[0]
+        try:
+            if step == "upload":
+                image = IMAGES[len(person.uploaded) % len(IMAGES)]
+                response = self._call("POST", person, f"/package/items/{material_type}/images",
+                                      files={"file": ("scan.jpg", image, "image/jpeg")})
+                ok = response.status_code == 201
+                if ok:
+                    person.uploaded.append((material_type, response.json()["image_id"]))
+                elif response.status_code == 409 and response.json()["error"]["code"] == "slot_full":
+                    ok = True  # an earlier try was stored though its answer was lost
+            elif step == "delete":
+                response = self._call("GET", person, "/package")
+                ok = response.status_code == 200
+                if ok:
+                    item = next(i for i in response.json()["items"] if i["material_type"] == material_type)
+                    for image in item["images"]:
+                        response = self._call(
+                            "DELETE", person, f"/package/items/{material_type}/images/{image['image_id']}")
+                        ok = ok and response.status_code in (204, 404)  # 404: done by an earlier try
+            else:
+                response = self._call("POST", person, "/package/submit")
+                ok = response.status_code == 200
+                if ok:
+                    person.package_id = response.json()["package_id"]
+                    person.submitted_at = time.monotonic()
+            status = response.status_code
+        except requests.RequestException as exc:
+            ok, status = False, type(exc).__name__
+        self.log.append((time.monotonic(), person.number, step, status))
+        if ok:
+            person.done.append(person.steps.pop(0))
+
+    # -- what happened ---------------------------------------------------------------------------
+    def made_between(self, start, end, step=None):
+        """Successful requests in [start, end) (monotonic times)."""
+        return [entry for entry in self.log if start <= entry[0] < end
+                and entry[3] in (200, 201, 204) and (step is None or entry[2] == step)]
+
+    def failures(self):
+        return [entry for entry in self.log if entry[3] not in (200, 201, 204)]
+
+    def wait_finished(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(person.finished for person in self.people):
+                return True
+            time.sleep(0.2)
+        unfinished = {p.number: p.steps[:1] for p in self.people if not p.finished}
+        raise AssertionError(f"the trickle did not finish: {unfinished}; last: {self.log[-5:]}")
+
+    def submitted(self):
+        return [person for person in self.people if person.package_id]
+
+
+def consented(system, number):
+    token = system.login(number)["access_token"]
+    assert requests.post(f"{system.url}/api/v1/package/consent", headers=bearer(token), timeout=10,
+                         json={"notice_version": "2026-1"}).status_code == 200
+    return token
+
+
+def clean_failures(trickle):
+    """Requests that failed during a fault failed cleanly: 503 (or the connection), never 500."""
+    bad = [entry for entry in trickle.failures() if entry[3] not in (503, "ReadTimeout", "ConnectionError")]
+    assert not bad, f"requests failed uncleanly during the fault: {bad[:5]}"
+
+
+def in_queue(system, token, package_ids, timeout=60):
+    """Every package is a case in the reviewers' queue (site 3204)."""
+    wanted = set(package_ids)
+    with rpc(system.config, token) as proxy:
+        def listed():
+            found, after = set(), None
+            while True:
+                page = proxy.review.list_queue(site="3204", limit=200, after=after)
+                found |= {item["package_id"] for item in page["items"]}
+                after = page["next"]
+                if after is None:
+                    return wanted <= found
+        wait_for(listed, timeout=timeout, interval=0.5, message=f"{len(wanted)} cases queued")
