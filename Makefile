@@ -41,6 +41,11 @@ test: venv
 	$(PY) -m dev.stack servers
 	$(PY) -m pytest
 
+## load benchmark against the running system, never in CI (tests/load/README.md);
+## e.g. make bench BENCH_ARGS="--concurrency 50 --duration 60"
+bench: up
+	$(PY) -m tests.load.run $(BENCH_ARGS)
+
 ## pure tests only, no servers
 test-unit: venv
 	$(PY) -m pytest tests/unit

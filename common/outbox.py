@@ -24,12 +24,19 @@ from common.mongo import MongoDependency
 log = logging.getLogger(__name__)
 
 LEASE_S = 30
-IDLE_POLL_S = 1.0
+IDLE_POLL_S = 5.0  # the safety net for what a crash left; new events wake the relay at once
+
+# Outbox entries recorded by this process so far. The relay looks for work after a worker
+# only when this moved: a scan for pending entries is not free (FerretDB v1 reads every
+# document of the collection for it), and most workers (reads, refusals) record nothing.
+_recorded = 0
 
 
 def record(events, update=None):
     """Add `events` to a MongoDB update document (mutates and returns it)."""
+    global _recorded
     update = update if update is not None else {}
+    _recorded += len(events)
     sets = update.setdefault("$set", {})
     incs = update.setdefault("$inc", {})
     base = time.time_ns()
@@ -61,6 +68,7 @@ class OutboxRelay(DependencyProvider):
                                    serializer="json", use_confirms=True)
         self._wake = LightQueue(maxsize=1)
         self._thread = None
+        self._seen = -1  # `_recorded` when the relay last looked for work
 
     def start(self):
         self._thread = self.container.spawn_managed_thread(self._run)
@@ -73,7 +81,7 @@ class OutboxRelay(DependencyProvider):
         self.stop()
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
-        if exc_info is None:
+        if exc_info is None and _recorded != self._seen:
             self.poke()
 
     def poke(self):
@@ -88,16 +96,19 @@ class OutboxRelay(DependencyProvider):
     def _run(self):
         # A start delay holds publishing for a while (used to prove crash recovery:
         # a process killed between its state write and its publish).
-        eventlet.sleep(float((self.container.config.get("OUTBOX") or {}).get("START_DELAY_S", 0)))
-        backoff = IDLE_POLL_S
+        settings = self.container.config.get("OUTBOX") or {}
+        eventlet.sleep(float(settings.get("START_DELAY_S", 0)))
+        idle = float(settings.get("POLL_S", IDLE_POLL_S))
+        backoff = idle
         while True:
             try:
+                self._seen = _recorded
                 busy = self.relay_once()
-                backoff = IDLE_POLL_S
+                backoff = idle
             except Exception as exc:  # broker or database down: keep the entries, retry
                 log.warning("outbox relay paused: %s", type(exc).__name__)
                 busy = False
-                backoff = min(backoff * 2, 15)
+                backoff = min(backoff * 2, max(15, idle))
             if busy:
                 eventlet.sleep(0)
                 continue
@@ -112,9 +123,14 @@ class OutboxRelay(DependencyProvider):
         for name in self.collections:
             collection = self.db[name]
             now = time.time()
+            # Look with a read first: a read runs beside other work, while the lease (a
+            # write) is taken only on a document known to hold entries.
+            found = collection.find_one(pending_filter(now), {"_id": 1})
+            if found is None:
+                continue
             # (No projection: FerretDB v1 does not support one on findAndModify.)
             doc = collection.find_one_and_update(
-                pending_filter(now), {"$set": {"outbox_lease": now + LEASE_S}})
+                dict(pending_filter(now), _id=found["_id"]), {"$set": {"outbox_lease": now + LEASE_S}})
             if doc is None:
                 continue
             busy = True

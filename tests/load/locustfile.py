@@ -1,0 +1,238 @@
+"""Locust: simulated candidates through the whole journey (issue 9, load benchmark).
+
+Each journey uses its own, never-used candidate (a submitted package takes no more
+uploads): sign in with the OAuth 2.0 code flow and PKCE on /auth/authorize and
+/auth/token (the CSRF token is read from the form), load the package page, consent,
+upload six realistic 100–200 KB document JPEGs to the right material types, submit.
+No think time: each simulated candidate starts its next step as soon as the last one
+answers (a closed loop), so the run measures what the system can do.
+
+Runs in its own virtualenv (Locust brings gevent; the services use eventlet), and
+imports nothing from the project. tests/load/run.py prepares everything and starts it;
+by hand:
+
+    LOAD_CANDIDATES=var/load/candidates.txt LOAD_IMAGES=var/load/images \\
+    /tmp/locustvenv/bin/locust -f tests/load/locustfile.py --headless -u 50 -r 50 \\
+        -t 60s --host http://127.0.0.1:8000
+
+Environment:
+  LOAD_CANDIDATES  file with one unused registration number per line (required)
+  LOAD_IMAGES      directory of pool JPEGs (required)
+  LOAD_PASSWORD    the candidates' password (default Load@2026)
+  LOAD_JOURNEYS    stop after this many journeys have ended (default: when candidates run out)
+  LOAD_RESULTS     write every request's timing and the journey outcomes here as JSON
+"""
+import base64
+import hashlib
+import itertools
+import json
+import os
+import re
+import secrets
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from locust import constant, events, task
+from locust.contrib.fasthttp import FastHttpUser
+from locust.exception import StopUser
+
+CLIENT_ID = "upload-web"
+NOTICE_VERSION = "2026-1"
+# The six uploads of a typical journey: both sides of the ID card, then one of each.
+UPLOADS = ["id_card", "id_card", "degree_certificate", "probation_certificate",
+           "registration_form", "work_certificate"]
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+BOUNDARY = "----loadbench" + "7d3a1f0c9b2e4d58"
+
+NAMES = {
+    "authorize_form": "GET /auth/authorize",
+    "authorize": "POST /auth/authorize",
+    "token": "POST /auth/token",
+    "package": "GET /api/v1/package",
+    "consent": "POST /api/v1/package/consent",
+    "upload": "POST /api/v1/package/items/{material_type}/images",
+    "submit": "POST /api/v1/package/submit",
+}
+
+
+def multipart(data, filename):
+    """A ready-to-send multipart/form-data body with one `file` part."""
+    head = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"{filename}\"\r\nContent-Type: image/jpeg\r\n\r\n").encode()
+    return head + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+class Pool:
+    """What every simulated candidate shares: unused candidates, request bodies, results."""
+
+    def __init__(self):
+        self.candidates = None
+        self.bodies = []
+        self.next_body = None
+        self.journeys_limit = int(os.environ.get("LOAD_JOURNEYS") or 0)
+        self.password = os.environ.get("LOAD_PASSWORD", "Load@2026")
+        self.redirect = None
+        self.timings = defaultdict(list)   # name -> [(started_at, ms, ok)]
+        self.errors = Counter()            # "name: status code" -> n
+        self.journeys = Counter()          # started, completed, failed
+        self.active = 0                    # journeys under way
+        self.started_at = None
+        self.ended_at = None
+
+    def load(self, host):
+        path = os.environ.get("LOAD_CANDIDATES")
+        images = os.environ.get("LOAD_IMAGES")
+        if not path or not images:
+            raise SystemExit("LOAD_CANDIDATES and LOAD_IMAGES must be set (see tests/load/run.py)")
+        self.candidates = iter([line.strip() for line in Path(path).read_text().splitlines()
+                                if line.strip()])
+        for image in sorted(Path(images).glob("*.jpg")):
+            self.bodies.append(multipart(image.read_bytes(), image.name))
+        if not self.bodies:
+            raise SystemExit(f"no JPEGs in {images}")
+        self.next_body = itertools.cycle(range(len(self.bodies)))
+        self.redirect = f"{host.rstrip('/')}/callback"
+        self.started_at = time.time()
+
+    def take_candidate(self):
+        if self.journeys_limit and self.journeys["started"] >= self.journeys_limit:
+            return None
+        candidate = next(self.candidates, None)
+        if candidate is not None:
+            self.journeys["started"] += 1
+            self.active += 1
+        return candidate
+
+    def body(self):
+        return self.bodies[next(self.next_body)]
+
+    def finished(self, outcome):
+        self.journeys[outcome] += 1
+        self.active -= 1
+
+    def dump(self, path):
+        self.ended_at = self.ended_at or time.time()
+        Path(path).write_text(json.dumps({
+            "started_at": self.started_at, "ended_at": self.ended_at,
+            "journeys": dict(self.journeys), "errors": dict(self.errors),
+            "timings": {name: rows for name, rows in self.timings.items()},
+        }))
+
+
+POOL = Pool()
+
+
+@events.test_start.add_listener
+def _on_start(environment, **_):
+    POOL.load(environment.host or "http://127.0.0.1:8000")
+
+
+@events.request.add_listener
+def _on_request(request_type, name, response_time, response_length, exception=None,
+                start_time=None, response=None, **_):
+    ok = exception is None
+    POOL.timings[name].append((round(start_time or 0, 4), round(response_time, 2), ok))
+    if not ok:
+        status = getattr(response, "status_code", None) or type(exception).__name__
+        code = ""
+        try:
+            code = json.loads(response.content)["error"]["code"]
+        except Exception:  # not a JSON error body (HTML form, connection error)
+            pass
+        POOL.errors[f"{name}: {status} {code}".strip()] += 1
+
+
+@events.quitting.add_listener
+def _on_quit(environment, **_):
+    POOL.ended_at = POOL.ended_at or time.time()
+    out = os.environ.get("LOAD_RESULTS")
+    if out:
+        POOL.dump(out)
+
+
+class JourneyFailed(Exception):
+    pass
+
+
+class Candidate(FastHttpUser):
+    """One simulated candidate at a time; a new one for every journey."""
+
+    wait_time = constant(0)
+    network_timeout = 60.0
+    connection_timeout = 10.0
+    max_retries = 0
+
+    @task
+    def journey(self):
+        number = POOL.take_candidate()
+        if number is None:
+            # Nothing left to start: the last simulated candidate to finish ends the run.
+            if POOL.active == 0 and self.environment.runner is not None:
+                POOL.ended_at = time.time()
+                self.environment.runner.quit()
+            raise StopUser()
+        try:
+            token = self.sign_in(number)
+            headers = {"Authorization": f"Bearer {token}"}
+            self.expect("GET", "/api/v1/package", "package", 200, headers=headers)
+            self.expect("POST", "/api/v1/package/consent", "consent", 200, headers=headers,
+                        json={"notice_version": NOTICE_VERSION})
+            upload_headers = dict(headers, **{
+                "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+            for material_type in UPLOADS:
+                self.expect("POST", f"/api/v1/package/items/{material_type}/images", "upload", 201,
+                            headers=upload_headers, data=POOL.body())
+            package = self.expect("POST", "/api/v1/package/submit", "submit", 200, headers=headers)
+            if json.loads(package.content)["status"] != "submitted":
+                raise JourneyFailed("not submitted")
+        except JourneyFailed:
+            POOL.finished("failed")
+            return
+        except Exception as exc:  # an unexpected answer (unparseable body, ...): a failed journey
+            POOL.errors[f"journey: {type(exc).__name__}"] += 1
+            POOL.finished("failed")
+            return
+        POOL.finished("completed")
+
+    def sign_in(self, number):
+        """OAuth 2.0 authorization code flow with PKCE, as the upload page does it."""
+        self.client.cookiejar.clear()
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(
+            hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        params = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": POOL.redirect,
+                  "state": secrets.token_hex(8), "code_challenge": challenge,
+                  "code_challenge_method": "S256"}
+        query = "&".join(f"{k}={v}" for k, v in params.items()).replace(":", "%3A").replace("/", "%2F")
+        form = self.expect("GET", f"/auth/authorize?{query}", "authorize_form", 200)
+        found = CSRF.search(form.text or "")
+        if not found:
+            raise JourneyFailed("no csrf token in the form")
+        signed_in = self.expect(
+            "POST", "/auth/authorize", "authorize", 302, allow_redirects=False,
+            data=dict(params, csrf_token=found.group(1), username=number, password=POOL.password))
+        code = parse_qs(urlparse(signed_in.headers.get("Location", "")).query).get("code", [None])[0]
+        tokens = self.expect("POST", "/auth/token", "token", 200, data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": POOL.redirect,
+            "client_id": CLIENT_ID, "code_verifier": verifier})
+        return json.loads(tokens.content)["access_token"]
+
+    def expect(self, method, path, step, status, data=None, **kwargs):
+        """One request, counted as failed unless it answers `status`; JourneyFailed then."""
+        if isinstance(data, dict):
+            kwargs.setdefault("headers", {})["Content-Type"] = "application/x-www-form-urlencoded"
+            data = "&".join(f"{k}={_quote(v)}" for k, v in data.items())
+        with self.client.request(method, path, name=NAMES[step], data=data, catch_response=True,
+                                 **kwargs) as response:
+            if response.status_code != status:
+                response.failure(f"{response.status_code}")
+                raise JourneyFailed(step)
+            response.success()
+            return response
+
+
+def _quote(value):
+    from urllib.parse import quote
+    return quote(str(value), safe="")
