@@ -12,6 +12,7 @@ import logging
 import time
 
 import eventlet
+from eventlet import corolocal
 from eventlet.queue import Empty, LightQueue
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
@@ -26,17 +27,18 @@ log = logging.getLogger(__name__)
 LEASE_S = 30
 IDLE_POLL_S = 5.0  # the safety net for what a crash left; new events wake the relay at once
 
-# Outbox entries recorded by this process so far. The relay looks for work after a worker
-# only when this moved: a scan for pending entries is not free (FerretDB v1 reads every
-# document of the collection for it), and most workers (reads, refusals) record nothing.
-_recorded = 0
+# Whether the current worker (its green thread) recorded outbox entries. The relay looks
+# for work after a worker only when it did: a scan for pending entries is not free
+# (FerretDB v1 reads every document of the collection for it), and most workers (reads,
+# refusals) record nothing. Checked in worker_result, i.e. after the worker's write.
+_worker = corolocal.local()
 
 
 def record(events, update=None):
     """Add `events` to a MongoDB update document (mutates and returns it)."""
-    global _recorded
     update = update if update is not None else {}
-    _recorded += len(events)
+    if events:
+        _worker.recorded = True
     sets = update.setdefault("$set", {})
     incs = update.setdefault("$inc", {})
     base = time.time_ns()
@@ -68,7 +70,6 @@ class OutboxRelay(DependencyProvider):
                                    serializer="json", use_confirms=True)
         self._wake = LightQueue(maxsize=1)
         self._thread = None
-        self._seen = -1  # `_recorded` when the relay last looked for work
 
     def start(self):
         self._thread = self.container.spawn_managed_thread(self._run)
@@ -80,8 +81,13 @@ class OutboxRelay(DependencyProvider):
     def kill(self):
         self.stop()
 
+    def worker_setup(self, worker_ctx):
+        _worker.recorded = False
+
     def worker_result(self, worker_ctx, result=None, exc_info=None):
-        if exc_info is None and _recorded != self._seen:
+        # Also after an error: what was written before it must leave promptly.
+        if getattr(_worker, "recorded", False):
+            _worker.recorded = False
             self.poke()
 
     def poke(self):
@@ -102,7 +108,6 @@ class OutboxRelay(DependencyProvider):
         backoff = idle
         while True:
             try:
-                self._seen = _recorded
                 busy = self.relay_once()
                 backoff = idle
             except Exception as exc:  # broker or database down: keep the entries, retry

@@ -150,15 +150,6 @@ def fault_system(tmp_path_factory, private_servers, base_config, keys_dir):
         sut.stop()
 
 
-def health(system, name):
-    try:
-        response = requests.get(f"{system.url}/healthz/{name}", timeout=10)
-    except requests.RequestException:
-        return None, {}
-    return response.status_code, (response.json() if response.headers.get(
-        "Content-Type", "").startswith("application/json") else {})
-
-
 @pytest.fixture
 def mongo_for():
     from pymongo import MongoClient

@@ -8,9 +8,8 @@ import time
 import requests
 
 from checker import ORPHAN_AGE_S, sweeper
-from conftest import health
 from support import bearer, wait_for
-from traffic import Trickle, clean_failures, consented, in_queue
+from traffic import Trickle, clean_failures, consented, health, in_queue
 from unit.imagefactory import document_jpeg
 
 JPEG = document_jpeg()

@@ -154,3 +154,12 @@ def in_queue(system, token, package_ids, timeout=60):
                 if after is None:
                     return wanted <= found
         wait_for(listed, timeout=timeout, interval=0.5, message=f"{len(wanted)} cases queued")
+
+
+def health(system, name):
+    try:
+        response = requests.get(f"{system.url}/healthz/{name}", timeout=10)
+    except requests.RequestException:
+        return None, {}
+    return response.status_code, (response.json() if response.headers.get(
+        "Content-Type", "").startswith("application/json") else {})
