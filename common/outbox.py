@@ -3,8 +3,9 @@ update as the state change it announces, then published with publisher confirms 
 removed only after the broker confirmed it.
 
 Layout inside an aggregate document (maps, not arrays: FerretDB v1 has no positional
-updates): `outbox.<event_id> = {type, source, seq, payload}` and a counter
-`outbox_n` the relay finds work by. An entry is thus saved (in `outbox`), published
+updates): `outbox.<event_id> = {type, source, seq, payload}`, a counter `outbox_n`, and
+a flag `outbox_pending` the relay finds work by (an equality: MongoDB answers it from an
+index, FerretDB pushes it down to PostgreSQL; a range on the counter it would not). An entry is thus saved (in `outbox`), published
 (removed after the confirm) or still failing (left in place, `attempts` counting up,
 retried with backoff). Delivery is at least once; consumers are idempotent on event_id.
 """
@@ -39,6 +40,7 @@ def record(events, update=None):
     update = update if update is not None else {}
     if events:
         _worker.recorded = True
+        update.setdefault("$set", {})[PENDING] = True
     sets = update.setdefault("$set", {})
     incs = update.setdefault("$inc", {})
     base = time.time_ns()
@@ -50,8 +52,11 @@ def record(events, update=None):
     return update
 
 
+PENDING = "outbox_pending"
+
+
 def pending_filter(now):
-    return {"outbox_n": {"$gt": 0},
+    return {PENDING: True,
             "$or": [{"outbox_lease": {"$exists": False}}, {"outbox_lease": {"$lt": now}}]}
 
 
@@ -141,6 +146,9 @@ class OutboxRelay(DependencyProvider):
             busy = True
             try:
                 self._publish_entries(collection, doc)
+                # Lowered only while nothing new is waiting: a write that recorded an
+                # event meanwhile has raised outbox_n, and the guard fails.
+                collection.update_one({"_id": doc["_id"], "outbox_n": 0}, {"$unset": {PENDING: ""}})
             finally:
                 collection.update_one({"_id": doc["_id"]}, {"$set": {"outbox_lease": 0}})
         return busy

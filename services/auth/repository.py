@@ -22,6 +22,7 @@ class AuthRepository:
     def create_indexes(db):
         db.candidates.create_index([("id_number.hash", ASCENDING)], unique=True)
         db.candidates.create_index([("outbox_n", ASCENDING)])
+        db.candidates.create_index([("outbox_pending", ASCENDING)])
         db.refresh_tokens.create_index([("family", ASCENDING)])
         db.refresh_tokens.create_index([("sub", ASCENDING)])
         db.revocations.create_index([("at", ASCENDING)])

@@ -43,6 +43,7 @@ class PackageRepository:
     def create_indexes(db):
         db.packages.create_index([("candidate_id", ASCENDING), ("exam_year", ASCENDING)], unique=True)
         db.packages.create_index([("outbox_n", ASCENDING)])
+        db.packages.create_index([("outbox_pending", ASCENDING)])
         db.packages.create_index([("pending_n", ASCENDING)])
         db.packages.create_index([("exam_year", ASCENDING)])
         db.region_versions.create_index([("region", ASCENDING), ("version", ASCENDING)], unique=True)

@@ -44,6 +44,7 @@ class CaseRepository:
             db.cases.create_index([("status", ASCENDING), (sort, ASCENDING)])
         db.cases.create_index([("candidate_id", ASCENDING)])
         db.cases.create_index([("outbox_n", ASCENDING)])
+        db.cases.create_index([("outbox_pending", ASCENDING)])
         db.images.create_index([("package_id", ASCENDING)])
         for band in similarity.bands("0" * 16):
             db.images.create_index([(band, ASCENDING)])

@@ -126,3 +126,15 @@ def test_region_reviewers_and_national_admins_cover_what_they_should():
     assert region_reviewer.covers("32", "3201") and not region_reviewer.covers("11", "1101")
     assert national.covers("11", "1101")
     assert not candidate.covers("32", "3204")
+
+
+
+def test_recording_events_adds_entries_and_raises_the_pending_flag_the_relay_finds_work_by():
+    from common import outbox
+    deleted = [events.MaterialDeleted(package_id="p", candidate_id="c", material_type="other",
+                                      image_id=str(n)) for n in range(2)]
+    update = outbox.record(deleted, {"$set": {"status": "draft"}})
+    assert update["$inc"]["outbox_n"] == 2 and update["$set"][outbox.PENDING] is True
+    assert {f"outbox.{e.event_id}" for e in deleted} <= set(update["$set"])
+    assert outbox.pending_filter(0)[outbox.PENDING] is True
+    assert outbox.PENDING not in outbox.record([], {"$set": {"status": "draft"}})["$set"]
