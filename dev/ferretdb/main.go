@@ -55,6 +55,8 @@ var writes sync.RWMutex
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dir := flag.String("sqlite-dir", "var/ferretdb", "existing directory for SQLite files, one per database")
+	postgres := flag.String("postgresql-url", "", "use the PostgreSQL handler with this database instead of SQLite")
+	exclusive := flag.Bool("exclusive-writes", true, "run each write command alone (false only to test whether a handler needs it)")
 	flag.Parse()
 
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
@@ -67,11 +69,19 @@ func main() {
 	socket := filepath.Join(absDir, "ferretdb.sock")
 	_ = os.Remove(socket)
 
-	f, err := ferretdb.New(&ferretdb.Config{
+	config := &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + absDir + "/",
-	})
+	}
+	// PostgreSQL pushes equality filters down to the database (SQLite only `_id`): the
+	// choice for benchmarks with many documents (tests/load/README.md).
+	if *postgres != "" {
+		config.Handler = "postgresql"
+		config.PostgreSQLURL = *postgres
+		config.SQLiteURL = ""
+	}
+	f, err := ferretdb.New(config)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -98,12 +108,12 @@ func main() {
 			log.Printf("accept: %v", err)
 			continue
 		}
-		go serve(client, socket)
+		go serve(client, socket, *exclusive)
 	}
 }
 
 // serve relays one client connection to its own backend connection, message by message.
-func serve(client net.Conn, socket string) {
+func serve(client net.Conn, socket string, exclusive bool) {
 	defer client.Close()
 	backend, err := net.Dial("unix", socket)
 	if err != nil {
@@ -116,7 +126,7 @@ func serve(client net.Conn, socket string) {
 		if err != nil {
 			return
 		}
-		if err := exchange(request, backend, client); err != nil {
+		if err := exchange(request, backend, client, exclusive); err != nil {
 			if !errors.Is(err, io.EOF) {
 				log.Printf("relay: %v", err)
 			}
@@ -126,11 +136,13 @@ func serve(client net.Conn, socket string) {
 }
 
 // exchange forwards one request and its response(s) while holding the right lock.
-func exchange(request []byte, backend, client net.Conn) error {
-	if isWrite(request) {
+func exchange(request []byte, backend, client net.Conn, exclusive bool) error {
+	switch {
+	case !exclusive:
+	case isWrite(request):
 		writes.Lock()
 		defer writes.Unlock()
-	} else {
+	default:
 		writes.RLock()
 		defer writes.RUnlock()
 	}

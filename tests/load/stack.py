@@ -44,13 +44,49 @@ def log(message):
     print(f"[stack] {message}", file=sys.stderr, flush=True)
 
 
-def start_ferretdb(binary, workdir):
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def start_postgres(workdir):
+    """A throwaway PostgreSQL cluster (Debian's postgresql, installed when missing) on a
+    free port of 127.0.0.1, data under `workdir`; returns (stop, url)."""
+    from dev.servers import apt_install
+    from system import free_port
+    if not (PG_BIN / "initdb").exists():
+        apt_install("postgresql")
+    data, sockets = workdir / "pgdata", workdir / "pgsock"
+    for folder in (data, sockets):
+        folder.mkdir(parents=True)
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:  # initdb refuses to run as root
+        workdir.chmod(0o755)  # (mkdtemp makes it 0700: postgres could not reach its data)
+        shutil.chown(data, "postgres")
+        shutil.chown(sockets, "postgres")
+    port = free_port()
+    subprocess.run(as_postgres + [str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
+                   check=True, stdout=subprocess.DEVNULL)
+    # Durability off: a benchmark's scratch database, never data anyone keeps.
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off"
+    subprocess.run(as_postgres + [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options,
+                                  "-l", str(sockets / "postgres.log"), "-w", "start"], check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(as_postgres + [str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port),
+                                  "-U", "postgres", "ferretdb"], check=True)
+
+    def stop():
+        subprocess.run(as_postgres + [str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                       stdout=subprocess.DEVNULL)
+    return stop, f"postgres://postgres@127.0.0.1:{port}/ferretdb"
+
+
+def start_ferretdb(binary, workdir, postgres_url=None):
     from dev.servers import mongo_ok
     from system import free_port
     port = free_port()
     data = workdir / "ferretdb"
     data.mkdir(parents=True)
-    proc = subprocess.Popen([str(binary), "-listen", f"127.0.0.1:{port}", "-sqlite-dir", str(data)],
+    backend = ["-postgresql-url", postgres_url] if postgres_url else []
+    proc = subprocess.Popen([str(binary), "-listen", f"127.0.0.1:{port}", "-sqlite-dir", str(data)] + backend,
                             stdout=open(workdir / "ferretdb.log", "ab"), stderr=subprocess.STDOUT,
                             start_new_session=True)
     uri = f"mongodb://127.0.0.1:{port}/"
@@ -91,6 +127,8 @@ def main():
     parser.add_argument("--out", required=True, help="where to write the stack description (JSON)")
     parser.add_argument("--ferretdb", default=str(ROOT / "var" / "bin" / "ferretdb"))
     parser.add_argument("--workdir", help="default: a new folder under /tmp")
+    parser.add_argument("--postgres", action="store_true",
+                        help="FerretDB on a throwaway PostgreSQL (filters pushed down) instead of SQLite")
     args = parser.parse_args()
     os.chdir(ROOT)
 
@@ -107,7 +145,8 @@ def main():
     client = s3_client(base_config)
     client.make_bucket(bucket)
     vhost, amqp_uri = make_vhost()
-    ferret, mongo_uri = start_ferretdb(args.ferretdb, workdir)
+    stop_postgres, postgres_url = start_postgres(workdir) if args.postgres else (lambda: None, None)
+    ferret, mongo_uri = start_ferretdb(args.ferretdb, workdir, postgres_url)
     system = System(workdir / "system", base_config, amqp_uri, mongo_uri,
                     base_config["S3"]["ENDPOINT"], bucket, keys_dir)
     stopping = []
@@ -122,7 +161,8 @@ def main():
                "S3_BUCKET": bucket, "JWT_KEYS_DIR": str(keys_dir), "JWT_ACTIVE_KID": "test-1",
                "PUBLIC_URL": system.url}
         description = {"url": system.url, "env": env, "source": str(ROOT),
-                       "ferretdb": args.ferretdb, "workdir": str(workdir),
+                       "ferretdb": args.ferretdb + (" (PostgreSQL handler)" if args.postgres else " (SQLite handler)"),
+                       "workdir": str(workdir),
                        "pids": {name: proc.pid for name, proc in system.procs.items()}
                        | {"ferretdb": ferret.pid}}
         Path(args.out).write_text(json.dumps(description, indent=1))
@@ -134,6 +174,7 @@ def main():
         system.stop()
         os.killpg(ferret.pid, signal.SIGTERM)
         ferret.wait(timeout=20)
+        stop_postgres()
         requests.delete(f"{RABBIT_API}/api/vhosts/{vhost}", auth=GUEST, timeout=10)
         empty_bucket(client, bucket)
         shutil.rmtree(workdir, ignore_errors=True)
