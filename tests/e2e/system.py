@@ -3,6 +3,7 @@
 Four `nameko run` processes and nginx on free ports, a RabbitMQ vhost, database names
 and a bucket of their own, the SMS stand-in in this process, demo data seeded by
 dev/seed.py. Used by the e2e, browser, fault and security suites."""
+import contextlib
 import os
 import shutil
 import subprocess
@@ -156,3 +157,37 @@ def ensure_chromium():
         from dev.servers import apt_install
         apt_install("chromium")
     return shutil.which("chromium")
+
+
+# -- what the suites that run the whole system share (tests/e2e, tests/security) ------------------
+@contextlib.contextmanager
+def own_vhost(request, prefix):
+    """A vhost of the session's own on the local broker (management API); yields its AMQP URI."""
+    api = request.config.getoption("RABBIT_API_URI").rstrip("/")
+    amqp = request.config.getoption("RABBIT_AMQP_URI").rstrip("/")
+    vhost = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    auth = ("guest", "guest")
+    base = "http://" + api.split("@")[-1]
+    requests.put(f"{base}/api/vhosts/{vhost}", auth=auth, timeout=10).raise_for_status()
+    requests.put(f"{base}/api/permissions/{vhost}/guest", auth=auth, timeout=10,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    try:
+        yield "amqp://" + amqp.split("://", 1)[1].rsplit("/", 1)[0] + f"/{vhost}"
+    finally:
+        requests.delete(f"{base}/api/vhosts/{vhost}", auth=auth, timeout=10)
+
+
+@contextlib.contextmanager
+def running_system(workdir, base_config, amqp_uri, bucket, keys_dir):
+    """The whole system on the shared servers; stopped and its databases dropped after."""
+    from pymongo import MongoClient
+    from support import MONGO_URI, S3_ENDPOINT
+    sut = System(workdir, base_config, amqp_uri, MONGO_URI, S3_ENDPOINT, bucket, keys_dir)
+    try:
+        sut.start()
+        yield sut
+    finally:
+        sut.stop()
+        client = MongoClient(MONGO_URI)
+        sut.drop_databases(client)
+        client.close()

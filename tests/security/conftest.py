@@ -1,45 +1,25 @@
 """The security suite runs against the whole system (tests/e2e/system.py), started once
 for the session on the shared servers with its own vhost, database prefix and bucket.
 
-The fixtures are declared the same way as tests/e2e/conftest.py (that module imports
-`system` by a path only the e2e folder has), so this folder also runs on its own."""
-import uuid
-
+Its own system, not the e2e suite's: these tests disable accounts and exhaust rate
+limits, which must not leak into the page tests. Built from the same helpers as
+tests/e2e/conftest.py, so this folder also runs on its own."""
 import pytest
-import requests
 
-from e2e.system import System
+from e2e.system import own_vhost, running_system
 
 
 @pytest.fixture(scope="session")
 def rabbit_vhost(request):
-    """A vhost of this session's own on the local broker (management API)."""
-    api = request.config.getoption("RABBIT_API_URI").rstrip("/")
-    amqp = request.config.getoption("RABBIT_AMQP_URI").rstrip("/")
-    vhost = f"sec_{uuid.uuid4().hex[:10]}"
-    auth = ("guest", "guest")
-    base = "http://" + api.split("@")[-1]
-    requests.put(f"{base}/api/vhosts/{vhost}", auth=auth, timeout=10).raise_for_status()
-    requests.put(f"{base}/api/permissions/{vhost}/guest", auth=auth, timeout=10,
-                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-    yield "amqp://" + amqp.split("://", 1)[1].rsplit("/", 1)[0] + f"/{vhost}"
-    requests.delete(f"{base}/api/vhosts/{vhost}", auth=auth, timeout=10)
+    with own_vhost(request, "sec") as amqp_uri:
+        yield amqp_uri
 
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory, base_config, rabbit_vhost, s3_bucket, keys_dir):
-    from pymongo import MongoClient
-    from support import MONGO_URI, S3_ENDPOINT
-    sut = System(tmp_path_factory.mktemp("security-system"), base_config, rabbit_vhost,
-                 MONGO_URI, S3_ENDPOINT, s3_bucket, keys_dir)
-    try:
-        sut.start()
+    with running_system(tmp_path_factory.mktemp("security-system"), base_config, rabbit_vhost,
+                        s3_bucket, keys_dir) as sut:
         yield sut
-    finally:
-        sut.stop()
-        client = MongoClient(MONGO_URI)
-        sut.drop_databases(client)
-        client.close()
 
 
 @pytest.fixture(scope="session")
