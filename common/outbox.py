@@ -5,9 +5,10 @@ removed only after the broker confirmed it.
 Layout inside an aggregate document (maps, not arrays: FerretDB v1 has no positional
 updates): `outbox.<event_id> = {type, source, seq, payload}`, a counter `outbox_n`, and
 a flag `outbox_pending` the relay finds work by (an equality: MongoDB answers it from an
-index, FerretDB pushes it down to PostgreSQL; a range on the counter it would not). An entry is thus saved (in `outbox`), published
-(removed after the confirm) or still failing (left in place, `attempts` counting up,
-retried with backoff). Delivery is at least once; consumers are idempotent on event_id.
+index, FerretDB pushes it down to PostgreSQL; a range on the counter it would not). An
+entry is thus saved (in `outbox`), published (removed after the confirm) or still
+failing (left in place, `attempts` counting up, retried with backoff). Delivery is at
+least once; consumers are idempotent on event_id.
 """
 import logging
 import time
@@ -26,6 +27,7 @@ from common.mongo import MongoDependency
 log = logging.getLogger(__name__)
 
 LEASE_S = 30
+PENDING = "outbox_pending"
 IDLE_POLL_S = 5.0  # the safety net for what a crash left; new events wake the relay at once
 
 # Whether the current worker (its green thread) recorded outbox entries. The relay looks
@@ -38,11 +40,11 @@ _worker = corolocal.local()
 def record(events, update=None):
     """Add `events` to a MongoDB update document (mutates and returns it)."""
     update = update if update is not None else {}
-    if events:
-        _worker.recorded = True
-        update.setdefault("$set", {})[PENDING] = True
     sets = update.setdefault("$set", {})
     incs = update.setdefault("$inc", {})
+    if events:
+        _worker.recorded = True
+        sets[PENDING] = True
     base = time.time_ns()
     for offset, event in enumerate(events):
         sets[f"outbox.{event.event_id}"] = {
@@ -50,9 +52,6 @@ def record(events, update=None):
             "payload": event.to_payload()}
     incs["outbox_n"] = incs.get("outbox_n", 0) + len(events)
     return update
-
-
-PENDING = "outbox_pending"
 
 
 def pending_filter(now):

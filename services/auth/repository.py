@@ -21,7 +21,6 @@ class AuthRepository:
     @staticmethod
     def create_indexes(db):
         db.candidates.create_index([("id_number.hash", ASCENDING)], unique=True)
-        db.candidates.create_index([("outbox_n", ASCENDING)])
         db.candidates.create_index([("outbox_pending", ASCENDING)])
         db.refresh_tokens.create_index([("family", ASCENDING)])
         db.refresh_tokens.create_index([("sub", ASCENDING)])

@@ -42,7 +42,6 @@ class PackageRepository:
     @staticmethod
     def create_indexes(db):
         db.packages.create_index([("candidate_id", ASCENDING), ("exam_year", ASCENDING)], unique=True)
-        db.packages.create_index([("outbox_n", ASCENDING)])
         db.packages.create_index([("outbox_pending", ASCENDING)])
         db.packages.create_index([("pending_n", ASCENDING)])
         db.packages.create_index([("exam_year", ASCENDING)])

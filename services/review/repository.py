@@ -43,7 +43,6 @@ class CaseRepository:
             db.cases.create_index([("region", ASCENDING), ("status", ASCENDING), (sort, ASCENDING)])
             db.cases.create_index([("status", ASCENDING), (sort, ASCENDING)])
         db.cases.create_index([("candidate_id", ASCENDING)])
-        db.cases.create_index([("outbox_n", ASCENDING)])
         db.cases.create_index([("outbox_pending", ASCENDING)])
         db.images.create_index([("package_id", ASCENDING)])
         for band in similarity.bands("0" * 16):
