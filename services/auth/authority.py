@@ -253,7 +253,10 @@ class Authority:
                 "now": now}
 
     # -- staff administration ----------------------------------------------------------------
-    def save_staff(self, username, role, region, sites, password=None):
+    def save_staff(self, username, role, region, sites, password=None, principal=None):
+        """`principal` None here and below: an operator at the console (auth's CLI, the
+        seed), who may manage any account."""
+        _require_scope(principal, region)
         if not username or not username.replace(".", "").replace("_", "").isalnum():
             raise ValidationError("用户名只能包含字母、数字、点和下划线")
         try:
@@ -261,6 +264,8 @@ class Authority:
         except domain.RecordInvalid as exc:
             raise ValidationError(str(exc)) from None
         existing = self.repo.get_staff(username)
+        if existing is not None:
+            _require_scope(principal, existing["region"])  # nor take over another region's account
         fields = {"role": role, "region": region, "sites": list(sites), "disabled": False,
                   "updated_at": time.time()}
         if password:
@@ -273,12 +278,10 @@ class Authority:
             self._end_sessions(f"staff:{username}")  # new scope applies from the next sign-in
 
     def disable_staff(self, username, principal=None):
-        """`principal` None: an operator at the console (auth's CLI), who may disable anyone."""
         staff = self.repo.get_staff(username)
         if staff is None:
             raise NotFound("没有该账号")
-        if principal is not None and not principal.is_national and staff["region"] != principal.region:
-            raise Forbidden("只能管理本考区的账号")
+        _require_scope(principal, staff["region"])
         self.repo.save_staff(username, {"disabled": True, "updated_at": time.time()})
         self._end_sessions(f"staff:{username}")
 
@@ -307,3 +310,8 @@ class Authority:
             raise NotFound("没有该考生")
         return candidate
 
+
+def _require_scope(principal, region):
+    """A regional admin manages the staff of their own region only."""
+    if principal is not None and not principal.is_national and region != principal.region:
+        raise Forbidden("只能管理本考区的账号")

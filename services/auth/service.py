@@ -8,7 +8,7 @@ from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from common import arguments, outbox
-from common.errors import Forbidden, RateLimited, ValidationError
+from common.errors import RateLimited, ValidationError
 from common.rpc import rpc
 from common import service as base
 from common.web import http, json_response
@@ -142,9 +142,8 @@ class AuthService(base.ServiceBase):
     @rpc
     def save_staff(self, username, role, region, sites=(), password=None):
         principal = self.auth.from_context("admin")
-        if not principal.is_national and region != principal.region:
-            raise Forbidden("只能管理本考区的账号")
-        self.authority.save_staff(username, role, region, list(sites), password)
+        self.authority.save_staff(arguments.text(username, "用户名"), role, region, list(sites),
+                                  password, principal)
         return {"username": username}
 
     @rpc

@@ -7,8 +7,8 @@ import pytest
 import requests
 from nameko.exceptions import RemoteError
 
-from secsupport import LEAKS, Candidate, raw_request
-from support import bearer, rpc, staff_token
+from secsupport import LEAKS, raw_request
+from support import Candidate, bearer, rpc, staff_token
 from unit.imagefactory import document_jpeg, document_png
 
 RPC_KINDS = {"Unauthenticated", "Forbidden", "NotFound", "Conflict", "InvalidTransition",
@@ -285,5 +285,9 @@ def test_a_regional_admin_cannot_disable_staff_of_another_region(system, admin_t
         with pytest.raises(RemoteError) as refused:
             proxy.auth.disable_staff("sec.victim.3204")
         assert refused.value.exc_type == "Forbidden"
-    # The victim still signs in.
+        # Nor take the account over by saving it into their own region with a new password.
+        with pytest.raises(RemoteError) as refused:
+            proxy.auth.save_staff("sec.victim.3204", "reviewer", "11", ["1101"], "Taken@2026x")
+        assert refused.value.exc_type == "Forbidden"
+    # The victim still signs in, with their own password.
     assert staff_token(system.config, "sec.victim.3204", "Review@2026x")
