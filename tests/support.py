@@ -12,6 +12,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.auth.domain import id_check_char
+from unit.imagefactory import document_jpeg
 
 MONGO_URI = os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/")
 S3_ENDPOINT = os.environ.get("S3_ENDPOINT", "127.0.0.1:9000")
@@ -106,3 +107,61 @@ def make_reviewer(config, username, sites, region="32", password="Review@2026"):
 def staff_token(config, username, password):
     with rpc(config) as proxy:
         return proxy.auth.login_staff(username, password)["access_token"]
+
+
+def wait_until_queued(proxy, package_id, timeout=20, **filters):
+    """Wait until `package_id` is a case in the review queue the proxy's reviewer sees."""
+    wait_for(lambda: any(i["package_id"] == package_id
+                         for i in proxy.review.list_queue(limit=200, **filters)["items"]),
+             timeout=timeout, message=f"{package_id} in the review queue")
+
+
+# -- a candidate at the system's one origin (tests/e2e/system.py) -----------------------------------
+NOTICE = "2026-1"
+REQUIRED = (("id_card", 2), ("degree_certificate", 1), ("probation_certificate", 1),
+            ("registration_form", 1))
+
+
+class Candidate:
+    """One signed-in candidate at the system's origin."""
+
+    def __init__(self, system, number, consent=True):
+        self.system = system
+        self.number = number
+        tokens = system.login(number)
+        self.token = tokens["access_token"]
+        self.refresh_token = tokens["refresh_token"]
+        if consent:
+            assert self.call("POST", "/package/consent", json={"notice_version": NOTICE}).status_code == 200
+
+    def call(self, method, path, token=None, **kwargs):
+        kwargs.setdefault("timeout", 30)
+        return requests.request(method, f"{self.system.url}/api/v1{path}",
+                                headers=bearer(token or self.token), **kwargs)
+
+    def upload(self, material_type, data=None, filename="scan.jpg", content_type="image/jpeg"):
+        data = document_jpeg(seed=int(self.number[-3:])) if data is None else data
+        return self.call("POST", f"/package/items/{material_type}/images",
+                         files={"file": (filename, data, content_type)})
+
+    def package(self):
+        response = self.call("GET", "/package")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def item(self, material_type):
+        return next(i for i in self.package()["items"] if i["material_type"] == material_type)
+
+    def fill_required(self):
+        image_ids = []
+        for n, (material_type, count) in enumerate(REQUIRED):
+            for i in range(count):
+                response = self.upload(material_type, document_jpeg(seed=700 + n * 3 + i))
+                assert response.status_code == 201, response.text
+                image_ids.append((material_type, response.json()["image_id"]))
+        return image_ids
+
+    def submit(self):
+        response = self.call("POST", "/package/submit")
+        assert response.status_code == 200, response.text
+        return response.json()

@@ -2,7 +2,7 @@
 one type, the candidate replaces it, approval; told by SMS and in-app every time."""
 import requests
 
-from support import bearer, rpc, staff_token, wait_for
+from support import bearer, rpc, staff_token, wait_for, wait_until_queued
 from unit.imagefactory import document_jpeg
 
 NUMBER = "2026320100002"
@@ -30,8 +30,7 @@ def test_a_candidate_is_returned_one_type_resubmits_is_approved_and_told_each_ti
 
     reviewer = staff_token(system.config, "reviewer.3201", "Review@2026")
     with rpc(system.config, reviewer) as proxy:
-        wait_for(lambda: any(i["package_id"] == package_id for i in proxy.review.list_queue()["items"]),
-                 message="case in the queue")
+        wait_until_queued(proxy, package_id, timeout=10)
         proxy.review.claim(package_id)
         proxy.review.return_materials(package_id, items=[
             {"material_type": "degree_certificate", "reason": "unclear"}], respond_by="2026-12-20")

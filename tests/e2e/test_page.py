@@ -20,7 +20,7 @@ from PIL import Image
 
 from page_helpers import (DESKTOP, PHONE, Browser, card, ensure_cjk_font, horizontal_overflow,
                           shot, sign_in, upload, wait_count, wait_thumbnails)
-from support import bearer, rpc, staff_token, wait_for
+from support import Candidate, rpc, staff_token, wait_for, wait_until_queued
 from unit.imagefactory import (add_noise, defocused, document_image, document_jpeg, jpeg_bytes,
                                with_exif_orientation)
 
@@ -71,25 +71,6 @@ def images(tmp_path_factory):
         path.write_bytes(document_jpeg(seed=seed))
         paths.append(path)
     return paths
-
-
-class Api:
-    """The candidate API as the same candidate, from the test (setup and checks)."""
-
-    def __init__(self, system, number):
-        self.url = f"{system.url}/api/v1"
-        self.token = system.login(number)["access_token"]
-
-    def __call__(self, method, path, **kwargs):
-        response = requests.request(method, f"{self.url}{path}", headers=bearer(self.token),
-                                    timeout=30, **kwargs)
-        return response
-
-    def package(self):
-        return self("GET", "/package").json()
-
-    def item(self, material_type):
-        return next(i for i in self.package()["items"] if i["material_type"] == material_type)
 
 
 def consent_on_page(page):
@@ -195,7 +176,7 @@ def test_sign_in_consent_upload_delete_early_submit_submit_and_lock(system, open
     assert after["access_token"] != before["access_token"]
     assert after["refresh_token"] != before["refresh_token"]
     assert page.evaluate("() => localStorage.length") == 0
-    assert Api(system, "2026320400003").package()["status"] == "submitted"
+    assert Candidate(system, "2026320400003", consent=False).package()["status"] == "submitted"
 
     # Signing out revokes the refresh token and forgets the tokens.
     page.get_by_role("button", name="退出登录").click()
@@ -208,16 +189,9 @@ def test_sign_in_consent_upload_delete_early_submit_submit_and_lock(system, open
 
 # -- a reviewer returns one type -----------------------------------------------------------------------
 def submit_by_api(system, number):
-    api = Api(system, number)
-    assert api("POST", "/package/consent", json={"notice_version": "2026-1"}).status_code == 200
-    for seed, material_type in enumerate(REQUIRED, start=1):
-        count = 2 if material_type == "id_card" else 1
-        for n in range(count):
-            image = document_jpeg(seed=10 * seed + n)
-            response = api("POST", f"/package/items/{material_type}/images",
-                           files={"file": ("a.jpg", image, "image/jpeg")})
-            assert response.status_code == 201, response.text
-    package = api("POST", "/package/submit").json()
+    api = Candidate(system, number)
+    api.fill_required()
+    package = api.submit()
     assert package["status"] == "submitted"
     return api, package["package_id"]
 
@@ -229,15 +203,13 @@ def test_a_returned_type_shows_the_reason_and_deadline_and_alone_unlocks(system,
     respond_by = (date.today() + timedelta(days=7)).isoformat()
     reviewer = staff_token(system.config, "reviewer.3204", "Review@2026")
     with rpc(system.config, reviewer) as proxy:
-        wait_for(lambda: any(i["package_id"] == package_id
-                             for i in proxy.review.list_queue(limit=100)["items"]),
-                 timeout=20, message="case in the queue")
+        wait_until_queued(proxy, package_id, timeout=20)
         proxy.review.claim(package_id)
         proxy.review.return_materials(package_id, items=[
             {"material_type": "degree_certificate", "reason": "unclear"}], respond_by=respond_by)
     wait_for(lambda: api.package()["status"] == "returned", timeout=20, message="returned")
     reason = api.item("degree_certificate")["reason"]
-    wait_for(lambda: len(api("GET", "/messages").json().get("messages", [])) == 2, timeout=20,
+    wait_for(lambda: len(api.call("GET", "/messages").json().get("messages", [])) == 2, timeout=20,
              message="submitted and returned in the inbox")
 
     page = open_page(DESKTOP)
@@ -361,12 +333,12 @@ def test_a_3mb_sideways_phone_photo_is_fixed_in_the_browser_and_accepted(system,
     wait_thumbnails(page)
     shot(page, output_dir, "02-accepted")
 
-    api = Api(system, number)
+    api = Candidate(system, number, consent=False)
     stored = api.item("degree_certificate")["images"][0]
     assert stored["bytes"] <= 204_800
     assert stored["width"] > stored["height"]
     assert 1000 <= stored["width"] <= 1600
-    data = api("GET", stored["url"].removeprefix("/api/v1")).content
+    data = api.call("GET", stored["url"].removeprefix("/api/v1")).content
     image = Image.open(io.BytesIO(data))
     assert image.format == "JPEG" and not image.getexif()
     x, y = red_centre(image)
@@ -575,8 +547,9 @@ def test_refusals_are_shown_next_to_their_card_and_a_missing_inbox_does_not_brea
     upload(page, "probation_certificate", blurred)
     error = card(page, "probation_certificate").locator(".card-error")
     error.wait_for()
-    direct = Api(system, "2026320400008")("POST", "/package/items/probation_certificate/images",
-                                           files={"file": ("b.jpg", blurred.read_bytes(), "image/jpeg")})
+    direct = Candidate(system, "2026320400008", consent=False).call(
+        "POST", "/package/items/probation_certificate/images",
+        files={"file": ("b.jpg", blurred.read_bytes(), "image/jpeg")})
     assert direct.status_code == 422 and direct.json()["error"]["code"] == "image_unclear"
     assert error.inner_text() == direct.json()["error"]["message"]   # the API's own words
     assert card(page, "id_card").locator(".card-error").count() == 0

@@ -5,7 +5,7 @@ import hashlib
 
 import requests
 
-from support import bearer, candidate, rpc, staff_token, wait_for
+from support import bearer, candidate, rpc, staff_token, wait_for, wait_until_queued
 from unit.imagefactory import document_jpeg
 
 NUMBER = "2026320400951"
@@ -33,9 +33,7 @@ def test_a_seeded_reviewer_returns_a_type_and_the_candidate_sees_it_at_the_one_o
 
     reviewer = staff_token(system.config, "reviewer.3204", "Review@2026")
     with rpc(system.config, reviewer) as proxy:
-        wait_for(lambda: any(i["package_id"] == package_id
-                             for i in proxy.review.list_queue(limit=200)["items"]),
-                 timeout=10, message="case queued")
+        wait_until_queued(proxy, package_id, timeout=10)
         proxy.review.claim(package_id)
         case = proxy.review.get_case(package_id)
         image = case["items"][0]["images"][0]

@@ -43,6 +43,7 @@ if str(ROOT) not in sys.path:
 
 from tests.load import images as image_pool  # noqa: E402
 from tests.load.procstat import CpuMeter, loadavg  # noqa: E402
+from tests.load.report import emit, percentiles  # noqa: E402
 
 LOAD_DIR = ROOT / "var" / "load"
 STATE_FILE = LOAD_DIR / "state.json"  # per target: a private stack gets its own (use_stack)
@@ -236,17 +237,6 @@ def raw_s3_rate(config, payloads, concurrency, seconds, meter):
 
 
 # -- summary ---------------------------------------------------------------------------------
-def percentiles(values):
-    if not values:
-        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}
-    ordered = sorted(values)
-
-    def rank(p):  # nearest-rank percentile
-        return round(ordered[min(len(ordered) - 1, max(0, int(-(-p * len(ordered) // 100)) - 1))], 1)
-    return {"p50_ms": rank(50), "p95_ms": rank(95), "p99_ms": rank(99),
-            "max_ms": round(ordered[-1], 1)}
-
-
 def summarise(results, raw, args, cpu_load, cpu_raw, conditions):
     elapsed = max(results["ended_at"] - results["started_at"], 1e-6)
     endpoints = {}
@@ -399,11 +389,7 @@ def main():
         raw, cpu_raw = raw_s3_rate(config, payloads, args.concurrency, args.s3_seconds, meter)
         conditions["loadavg_after_raw_s3"] = loadavg()
 
-    summary = summarise(results, raw, args, cpu_load, cpu_raw, conditions)
-    text = json.dumps(summary, ensure_ascii=False, indent=1)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
-    print(text)
+    emit(summarise(results, raw, args, cpu_load, cpu_raw, conditions), args.out)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.load.procstat import loadavg  # noqa: E402
+from tests.load.report import emit, percentiles  # noqa: E402
 
 PREFIX = "20263299"
 REGEX = {"$regex": f"^{PREFIX}[0-9]{{7}}$"}
@@ -240,13 +241,8 @@ def cleanup(config):
 
 
 # -- timing ----------------------------------------------------------------------------------
-def percentiles(samples):
-    ordered = sorted(samples)
-
-    def rank(p):
-        return round(ordered[min(len(ordered) - 1, max(0, -(-p * len(ordered) // 100) - 1))], 1)
-    return {"n": len(ordered), "p50_ms": rank(50), "p95_ms": rank(95), "p99_ms": rank(99),
-            "max_ms": round(ordered[-1], 1), "mean_ms": round(statistics.fmean(ordered), 1)}
+def timings_summary(timings):
+    return dict(percentiles(timings), n=len(timings), mean_ms=round(statistics.fmean(timings), 1))
 
 
 def time_get_package(config, url, count, samples):
@@ -275,7 +271,7 @@ def time_get_package(config, url, count, samples):
             raise SystemExit("GET /api/v1/package answered another package")
         if i >= 5:  # the first few warm connections and caches
             timings.append(elapsed)
-    return dict(percentiles(timings), statuses=statuses)
+    return dict(timings_summary(timings), statuses=statuses)
 
 
 def staff_token(config, username):
@@ -319,7 +315,7 @@ def time_list_queue(config, samples, max_calls=4):
                 if i >= warmup:
                     timings.append(elapsed)
                 log(f"list_queue {label}: {elapsed:.0f} ms")
-        results[label] = dict(percentiles(timings), items_per_page=items, failures=failures)
+        results[label] = dict(timings_summary(timings), items_per_page=items, failures=failures)
     return results, how
 
 
@@ -344,7 +340,7 @@ def time_list_queue_in_process(config, samples):
             page = reviews.list_queue(principal, limit=50, **kwargs)
             if i >= 2:
                 timings.append((time.perf_counter() - started) * 1000)
-        results[label] = dict(percentiles(timings), items_per_page=len(page["items"]))
+        results[label] = dict(timings_summary(timings), items_per_page=len(page["items"]))
     return results
 
 
@@ -400,10 +396,7 @@ def main():
                "conditions": dict(conditions, loadavg_after=loadavg())}
     if args.cleanup_after:
         summary["cleanup"] = cleanup(config)
-    text = json.dumps(summary, ensure_ascii=False, indent=1)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
-    print(text)
+    emit(summary, args.out)
 
 
 if __name__ == "__main__":

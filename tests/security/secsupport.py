@@ -1,64 +1,17 @@
-"""Helpers of the security suite: a candidate's calls at the one origin, a filled and
-submitted package, raw HTTP for requests that `requests` would tidy up, log reading."""
+"""Helpers of the security suite: candidates imported by the feed, objects in the bucket,
+raw HTTP for requests that `requests` would tidy up, log reading. (A signed-in
+candidate is tests/support.py's `Candidate`.)"""
 import json
 import re
 import socket
 import time
 from urllib.parse import urlsplit
 
-import requests
+from support import candidate, rpc
 
-from support import bearer, candidate, rpc
-from unit.imagefactory import document_jpeg
-
-NOTICE = "2026-1"
-REQUIRED = (("id_card", 2), ("degree_certificate", 1), ("probation_certificate", 1),
-            ("registration_form", 1))
 # DESIGN §7: {region}/{site}/{candidate_id}/{material_type}/{image_id}.{jpg|png}
 KEY_LAYOUT = re.compile(r"^\d{2}/\d{4}/\d{6,20}/[a-z][a-z_]{1,39}/[0-9a-f]{32}\.(jpg|png)$")
 LEAKS = ("Traceback", "/work/", ".py", 'File "', "site-packages")
-
-
-class Candidate:
-    """One signed-in candidate at the system's origin."""
-
-    def __init__(self, system, number, consent=True):
-        self.system = system
-        self.number = number
-        tokens = system.login(number)
-        self.token = tokens["access_token"]
-        self.refresh_token = tokens["refresh_token"]
-        if consent:
-            assert self.call("POST", "/package/consent", json={"notice_version": NOTICE}).status_code == 200
-
-    def call(self, method, path, token=None, **kwargs):
-        kwargs.setdefault("timeout", 30)
-        return requests.request(method, f"{self.system.url}/api/v1{path}",
-                                headers=bearer(token or self.token), **kwargs)
-
-    def upload(self, material_type, data=None, filename="scan.jpg", content_type="image/jpeg"):
-        data = document_jpeg(seed=int(self.number[-3:])) if data is None else data
-        return self.call("POST", f"/package/items/{material_type}/images",
-                         files={"file": (filename, data, content_type)})
-
-    def package(self):
-        response = self.call("GET", "/package")
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def fill_required(self):
-        image_ids = []
-        for n, (material_type, count) in enumerate(REQUIRED):
-            for i in range(count):
-                response = self.upload(material_type, document_jpeg(seed=700 + n * 3 + i))
-                assert response.status_code == 201, response.text
-                image_ids.append((material_type, response.json()["image_id"]))
-        return image_ids
-
-    def submit(self):
-        response = self.call("POST", "/package/submit")
-        assert response.status_code == 200, response.text
-        return response.json()
 
 
 def import_candidates(system, admin_token, numbers, site="3204"):

@@ -9,8 +9,9 @@ import bson
 import pytest
 
 from dev.seed import demo_candidates
-from secsupport import Candidate, bucket_keys, import_candidates
-from support import authorize, code_from, pkce, rpc, staff_token, wait_for
+from secsupport import bucket_keys, import_candidates
+from support import (Candidate, authorize, code_from, pkce, rpc, staff_token, wait_for,
+                     wait_until_queued)
 
 NUMBER = "2026320400904"
 QUOTED = "2026320400905"
@@ -48,9 +49,7 @@ def journey(system, admin_token):
 
     reviewer = staff_token(system.config, "reviewer.3204", "Review@2026")
     with rpc(system.config, reviewer) as proxy:
-        wait_for(lambda: any(i["package_id"] == package_id
-                             for i in proxy.review.list_queue(limit=200)["items"]),
-                 timeout=20, message="queued")
+        wait_until_queued(proxy, package_id, timeout=20)
         proxy.review.claim(package_id)
         case = proxy.review.get_case(package_id)
         proxy.review.return_materials(package_id, [{"material_type": "id_card", "reason": "unclear"}])
@@ -127,9 +126,7 @@ def test_a_reviewers_free_text_quoting_an_id_number_or_phone_is_stored_and_sent_
     reviewer = staff_token(system.config, "reviewer.3204", "Review@2026")
     text = f"证件号 {record['id_number']} 与手机 {record['phone']} 不符"
     with rpc(system.config, reviewer) as proxy:
-        wait_for(lambda: any(i["package_id"] == package_id
-                             for i in proxy.review.list_queue(limit=200)["items"]),
-                 timeout=20, message="queued")
+        wait_until_queued(proxy, package_id, timeout=20)
         proxy.review.claim(package_id)
         proxy.review.return_materials(package_id, [{"material_type": "id_card", "reason": {
             "code": "mismatch", "text": text}}])

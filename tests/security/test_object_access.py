@@ -13,8 +13,8 @@ import pytest
 import requests
 from nameko.exceptions import RemoteError
 
-from secsupport import Candidate, assert_no_leak, log_lines
-from support import rpc, staff_token, wait_for
+from secsupport import assert_no_leak, log_lines
+from support import Candidate, rpc, staff_token, wait_for, wait_until_queued
 
 OWNER, GUESSER = "2026320400006", "2026320400009"
 
@@ -98,9 +98,7 @@ def test_a_reviewer_outside_their_scope_is_forbidden_and_the_refusal_is_audited(
     outsider = staff_token(system.config, "reviewer.3201", "Review@2026")
     insider = staff_token(system.config, "reviewer.3204", "Review@2026")
     with rpc(system.config, insider) as proxy:
-        wait_for(lambda: any(i["package_id"] == owner.package_id
-                             for i in proxy.review.list_queue(limit=200)["items"]),
-                 timeout=20, message="the case in 3204's queue")
+        wait_until_queued(proxy, owner.package_id, timeout=20)
 
     with rpc(system.config, outsider) as proxy:
         assert all(i["site"] == "3201" for i in proxy.review.list_queue(limit=200)["items"])
@@ -138,9 +136,7 @@ def test_a_reviewer_outside_their_scope_is_forbidden_and_the_refusal_is_audited(
 def test_presigned_urls_are_short_lived_read_only_and_bound_to_their_object(owner, system):
     reviewer = staff_token(system.config, "reviewer.32", "Review@2026")
     with rpc(system.config, reviewer) as proxy:
-        wait_for(lambda: any(i["package_id"] == owner.package_id
-                             for i in proxy.review.list_queue(site="3204", limit=200)["items"]),
-                 timeout=20, message="queued")
+        wait_until_queued(proxy, owner.package_id, timeout=20, site="3204")
         case = proxy.review.get_case(owner.package_id)
     images = [image for item in case["items"] for image in item["images"]]
     assert len(images) == 5 and all(image["url"] for image in images)

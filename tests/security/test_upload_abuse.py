@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from secsupport import (KEY_LAYOUT, Candidate, assert_no_leak, bucket_keys, import_candidates,
-                        key_of, multipart, object_bytes, raw_request, read_response)
-from support import bearer
-from unit.imagefactory import (document_jpeg, document_png, exif_block, jpeg_segment, pixels,
+from secsupport import (KEY_LAYOUT, assert_no_leak, bucket_keys, import_candidates, key_of, multipart,
+                        object_bytes, raw_request, read_response)
+from support import Candidate, bearer
+from unit.imagefactory import (document_jpeg, document_png, exif_block, pixels,
                                png_chunk_types, with_exif, with_jpeg_segment, with_png_chunk)
 
 EXTRA = ["2026320400901", "2026320400902", "2026320400903"]

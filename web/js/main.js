@@ -588,27 +588,35 @@ function offerFix(item, result) {
   });
 }
 
-async function upload(item, blob, name) {
-  const code = item.material_type;
+// One change to a card: its progress shown, the API called, the package read again and the
+// focus kept. True when the API accepted the change (a refusal is shown next to the card).
+async function changeCard(code, doing, call) {
   state.errors.delete(code);
-  state.progress.set(code, '正在上传…');
+  state.progress.set(code, doing);
   render();
-  const form = new FormData();
-  form.append('file', blob, name);
   let ok = false;
   try {
-    await request('POST', `/api/v1/package/items/${encodeURIComponent(code)}/images`, { form });
+    await call();
     ok = true;
   } catch (error) {
-    if (failed(code, error)) return;
+    if (failed(code, error)) return false;
   }
   state.progress.delete(code);
   try {
     await reload();
   } catch (error) {
-    if (failed('page', error)) return;
+    if (failed('page', error)) return false;
   }
   render([`upload:${code}`, `card:${code}`]);
+  return ok;
+}
+
+async function upload(item, blob, name) {
+  const code = item.material_type;
+  const form = new FormData();
+  form.append('file', blob, name);
+  const ok = await changeCard(code, '正在上传…',
+    () => request('POST', `/api/v1/package/items/${encodeURIComponent(code)}/images`, { form }));
   if (ok) {
     const fresh = state.pkg.items.find((i) => i.material_type === code);
     announce(fresh && fresh.count >= fresh.max_count
@@ -619,22 +627,10 @@ async function upload(item, blob, name) {
 
 async function onDelete(item, image) {
   const code = item.material_type;
-  state.errors.delete(code);
-  state.progress.set(code, '正在删除…');
-  render();
-  try {
+  await changeCard(code, '正在删除…', async () => {
     await request('DELETE', `/api/v1/package/items/${encodeURIComponent(code)}/images/${encodeURIComponent(image.image_id)}`);
     announce(`已删除${item.name}的一张图片`);
-  } catch (error) {
-    if (failed(code, error)) return;
-  }
-  state.progress.delete(code);
-  try {
-    await reload();
-  } catch (error) {
-    if (failed('page', error)) return;
-  }
-  render([`upload:${code}`, `card:${code}`]);
+  });
 }
 
 // -- submitting and withdrawing -----------------------------------------------------------------------
