@@ -5,16 +5,20 @@ its stable `code` and a Chinese message that says what to do. Over RPC, nameko r
 the class name as `exc_type`, and DESIGN §5 fixes that name to one of six, so every
 HTTP-specific error subclasses one of the six RPC kinds and `for_rpc()` maps it back.
 """
+import math
 
 
 class AppError(Exception):
     status = 500
     code = "internal_error"
     message = "系统繁忙，请稍后再试"
+    retry_after = None  # seconds a client should wait before trying again (HTTP Retry-After)
 
-    def __init__(self, message=None, **details):
+    def __init__(self, message=None, retry_after=None, **details):
         self.message = message or self.message
         self.details = details
+        if retry_after is not None:
+            self.retry_after = max(1, math.ceil(retry_after))
         super().__init__(self.message)
 
     def to_body(self):
@@ -106,10 +110,13 @@ class MissingMaterials(ValidationError):
 
 class RateLimited(AppError):
     status, code, message = 429, "rate_limited", "操作过于频繁，请稍后再试"
+    retry_after = 60
 
 
 class Unavailable(AppError):
     status, code, message = 503, "unavailable", "服务暂时不可用，请稍后再试"
+    # Long enough that clients retrying in step do not pile onto a recovering server.
+    retry_after = 5
 
 
 HTTP_CODES = {cls.code: cls for cls in (

@@ -37,6 +37,8 @@ def json_response(data, status=200, headers=None):
 
 def error_response(exc):
     response = json_response(exc.to_body(), status=exc.status)
+    if exc.retry_after:
+        response.headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, FileTooLarge):
         # Do not let the server read and discard the rest of a huge body.
         response.headers["Connection"] = "close"

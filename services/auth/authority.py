@@ -128,7 +128,7 @@ class Authority:
         since = time.time() - domain.FAILURE_WINDOW_S
         if domain.throttled(self.repo.count_failures("account", account, since),
                             self.repo.count_failures("address", address, since)):
-            raise RateLimited("登录失败次数过多，请15分钟后再试")
+            raise RateLimited("登录失败次数过多，请15分钟后再试", retry_after=domain.FAILURE_WINDOW_S)
 
     def _check_password(self, subject, password, account, address):
         # The same work whether or not the account exists: no oracle by answer or time.

@@ -59,7 +59,10 @@ class AuthService(base.ServiceBase):
             candidate = self.authority.authenticate_candidate(
                 username, form.get("password", "")[:128], client_address(request))
         except (LoginFailed, RateLimited) as exc:
-            return _fresh_form(params, exc.message, username=username, status=exc.status)
+            response = _fresh_form(params, exc.message, username=username, status=exc.status)
+            if exc.retry_after:
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         code = self.authority.issue_code(candidate, params["client_id"], params["redirect_uri"],
                                          params["code_challenge"])
         location = f"{params['redirect_uri']}?{urlencode({'code': code, 'state': params['state']})}"

@@ -138,8 +138,10 @@ class Packages:
         if item is None or package["status"] not in domain.EDITABLE or item["locked"] \
                 or item["count"] >= item["max"]:
             raise domain.refusal(package, material_type, upload=True)
-        if self.repo.count_upload(principal.sub, UPLOAD_RATE_WINDOW_S) > UPLOADS_PER_WINDOW:
-            raise errors.RateLimited("上传过于频繁，请稍后再试")
+        now = time.time()
+        if self.repo.count_upload(principal.sub, UPLOAD_RATE_WINDOW_S, now) > UPLOADS_PER_WINDOW:
+            raise errors.RateLimited("上传过于频繁，请稍后再试",
+                                     retry_after=UPLOAD_RATE_WINDOW_S - now % UPLOAD_RATE_WINDOW_S)
         return package, rules
 
     def store_upload(self, package, rules, material_type, data):

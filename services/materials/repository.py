@@ -204,8 +204,9 @@ class PackageRepository:
              "applied_events": {"$ne": event_id}}, update, return_document=AFTER)
 
     # -- upload rate (shared by every instance) ---------------------------------------------------
-    def count_upload(self, candidate_id, window_s):
-        bucket = int(time.time() // window_s)
+    def count_upload(self, candidate_id, window_s, now):
+        """Count one upload attempt in the fixed window holding `now`; the window's total."""
+        bucket = int(now // window_s)
         doc = self.db.upload_counters.find_one_and_update(
             {"_id": f"{candidate_id}:{bucket}"},
             {"$inc": {"n": 1}, "$set": {"expires_at": (bucket + 2) * window_s}},

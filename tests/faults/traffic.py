@@ -3,8 +3,8 @@
 Candidates go one after another through the whole journey, one request every
 `interval` seconds: the five required uploads, an optional image uploaded and deleted
 again, then "提交审核". A request that fails (503 while a server is away, a timeout)
-is tried again at the next tick, so every candidate ends submitted once the system is
-back. Tokens are taken before the fault: sign-in itself needs auth and its database.
+is tried again at the next tick, or after the Retry-After the server named, as a
+well-behaved client does, so every candidate ends submitted once the system is back. Tokens are taken before the fault: sign-in itself needs auth and its database.
 """
 import threading
 import time
@@ -67,13 +67,14 @@ class Trickle:
     def _run(self):
         for person in self.people:
             while not person.finished and not self._stop.is_set():
-                self._step(person)
-                self._stop.wait(self.interval)
+                self._stop.wait(max(self.interval, self._step(person)))
             if self._stop.is_set():
                 return
 
     def _step(self, person):
+        """Try the person's next step; the seconds to wait before the next request."""
         step, material_type = person.steps[0]
+        response = None
         try:
             if step == "upload":
                 image = IMAGES[len(person.uploaded) % len(IMAGES)]
@@ -105,6 +106,8 @@ class Trickle:
         self.log.append((time.monotonic(), person.number, step, status))
         if ok:
             person.done.append(person.steps.pop(0))
+            return 0
+        return _retry_after(response)
 
     # -- what happened ---------------------------------------------------------------------------
     def made_between(self, start, end, step=None):
@@ -128,6 +131,15 @@ class Trickle:
         return [person for person in self.people if person.package_id]
 
 
+def _retry_after(response, cap=60):
+    if response is None or response.status_code not in (429, 503):
+        return 0
+    try:
+        return min(cap, float(response.headers.get("Retry-After", 0)))
+    except ValueError:
+        return 0
+
+
 def consented(system, number):
     token = system.login(number)["access_token"]
     assert requests.post(f"{system.url}/api/v1/package/consent", headers=bearer(token), timeout=10,
@@ -136,8 +148,10 @@ def consented(system, number):
 
 
 def clean_failures(trickle):
-    """Requests that failed during a fault failed cleanly: 503 (or the connection), never 500."""
-    bad = [entry for entry in trickle.failures() if entry[3] not in (503, "ReadTimeout", "ConnectionError")]
+    """Requests that failed during a fault failed cleanly, never with a 500: 503 or the
+    connection, or 429 when a candidate's retries during the fault used up their minute."""
+    bad = [entry for entry in trickle.failures()
+           if entry[3] not in (503, 429, "ReadTimeout", "ConnectionError")]
     assert not bad, f"requests failed uncleanly during the fault: {bad[:5]}"
 
 

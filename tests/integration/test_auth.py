@@ -337,6 +337,7 @@ def test_five_failures_lock_an_account_with_the_same_answer_as_unknown_accounts(
     assert unknown.status_code == 401 and "账号或密码错误" in unknown.text
     locked = authorize(auth_url, NUMBER, "Demo@2026")[1]  # even the right password
     assert locked.status_code == 429 and "Location" not in locked.headers
+    assert locked.headers["Retry-After"] == "900"  # the 15 minutes the page names
 
 
 def test_twenty_failures_from_one_address_are_throttled(auth_url):

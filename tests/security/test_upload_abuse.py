@@ -212,6 +212,8 @@ def test_a_hundred_uploads_in_a_minute_hit_the_rate_limit(system, people):
             statuses.append(response.status_code)
             if response.status_code == 429:
                 assert response.json()["error"]["code"] == "rate_limited"
+                # Told when the counting minute ends, so a client can wait instead of hammering.
+                assert 1 <= int(response.headers["Retry-After"]) <= 60, response.headers
                 assert_no_leak(response, "429")
     first_limited = statuses.index(429) if 429 in statuses else None
     assert first_limited is not None, f"100 uploads in a minute were never limited: {set(statuses)}"

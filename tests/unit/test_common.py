@@ -5,7 +5,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from common import errors, events, tokens
+from common import errors, events, tokens, web
 from common.logs import mask_text
 from common.privacy import mask_id_number, mask_phone
 
@@ -28,6 +28,15 @@ def test_every_design_code_has_its_status():
         error = errors.HTTP_CODES[code]()
         assert error.status == status and error.to_body()["error"]["code"] == code
         assert error.message  # a Chinese sentence for the candidate
+
+
+def test_refusals_worth_retrying_tell_the_client_when_and_others_do_not():
+    limited = web.error_response(errors.RateLimited("上传过于频繁，请稍后再试", retry_after=12.2))
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "13"
+    assert web.error_response(errors.Unavailable()).headers["Retry-After"] == "5"
+    assert "Retry-After" not in web.error_response(errors.SlotFull()).headers
+    # A window about to end still asks for at least a second.
+    assert errors.RateLimited(retry_after=0.01).retry_after == 1
 
 
 def test_an_event_carries_its_envelope_and_validates():
