@@ -18,9 +18,8 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.events import get_event_exchange
 
 from checker import handler_queue, ready_messages
-from support import bearer, rpc, staff_token, wait_for
-from traffic import REQUIRED, Trickle, consented, in_queue
-from unit.imagefactory import document_jpeg
+from support import Candidate, rpc, staff_token, wait_for
+from traffic import Trickle, in_queue
 
 SUBMITTED_QUEUE = handler_queue("materials", "PackageSubmitted", "review", "on_package_submitted")
 
@@ -34,14 +33,6 @@ def publish(amqp_uri, source, event_type, payload):
                          message_id=payload["event_id"], delivery_mode=2, retry=True)
 
 
-def fill(system, token):
-    for n, material_type in enumerate(REQUIRED):
-        response = requests.post(f"{system.url}/api/v1/package/items/{material_type}/images",
-                                 headers=bearer(token), timeout=30,
-                                 files={"file": ("a.jpg", document_jpeg(seed=800 + n), "image/jpeg")})
-        assert response.status_code == 201, response.text
-
-
 def history_lines(db, package_id, event_id):
     case = db.cases.find_one({"_id": package_id}, {"history": 1}) or {}
     return [h for h in case.get("history") or [] if h.get("event_id") == event_id]
@@ -53,8 +44,8 @@ def test_a_consumer_killed_while_holding_an_event_gets_it_again_and_acts_once(
     materials = fault_system.db(fault_mongo, "materials")
     review = fault_system.db(fault_mongo, "review")
     *others, number = people["kill"]
-    token = consented(fault_system, number)
-    fill(fault_system, token)
+    candidate = Candidate(fault_system, number)
+    candidate.fill_required()
 
     with Trickle(fault_system, others) as trickle:
         time.sleep(1.0)
@@ -62,10 +53,7 @@ def test_a_consumer_killed_while_holding_an_event_gets_it_again_and_acts_once(
         # profile and waits (up to its 5 s RPC timeout) with the event in hand, unacked.
         fault_system.freeze("auth")
         try:
-            submitted = requests.post(f"{fault_system.url}/api/v1/package/submit", headers=bearer(token),
-                                      timeout=30)
-            assert submitted.status_code == 200, submitted.text
-            package_id = submitted.json()["package_id"]
+            package_id = candidate.submit()["package_id"]
 
             def in_hand():
                 published = materials.packages.find_one({"_id": package_id})["outbox_n"] == 0

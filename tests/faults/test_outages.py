@@ -5,25 +5,17 @@ state change announced, every event acted on once, every notification sent once 
 every image record matched by its object."""
 import time
 
-import requests
-
 from checker import ORPHAN_AGE_S, sweeper
-from support import bearer, wait_for
-from traffic import Trickle, clean_failures, consented, health, in_queue
+from support import Candidate, wait_for
+from traffic import Trickle, clean_failures, health, in_queue
 from unit.imagefactory import document_jpeg
 
 JPEG = document_jpeg()
 
 
-def upload(system, token, material_type="id_card"):
-    return requests.post(f"{system.url}/api/v1/package/items/{material_type}/images",
-                         headers=bearer(token), files={"file": ("a.jpg", JPEG, "image/jpeg")},
-                         timeout=30)
-
-
 def test_a_stopped_database_shows_in_health_and_heals_without_restarts(
         fault_system, private_servers, people, checker):
-    token = consented(fault_system, "2026320400003")
+    candidate = Candidate(fault_system, "2026320400003")
     with Trickle(fault_system, people["database"]) as trickle:
         time.sleep(1.5)  # traffic flowing before the fault
         private_servers.stop("mongo")
@@ -32,15 +24,14 @@ def test_a_stopped_database_shows_in_health_and_heals_without_restarts(
                 status, body = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(
                     health(fault_system, name)), timeout=20, message=f"{name} unhealthy")
                 assert "mongodb" in body["failing"]
-            refused = requests.get(f"{fault_system.url}/api/v1/package", headers=bearer(token), timeout=30)
+            refused = candidate.call("GET", "/package")
             assert refused.status_code == 503
             assert refused.json()["error"]["code"] == "unavailable" and "Traceback" not in refused.text
         finally:
             private_servers.start("mongo")
         for name in ("auth", "materials"):
             wait_for(lambda: health(fault_system, name)[0] == 200, timeout=30, message=f"{name} healed")
-        assert requests.get(f"{fault_system.url}/api/v1/package", headers=bearer(token),
-                            timeout=10).status_code == 200
+        assert candidate.call("GET", "/package").status_code == 200
         trickle.wait_finished()
     clean_failures(trickle)
     assert any(entry[3] == 503 for entry in trickle.log), "the trickle never met the outage"
@@ -53,7 +44,7 @@ def exists(s3_client, bucket, key):
 
 def test_a_stopped_s3_server_refuses_uploads_cleanly_and_leaves_no_record(
         fault_system, private_servers, people, checker, fault_mongo, fault_s3):
-    token = consented(fault_system, "2026320400004")
+    candidate = Candidate(fault_system, "2026320400004")
     with Trickle(fault_system, people["s3"]) as trickle:
         time.sleep(1.5)
         private_servers.stop("s3")
@@ -61,14 +52,13 @@ def test_a_stopped_s3_server_refuses_uploads_cleanly_and_leaves_no_record(
             status, body = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(
                 health(fault_system, "materials")), timeout=20, message="materials unhealthy")
             assert body["failing"] == ["s3"]
-            refused = upload(fault_system, token)
+            refused = candidate.upload("id_card", JPEG)
             assert refused.status_code == 503 and refused.json()["error"]["code"] == "unavailable", refused.text
-            package = requests.get(f"{fault_system.url}/api/v1/package", headers=bearer(token), timeout=10).json()
-            assert next(i for i in package["items"] if i["material_type"] == "id_card")["count"] == 0
+            assert candidate.item("id_card")["count"] == 0
         finally:
             private_servers.start("s3")
         wait_for(lambda: health(fault_system, "materials")[0] == 200, timeout=30, message="healed")
-        assert upload(fault_system, token).status_code == 201
+        assert candidate.upload("id_card", JPEG).status_code == 201
         trickle.wait_finished()
     clean_failures(trickle)
     assert any(entry[3] == 503 and entry[2] == "upload" for entry in trickle.log), \
@@ -111,7 +101,7 @@ def test_a_stopped_s3_server_refuses_uploads_cleanly_and_leaves_no_record(
 
 def test_a_broker_outage_loses_no_upload_or_event_and_services_reconnect(
         fault_system, private_servers, fault_mongo, people, checker, fault_admin):
-    token = consented(fault_system, "2026320400005")
+    candidate = Candidate(fault_system, "2026320400005")
     with Trickle(fault_system, people["broker"]) as trickle:
         time.sleep(1.5)
         private_servers.stop("rabbitmq")
@@ -120,7 +110,7 @@ def test_a_broker_outage_loses_no_upload_or_event_and_services_reconnect(
             made = []
             while time.monotonic() - stopped_at < 20:  # the broker stays away 20 s
                 if len(made) < 5:
-                    response = upload(fault_system, token, "work_certificate")
+                    response = candidate.upload("work_certificate", JPEG)
                     if response.status_code == 201:
                         made.append(response.json()["image_id"])
                 time.sleep(1)

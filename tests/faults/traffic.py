@@ -4,14 +4,15 @@ Candidates go one after another through the whole journey, one request every
 `interval` seconds: the five required uploads, an optional image uploaded and deleted
 again, then "提交审核". A request that fails (503 while a server is away, a timeout)
 is tried again at the next tick, or after the Retry-After the server named, as a
-well-behaved client does, so every candidate ends submitted once the system is back. Tokens are taken before the fault: sign-in itself needs auth and its database.
+well-behaved client does, so every candidate ends submitted once the system is back.
+Tokens are taken before the fault: sign-in itself needs auth and its database.
 """
 import threading
 import time
 
 import requests
 
-from support import bearer, rpc, wait_for
+from support import Candidate, rpc, wait_for
 from unit.imagefactory import document_jpeg
 
 REQUIRED = ("id_card", "id_card", "degree_certificate", "probation_certificate", "registration_form")
@@ -21,7 +22,7 @@ IMAGES = [document_jpeg(seed=600 + n) for n in range(6)]
 class Person:
     def __init__(self, system, number):
         self.number = number
-        self.token = system.login(number)["access_token"]
+        self.client = Candidate(system, number)  # signed in and consented
         self.steps = [("upload", t) for t in REQUIRED] + [("upload", "other"), ("delete", "other"),
                                                         ("submit", None)]
         self.done = []          # (step, result) of every step that succeeded
@@ -39,12 +40,7 @@ class Trickle:
         self.system = system
         self.interval = interval
         self.timeout = timeout
-        self.people = []
-        for number in numbers:
-            person = Person(system, number)
-            response = self._call("POST", person, "/package/consent", json={"notice_version": "2026-1"})
-            assert response.status_code == 200, response.text
-            self.people.append(person)
+        self.people = [Person(system, number) for number in numbers]
         self.log = []           # (monotonic time, number, step, status)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -61,8 +57,7 @@ class Trickle:
         self._thread.join(timeout=60)
 
     def _call(self, method, person, path, **kwargs):
-        return requests.request(method, f"{self.system.url}/api/v1{path}", headers=bearer(person.token),
-                                timeout=self.timeout, **kwargs)
+        return person.client.call(method, path, timeout=self.timeout, **kwargs)
 
     def _run(self):
         for person in self.people:
@@ -138,13 +133,6 @@ def _retry_after(response, cap=60):
         return min(cap, float(response.headers.get("Retry-After", 0)))
     except ValueError:
         return 0
-
-
-def consented(system, number):
-    token = system.login(number)["access_token"]
-    assert requests.post(f"{system.url}/api/v1/package/consent", headers=bearer(token), timeout=10,
-                         json={"notice_version": "2026-1"}).status_code == 200
-    return token
 
 
 def clean_failures(trickle):
