@@ -124,8 +124,8 @@ def short_retry_delays(layout, ttl_ms=RETRY_DELAY_MS):
     """A broker policy on the private broker that shortens the reliable handlers' retry
     delays (1, 5, 30 and 120 s, the last also for every retry during an outage): RabbitMQ
     applies the lower of a policy's message-ttl and a queue's x-message-ttl. Attempts,
-    headers and parking stay the handler's own; only the waiting shrinks. (The delays
-    have no config knob; see issue 9's report.)"""
+    headers and parking stay the handler's own; only the waiting shrinks. (The same
+    policy operators would set; README, Operating notes.)"""
     url = f"{layout.rabbit_api}/api/policies/%2F/faults-short-retry-delays"
     requests.put(url, auth=("guest", "guest"), timeout=10, json={
         "pattern": r"\.retry\.\d+$", "apply-to": "queues", "priority": 0,
