@@ -12,13 +12,21 @@
 // below, which lets reads run together but runs each write command alone. The proxy
 // understands just enough of the wire protocol to find message boundaries and the
 // command name; it never changes a byte.
+//
+// SQLite's own automatic checkpoint cannot finish while readers keep arriving, and a
+// running service reads all the time, so each database's write-ahead log would grow
+// without end and every read would search it. So, every `-checkpoint-every`, the proxy
+// takes the write lock exclusively (no command in flight) and folds each log back into
+// its database, truncating it.
 package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -27,8 +35,10 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	_ "modernc.org/sqlite" // the driver FerretDB itself uses, for checkpoints
 )
 
 const (
@@ -57,6 +67,7 @@ func main() {
 	dir := flag.String("sqlite-dir", "var/ferretdb", "existing directory for SQLite files, one per database")
 	postgres := flag.String("postgresql-url", "", "use the PostgreSQL handler with this database instead of SQLite")
 	exclusive := flag.Bool("exclusive-writes", true, "run each write command alone (false only to test whether a handler needs it)")
+	checkpointEvery := flag.Duration("checkpoint-every", time.Minute, "fold each SQLite write-ahead log back into its database this often (0: never)")
 	flag.Parse()
 
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
@@ -89,6 +100,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	go f.Run(ctx)
+	if config.Handler == "sqlite" && *checkpointEvery > 0 {
+		go checkpoints(ctx, absDir, *checkpointEvery)
+	}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -210,4 +224,48 @@ func isWrite(message []byte) bool {
 		}
 	}
 	return true
+}
+
+// checkpoints truncates every database's write-ahead log each `every`, between commands.
+func checkpoints(ctx context.Context, dir string, every time.Duration) {
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		files, err := filepath.Glob(filepath.Join(dir, "*.sqlite"))
+		if err != nil {
+			log.Printf("checkpoint: %v", err)
+			continue
+		}
+		writes.Lock()
+		for _, file := range files {
+			if err := checkpoint(file); err != nil {
+				log.Printf("checkpoint %s: %v", filepath.Base(file), err)
+			}
+		}
+		writes.Unlock()
+	}
+}
+
+// checkpoint copies a database's log into it and truncates the log. A reader still
+// holding a snapshot (a cursor not yet drained) makes it give up quickly: the next round
+// tries again, and writes are not held up meanwhile.
+func checkpoint(file string) error {
+	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(100)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var busy, logged, copied int
+	if err := db.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &copied); err != nil {
+		return err
+	}
+	if busy != 0 {
+		return fmt.Errorf("busy, %d of %d pages copied; next round", copied, logged)
+	}
+	return nil
 }
