@@ -11,20 +11,13 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402
 
-import socket  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-from support import MONGO_URI, S3_ENDPOINT  # noqa: E402
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from support import MONGO_URI, S3_ENDPOINT, free_port  # noqa: E402
 
 
 @pytest.fixture(scope="session")

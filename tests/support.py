@@ -4,6 +4,7 @@ import os
 import hashlib
 import re
 import secrets
+import socket
 import time
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlparse
@@ -18,6 +19,14 @@ MONGO_URI = os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/")
 S3_ENDPOINT = os.environ.get("S3_ENDPOINT", "127.0.0.1:9000")
 REDIRECT = "http://127.0.0.1:8000/callback"
 PASSWORD = "Demo@2026"
+
+
+def free_port():
+    """A port nothing listens on now (the OS picks it; a race with another process is
+    possible but rare enough for tests)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def pkce():

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from support import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_DIR = ROOT / "deploy" / "nginx"
 SERVICES = ("auth", "materials", "review", "notify")
@@ -319,12 +321,6 @@ OPENSSL = shutil.which("openssl")
 needs_nginx = pytest.mark.skipif(not (NGINX and OPENSSL), reason="nginx and openssl not installed")
 
 PUBLIC_PORTS = ("8080", "8443", "9443", "9145")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

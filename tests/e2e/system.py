@@ -16,16 +16,11 @@ import requests
 
 from dev.sms_standin import SmsStandin, templates_for
 from dev.stack import nginx_command, write_nginx_conf
+from support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "materials", "review", "notify")
 
-
-def free_port():
-    import socket
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class System:

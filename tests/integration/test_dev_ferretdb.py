@@ -12,9 +12,8 @@ import threading
 import pytest
 from pymongo import MongoClient
 
-from conftest import free_port
 from dev import servers
-from support import wait_for
+from support import free_port, wait_for
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("MONGO_URI") or shutil.which("mongod")),
