@@ -1,4 +1,5 @@
-"""Local stand-in for Tencent Cloud SMS: `SendSms`, API version 2021-01-11, on 127.0.0.1.
+"""Local stand-in for Tencent Cloud SMS: `SendSms` and `PullSmsSendStatusByPhoneNumber`,
+API version 2021-01-11, on 127.0.0.1.
 
 The notify service sends SMS with Tencent's own SDK; locally and in tests that SDK talks
 to this server instead of sms.tencentcloudapi.com (SMS.ENDPOINT / SMS.SCHEME). It plays
@@ -11,21 +12,25 @@ the provider's part faithfully where our code depends on it:
   template parameters as the template has, none too long or carrying a link, phone
   numbers in E.164 `+86...` form; refusals use the provider's error codes;
 - answers: the provider's JSON shapes (HTTP 200, `Response.Error` for request-level
-  errors, `Response.SendStatusSet` per number, `Content-Type: application/json`).
+  errors, `Response.SendStatusSet` per number, `Content-Type: application/json`);
+- status reports: every delivered message has a `SUCCESS` report at once, which
+  `PullSmsSendStatusByPhoneNumber` returns by number and time range with the request's
+  `SessionContext` (the real provider's reports arrive seconds to minutes later).
 
 Control endpoints (plain JSON, same port, under /_standin/):
   GET  /_standin/              human-readable list of what a candidate would receive
   GET  /_standin/messages      {"messages": [...]}; `?phone=138...` filters
   GET  /_standin/refused       {"refused": [...]}: requests answered with an error code
   GET  /_standin/mode          the current mode
-  POST /_standin/mode          {"mode": "ok"|"throttle"|"fail"|"hang", "times": N,
+  POST /_standin/mode          {"mode": "ok"|"throttle"|"fail"|"hang"|"lose", "times": N,
                                 "code": optional provider code, "seconds": hang time,
                                 "http_status": fail with this HTTP status instead}
   POST /_standin/reset         forget messages, refusals and mode
 
 The next N valid SendSms requests answer in the chosen mode, then it is "ok" again.
 "hang" holds the connection without answering (default 60 s, longer than any client
-timeout) and delivers nothing.
+timeout) and delivers nothing; "lose" delivers, then hangs the same way: the answer is
+lost on its way back, the case where only a status report tells that the SMS went out.
 
 Phone numbers are shown in full here: this server plays the provider, and everything
 it receives locally is demo data.
@@ -80,7 +85,9 @@ DEMO_KIND_TEMPLATES = {
 }
 DEMO_TEMPLATES = dict(DEMO_KIND_TEMPLATES.values())
 
-MODES = ("ok", "throttle", "fail", "hang")
+MODES = ("ok", "throttle", "fail", "hang", "lose")
+SEND, PULL_BY_PHONE = "SendSms", "PullSmsSendStatusByPhoneNumber"
+MAX_PULL_LIMIT = 100
 THROTTLE_CODE = "LimitExceeded.PhoneNumberThirtySecondLimit"
 FAIL_CODE = "InternalError.SendAndRecvFail"
 
@@ -298,8 +305,11 @@ class SmsStandin:
         payload = {}
         try:
             self._verify_signature(method, path, headers, body)
-            self._check_common(headers)
+            action = self._check_common(headers)
             payload = self._parse(body)
+            if action == PULL_BY_PHONE:
+                return 200, {"Response": {"PullSmsSendStatusSet": self._reports(payload),
+                                          "RequestId": request_id}}
             template_text = self._check_params(payload)
             return self._answer(request_id, headers, payload, template_text)
         except ApiError as error:
@@ -352,8 +362,10 @@ class SmsStandin:
         return f"TC3-HMAC-SHA256\n{timestamp}\n{scope}\n{digest}"
 
     @staticmethod
-    def _check_common(headers) -> None:
-        if headers.get("X-TC-Action") != "SendSms":
+    def _check_common(headers) -> str:
+        """The action, once version, region and content type are as the provider wants."""
+        action = headers.get("X-TC-Action")
+        if action not in (SEND, PULL_BY_PHONE):
             raise ApiError("InvalidAction")
         if headers.get("X-TC-Version") != API_VERSION:
             raise ApiError("InvalidParameter", f"Version must be {API_VERSION}.")
@@ -361,6 +373,7 @@ class SmsStandin:
             raise ApiError("UnsupportedRegion")
         if (headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
             raise ApiError("InvalidParameter", "This stand-in accepts POST application/json only.")
+        return action
 
     @staticmethod
     def _parse(body: bytes) -> dict:
@@ -403,9 +416,37 @@ class SmsStandin:
             if _LINK.search(value):
                 raise ApiError("InvalidParameterValue.ProhibitedUseUrlInTemplateParameter")
 
+    def _reports(self, payload: dict) -> list[dict]:
+        """PullSmsSendStatusByPhoneNumber: the status reports of one number in a time range."""
+        if str(payload.get("SmsSdkAppId") or "") != self.app_id:
+            raise ApiError("InvalidParameterValue.SdkAppIdNotExist")
+        number = str(payload.get("PhoneNumber") or "")
+        if not _E164_MAINLAND.match(number):
+            raise ApiError("InvalidParameterValue.IncorrectPhoneNumber")
+        try:
+            begin, offset, limit = (int(payload[key]) for key in ("BeginTime", "Offset", "Limit"))
+            end = int(payload.get("EndTime") or time.time())
+        except (KeyError, TypeError, ValueError):
+            raise ApiError("MissingParameter",
+                           "BeginTime, Offset and Limit are required integers.") from None
+        if not 0 < limit <= MAX_PULL_LIMIT or offset < 0:
+            raise ApiError("InvalidParameter",
+                           f"Limit must be 1 to {MAX_PULL_LIMIT}, Offset at least 0.")
+        found = [m for m in self.messages
+                 if m["phone"] == number and begin <= m["received_unix"] <= end]
+        return [{"UserReceiveTime": m["received_unix"], "CountryCode": "86",
+                 "SubscriberNumber": number[3:], "PhoneNumber": number, "SerialNo": m["serial_no"],
+                 "ReportStatus": "SUCCESS", "Description": "DELIVRD",
+                 "SessionContext": m["session_context"]} for m in found[offset:offset + limit]]
+
     def _answer(self, request_id, headers, payload, template_text) -> tuple[int, dict | None]:
         mode = self._take_mode()
         if mode.name == "hang":
+            self._stopping.wait(mode.seconds)
+            return 0, None
+        if mode.name == "lose":
+            for number in payload["PhoneNumberSet"]:
+                self._deliver(request_id, headers, payload, template_text, number, mode)
             self._stopping.wait(mode.seconds)
             return 0, None
         if mode.name == "fail":
@@ -446,6 +487,7 @@ class SmsStandin:
     def _record(self, request_id, headers, payload, number, text, status) -> None:
         message = {
             "received_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "received_unix": int(time.time()),
             "request_id": request_id, "serial_no": status["SerialNo"], "phone": number,
             "sdk_app_id": str(payload["SmsSdkAppId"]), "region": headers.get("X-TC-Region"),
             "sign_name": payload["SignName"], "template_id": str(payload["TemplateId"]),

@@ -9,6 +9,10 @@ never stored), take a slot of the hourly per-phone limit (once per delivery), ca
 provider under `eventlet.Timeout`, record the provider's answer, then settle the
 delivery (sent / retry later / failed) under the claim, so a sender whose lease lapsed
 cannot overwrite another's result.
+
+A send that got no answer may still have gone out, and SendSms has no idempotency key.
+So the attempt after one first asks the provider's status reports for an SMS carrying
+this message's id as `SessionContext`; only when none says delivered is it sent again.
 """
 import logging
 import random
@@ -30,6 +34,8 @@ log = logging.getLogger(__name__)
 
 # auth unreachable: ask again after this long (not an attempt; the provider is fine)
 CONTACT_RETRY_S = 30.0
+# status reports are searched from this long before the unanswered send (clock skew)
+REPORT_SLACK_S = 60.0
 
 
 class ContactMissing(Exception):
@@ -125,6 +131,8 @@ class Courier:
         masked = mask_phone(phone)
         if not sms.get("slot_taken") and not self._take_slot(doc, phone, masked):
             return
+        if sms.get("unanswered_at") and self._delivered_after_all(doc, phone, masked):
+            return
         started = self.clock()
         result = self.send(phone, sms["kind"], sms.get("params") or {}, message_id)
         SMS_ATTEMPTS.labels(outcome=result.status).inc()
@@ -138,6 +146,8 @@ class Courier:
                 "sms.last_code": result.provider_code or result.status}
         if status == policy.SENT:
             sets["sms.sent_at"] = utcnow()
+        if result.status == "timeout":
+            sets["sms.unanswered_at"] = sms.get("unanswered_at") or started
         if status == policy.PENDING:
             SMS_RETRIES.labels(reason=result.status).inc()
             log.info("sms attempt %d %s; retry in %.2fs message_id=%s", attempt, result.status,
@@ -163,6 +173,24 @@ class Courier:
             self._settle(doc, policy.PENDING, due_at=self.clock() + delay,
                          note=f"contact lookup failed: {reason}", attempted=False)
         return None
+
+    def _delivered_after_all(self, doc, phone, masked):
+        """True (and the delivery settled as sent) when a status report shows that an
+        unanswered send of this message reached the phone."""
+        serial, since = None, doc["sms"]["unanswered_at"] - REPORT_SLACK_S
+        with eventlet.Timeout(self.settings.send_timeout_s, False):
+            serial = self.sms.delivered(phone, doc["_id"], since)
+        if serial is None:
+            return False
+        log.info("sms to %s confirmed by status report; not sent again message_id=%s",
+                 masked, doc["_id"])
+        self._settle(doc, policy.SENT,
+                     sets={"sms.sent_at": utcnow(), "sms.last_code": "StatusReport"},
+                     entry={"at": utcnow(), "status": "sent", "provider_code": "StatusReport",
+                            "provider_message": "an unanswered send was delivered",
+                            "serial_no": serial, "phone_masked": masked},
+                     attempted=False)
+        return True
 
     def send(self, phone, kind, params, message_id):
         """One provider call with a hard time limit: the SDK's socket timeout covers a

@@ -27,6 +27,9 @@ class Settings:
     poll_s: float = 1.0            # how often an idle instance looks for due deliveries
     senders: int = 10              # concurrent provider calls per instance
     tick_s: float = 30.0           # one delivery round claims work for at most this long
+    # After a send that got no answer, wait at least this long before the next attempt,
+    # so the provider's status report of that send can arrive and be asked for first.
+    report_wait_s: float = 60.0
 
     @property
     def lease_s(self):
@@ -47,7 +50,8 @@ class Settings:
 _KEYS = (("RETRY_BASE_S", "retry_base_s", float), ("RETRY_MAX_S", "retry_max_s", float),
          ("MAX_ATTEMPTS", "max_attempts", int), ("SEND_TIMEOUT_S", "send_timeout_s", float),
          ("HOURLY_LIMIT", "hourly_limit", int), ("POLL_S", "poll_s", float),
-         ("SENDERS", "senders", int), ("TICK_S", "tick_s", float))
+         ("SENDERS", "senders", int), ("TICK_S", "tick_s", float),
+         ("REPORT_WAIT_S", "report_wait_s", float))
 
 
 def backoff(failures, base, cap, rand=random.random):
@@ -75,7 +79,10 @@ def after_attempt(result, attempts, settings, rand=random.random):
         return FAILED, None, f"provider refused: {result.provider_code or result.status}"
     if attempts >= settings.max_attempts:
         return FAILED, None, f"gave up after {attempts} attempts ({result.status})"
-    return PENDING, retry_delay(attempts, result.retry_after_s, settings, rand), None
+    delay = retry_delay(attempts, result.retry_after_s, settings, rand)
+    if result.status == "timeout":  # it may have gone out: give its status report time
+        delay = max(delay, settings.report_wait_s)
+    return PENDING, delay, None
 
 
 def free_slot(slots, now, limit, window_s):

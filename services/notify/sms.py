@@ -262,6 +262,31 @@ class SmsClient:
         self._log(phone, kind, template_id, result)
         return result
 
+    def delivered(self, phone: str, session_context: str, since: float) -> str | None:
+        """The serial number of a delivered SMS sent with `session_context` to `phone` at
+        or after `since` (epoch seconds), from the provider's status reports; None when
+        there is none yet, or the reports cannot be read (the caller then sends again, as
+        it would have without asking)."""
+        number = to_e164(phone)
+        if number is None or not session_context:
+            return None
+        request = models.PullSmsSendStatusByPhoneNumberRequest()
+        request.PhoneNumber = number
+        request.SmsSdkAppId = self.app_id
+        request.BeginTime = int(since)
+        request.Offset = 0
+        request.Limit = 100
+        try:
+            response = self._sdk.PullSmsSendStatusByPhoneNumber(request)
+        except TencentCloudSDKException as exc:
+            log.warning("sms status reports unreadable for %s: %s", mask_phone(phone),
+                        exc.get_code() or type(_cause(exc)).__name__)
+            return None
+        for report in response.PullSmsSendStatusSet or []:
+            if report.SessionContext == str(session_context) and report.ReportStatus == "SUCCESS":
+                return report.SerialNo or "reported"
+        return None
+
     def _request(self, number: str, template_id: str, values: list[str],
                  session_context: str | None) -> models.SendSmsRequest:
         request = models.SendSmsRequest()

@@ -37,7 +37,7 @@ def config(config, standin):
     socket timeout is longer than the hard limit, so a hang proves the hard limit."""
     config["SMS"] = dict(config["SMS"], ENDPOINT=standin.endpoint, SCHEME="http", TIMEOUT=5)
     config["NOTIFY"] = {"RETRY_BASE_S": 0.2, "RETRY_MAX_S": 1.0, "SEND_TIMEOUT_S": 2.0,
-                        "POLL_S": 0.1}
+                        "POLL_S": 0.1, "REPORT_WAIT_S": 0.5}
     return config
 
 
@@ -198,6 +198,21 @@ def test_a_hanging_provider_times_out_and_is_retried_while_other_events_go_on(wo
     assert doc["sms_log"][0]["provider_code"] == "HardTimeout"
     assert 1900 <= doc["sms_log"][0]["duration_ms"] < 4000
     assert len(world.sms_to(ANNA)) == 1  # the hung request delivered nothing
+
+
+def test_a_send_whose_answer_was_lost_is_found_in_the_status_reports_and_not_sent_twice(world):
+    world.standin.set_mode("lose", times=1, seconds=20)
+    event = world.approved(ANNA)
+
+    doc = world.settled(event["event_id"])
+    assert [a["status"] for a in doc["sms_log"]] == ["timeout", "sent"]
+    assert doc["sms_log"][1]["provider_code"] == "StatusReport"
+    assert doc["sms"]["attempts"] == 1  # asking is not sending
+    [sms] = world.sms_to(ANNA)
+    assert doc["sms_log"][1]["serial_no"] == sms["serial_no"]
+    # The retry waited for the report rather than sending at once.
+    gap = (doc["sms_log"][1]["at"] - doc["sms_log"][0]["at"]).total_seconds()
+    assert gap >= 0.45, gap
 
 
 # -- limits and operators ----------------------------------------------------------------------

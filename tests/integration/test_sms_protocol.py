@@ -179,6 +179,29 @@ def test_hang_is_a_timeout_within_the_client_timeout(standin):
     assert client.send(PHONE, "approved").status == "sent"
 
 
+def test_a_lost_answer_is_a_timeout_but_the_status_report_shows_the_sms_went_out(standin):
+    standin.set_mode("lose", times=1)
+    client = make_client(standin, timeout_s=1.0)
+    before = time.time()
+
+    result = client.send(PHONE, "approved", session_context="m-1")
+
+    assert result.status == "timeout"
+    [message] = standin.messages  # delivered all the same
+    assert client.delivered(PHONE, "m-1", since=before - 60) == message["serial_no"]
+    # Only a report of this message counts, and only from the time asked for.
+    assert client.delivered(PHONE, "m-2", since=before - 60) is None
+    assert client.delivered("13800000002", "m-1", since=before - 60) is None
+    assert client.delivered(PHONE, "m-1", since=time.time() + 60) is None
+
+
+def test_status_reports_need_the_same_signature_and_app_as_sending(standin):
+    make_client(standin).send(PHONE, "approved", session_context="m-3")
+    impostor = make_client(standin, secret_key="not-the-key")
+    assert impostor.delivered(PHONE, "m-3", since=time.time() - 60) is None
+    assert [r["code"] for r in standin.refused] == ["AuthFailure.SignatureFailure"]
+
+
 def test_unreachable_endpoint_is_a_timeout():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -118,11 +118,21 @@ def test_after_an_attempt(result, attempts, expected):
     assert (note is not None) == (expected == policy.FAILED)
 
 
+def test_an_unanswered_send_waits_for_its_status_report_before_the_next_try():
+    settings = policy.Settings(retry_base_s=1, retry_max_s=5, report_wait_s=30)
+    _, after_timeout, _ = policy.after_attempt(SmsResult("timeout", "HardTimeout", retryable=True),
+                                               1, settings, rand=lambda: 0)
+    _, after_failure, _ = policy.after_attempt(SmsResult("failed", "InternalError", retryable=True),
+                                               1, settings, rand=lambda: 0)
+    assert after_timeout == 30 and after_failure == 0.5
+
+
 def test_settings_from_config_with_defaults():
     config = {"SMS": {"TIMEOUT": 5}, "NOTIFY": {"RETRY_BASE_S": 0.2, "MAX_ATTEMPTS": "3"}}
     settings = policy.Settings.from_config(config)
     assert settings.retry_base_s == 0.2 and settings.max_attempts == 3
     assert settings.send_timeout_s == 7 and settings.hourly_limit == 5
+    assert settings.report_wait_s == 60
     assert settings.lease_s > settings.send_timeout_s + settings.contact_timeout_s
 
 
