@@ -35,10 +35,15 @@ def json_response(data, status=200, headers=None):
     return response
 
 
-def error_response(exc):
-    response = json_response(exc.to_body(), status=exc.status)
+def with_retry_after(response, exc):
+    """Tell the client when to try again, for refusals that name a wait (429, 503)."""
     if exc.retry_after:
         response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def error_response(exc):
+    response = with_retry_after(json_response(exc.to_body(), status=exc.status), exc)
     if isinstance(exc, FileTooLarge):
         # Do not let the server read and discard the rest of a huge body.
         response.headers["Connection"] = "close"

@@ -444,17 +444,15 @@ class SmsStandin:
         if mode.name == "hang":
             self._stopping.wait(mode.seconds)
             return 0, None
-        if mode.name == "lose":
-            for number in payload["PhoneNumberSet"]:
-                self._deliver(request_id, headers, payload, template_text, number, mode)
-            self._stopping.wait(mode.seconds)
-            return 0, None
         if mode.name == "fail":
             return self._fail(mode)
         if mode.name == "throttle" and (mode.code or "").startswith("RequestLimitExceeded"):
             raise ApiError(mode.code)
         statuses = [self._deliver(request_id, headers, payload, template_text, number, mode)
                     for number in payload["PhoneNumberSet"]]
+        if mode.name == "lose":  # delivered, but the answer never reaches the caller
+            self._stopping.wait(mode.seconds)
+            return 0, None
         return 200, {"Response": {"SendStatusSet": statuses, "RequestId": request_id}}
 
     @staticmethod
@@ -485,9 +483,10 @@ class SmsStandin:
         return status
 
     def _record(self, request_id, headers, payload, number, text, status) -> None:
+        now = _dt.datetime.now(_dt.timezone.utc)
         message = {
-            "received_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
-            "received_unix": int(time.time()),
+            "received_at": now.isoformat(timespec="milliseconds"),
+            "received_unix": int(now.timestamp()),
             "request_id": request_id, "serial_no": status["SerialNo"], "phone": number,
             "sdk_app_id": str(payload["SmsSdkAppId"]), "region": headers.get("X-TC-Region"),
             "sign_name": payload["SignName"], "template_id": str(payload["TemplateId"]),

@@ -11,7 +11,7 @@ from common import arguments, outbox
 from common.errors import RateLimited, ValidationError
 from common.rpc import rpc
 from common import service as base
-from common.web import http, json_response
+from common.web import http, json_response, with_retry_after
 from services.auth import domain, pages
 from services.auth.dependencies import AuthorityProvider, LocalTokenAuth
 from services.auth.exceptions import InvalidClient, InvalidRequest, LoginFailed
@@ -59,10 +59,8 @@ class AuthService(base.ServiceBase):
             candidate = self.authority.authenticate_candidate(
                 username, form.get("password", "")[:128], client_address(request))
         except (LoginFailed, RateLimited) as exc:
-            response = _fresh_form(params, exc.message, username=username, status=exc.status)
-            if exc.retry_after:
-                response.headers["Retry-After"] = str(exc.retry_after)
-            return response
+            return with_retry_after(
+                _fresh_form(params, exc.message, username=username, status=exc.status), exc)
         code = self.authority.issue_code(candidate, params["client_id"], params["redirect_uri"],
                                          params["code_challenge"])
         location = f"{params['redirect_uri']}?{urlencode({'code': code, 'state': params['state']})}"

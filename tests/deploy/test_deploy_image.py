@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from support import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 DOCKERFILE = DEPLOY / "Dockerfile"
@@ -187,9 +189,7 @@ def test_probe_liveness_accepts_any_answer(health_server):
 
 
 def test_probe_fails_when_nothing_answers():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nobody listens there
     assert probe(f"http://127.0.0.1:{port}/healthz/auth") == 1  # refused
     # accepts the connection (the kernel does) but never answers: a blocked hub
     with socket.socket() as hung:

@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "materials", "review", "notify")
 
 
-
 class System:
     def __init__(self, workdir, base_config, amqp_uri, mongo_uri, s3_endpoint, bucket, keys_dir):
         self.workdir = Path(workdir)

@@ -12,10 +12,10 @@ import time
 
 import requests
 
-from support import Candidate, rpc, wait_for
+from support import REQUIRED, Candidate, rpc, wait_for
 from unit.imagefactory import document_jpeg
 
-REQUIRED = ("id_card", "id_card", "degree_certificate", "probation_certificate", "registration_form")
+UPLOADS = [material_type for material_type, count in REQUIRED for _ in range(count)]
 IMAGES = [document_jpeg(seed=600 + n) for n in range(6)]
 
 
@@ -23,7 +23,7 @@ class Person:
     def __init__(self, system, number):
         self.number = number
         self.client = Candidate(system, number)  # signed in and consented
-        self.steps = [("upload", t) for t in REQUIRED] + [("upload", "other"), ("delete", "other"),
+        self.steps = [("upload", t) for t in UPLOADS] + [("upload", "other"), ("delete", "other"),
                                                         ("submit", None)]
         self.done = []          # (step, result) of every step that succeeded
         self.uploaded = []      # image ids

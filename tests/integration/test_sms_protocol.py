@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from dev.sms_standin import DEMO_APP_ID, DEMO_KIND_TEMPLATES, DEMO_SIGN_NAME, Sm
     tc3_signature
 from services.notify.sms import DEFAULT_TEMPLATES, SmsClient, SmsConfigError, SmsTemplateError, \
     SmsTemplates, mask_phone, scrub, to_e164
+from support import free_port
 
 SECRET_ID = "test-sms-id"
 SECRET_KEY = "test-sms-secret"
@@ -203,9 +203,7 @@ def test_status_reports_need_the_same_signature_and_app_as_sending(standin):
 
 
 def test_unreachable_endpoint_is_a_timeout():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]   # closed again: nobody listens there
+    port = free_port()  # closed again: nobody listens there
     client = SmsClient(f"127.0.0.1:{port}", "http", SECRET_ID, SECRET_KEY, DEMO_APP_ID,
                        DEMO_SIGN_NAME, SmsTemplates(DEFAULT_TEMPLATES), timeout_s=1)
     result = client.send(PHONE, "approved")
@@ -370,9 +368,7 @@ def test_record_file_gets_json_lines(tmp_path):
 
 def test_command_line_with_the_config_file(tmp_path):
     """`python -m dev.sms_standin --config` and SmsClient.from_config agree on one file."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     config = tmp_path / "config.yaml"
     config.write_text(
         "SMS:\n"
