@@ -4,6 +4,25 @@ A service subclasses `MongoDependency`, names its repository class, and gets a
 repository injected into each worker. Indexes are created in the background and retried
 until the server answers, so a service starts (and reports itself unhealthy) while
 MongoDB is down, and heals when it comes back.
+
+The subset of MongoDB the services use, served alike by MongoDB 7 (production) and by
+dev/mongo (local and tests, mongo-java-server with our indexes; tests/load/README.md says
+why that one). Stay inside it:
+
+- every state change is ONE guarded single-document write (`find_one_and_update` or
+  `update_one` whose filter is the state machine's guard); no multi-document
+  transactions or sessions, no change streams;
+- filters: equality, `$in`, `$ne`, `$exists`, `$lt/$lte/$gt/$gte`, `$or`; sorts,
+  `limit`, `skip`, inclusion or exclusion projections;
+- updates: `$set`, `$unset`, `$inc`, `$push`, `$setOnInsert`, upserts; a sub-document
+  changed in place is a map keyed by id (`outbox.<event_id>`), never an array element
+  (no positional `$`, no `arrayFilters`);
+- aggregation: `$match` then `$group` with `$sum` (counts), and `count_documents`;
+- indexes: ascending/descending, compound, unique; no TTL indexes (expiry is swept by the
+  services' own timers), no partial or text indexes. A hot read must be an `_id` lookup
+  or an equality/`$in` prefix of a declared index, with a range or sort on the next key
+  (dev/mongo plans queries exactly that way; anything else scans the collection);
+- data: no keys with `.` or leading `$`; datetimes are UTC.
 """
 import logging
 

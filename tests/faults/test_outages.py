@@ -38,6 +38,33 @@ def test_a_stopped_database_shows_in_health_and_heals_without_restarts(
     checker.verify()
 
 
+def test_a_killed_database_server_keeps_every_upload_and_submission_it_acknowledged(
+        fault_system, private_servers, people, checker, fault_mongo):
+    with Trickle(fault_system, people["database_kill"], interval=0.2) as trickle:
+        time.sleep(2.5)  # uploads acknowledged up to the moment of the kill
+        killed_at = time.monotonic()
+        private_servers.kill("mongo")
+        try:
+            time.sleep(1)
+        finally:
+            private_servers.start("mongo")
+        for name in ("auth", "materials", "review", "notify"):
+            wait_for(lambda: health(fault_system, name)[0] == 200, timeout=30, message=f"{name} healed")
+        trickle.wait_finished()
+    clean_failures(trickle)
+    before = trickle.made_between(0, killed_at)
+    assert sum(1 for entry in before if entry[2] == "upload") >= 3, before
+
+    materials = fault_system.db(fault_mongo, "materials")
+    for person in trickle.people:
+        package = materials.packages.find_one({"candidate_id": person.number})
+        stored = {image_id for item in package["items"].values() for image_id in item["images"]}
+        kept = [image_id for material_type, image_id in person.uploaded if material_type != "other"]
+        assert set(kept) <= stored, f"{person.number}: acknowledged uploads lost"
+        assert person.package_id and package["status"] != "draft", f"{person.number}: submission lost"
+    checker.verify()
+
+
 def exists(s3_client, bucket, key):
     return any(True for _ in s3_client.list_objects(bucket, prefix=key))
 

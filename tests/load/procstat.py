@@ -1,7 +1,7 @@
 """CPU time per process of the running stack, to say where a benchmark's CPU went.
 
 Reads /proc only. `stack_processes()` finds the servers `make up` started (the four
-`nameko run` services by their WEB_SERVER_ADDRESS, nginx of var/nginx, FerretDB,
+`nameko run` services by their WEB_SERVER_ADDRESS, nginx of var/nginx, the MongoDB-wire server (dev/mongo),
 SeaweedFS, RabbitMQ); `cpu_seconds()` samples their user+system time, so the
 difference of two samples is what each used meanwhile. Test suites that run their own
 private services on the same machine are counted apart ("other nameko", "pytest").
@@ -58,8 +58,9 @@ def stack_processes(root):
         elif "nginx: master" in cmd and f"{root}/var/nginx" in cmd:
             label = "nginx"
             nginx_masters.add(pid)
-        elif "ferretdb" in cmd and "-listen" in cmd:
-            label = "ferretdb" if "127.0.0.1:27017" in cmd else "ferretdb (private: test suites)"
+        elif "exam.devmongo.DevMongoServer" in cmd or cmd.startswith("mongod "):
+            shared = "127.0.0.1:27017" in cmd or "--port 27017" in cmd
+            label = "mongodb" if shared else "mongodb (private: test suites)"
         elif "weed server" in cmd or "weed mini" in cmd:
             label = "seaweedfs"
         elif "beam.smp" in cmd and "rabbit" in cmd:
@@ -112,7 +113,7 @@ class CpuMeter:
             mine = set(self.pids.values())
             for label in list(self.processes):
                 self.processes[label] = [p for p in self.processes[label] if p not in mine]
-            for label in ("auth", "materials", "review", "notify", "ferretdb", "nginx"):
+            for label in ("auth", "materials", "review", "notify", "mongodb", "nginx"):
                 moved = self.processes.pop(label, [])
                 if moved:
                     self.processes.setdefault(f"shared {label} (not under test)", []).extend(moved)

@@ -20,8 +20,8 @@ It
 
 `--cleanup` instead removes every load candidate and what their journeys left behind
 (packages, objects, review cases and image records, messages, tokens) and resets the
-numbering. Targets (issue 9, 2-core machine): zero errors at 50 concurrent candidates,
-upload p99 under 500 ms, upload rate at least half of the raw S3 put rate.
+numbering. Targets (issue 14, 2-core machine): zero errors at 50 concurrent candidates,
+upload p99 under 500 ms, upload rate at least 0.3 x the raw S3 put rate.
 """
 import argparse
 import io
@@ -56,7 +56,7 @@ FIRST_SERIAL, LAST_SERIAL = 50001, 99999
 CATEGORY = "integrated_practitioner"
 RAW_BUCKET = "load-raw-s3"
 UPLOAD = "POST /api/v1/package/items/{material_type}/images"
-TARGETS = {"errors": 0, "upload_p99_ms": 500.0, "ratio": 0.5}
+TARGETS = {"errors": 0, "upload_p99_ms": 500.0, "ratio": 0.3}
 
 
 def log(message):
@@ -250,6 +250,7 @@ def summarise(results, raw, args, cpu_load, cpu_raw, conditions):
     errors = sum(results["errors"].values())
     ratio = uploads_per_s / raw["puts_per_s"] if raw and raw["puts_per_s"] else None
     upload_p99 = endpoints.get(UPLOAD, {}).get("p99_ms")
+    completed = results["journeys"].get("completed", 0)
     return {
         "benchmark": "candidate journey under Locust vs raw S3 puts (tests/load/run.py)",
         "concurrency": args.concurrency,
@@ -262,13 +263,29 @@ def summarise(results, raw, args, cpu_load, cpu_raw, conditions):
         "errors": {"total": errors, "by_kind": results["errors"]},
         "raw_s3_put": raw,
         "ratio_uploads_to_raw_s3": round(ratio, 3) if ratio is not None else None,
+        # What each step costs: CPU of each process over the Locust phase divided by the
+        # uploads made (sign-in, consent, reads and submits included: six uploads a
+        # journey), beside the CPU of one raw put of the same bytes.
+        "cpu_ms_per_upload": per_operation(cpu_load, uploads_ok),
+        "cpu_ms_per_journey": per_operation(cpu_load, completed),
+        "cpu_ms_per_raw_s3_put": per_operation(cpu_raw, raw["puts"] if raw else 0),
         "targets": {
             "zero_errors": errors == TARGETS["errors"],
             "upload_p99_under_500_ms": upload_p99 is not None and upload_p99 < TARGETS["upload_p99_ms"],
-            "upload_rate_at_least_half_raw_s3": ratio is not None and ratio >= TARGETS["ratio"],
+            "upload_rate_at_least_0.3_raw_s3": ratio is not None and ratio >= TARGETS["ratio"],
         },
         "conditions": dict(conditions, cpu_during_locust=cpu_load, cpu_during_raw_s3=cpu_raw),
     }
+
+
+def per_operation(cpu, count):
+    """{process: CPU milliseconds per operation} (busiest first), and their total."""
+    if not cpu or not count:
+        return None
+    costs = {label: round(1000 * seconds / count, 2) for label, seconds in cpu["cpu_s"].items() if seconds}
+    costs = dict(sorted(costs.items(), key=lambda kv: -kv[1]))
+    costs["total"] = round(sum(costs.values()), 2)
+    return costs
 
 
 # -- cleanup -------------------------------------------------------------------------------------
@@ -375,7 +392,7 @@ def main():
     meter = CpuMeter(ROOT, pids=stack["pids"] if stack else None)
     if stack:
         conditions["target"] = {"private stack": stack["url"], "source": stack["source"],
-                                "ferretdb": stack["ferretdb"]}
+                                "database": stack["database"]}
     else:
         conditions["target"] = {"shared stack": args.url, "source": str(ROOT)}
     results_file = LOAD_DIR / "locust-results.json"

@@ -1,12 +1,11 @@
 """A private copy of the whole system for benchmarks that must not disturb the shared one.
 
-The shared `make up` system is used by every engineer's tests at the same time, and
-FerretDB serialises every write on the machine behind one lock (dev/ferretdb): a data
-volume run or a prototype fix measured there would slow everyone down, or measure
-code that is not what is running. This starts, from the source tree it lives in
-(a scratch copy with a prototype fix, or this repository):
+The shared `make up` system is used by every engineer's tests at the same time: a data
+volume run or a prototype fix measured there would slow everyone down, or measure code
+that is not what is running. This starts, from the source tree it lives in (a scratch
+copy with a prototype fix, or this repository):
 
-- its own FerretDB (any binary: `--ferretdb PATH`, default the project's build) on a
+- its own MongoDB-wire server (dev/mongo, or `--mongo-uri` for one already running) on a
   free port with a data folder of its own;
 - a vhost of its own on the shared RabbitMQ and a bucket of its own on the shared S3;
 - the four services and nginx on free ports, demo data seeded (tests/e2e/system.py).
@@ -14,7 +13,7 @@ code that is not what is running. This starts, from the source tree it lives in
 It writes what run.py and volume.py need (`--stack FILE`) and runs until interrupted,
 then stops what it started and removes its vhost, bucket objects and data folder.
 
-    .venv/bin/python -m tests.load.stack --out /tmp/loadstack.json [--ferretdb BIN]
+    .venv/bin/python -m tests.load.stack --out /tmp/loadstack.json
     .venv/bin/python -m tests.load.run --stack /tmp/loadstack.json ...
 """
 import argparse
@@ -44,58 +43,19 @@ def log(message):
     print(f"[stack] {message}", file=sys.stderr, flush=True)
 
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def start_postgres(workdir):
-    """A throwaway PostgreSQL cluster (Debian's postgresql, installed when missing) on a
-    free port of 127.0.0.1, data under `workdir`; returns (stop, url)."""
-    from dev.servers import apt_install
+def start_devmongo(workdir):
+    """dev/mongo on a free port, data under `workdir`; returns (process, uri)."""
+    from dev import servers
     from system import free_port
-    if not (PG_BIN / "initdb").exists():
-        apt_install("postgresql")
-    data, sockets = workdir / "pgdata", workdir / "pgsock"
-    for folder in (data, sockets):
-        folder.mkdir(parents=True)
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_postgres:  # initdb refuses to run as root
-        workdir.chmod(0o755)  # (mkdtemp makes it 0700: postgres could not reach its data)
-        shutil.chown(data, "postgres")
-        shutil.chown(sockets, "postgres")
-    port = free_port()
-    subprocess.run(as_postgres + [str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
-                   check=True, stdout=subprocess.DEVNULL)
-    # Durability off: a benchmark's scratch database, never data anyone keeps.
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off"
-    subprocess.run(as_postgres + [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options,
-                                  "-l", str(sockets / "postgres.log"), "-w", "start"], check=True,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run(as_postgres + [str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port),
-                                  "-U", "postgres", "ferretdb"], check=True)
-
-    def stop():
-        subprocess.run(as_postgres + [str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
-                       stdout=subprocess.DEVNULL)
-    return stop, f"postgres://postgres@127.0.0.1:{port}/ferretdb"
-
-
-def start_ferretdb(binary, workdir, postgres_url=None):
-    from dev.servers import mongo_ok
-    from system import free_port
-    port = free_port()
-    data = workdir / "ferretdb"
-    data.mkdir(parents=True)
-    backend = ["-postgresql-url", postgres_url] if postgres_url else []
-    proc = subprocess.Popen([str(binary), "-listen", f"127.0.0.1:{port}", "-sqlite-dir", str(data)] + backend,
-                            stdout=open(workdir / "ferretdb.log", "ab"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    uri = f"mongodb://127.0.0.1:{port}/"
+    layout = servers.Layout(base=workdir, mongo_port=free_port())
+    proc = subprocess.Popen(servers.devmongo_command(layout), stdout=open(workdir / "devmongo.log", "ab"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
-    while not mongo_ok(uri):
+    while not servers.mongo_ok(layout.mongo_uri):
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"FerretDB did not start; see {workdir / 'ferretdb.log'}")
+            raise RuntimeError(f"dev/mongo did not start; see {workdir / 'devmongo.log'}")
         time.sleep(0.2)
-    return proc, uri
+    return proc, layout.mongo_uri
 
 
 def make_vhost():
@@ -125,10 +85,8 @@ def empty_bucket(client, bucket):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="where to write the stack description (JSON)")
-    parser.add_argument("--ferretdb", default=str(ROOT / "var" / "bin" / "ferretdb"))
+    parser.add_argument("--mongo-uri", help="a MongoDB-wire server already running (default: a new dev/mongo)")
     parser.add_argument("--workdir", help="default: a new folder under /tmp")
-    parser.add_argument("--postgres", action="store_true",
-                        help="FerretDB on a throwaway PostgreSQL (filters pushed down) instead of SQLite")
     args = parser.parse_args()
     os.chdir(ROOT)
 
@@ -145,8 +103,7 @@ def main():
     client = s3_client(base_config)
     client.make_bucket(bucket)
     vhost, amqp_uri = make_vhost()
-    stop_postgres, postgres_url = start_postgres(workdir) if args.postgres else (lambda: None, None)
-    ferret, mongo_uri = start_ferretdb(args.ferretdb, workdir, postgres_url)
+    database, mongo_uri = (None, args.mongo_uri) if args.mongo_uri else start_devmongo(workdir)
     system = System(workdir / "system", base_config, amqp_uri, mongo_uri,
                     base_config["S3"]["ENDPOINT"], bucket, keys_dir)
     stopping = []
@@ -161,10 +118,9 @@ def main():
                "S3_BUCKET": bucket, "JWT_KEYS_DIR": str(keys_dir), "JWT_ACTIVE_KID": "test-1",
                "PUBLIC_URL": system.url}
         description = {"url": system.url, "env": env, "source": str(ROOT),
-                       "ferretdb": args.ferretdb + (" (PostgreSQL handler)" if args.postgres else " (SQLite handler)"),
-                       "workdir": str(workdir),
+                       "database": args.mongo_uri or "dev/mongo (private)", "workdir": str(workdir),
                        "pids": {name: proc.pid for name, proc in system.procs.items()}
-                       | {"ferretdb": ferret.pid}}
+                       | ({"mongodb": database.pid} if database else {})}
         Path(args.out).write_text(json.dumps(description, indent=1))
         log(f"ready at {system.url} (source {ROOT}); description in {args.out}; Ctrl-C stops it")
         while not stopping:
@@ -172,9 +128,9 @@ def main():
     finally:
         log("stopping")
         system.stop()
-        os.killpg(ferret.pid, signal.SIGTERM)
-        ferret.wait(timeout=20)
-        stop_postgres()
+        if database:
+            os.killpg(database.pid, signal.SIGTERM)
+            database.wait(timeout=20)
         requests.delete(f"{RABBIT_API}/api/vhosts/{vhost}", auth=GUEST, timeout=10)
         empty_bucket(client, bucket)
         shutil.rmtree(workdir, ignore_errors=True)

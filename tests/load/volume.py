@@ -26,14 +26,11 @@ packages (1,000,000 with --million) in the databases.
 
 Seeded documents stay until `--cleanup` (which removes exactly them) unless --cleanup-after.
 
-WARNING — on the shared FerretDB (`make up`): FerretDB v1 answers every filter except a
-bare `_id` by reading and decoding every document of the collection, and dev/ferretdb
-runs each write alone (server-wide lock). With many packages in the shared `materials`
-database, every outbox-relay poll and orphan sweep of the shared materials service
-then holds that lock for seconds to minutes and stalls every engineer's tests. Without
---stack this script therefore refuses more than --shared-limit packages (default 1,000)
-unless --force; use a private stack (tests/load/stack.py) for the full volume. See
-tests/load/README.md.
+The shared `make up` database is every engineer's test database too: 200,000 packages
+there cost about a gigabyte of dev/mongo's memory (its indexes are in memory) and time
+at every restart (they are rebuilt from the data). Without --stack this script
+therefore refuses more than --shared-limit packages (default 1,000) unless --force
+(with --cleanup-after, they are gone again at the end). See tests/load/README.md.
 """
 import argparse
 import hashlib
@@ -378,7 +375,7 @@ def main():
         sys.exit(f"refusing to seed {count} packages into the shared database (see the module "
                  f"docstring): use --stack, --count {args.shared_limit} or less, or --force")
     conditions = {"loadavg_before": loadavg(), "target": stack["url"] if stack else args.url,
-                  "ferretdb": (stack or {}).get("ferretdb", "shared (make up)"),
+                  "database": (stack or {}).get("database", "shared (make up)"),
                   "source": (stack or {}).get("source", str(ROOT))}
     seeded = None
     if not args.no_seed:

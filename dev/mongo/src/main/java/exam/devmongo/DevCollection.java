@@ -1,0 +1,180 @@
+package exam.devmongo;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.NavigableSet;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+import org.h2.mvstore.MVMap;
+
+import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.QueryResult;
+import de.bwaldvogel.mongo.backend.ValueComparator;
+import de.bwaldvogel.mongo.backend.h2.H2Collection;
+import de.bwaldvogel.mongo.bson.Document;
+
+/**
+ * Upstream's H2 collection, finding candidates through {@link QueryPlanner} and handing out
+ * copies of stored documents.
+ *
+ * Why copies: upstream's update changes the document it found in place before putting it
+ * back, and that object is the one the store holds. A commit running at the same time
+ * (another writer's, or the store's own every second) could serialise it half-changed, and
+ * a reader's answer still being encoded could see it change. With copies, a stored
+ * document never changes after it is put.
+ */
+final class DevCollection extends H2Collection {
+
+    private static final Comparator<Object> VALUES = ValueComparator.ascWithoutListHandling();
+
+    DevCollection(MongoDatabase database, String collectionName, CollectionOptions options,
+                  MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursorRegistry) {
+        super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
+    }
+
+    // Index changes take the collection's lock, as queries do, so a query never walks the
+    // index list while a service's start-up adds to it.
+    @Override
+    public synchronized void addIndex(Index<Object> index) {
+        super.addIndex(index);
+    }
+
+    @Override
+    public synchronized void dropIndex(String indexName) {
+        super.dropIndex(indexName);
+    }
+
+    @Override
+    protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit,
+                                         int batchSize, Document fieldSelector) {
+        QueryPlanner.Access access = QueryPlanner.plan(query, orderBy, orderedIndexes());
+        if (access == null) {
+            return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+        }
+        if (access instanceof QueryPlanner.Scan scan && scan.direction() != 0) {
+            Stream<Document> inOrder = stream(positionsInOrder(scan)).map(this::getDocument).filter(Objects::nonNull);
+            return matchDocumentsFromStream(query, inOrder, numberToSkip, limit, batchSize, null, fieldSelector);
+        }
+        Set<Object> positions = new LinkedHashSet<>();
+        List<QueryPlanner.Scan> scans = access instanceof QueryPlanner.Union union ? union.branches()
+            : List.of((QueryPlanner.Scan) access);
+        for (QueryPlanner.Scan scan : scans) {
+            for (NavigableSet<OrderedIndex.Entry> range : ranges(scan)) {
+                range.forEach(entry -> positions.add(entry.position()));
+            }
+        }
+        return matchDocuments(query, positions, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+    }
+
+    @Override
+    protected QueryResult matchDocumentsFromStream(Document query, Stream<Document> documentStream, int numberToSkip,
+                                                   int limit, int batchSize, Comparator<Document> comparator,
+                                                   Document fieldSelector) {
+        Stream<Document> copies = documentStream
+            .filter(document -> documentMatchesQuery(document, query))
+            .map(Document::cloneDeeply);
+        return super.matchDocumentsFromStream(query, copies, numberToSkip, limit, batchSize, comparator, fieldSelector);
+    }
+
+    private List<OrderedIndex> orderedIndexes() {
+        List<OrderedIndex> ordered = new ArrayList<>();
+        for (Index<Object> index : getIndexes()) {
+            if (index instanceof OrderedIndex orderedIndex) {
+                ordered.add(orderedIndex);
+            }
+        }
+        return ordered;
+    }
+
+    /** One range per prefix, in the scan's direction; none if the bounds exclude everything. */
+    private static List<NavigableSet<OrderedIndex.Entry>> ranges(QueryPlanner.Scan scan) {
+        Object low = scan.low();
+        Object high = scan.high();
+        if (low != null && high != null && VALUES.compare(low, high) > 0) {
+            return List.of();
+        }
+        OrderedIndex index = scan.index();
+        boolean ascending = scan.equalKeys() >= index.size() || index.isAscending(scan.equalKeys());
+        Object first = ascending ? low : high;
+        Object last = ascending ? high : low;
+        List<NavigableSet<OrderedIndex.Entry>> ranges = new ArrayList<>();
+        for (Object[] prefix : scan.prefixes()) {
+            NavigableSet<OrderedIndex.Entry> range = index.range(prefix,
+                first == null ? OrderedIndex.Bound.FIRST : first, last == null ? OrderedIndex.Bound.LAST : last);
+            ranges.add(scan.direction() < 0 ? range.descendingSet() : range);
+        }
+        return ranges;
+    }
+
+    /** Positions in index order, the ranges merged on the keys after the equalities. */
+    private static Iterator<Object> positionsInOrder(QueryPlanner.Scan scan) {
+        OrderedIndex index = scan.index();
+        int from = scan.equalKeys();
+        Comparator<OrderedIndex.Entry> order = (a, b) -> {
+            int c = index.compareValues(a.values(), b.values(), from, index.size());
+            return c != 0 ? c : VALUES.compare(a.position(), b.position());
+        };
+        Comparator<OrderedIndex.Entry> merge = scan.direction() < 0 ? order.reversed() : order;
+        PriorityQueue<Head> heads = new PriorityQueue<>((a, b) -> merge.compare(a.entry, b.entry));
+        for (NavigableSet<OrderedIndex.Entry> range : ranges(scan)) {
+            Iterator<OrderedIndex.Entry> iterator = range.iterator();
+            if (iterator.hasNext()) {
+                heads.add(new Head(iterator.next(), iterator));
+            }
+        }
+        Set<Object> seen = index.isMultikey() ? new HashSet<>() : null;
+        return new Iterator<>() {
+            private Object next = advance();
+
+            private Object advance() {
+                while (!heads.isEmpty()) {
+                    Head head = heads.poll();
+                    Object position = head.entry.position();
+                    if (head.rest.hasNext()) {
+                        heads.add(new Head(head.rest.next(), head.rest));
+                    }
+                    if (seen == null || seen.add(position)) {
+                        return position;
+                    }
+                }
+                return null;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public Object next() {
+                if (next == null) {
+                    throw new NoSuchElementException();
+                }
+                Object current = next;
+                next = advance();
+                return current;
+            }
+        };
+    }
+
+    private record Head(OrderedIndex.Entry entry, Iterator<OrderedIndex.Entry> rest) {
+    }
+
+    private static <T> Stream<T> stream(Iterator<T> iterator) {
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator, Spliterator.ORDERED), false);
+    }
+}
