@@ -132,26 +132,21 @@ class OutboxRelay(DependencyProvider):
         for name in self.collections:
             collection = self.db[name]
             now = time.time()
-            # Look with a read first: a read runs beside other work, while the lease (a
-            # write) is taken only on a document known to hold entries.
-            found = collection.find_one(pending_filter(now), {"_id": 1})
-            if found is None:
-                continue
-            doc = collection.find_one_and_update(
-                dict(pending_filter(now), _id=found["_id"]), {"$set": {"outbox_lease": now + LEASE_S}})
+            lease = now + LEASE_S
+            # The pending flag is indexed: finding and leasing is one point lookup.
+            doc = collection.find_one_and_update(pending_filter(now), {"$set": {"outbox_lease": lease}},
+                                                 projection={"outbox": 1, "outbox_n": 1})
             if doc is None:
                 continue
             busy = True
+            published = []
             try:
-                self._publish_entries(collection, doc)
-                # Lowered only while nothing new is waiting: a write that recorded an
-                # event meanwhile has raised outbox_n, and the guard fails.
-                collection.update_one({"_id": doc["_id"], "outbox_n": 0}, {"$unset": {PENDING: ""}})
+                self._publish_entries(collection, doc, published)
             finally:
-                collection.update_one({"_id": doc["_id"]}, {"$set": {"outbox_lease": 0}})
+                self._finish(collection, doc, lease, published)
         return busy
 
-    def _publish_entries(self, collection, doc):
+    def _publish_entries(self, collection, doc, published):
         entries = sorted((doc.get("outbox") or {}).items(), key=lambda kv: kv[1]["seq"])
         for event_id, entry in entries:
             try:
@@ -160,10 +155,25 @@ class OutboxRelay(DependencyProvider):
                 collection.update_one({"_id": doc["_id"], f"outbox.{event_id}": {"$exists": True}},
                                       {"$inc": {f"outbox.{event_id}.attempts": 1}})
                 raise
-            # Removed only after the confirm; the guard makes a second removal a no-op.
-            collection.update_one(
-                {"_id": doc["_id"], f"outbox.{event_id}": {"$exists": True}},
-                {"$unset": {f"outbox.{event_id}": ""}, "$inc": {"outbox_n": -1}})
+            published.append(event_id)
+
+    @staticmethod
+    def _finish(collection, doc, lease, published):
+        """Remove the confirmed entries and hand the lease back, in one write guarded by
+        the lease (a relay whose lease ran out and was taken over changes nothing; the
+        new holder publishes again, which consumers tolerate). The pending flag is
+        lowered in the same write only while nothing new is waiting: a write that
+        recorded an event meanwhile has raised outbox_n, and that guard fails."""
+        update = {"$set": {"outbox_lease": 0}}
+        if published:
+            update["$unset"] = {f"outbox.{event_id}": "" for event_id in published}
+            update["$inc"] = {"outbox_n": -len(published)}
+        guard = {"_id": doc["_id"], "outbox_lease": lease}
+        if doc.get("outbox_n", 0) == len(published):
+            done = dict(update, **{"$unset": dict(update.get("$unset", {}), **{PENDING: ""})})
+            if collection.update_one(dict(guard, outbox_n=len(published)), done).modified_count:
+                return
+        collection.update_one(guard, update)
 
     def publish(self, entry):
         exchange = get_event_exchange(entry["source"], self.container.config)

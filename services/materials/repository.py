@@ -80,7 +80,10 @@ class PackageRepository:
 
     # -- packages: reads ------------------------------------------------------------------------
     def get(self, package_id):
-        return self.db.packages.find_one({"_id": package_id}, {"history": 0, "applied_events": 0})
+        """The package as its rules need it: without history, applied events or outbox
+        (the relay's business), which only grow."""
+        return self.db.packages.find_one({"_id": package_id}, {"history": 0, "applied_events": 0,
+                                                               "outbox": 0, "outbox_lease": 0})
 
     def get_full(self, package_id):
         return self.db.packages.find_one({"_id": package_id})
@@ -117,7 +120,8 @@ class PackageRepository:
         """Attach an uploaded image if the type is still editable and has a free slot.
 
         `package` is the one the upload was checked against: the guard, not that read,
-        decides, so a stale read can only make this refuse, never over-fill."""
+        decides, so a stale read can only make this refuse, never over-fill. Returns the
+        package's `_id` only (a document, or None if the guard refused)."""
         item = package["items"][material_type]
         return self.db.packages.find_one_and_update(
             {"_id": package["_id"], "status": {"$in": list(domain.EDITABLE)},
@@ -129,7 +133,7 @@ class PackageRepository:
                     incs={f"items.{material_type}.count": 1, "pending_n": -1},
                     history=_history("upload", event, material_type=material_type,
                                      image_id=image["image_id"])),
-            return_document=AFTER)
+            projection={"_id": 1}, return_document=AFTER)
 
     def release_pending(self, package_id, image_id):
         self.db.packages.update_one(
@@ -137,7 +141,8 @@ class PackageRepository:
             {"$unset": {f"pending.{image_id}": ""}, "$inc": {"pending_n": -1}})
 
     def remove_image(self, package_id, material_type, image_id, event_factory):
-        """Detach an unlocked image; its object key moves to `pending` until deleted."""
+        """Detach an unlocked image; its object key moves to `pending` until deleted.
+        Returns the package's `_id` only, or None if the guard refused."""
         package = self.get(package_id)
         image = (package or {}).get("items", {}).get(material_type, {}).get("images", {}).get(image_id)
         if image is None:
@@ -151,7 +156,7 @@ class PackageRepository:
                     unsets=[f"items.{material_type}.images.{image_id}"],
                     incs={f"items.{material_type}.count": -1, "pending_n": 1},
                     history=_history("delete", event, material_type=material_type, image_id=image_id)),
-            return_document=AFTER)
+            projection={"_id": 1}, return_document=AFTER)
 
     def submit(self, package, event_factory):
         """Lock everything and announce it, if nothing changed since `package` was read."""

@@ -45,6 +45,11 @@ public final class DevMongoServer {
             .fileName(options.file)
             .cacheSize(options.cacheMb)
             .open();
+        // Space of chunks no longer in use may be reused after this long. H2's default (45 s)
+        // guards against disks that reorder writes in a power cut; we guard against a killed
+        // process, for which the data is safe once written to the OS. At a commit per write
+        // the default lets the file grow by tens of megabytes a second under load.
+        store.setRetentionTime(options.retentionMs);
         DevBackend backend = new DevBackend(store, options.commitEveryWrite);
         MongoServer server = new MongoServer(backend);
         server.bind(new InetSocketAddress(options.host, options.port), 1, options.workers);
@@ -61,7 +66,8 @@ public final class DevMongoServer {
         stopped.await();
     }
 
-    private record Options(String host, int port, String file, int workers, int cacheMb, boolean commitEveryWrite) {
+    private record Options(String host, int port, String file, int workers, int cacheMb, boolean commitEveryWrite,
+                           int retentionMs) {
 
         static Options parse(String[] args) {
             String listen = "127.0.0.1:27017";
@@ -69,6 +75,7 @@ public final class DevMongoServer {
             int workers = 8;
             int cacheMb = 256;
             boolean commitEveryWrite = true;
+            int retentionMs = 1000;
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 switch (args[i]) {
@@ -77,9 +84,10 @@ public final class DevMongoServer {
                     case "--workers" -> workers = Integer.parseInt(value);
                     case "--cache-mb" -> cacheMb = Integer.parseInt(value);
                     case "--commit" -> commitEveryWrite = !"background".equals(value);
+                    case "--retention-ms" -> retentionMs = Integer.parseInt(value);
                     default -> throw new IllegalArgumentException("unknown option " + args[i]
                         + "; usage: --listen HOST:PORT --file PATH [--workers N] [--cache-mb N]"
-                        + " [--commit write|background]");
+                        + " [--commit write|background] [--retention-ms N]");
                 }
                 i++;
             }
@@ -88,7 +96,7 @@ public final class DevMongoServer {
             }
             int colon = listen.lastIndexOf(':');
             return new Options(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1)),
-                file, workers, cacheMb, commitEveryWrite);
+                file, workers, cacheMb, commitEveryWrite, retentionMs);
         }
     }
 }

@@ -1,0 +1,63 @@
+"""Sign-in hashing waits its turn and yields the CPU (services/auth/authority.Passwords)."""
+import os
+
+import eventlet
+from eventlet import patcher
+
+from services.auth.authority import Passwords
+
+real_threading = patcher.original("threading")
+real_time = patcher.original("time")
+
+
+class SlowHasher:
+    """Stands in for argon2: records how many run at once and at which priority."""
+
+    def __init__(self):
+        self.lock = real_threading.Lock()
+        self.running = 0
+        self.most = 0
+        self.nice = []
+        self.finished = 0
+
+    def hash(self, password):
+        return "$slow$" + password
+
+    def verify(self, password_hash, password):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            self.nice.append(os.getpriority(os.PRIO_PROCESS, 0))
+        real_time.sleep(0.05)
+        with self.lock:
+            self.running -= 1
+            self.finished += 1
+        return password_hash == "$slow$" + password
+
+
+def test_at_most_two_hashes_run_at_once_each_at_a_lower_cpu_priority():
+    hasher = SlowHasher()
+    passwords = Passwords(hasher, concurrency=2)
+    pool = eventlet.GreenPool()
+    results = list(pool.imap(lambda n: passwords.verify("$slow$pw", "pw" if n % 2 else "no"), range(8)))
+    assert results == [n % 2 == 1 for n in range(8)]
+    assert hasher.most == 2
+    assert len(hasher.nice) == 8 and min(hasher.nice) >= Passwords.NICE
+
+
+def test_the_event_loop_goes_on_while_hashes_wait():
+    hasher = SlowHasher()
+    passwords = Passwords(hasher, concurrency=1)
+    seen = []  # hashes finished, as seen by another green thread every 10 ms
+
+    def tick():
+        for _ in range(10):
+            eventlet.sleep(0.01)
+            seen.append(hasher.finished)
+
+    ticker = eventlet.spawn(tick)
+    pool = eventlet.GreenPool()
+    list(pool.imap(lambda n: passwords.verify("$slow$pw", "pw"), range(4)))  # ≥ 0.2 s in threads
+    ticker.wait()
+    assert hasher.most == 1
+    assert any(done < 4 for done in seen), seen  # it ran while hashes were still going
