@@ -75,6 +75,18 @@ def config(rabbit_config, base_config, keys_dir, s3_bucket, mongo_client):
             mongo_client.drop_database(name)
 
 
+def _wait_for_token_state(container, timeout=15):
+    """A service answers authenticated requests once it has heard from auth (until then
+    503): wait for that, as a load balancer waits for readiness, so a test's first
+    request is judged on its token and not on start-up order."""
+    import eventlet
+    from common.security import TokenAuth
+    providers = [dep for dep in container.dependencies if isinstance(dep, TokenAuth)]
+    with eventlet.Timeout(timeout, TimeoutError(f"{container.service_name} never synced with auth")):
+        while not all(p.state.synced_at is not None for p in providers):
+            eventlet.sleep(0.05)
+
+
 @pytest.fixture
 def start_service(container_factory, config):
     """Start a service container on a port of its own; returns its base URL."""
@@ -85,6 +97,7 @@ def start_service(container_factory, config):
         container = container_factory(service_cls, own)
         container.start()
         started[service_cls.name] = container
+        _wait_for_token_state(container)
         return f"http://{own['WEB_SERVER_ADDRESS']}"
 
     start.containers = started

@@ -212,3 +212,19 @@ def test_the_queue_comes_out_in_key_order_across_sites_and_statuses(twin_collect
         after = page[-1]["key"]
     expected = list(plain.find(query).sort("key", ASCENDING))
     assert [d["_id"] for d in pages] == [d["_id"] for d in expected] and len(expected) > 20
+
+
+def test_delete_many_removes_exactly_the_matches_and_the_indexes_follow(collection):
+    collection.create_index([("status", ASCENDING), ("key", ASCENDING)])
+    collection.insert_many([{"_id": n, "status": ["pending", "done"][n % 2], "key": n % 7, "tag": f"t{n % 3}"}
+                            for n in range(300)])
+    assert collection.delete_many({"status": "done", "key": {"$lt": 3}}).deleted_count == \
+        sum(1 for n in range(300) if n % 2 and n % 7 < 3)
+    assert collection.delete_many({"tag": {"$regex": "^t1$"}}).deleted_count > 0  # no index: a scan
+    left = [n for n in range(300) if not (n % 2 and n % 7 < 3) and n % 3 != 1]
+    assert sorted(d["_id"] for d in collection.find({})) == left
+    # Served by the index: the same answer as the data.
+    assert sorted(d["_id"] for d in collection.find({"status": "done", "key": {"$gte": 0}})) == \
+        [n for n in left if n % 2]
+    assert collection.delete_one({"status": "pending"}).deleted_count == 1
+    assert collection.count_documents({"status": "pending"}) == sum(1 for n in left if n % 2 == 0) - 1

@@ -1,10 +1,13 @@
 package exam.devmongo;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.h2.mvstore.FileStore;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
@@ -27,12 +30,26 @@ final class DevDatabase extends AbstractSynchronizedMongoDatabase<Object> {
     static final String DATABASES_PREFIX = "databases.";
     private static final String META_PREFIX = "meta.";
 
+    private static final Logger log = LoggerFactory.getLogger(DevDatabase.class);
+
     private final MVStore store;
+    /** Collections opened from the file, whose indexes are filled once all are known. */
+    private List<DevCollection> opening = new ArrayList<>();
 
     DevDatabase(String databaseName, MVStore store, CursorRegistry cursorRegistry) {
         super(databaseName, cursorRegistry);
         this.store = store;
+        long started = System.nanoTime();
         initializeNamespacesAndIndexes();
+        long documents = 0;
+        for (DevCollection collection : opening) {
+            documents += collection.buildDeferredIndexes();
+        }
+        opening = null;
+        if (documents > 0) {
+            log.info("opened {}: {} documents indexed in {} ms", databaseName, documents,
+                (System.nanoTime() - started) / 1_000_000);
+        }
     }
 
     @Override
@@ -52,7 +69,12 @@ final class DevDatabase extends AbstractSynchronizedMongoDatabase<Object> {
         String fullName = getFullCollectionNamespace(collectionName);
         MVMap<Object, Document> dataMap = store.openMap(DATABASES_PREFIX + fullName);
         MVMap<String, Object> metaMap = store.openMap(META_PREFIX + fullName);
-        return new DevCollection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
+        DevCollection collection = new DevCollection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
+        if (opening != null) {
+            collection.deferIndexBuilds();
+            opening.add(collection);
+        }
+        return collection;
     }
 
     @Override
