@@ -7,6 +7,13 @@ once the copy is confirmed. After `max_attempts` failures the message is parked 
 `<queue>.dead`, where `DeadLetterOffice` lets operators list and replay it. Outages
 (database or broker down) are retried at the longest delay without using up attempts;
 a payload that fails its schema is parked at once.
+
+Only the source service publishes its events (DESIGN §6): every publish carries the
+publisher's broker user as `user_id`, which RabbitMQ refuses unless it is the connection's
+own, and a handler takes an event only from its source's broker user (`BROKER_USER_PREFIX`
++ source) or from its own (its retries and replays). Anything else is a forgery: logged
+and dropped, never applied, never parked (an operator's replay would make it look like
+our own).
 """
 import logging
 
@@ -30,6 +37,20 @@ ORIGIN = "x-original-queue"
 LAST_ERROR = "x-last-error"
 
 
+def broker_user(config):
+    """The broker user this process connects as: the validated `user_id` of its messages."""
+    return Connection(config[AMQP_URI_CONFIG_KEY]).userid
+
+
+def accepted_publishers(config, source):
+    """Broker users whose events from `source` a handler takes, or None when the services
+    do not have accounts of their own (BROKER_USER_PREFIX unset: one shared test user)."""
+    prefix = config.get("BROKER_USER_PREFIX")
+    if not prefix:
+        return None
+    return {f"{prefix}{source}", broker_user(config)}
+
+
 def retry_queue(queue_name, level, delay_s):
     return Queue(f"{queue_name}.retry.{level}", durable=True, queue_arguments={
         "x-message-ttl": int(delay_s * 1000),
@@ -51,10 +72,18 @@ class ReliableEventHandler(EventHandler):
 
     def setup(self):
         super().setup()
-        self.publisher = Publisher(self.container.config[AMQP_URI_CONFIG_KEY],
-                                   serializer="json", use_confirms=True)
+        config = self.container.config
+        self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY], serializer="json", use_confirms=True,
+                                   user_id=broker_user(config))
+        self.publishers = accepted_publishers(config, self.source_service)
 
     def handle_message(self, body, message):
+        if self.publishers is not None and message.properties.get("user_id") not in self.publishers:
+            log.error("forged event refused: %s.%s not published by %s's broker account",
+                      self.source_service, self.event_type, self.source_service)
+            self._count("forged")
+            self.queue_consumer.ack_message(message)
+            return
         try:
             events.validate(self.event_type, body)
         except events.InvalidEvent as exc:
@@ -143,6 +172,7 @@ class DeadLetters:
                     producer = conn.Producer(channel=conn.channel())
                     producer.publish(message.body, exchange="", routing_key=name,
                                      headers=headers, message_id=message_id,
+                                     user_id=conn.userid,
                                      content_type=message.content_type,
                                      content_encoding=message.content_encoding,
                                      delivery_mode=2)

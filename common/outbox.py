@@ -21,6 +21,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
+from common.messaging import broker_user
 from common.metrics import EVENTS_PUBLISHED
 from common.mongo import MongoDependency
 
@@ -71,7 +72,8 @@ class OutboxRelay(DependencyProvider):
 
     def setup(self):
         self.publisher = Publisher(self.container.config[AMQP_URI_CONFIG_KEY],
-                                   serializer="json", use_confirms=True)
+                                   serializer="json", use_confirms=True,
+                                   user_id=broker_user(self.container.config))
         self._wake = LightQueue(maxsize=1)
         self._thread = None
 

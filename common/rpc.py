@@ -9,8 +9,10 @@
 token rather than whatever the current caller sent, and give up after a timeout rather
 than wait forever for a service that is down.
 """
+import logging
+
 import eventlet
-from nameko.rpc import MethodProxy, Rpc, RpcProxy, ServiceProxy
+from nameko.rpc import MethodProxy, Rpc, RpcConsumer, RpcProxy, ServiceProxy
 
 from common.errors import AppError, Unavailable, for_rpc
 from common.outages import OUTAGE_ERRORS
@@ -19,10 +21,44 @@ from common.web import to_app_error
 
 DEFAULT_TIMEOUT_S = 10
 
+log = logging.getLogger(__name__)
+
+
+class SafeRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer, except that no request and no reply can kill the service.
+
+    nameko answers a request it cannot handle (unknown method, missing arguments) with an
+    error reply, and lets any failure to reply escape into the container, which then
+    dies: a request without a reply address, from anyone allowed to publish one, took
+    auth down (tests/security/test_broker.py), and so would a broker gone away mid-reply.
+    Here a request with no reply address is dropped, and a reply that cannot be sent is
+    logged and given up: the caller times out or retries, and the service carries on."""
+
+    def handle_result(self, message, result, exc_info):
+        if not message.properties.get("reply_to") or not message.properties.get("correlation_id"):
+            log.warning("RPC request without a reply address dropped (routing key %s)",
+                        message.delivery_info.get("routing_key"))
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        try:
+            return super().handle_result(message, result, exc_info)
+        except Exception as exc:
+            log.warning("RPC reply not sent (%s); the caller will time out", type(exc).__name__)
+            try:
+                self.queue_consumer.ack_message(message)
+            except Exception:  # the broker is away: the request comes back when it returns
+                log.debug("ack of an unanswered RPC request failed", exc_info=True)
+            return result, exc_info
+
 
 class RpcEntrypoint(Rpc):
-    def __init__(self, expected_exceptions=(AppError, *OUTAGE_ERRORS), **kwargs):
+    """`https=True` also serves the method at POST /rpc/{service}/{method} (common/https_rpc.py)."""
+
+    rpc_consumer = SafeRpcConsumer()
+
+    def __init__(self, expected_exceptions=(AppError, *OUTAGE_ERRORS), https=False, **kwargs):
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
+        self.https = https
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None:

@@ -58,6 +58,7 @@ class TokenAuth(DependencyProvider):
         self._client_secret = config["SERVICE_CLIENT_SECRET"]
         self._proxy_lock = Semaphore()
         self._proxy = None
+        self._proxy_token = None
         self._service_token = (None, 0)
         self._thread = None
 
@@ -90,7 +91,8 @@ class TokenAuth(DependencyProvider):
         self.state.apply(self.fetch_state(since))
 
     def fetch_state(self, since):
-        return self._call("token_state", since=since)
+        # Keys and revocations are for services only (they name who was signed out).
+        return self._call("token_state", token=self.service_token(), since=since)
 
     # -- this service's own identity, for calls to other services -------------------
     def service_token(self):
@@ -106,12 +108,18 @@ class TokenAuth(DependencyProvider):
                           client_secret=self._client_secret)
 
     # -- one long-lived standalone proxy, used under a lock -------------------------
-    def _call(self, method, **kwargs):
+    def _call(self, method, token=None, **kwargs):
+        """auth.`method`, carrying `token` (a new proxy only when the token changes)."""
         with self._proxy_lock:
             try:
+                if self._proxy is not None and self._proxy_token != token:
+                    self._close_proxy_unlocked()
                 if self._proxy is None:
-                    self._proxy = ClusterRpcProxy(self.container.config, timeout=RPC_TIMEOUT_S)
+                    context = {"authorization": f"Bearer {token}"} if token else None
+                    self._proxy = ClusterRpcProxy(self.container.config, timeout=RPC_TIMEOUT_S,
+                                                  context_data=context)
                     self._cluster = self._proxy.start()
+                    self._proxy_token = token
                 return getattr(self._cluster.auth, method)(**kwargs)
             except Exception as exc:
                 log.warning("rpc auth.%s failed: %s", method, type(exc).__name__)

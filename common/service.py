@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from common.errors import NotFound
 from common.messaging import DeadLetterOffice
 from common.metrics import exposition
+from common.https_rpc import https_rpc
 from common.rpc import rpc
 from common.security import TokenAuth
 from common.web import http, json_response
@@ -84,12 +85,17 @@ class ServiceBase:
         body, content_type = exposition()
         return Response(body, status=200, content_type=content_type)
 
-    @rpc
+    @https_rpc
+    def rpc_over_https(self, method, kwargs):
+        """POST /rpc/{service}/{method}: the allowed RPC method, run in this worker."""
+        return getattr(self, method)(**kwargs)
+
+    @rpc(https=True)
     def dead_letters(self, limit=100):
         self.auth.from_context("admin")
         return self.dlq.list(limit=limit)
 
-    @rpc
+    @rpc(https=True)
     def replay_dead_letter(self, message_id):
         self.auth.from_context("admin")
         if not self.dlq.replay(message_id):

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 ALGORITHMS = ["ES256"]
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti", "sub", "role"]
-ROLES = ("candidate", "reviewer", "admin", "service")
+ROLES = ("candidate", "reviewer", "admin", "service", "registration")
 LEEWAY_S = 5
 
 

@@ -10,7 +10,9 @@ import logging
 import time
 
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from common.errors import AppError, FileTooLarge, NotFound, Unavailable, ValidationError
@@ -78,19 +80,36 @@ def to_app_error(exc):
     return None
 
 
+class ProxiedWebServer(WebServer):
+    """The services sit behind `TRUSTED_PROXIES` proxies (one: nginx, locally and in
+    production), each of which overwrites X-Forwarded-For and -Proto. ProxyFix believes
+    exactly that many hops, so `request.remote_addr` is the client as the proxy saw it,
+    and what a client writes in those headers itself counts for nothing."""
+
+    def get_wsgi_app(self):
+        hops = int(self.container.config.get("TRUSTED_PROXIES", 1))
+        app = super().get_wsgi_app()
+        return ProxyFix(app, x_for=hops, x_proto=hops) if hops else app
+
+
 class HttpEntrypoint(HttpRequestHandler):
+    server = ProxiedWebServer()
+
     def __init__(self, method, url, expected_exceptions=(AppError, *OUTAGE_ERRORS), **kwargs):
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
 
     def handle_request(self, request):
         started = time.perf_counter()
-        response = super().handle_request(request)
+        response = self.respond(request)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         HTTP_LATENCY.labels(
             service=self.container.service_name, route=self.url, method=request.method,
             status=str(response.status_code)).observe(time.perf_counter() - started)
         return response
+
+    def respond(self, request):
+        return super().handle_request(request)
 
     def response_from_exception(self, exc):
         error = to_app_error(exc)

@@ -1,15 +1,21 @@
 """Demo data for local runs (idempotent; LOCAL-DEVELOPMENT defaults, listed in README).
 
-Staff accounts go straight into auth's database through its operator CLI code (there is
-no admin yet to ask); candidates and regions go through the services' own RPC as that
-admin, exactly as the registration system and an operator would.
+Staff accounts go straight into auth's database through its operator console code (there
+is no admin yet to ask), the demo admin with a second factor whose secret is the local
+secret `admin.totp` (dev/secrets.py); candidates and regions go through the services' RPC
+over HTTPS as that admin, exactly as an operator would.
 """
 import os
 import sys
 import time
 from datetime import datetime, timedelta, timezone
 
+import pyotp
+
 from common.config import load_config
+from common.rpc_client import RpcClient, RpcRefused, Unreachable
+from dev.secrets import local_secret
+from services.auth import second_factor
 from services.auth.cli import NATIONAL_ADMIN, build_authority
 from services.auth.domain import id_check_char
 
@@ -57,29 +63,44 @@ def demo_regions(now=None):
     }
 
 
+def admin_totp_secret():
+    return local_secret("admin.totp", second_factor.new_secret)
+
+
 def seed_staff(authority):
     for username, role, region, sites, password in STAFF:
         staff = authority.repo.get_staff(username)
         if staff is None or not authority.passwords.verify(staff["password_hash"], password) \
                 or (staff["role"], staff["region"], staff["sites"]) != (role, region, sites):
             authority.save_staff(username, role, region, sites, password)
+    secret = admin_totp_secret()
+    if authority.second_factor_secret("admin") != secret:
+        authority.enrol_second_factor("admin", secret=secret)
 
 
-def call_as_admin(config, calls, attempts=30):
-    """Run `calls(proxy)` with an admin token, retrying while services warm up."""
-    from nameko.standalone.rpc import ClusterRpcProxy
+def admin_client(url, attempts=60):
+    """An RPC client signed in as the demo admin, over HTTPS: waits while the services
+    start, and for the next TOTP step when this one's code was used already."""
+    client = RpcClient(url, timeout=30)
+    totp = pyotp.TOTP(admin_totp_secret())
     for attempt in range(attempts):
         try:
-            with ClusterRpcProxy(config, timeout=30) as proxy:
-                token = proxy.auth.login_staff("admin", ADMIN_PASSWORD)["access_token"]
-            with ClusterRpcProxy(config, timeout=30,
-                                 context_data={"authorization": f"Bearer {token}"}) as proxy:
-                return calls(proxy)
-        except Exception as exc:  # a service still starting: wait and try again
+            client.staff_login("admin", ADMIN_PASSWORD, otp=totp.now())
+            return client
+        except RpcRefused as exc:
+            if exc.status != 401 or attempt == attempts - 1:
+                raise
+            time.sleep(second_factor.STEP_S - time.time() % second_factor.STEP_S + 0.5)
+        except Unreachable:
             if attempt == attempts - 1:
                 raise
-            print(f"[seed] waiting for services ({type(exc).__name__})", flush=True)
+            print("[seed] waiting for services", flush=True)
             time.sleep(1)
+
+
+def call_as_admin(config, calls):
+    """Run `calls(client)` with an RPC client signed in as the admin."""
+    return calls(admin_client(config.get("PUBLIC_URL", "http://127.0.0.1:8000")))
 
 
 def main():
@@ -90,13 +111,13 @@ def main():
     if summary["errors"]:
         sys.exit(f"demo candidates refused: {summary['errors']}")
 
-    def configure(proxy):
+    def configure(client):
         for region, settings in demo_regions().items():
-            current = proxy.materials.get_region(region)
+            current = client.call("materials", "get_region", region=region)
             if current.get("configured") and current.get("upload_enabled") == settings["upload_enabled"] \
                     and _window_covers_now(current.get("window")):
                 continue
-            proxy.materials.configure_region(region, settings)
+            client.call("materials", "configure_region", region=region, config=settings)
 
     call_as_admin(config, configure)
     print(f"[seed] demo data ready: {summary}", flush=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from dev import procs, servers
+from dev import procs, secrets, servers
 
 ROOT = procs.ROOT
 VAR = ROOT / "var"
@@ -33,6 +33,7 @@ Demo accounts (local-development defaults, see README):
               2026110100001 (region 11, uploading disabled)     password Demo@2026
   reviewers   reviewer.3204, reviewer.3201, reviewer.32           password Review@2026
   admin       admin                                               password Admin@2026
+              + a TOTP code: secret in var/secrets/admin.totp (any authenticator app)
   SMS stand-in: http://127.0.0.1:9020/_standin/messages"""
 
 
@@ -43,7 +44,7 @@ def log(message):
 def service_env(name):
     return {"WEB_SERVER_ADDRESS": f"127.0.0.1:{SERVICE_PORTS[name]}",
             "JWT_KEYS_DIR": str(VAR / "keys"), "SMS_ENDPOINT": f"127.0.0.1:{SMS_PORT}",
-            "PYTHONUNBUFFERED": "1"}
+            "PYTHONUNBUFFERED": "1", **secrets.services_env()}
 
 
 def ensure_keys():
@@ -52,8 +53,27 @@ def ensure_keys():
     ensure_dev_key(VAR / "keys", kid=os.environ.get("JWT_ACTIVE_KID", "dev-1"))
 
 
+BROKER_VHOST, BROKER_PREFIX = "exam", "exam-"
+
+
+def broker_env():
+    """{service: environment} giving each service its own broker account on the vhost
+    `exam` (dev/broker.py; passwords made at random into var/secrets/), unless AMQP_URI
+    names another broker."""
+    if os.environ.get("AMQP_URI"):
+        return {name: {} for name in SERVICE_PORTS}
+    import secrets as random
+    from dev import broker
+    passwords = {name: secrets.local_secret(f"rabbitmq.{name}", lambda: random.token_urlsafe(24))
+                 for name in SERVICE_PORTS}
+    users = broker.provision(servers.DEFAULT.rabbit_api, ("guest", "guest"), BROKER_VHOST, passwords, BROKER_PREFIX)
+    return {name: {"AMQP_URI": f"amqp://{users[name]}:{passwords[name]}@127.0.0.1:{servers.DEFAULT.amqp_port}/{BROKER_VHOST}",
+                   "BROKER_USER_PREFIX": BROKER_PREFIX} for name in SERVICE_PORTS}
+
+
 def start_apps(state):
     python = sys.executable
+    accounts = broker_env()
     if not _running(state, "sms-standin"):
         state["sms-standin"] = procs.spawn("sms-standin", [
             python, "-m", "dev.sms_standin", "--port", str(SMS_PORT), "--config", str(ROOT / "config.yaml"),
@@ -62,7 +82,7 @@ def start_apps(state):
         if not _running(state, name):
             state[name] = procs.spawn(name, [
                 python, "-m", "nameko", "run", "--config", str(ROOT / "config.yaml"),
-                f"services.{name}.service"], env=service_env(name))
+                f"services.{name}.service"], env=dict(service_env(name), **accounts[name]))
     if not _running(state, "nginx"):
         state["nginx"] = start_nginx()
     procs.save_state(state)

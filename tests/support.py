@@ -78,6 +78,12 @@ def rpc(config, token=None, timeout=15):
         yield proxy
 
 
+def https_rpc(url, service, method, token=None, **kwargs):
+    """POST {url}/rpc/{service}/{method} with the keyword arguments as JSON (DESIGN §5)."""
+    return requests.post(f"{url}/rpc/{service}/{method}", json=kwargs, timeout=20,
+                         headers=bearer(token) if token else {})
+
+
 def wait_for(check, timeout=10, interval=0.05, message="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -114,8 +120,14 @@ def make_reviewer(config, username, sites, region="32", password="Review@2026"):
 
 
 def staff_token(config, username, password):
-    with rpc(config) as proxy:
-        return proxy.auth.login_staff(username, password)["access_token"]
+    """A staff member's access token as auth issues it at sign-in, made in this process
+    (the password is checked; signing in itself, second factor included, is
+    test_staff_sign_in's subject)."""
+    from services.auth.cli import build_authority
+    authority = build_authority(config)
+    staff = authority.repo.get_staff(username)
+    assert staff and authority.passwords.verify(staff["password_hash"], password), username
+    return authority.console_staff_tokens(username)["access_token"]
 
 
 def wait_until_queued(proxy, package_id, timeout=20, **filters):

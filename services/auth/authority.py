@@ -14,11 +14,13 @@ from eventlet import tpool
 from eventlet.semaphore import Semaphore
 
 from common.errors import Forbidden, NotFound, RateLimited, Unauthenticated, ValidationError
-from services.auth import domain
-from services.auth.exceptions import InvalidGrant, LoginFailed
+from services.auth import domain, second_factor
+from services.auth.exceptions import InvalidClient, InvalidGrant, LoginFailed
 from services.auth.repository import DuplicateIdNumber
 
 log = logging.getLogger(__name__)
+
+CANDIDATE_CLIENT, STAFF_CLIENT = "upload-web", "staff-web"
 
 
 class Passwords:
@@ -75,7 +77,8 @@ class Authority:
         for index, raw in enumerate(records):
             try:
                 record = domain.parse_record(raw)
-                if not principal.is_national and record.region != principal.region:
+                national = principal.is_national or principal.role == domain.REGISTRATION_ROLE
+                if not national and record.region != principal.region:
                     raise domain.RecordInvalid("记录不属于本考区")
                 summary[self._import_one(record)] += 1
             except domain.RecordInvalid as exc:
@@ -139,14 +142,54 @@ class Authority:
             if len(username) == 18 else None)
         return self._check_password(candidate, password, account, address)
 
-    def authenticate_staff(self, username, password, address=None):
+    def authenticate_staff(self, username, password, otp, address):
+        """A staff member's password and, for accounts with a second factor (every
+        administrator), their current TOTP code or an unused recovery code. Throttled per
+        account and per address like candidates' sign-in; a wrong code counts as a failure."""
         username = (username or "").strip()
         account = self.vault.lookup_hash("login", f"staff:{username}")
         self._check_throttle(account, address)
         staff = self.repo.get_staff(username)
         if staff is not None and staff.get("disabled"):
             staff = None
-        return self._check_password(staff, password, account, address)
+        staff = self._check_password(staff, password, account, address)
+        if staff["role"] == "admin" or staff.get("otp"):
+            self._check_second_factor(staff, otp, account, address)
+        return staff
+
+    def _check_second_factor(self, staff, otp, account, address):
+        enrolled = staff.get("otp")
+        if not enrolled:
+            raise LoginFailed("管理员账号须先绑定动态验证码，请联系上级管理员")
+        if not otp:
+            raise LoginFailed("请输入动态验证码")
+        secret = self.vault.open("otp_secret", enrolled["secret"], staff["_id"])
+        step = second_factor.matching_step(secret, otp, time.time())
+        if step is not None:
+            if self.repo.use_otp_step(staff["_id"], step):
+                return
+        elif second_factor.looks_like_recovery_code(otp):
+            if self.repo.use_recovery_code(staff["_id"], domain.secret_hash(otp.strip().lower())):
+                return
+        self.repo.add_failure(account, address, time.time())
+        raise LoginFailed("动态验证码错误或已使用")
+
+    def enrol_second_factor(self, username, principal=None, secret=None):
+        """A new TOTP secret and recovery codes for `username`, replacing any before; the
+        secret and codes are returned once (for the otpauth URI / QR code) and stored
+        encrypted and hashed. (`secret`: the console's choice, for the demo admin.)"""
+        staff = self.repo.get_staff(username)
+        if staff is None:
+            raise NotFound("没有该账号")
+        _require_scope(principal, staff["region"])
+        secret = secret or second_factor.new_secret()
+        codes = second_factor.new_recovery_codes()
+        self.repo.save_staff(username, {"otp": {
+            "secret": self.vault.seal("otp_secret", secret, username), "last_step": 0,
+            "recovery": {domain.secret_hash(code): True for code in codes}}})
+        self._end_sessions(f"staff:{username}")
+        return {"username": username, "secret": secret, "recovery_codes": codes,
+                "otpauth_uri": second_factor.provisioning_uri(secret, username)}
 
     def _check_throttle(self, account, address):
         since = time.time() - domain.FAILURE_WINDOW_S
@@ -167,12 +210,14 @@ class Authority:
     def client_redirects(self, client_id):
         return self.settings["clients"].get(client_id)
 
-    def issue_code(self, candidate, client_id, redirect_uri, challenge):
+    def issue_code(self, subject, client_id, redirect_uri, challenge, kind="candidate"):
+        """A code for a signed-in candidate or (kind "staff") staff member."""
         code = domain.new_secret()
         now = time.time()
         self.repo.save_code(domain.secret_hash(code), {
             "client_id": client_id, "redirect_uri": redirect_uri, "challenge": challenge,
-            "sub": candidate["_id"], "expires_at": now + domain.CODE_TTL_S, "created_at": now})
+            "sub": subject["_id"], "kind": kind, "expires_at": now + domain.CODE_TTL_S,
+            "created_at": now})
         return code
 
     def exchange_code(self, code, client_id, redirect_uri, verifier):
@@ -188,11 +233,15 @@ class Authority:
             raise InvalidGrant("授权码与客户端不匹配")
         if not domain.pkce_matches(verifier, grant["challenge"]):
             raise InvalidGrant("code_verifier 校验失败")
+        if grant.get("kind") == "staff":
+            staff = self.repo.get_staff(grant["sub"])
+            if staff is None or staff.get("disabled"):
+                raise InvalidGrant("账号已停用")
+            return self._staff_pair(staff, family=code_hash)
         candidate = self.repo.get_candidate(grant["sub"])
         if candidate is None:
             raise InvalidGrant("账号不存在")
-        pair = self._candidate_pair(candidate, client_id, family=code_hash)
-        return pair
+        return self._candidate_pair(candidate, client_id, family=code_hash)
 
     def _void_reused_code(self, code_hash):
         """A code presented twice may be stolen: end the session it started (RFC 6749 §4.1.2)."""
@@ -233,9 +282,11 @@ class Authority:
         return self._pair(body, "candidate", client_id, family)
 
     def _staff_pair(self, staff, family=None):
+        """Staff tokens belong to the client `staff-web` (the staff pages; the CLI and
+        scripts refresh through it too)."""
         family = family or domain.secret_hash(domain.new_secret())
         body = domain.staff_claims(staff, sid=family, **self._common_claims())
-        return self._pair(body, "staff", "staff", family)
+        return self._pair(body, "staff", STAFF_CLIENT, family)
 
     def _pair(self, body, kind, client_id, family):
         refresh = domain.new_secret()
@@ -245,9 +296,28 @@ class Authority:
         return {"access_token": self.keyring.sign(body), "token_type": "Bearer",
                 "expires_in": self.settings["access_ttl"], "refresh_token": refresh}
 
-    def login_staff(self, username, password):
-        staff = self.authenticate_staff(username, password)
+    def login_staff(self, username, password, otp, address):
+        return self._staff_pair(self.authenticate_staff(username, password, otp, address))
+
+    def console_staff_tokens(self, username):
+        """Tokens for a staff account without signing in: the operator console's and the
+        test harness's (it takes auth's database; no entrypoint offers it)."""
+        staff = self.repo.get_staff(username)
+        if staff is None or staff.get("disabled"):
+            raise NotFound("没有该账号")
         return self._staff_pair(staff)
+
+    def client_token(self, client_id, client_secret):
+        """An outside system's access token (OAuth 2.0 client credentials, RFC 6749 §4.4):
+        no refresh token, no user; the role its registration gives it."""
+        client = self.settings["confidential_clients"].get(str(client_id))
+        if client is None or not client["secret"] or not hmac.compare_digest(
+                str(client_secret or ""), client["secret"]):
+            raise InvalidClient("客户端凭据无效")
+        body = domain.claims(sub=f"client:{client_id}", role=client["role"], region="*",
+                             **self._common_claims())
+        return {"access_token": self.keyring.sign(body), "token_type": "Bearer",
+                "expires_in": self.settings["access_ttl"]}
 
     def service_token(self, client_id, client_secret):
         expected_id, expected_secret = self.settings["service_client"]
@@ -301,6 +371,17 @@ class Authority:
                 role, region, list(sites)):
             self._end_sessions(f"staff:{username}")  # new scope applies from the next sign-in
 
+    def second_factor_secret(self, username):
+        """The stored TOTP secret (console use: the seed checks the demo admin's)."""
+        staff = self.repo.get_staff(username) or {}
+        enrolled = staff.get("otp")
+        return self.vault.open("otp_secret", enrolled["secret"], username) if enrolled else None
+
+    def list_staff(self, principal=None):
+        """Accounts the principal may manage (a regional admin: their region's)."""
+        return [_staff_view(s) for s in self.repo.list_staff()
+                if principal is None or principal.is_national or s["region"] == principal.region]
+
     def disable_staff(self, username, principal=None):
         staff = self.repo.get_staff(username)
         if staff is None:
@@ -339,3 +420,9 @@ def _require_scope(principal, region):
     """A regional admin manages the staff of their own region only."""
     if principal is not None and not principal.is_national and region != principal.region:
         raise Forbidden("只能管理本考区的账号")
+
+
+def _staff_view(staff):
+    return {"username": staff["_id"], "role": staff["role"], "region": staff["region"],
+            "sites": staff.get("sites") or [], "disabled": bool(staff.get("disabled")),
+            "second_factor": bool(staff.get("otp"))}

@@ -12,11 +12,16 @@ def settings_from(config):
     tokens = config["TOKENS"]
     public_url = config.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
     redirects = [f"{public_url}/callback", *config.get("OAUTH_EXTRA_REDIRECTS", [])]
+    staff_redirects = [f"{public_url}/staff/callback", *config.get("OAUTH_EXTRA_STAFF_REDIRECTS", [])]
     return {
         "issuer": tokens["ISSUER"], "audience": tokens["AUDIENCE"],
         "access_ttl": int(tokens["ACCESS_TTL"]), "refresh_ttl": int(tokens["REFRESH_TTL"]),
         "service_client": (tokens["SERVICE_CLIENT_ID"], tokens["SERVICE_CLIENT_SECRET"]),
-        "clients": {"upload-web": redirects},
+        "clients": {"upload-web": redirects, "staff-web": staff_redirects},
+        # Outside systems with client credentials; an empty secret leaves one disabled.
+        "confidential_clients": {"registration-system": {
+            "secret": str((config.get("CLIENTS") or {}).get("REGISTRATION_SYSTEM_SECRET") or ""),
+            "role": "registration"}},
     }
 
 

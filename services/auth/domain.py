@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 from common.events import CandidateProfileChanged
 
-ACCESS_ROLES = ("candidate", "reviewer", "admin", "service")
+ACCESS_ROLES = ("candidate", "reviewer", "admin", "service", "registration")  # common.tokens.ROLES
+# The national registration system's role (an OAuth client of its own, DESIGN §5): it
+# feeds candidates of every region and reads region settings, nothing else.
+REGISTRATION_ROLE = "registration"
 STAFF_ROLES = ("reviewer", "admin")
 PROFILE_FIELDS = ("region", "site", "category", "phone")
 CATEGORIES = {

@@ -35,6 +35,21 @@ _FORM = """<h1>登录</h1>
 </form>
 <p class="note">本系统不单独注册账号。忘记密码请在网上报名系统中找回。</p>"""
 
+_STAFF_FORM = """<h1>审核人员登录</h1>
+<p class="sub">考点审核员与考区管理员使用本系统分配的账号登录</p>
+{error}
+<form method="post" action="/auth/authorize" autocomplete="on">
+{hidden}
+<label for="username">用户名</label>
+<input id="username" name="username" type="text" required maxlength="32" value="{username}" autocomplete="username" autofocus>
+<label for="password">密码</label>
+<input id="password" name="password" type="password" required maxlength="128" autocomplete="current-password">
+<label for="otp">动态验证码（管理员必填；也可填写一次性恢复码）</label>
+<input id="otp" name="otp" type="text" maxlength="32" inputmode="numeric" autocomplete="one-time-code">
+<button type="submit">登录</button>
+</form>
+<p class="note">账号由考区管理员开通。动态验证码每30秒更新，每个只能使用一次。</p>"""
+
 
 def _response(body, status, title, headers=None):
     response = Response(_PAGE.format(title=escape(title), body=body), status=status,
@@ -51,7 +66,8 @@ def login_form(params, csrf, error=None, username="", status=200):
         f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
         for k, v in sorted(dict(params, csrf_token=csrf).items()))
     error_html = f'<div class="error" role="alert">{escape(error)}</div>' if error else ""
-    return _response(_FORM.format(hidden=hidden, error=error_html, username=escape(username)),
+    form = _STAFF_FORM if params.get("client_id") == "staff-web" else _FORM
+    return _response(form.format(hidden=hidden, error=error_html, username=escape(username)),
                      status, "登录")
 
 

@@ -9,7 +9,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from common.privacy import mask_id_number, mask_phone
 
-_MASKS = {"id_number": mask_id_number, "phone": mask_phone}
+_MASKS = {"id_number": mask_id_number, "phone": mask_phone,
+          "otp_secret": lambda value: "******"}  # never shown
 
 
 class PiiVault:

@@ -65,8 +65,19 @@ class AuthRepository:
     def save_staff(self, username, fields):
         self.db.staff.update_one({"_id": username}, {"$set": fields}, upsert=True)
 
+    def use_otp_step(self, username, step):
+        """Record `step` as used; False if it (or a later one) was used before: a replay."""
+        return self.db.staff.update_one({"_id": username, "otp.last_step": {"$lt": step}},
+                                        {"$set": {"otp.last_step": step}}).modified_count == 1
+
+    def use_recovery_code(self, username, code_hash):
+        """Spend a recovery code; False if there is no such unused code."""
+        return self.db.staff.update_one({"_id": username, f"otp.recovery.{code_hash}": True},
+                                        {"$unset": {f"otp.recovery.{code_hash}": ""}}).modified_count == 1
+
     def list_staff(self):
-        return list(self.db.staff.find({}, {"password_hash": 0}).sort("_id", ASCENDING))
+        return list(self.db.staff.find({}, {"password_hash": 0, "otp.secret": 0, "otp.recovery": 0})
+                    .sort("_id", ASCENDING))
 
     # -- authorization codes ---------------------------------------------------------------
     def save_code(self, code_hash, grant):

@@ -11,8 +11,9 @@ from common import arguments, outbox
 from common.errors import RateLimited, ValidationError
 from common.rpc import rpc
 from common import service as base
-from common.web import http, json_response, with_retry_after
+from common.web import http, json_response, read_json, with_retry_after
 from services.auth import domain, pages
+from services.auth.authority import STAFF_CLIENT
 from services.auth.dependencies import AuthorityProvider, LocalTokenAuth
 from services.auth.exceptions import InvalidClient, InvalidRequest, LoginFailed
 
@@ -55,14 +56,19 @@ class AuthService(base.ServiceBase):
         if not csrf or not hmac.compare_digest(csrf, form.get("csrf_token", "")):
             return _fresh_form(params, "页面已过期，请重新登录", status=400)
         username = form.get("username", "")[:32]
+        staff = params["client_id"] == STAFF_CLIENT
         try:
-            candidate = self.authority.authenticate_candidate(
-                username, form.get("password", "")[:128], client_address(request))
+            if staff:
+                subject = self.authority.authenticate_staff(
+                    username, form.get("password", "")[:128], form.get("otp", "")[:32], request.remote_addr)
+            else:
+                subject = self.authority.authenticate_candidate(
+                    username, form.get("password", "")[:128], request.remote_addr)
         except (LoginFailed, RateLimited) as exc:
             return with_retry_after(
                 _fresh_form(params, exc.message, username=username, status=exc.status), exc)
-        code = self.authority.issue_code(candidate, params["client_id"], params["redirect_uri"],
-                                         params["code_challenge"])
+        code = self.authority.issue_code(subject, params["client_id"], params["redirect_uri"],
+                                         params["code_challenge"], kind="staff" if staff else "candidate")
         location = f"{params['redirect_uri']}?{urlencode({'code': code, 'state': params['state']})}"
         response = Response(status=302, headers={"Location": location})
         response.delete_cookie(CSRF_COOKIE, path="/auth")
@@ -94,8 +100,23 @@ class AuthService(base.ServiceBase):
                                                 form.get("redirect_uri"), form.get("code_verifier"))
         elif grant_type == "refresh_token":
             pair = self.authority.refresh(form.get("refresh_token"), form.get("client_id"))
+        elif grant_type == "client_credentials":
+            basic = request.authorization  # RFC 6749 §2.3.1: HTTP Basic, or the form
+            client_id = basic.username if basic and basic.type == "basic" else form.get("client_id")
+            secret = basic.password if basic and basic.type == "basic" else form.get("client_secret")
+            pair = self.authority.client_token(client_id, secret)
         else:
             raise InvalidRequest("grant_type 不受支持")
+        return json_response(pair, headers={"Pragma": "no-cache"})
+
+    @http("POST", "/auth/staff/login")
+    def staff_login(self, request):
+        """Staff sign-in for scripts and the CLI (DESIGN §5): JSON username, password and,
+        for accounts with a second factor, otp; the same token response as /auth/token."""
+        body = read_json(request, max_bytes=FORM_LIMIT)
+        pair = self.authority.login_staff(
+            arguments.text(body.get("username"), "用户名", 64), arguments.text(body.get("password"), "密码", 128),
+            body.get("otp") if isinstance(body.get("otp"), str) else None, request.remote_addr)
         return json_response(pair, headers={"Pragma": "no-cache"})
 
     @http("GET", "/auth/jwks.json")
@@ -114,18 +135,9 @@ class AuthService(base.ServiceBase):
         return Response(status=204)
 
     # -- RPC (DESIGN §5) ----------------------------------------------------------------------
-    @rpc
-    def login_staff(self, username, password):
-        return self.authority.login_staff(arguments.text(username, "用户名"),
-                                          arguments.text(password, "密码"))
-
-    @rpc
-    def refresh_staff(self, refresh_token):
-        return self.authority.refresh(arguments.text(refresh_token, "refresh_token", 4096), "staff")
-
-    @rpc
+    @rpc(https=True)
     def import_candidates(self, records):
-        principal = self.auth.from_context("admin")
+        principal = self.auth.from_context("admin", "registration")
         if not isinstance(records, list):
             raise ValidationError("records 须为列表")
         return self.authority.import_candidates(records, principal)
@@ -140,14 +152,26 @@ class AuthService(base.ServiceBase):
         self.auth.from_context("service")
         return self.authority.profile(candidate_id)
 
-    @rpc
+    @rpc(https=True)
     def save_staff(self, username, role, region, sites=(), password=None):
         principal = self.auth.from_context("admin")
         self.authority.save_staff(arguments.text(username, "用户名"), role, region, list(sites),
                                   password, principal)
         return {"username": username}
 
-    @rpc
+    @rpc(https=True)
+    def list_staff(self):
+        principal = self.auth.from_context("admin")
+        return self.authority.list_staff(principal)
+
+    @rpc(https=True)
+    def enrol_second_factor(self, username):
+        """A new TOTP secret and recovery codes for a staff account (an administrator
+        enrols another; the answer is the only time the secret is shown)."""
+        principal = self.auth.from_context("admin")
+        return self.authority.enrol_second_factor(arguments.text(username, "用户名"), principal)
+
+    @rpc(https=True)
     def disable_staff(self, username):
         principal = self.auth.from_context("admin")
         self.authority.disable_staff(arguments.text(username, "用户名"), principal)
@@ -155,7 +179,9 @@ class AuthService(base.ServiceBase):
 
     @rpc
     def token_state(self, since=0):
-        """Public keys and recent revocations, for every service's local verifier."""
+        """Public keys and recent revocations, for every service's local verifier (and
+        for services only: a revocation names whom it signed out)."""
+        self.auth.from_context("service")
         return self.authority.token_state(float(arguments.number(since, "since")))
 
     @rpc
@@ -167,14 +193,6 @@ class AuthService(base.ServiceBase):
         now = time.time()
         self.authority.repo.purge_codes(now - 3600)
         self.authority.repo.purge_failures(now - domain.FAILURE_WINDOW_S)
-
-
-def client_address(request):
-    """The client's address as the front proxy saw it (services sit behind one)."""
-    forwarded = request.headers.get("X-Forwarded-For")
-    if forwarded:
-        return forwarded.split(",")[-1].strip()
-    return request.remote_addr
 
 
 def _fresh_form(params, error, username="", status=200):

@@ -82,9 +82,9 @@ class MaterialsService(base.ServiceBase):
         return json_response(self.desk.withdraw(principal))
 
     # -- RPC (DESIGN §5) ------------------------------------------------------------------------
-    @rpc
+    @rpc(https=True)
     def get_region(self, region):
-        self.auth.from_context("admin", "reviewer", "service")
+        self.auth.from_context("admin", "reviewer", "service", "registration")
         rules = self.desk.rules(str(region))
         return {"region": rules.region, "configured": rules.version > 0, "version": rules.version,
                 "name": rules.name, "upload_enabled": rules.upload_enabled,
@@ -93,7 +93,7 @@ class MaterialsService(base.ServiceBase):
                 "max_pixels": rules.max_pixels, "min_sharpness": rules.min_sharpness,
                 "sites": rules.sites, "categories": rules.categories}
 
-    @rpc
+    @rpc(https=True)
     def configure_region(self, region, config):
         principal = self.auth.from_context("admin")
         if not principal.is_national and principal.region != region:

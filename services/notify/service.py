@@ -44,23 +44,23 @@ class NotifyService(base.ServiceBase):
         return json_response(self.desk.inbox.read(principal.sub, message_id))
 
     # -- operators (RPC, admin) -----------------------------------------------------------------
-    @rpc
+    @rpc(https=True)
     def pending(self, limit=100):
         principal = self.auth.from_context("admin")
         return self.desk.inbox.deliveries(principal, (policy.PENDING, policy.SENDING), limit)
 
-    @rpc
+    @rpc(https=True)
     def failed(self, limit=100):
         """Deliveries that will not go without an operator: failed, and suppressed by the
         hourly limit (their in-app message stands)."""
         principal = self.auth.from_context("admin")
         return self.desk.inbox.deliveries(principal, policy.RETRYABLE_BY_OPERATOR, limit)
 
-    @rpc
+    @rpc(https=True)
     def retry(self, message_id):
         return self.desk.inbox.retry(self.auth.from_context("admin"), message_id)
 
-    @rpc
+    @rpc(https=True)
     def messages_of(self, candidate_id):
         """What a candidate was told, by which channel, and when they read it."""
         return self.desk.inbox.of_candidate(self.auth.from_context("admin"), candidate_id)

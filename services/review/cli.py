@@ -11,23 +11,25 @@
 
 REASON is a code from `reasons` (unclear, incomplete, wrong_document, expired, mismatch),
 optionally with your own words (`id_card:expired:有效期至2025年`), or `other:说明文字`.
-Reads AMQP_URI from the config file (--config, $EXAM_CONFIG or ./config.yaml).
+Talks HTTPS to the system's one origin (--url, $EXAM_URL, default http://127.0.0.1:8000):
+sign-in at /auth/staff/login, the review methods at /rpc/review/... (DESIGN §5).
 """
 import argparse
 import getpass
 import os
-import socket
 import sys
 
+from common.rpc_client import NotSignedIn, RpcRefused, StaffSession, TokenStore, Unreachable
 from services.review import console, domain
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+DEFAULT_URL = "http://127.0.0.1:8000"
 ACTIONS = {"submitted": "考生提交", "claim": "领取", "release": "放回队列", "approve": "审核通过",
            "reject": "审核不通过", "return": "退回修改", "withdrawn": "考生撤回",
            "reopened": "报考信息变更，重新打开", "profile_changed": "考生考点或类别变更"}
-KIND_NAMES = {"Unauthenticated": "未登录或登录已失效", "Forbidden": "无权操作", "NotFound": "未找到",
-              "Conflict": "操作冲突", "InvalidTransition": "当前状态不允许此操作",
-              "ValidationError": "输入有误"}
+KIND_NAMES = {"unauthenticated": "未登录或登录已失效", "forbidden": "无权操作", "not_found": "未找到",
+              "conflict": "操作冲突", "invalid_transition": "当前状态不允许此操作",
+              "validation_error": "输入有误", "rate_limited": "操作过于频繁", "unavailable": "服务暂时不可用"}
 
 
 class CliError(Exception):
@@ -36,61 +38,42 @@ class CliError(Exception):
         self.code = code
 
 
-# -- talking to the services ---------------------------------------------------------------------
+# -- talking to the system -----------------------------------------------------------------------
 class Session:
-    def __init__(self, config, store):
-        self.config = config
+    def __init__(self, url, store):
+        self.url = url
         self.store = store
+        self.staff = StaffSession(url, store)
 
-    def call(self, service, method, *args, token=None, plain=False, **kwargs):
-        """One RPC; every failure becomes a CliError with a message a person can act on
-        (`plain`: the service's own words, without the kind of refusal in front)."""
-        # Imported here: `reasons` and `logout` need no broker and should not wait for one.
-        from kombu.exceptions import OperationalError
-        from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
-        from nameko.standalone.rpc import ClusterRpcProxy
-        context = {"client": f"cli:{getpass.getuser()}@{socket.gethostname()}"}
-        if token:
-            context["authorization"] = f"Bearer {token}"
+    def attempt(self, action, plain=False):
+        """Run `action()`; every failure becomes a CliError with a message a person can act
+        on (`plain`: the system's own words, without the kind of refusal in front)."""
         try:
-            with ClusterRpcProxy(self.config, timeout=20, context_data=context) as proxy:
-                return getattr(getattr(proxy, service), method)(*args, **kwargs)
-        except RemoteError as exc:
+            return action()
+        except NotSignedIn as exc:
+            raise CliError(f"{exc}，请先运行：python -m services.review.cli login") from None
+        except RpcRefused as exc:
             raise refusal(exc, plain) from None
-        except (RpcTimeout, UnknownService):
-            raise CliError("审核服务暂时无法访问，请稍后再试", EXIT_UNREACHABLE) from None
-        except (OperationalError, ConnectionError, socket.timeout) as exc:
-            raise CliError(f"无法连接消息服务器（{type(exc).__name__}），请检查配置中的 AMQP_URI",
-                           EXIT_UNREACHABLE) from None
+        except Unreachable:
+            raise CliError(f"审核系统暂时无法访问（{self.url}），请稍后再试或检查 --url", EXIT_UNREACHABLE) from None
 
-    def review(self, method, *args, **kwargs):
-        return self.call("review", method, *args, token=self.token(), **kwargs)
-
-    def token(self):
-        record = self.store.load()
-        if record is None:
-            raise CliError("尚未登录，请先运行：python -m services.review.cli login")
-        if not self.store.fresh(record):
-            if not record.get("refresh_token"):
-                raise CliError("登录已过期，请重新登录：python -m services.review.cli login")
-            tokens = self.call("auth", "refresh_staff", record["refresh_token"])
-            record = self.store.save(record.get("username"), tokens)
-        return record["access_token"]
+    def review(self, method, **kwargs):
+        return self.attempt(lambda: self.staff.client().call("review", method, **kwargs))
 
 
 def refusal(exc, plain=False):
     if plain:
-        return CliError(exc.value)
-    hint = "，请重新登录：python -m services.review.cli login" if exc.exc_type == "Unauthenticated" else ""
-    return CliError(f"{KIND_NAMES.get(exc.exc_type, '操作失败')}：{exc.value}{hint}")
+        return CliError(exc.message)
+    hint = "，请重新登录：python -m services.review.cli login" if exc.code == "unauthenticated" else ""
+    return CliError(f"{KIND_NAMES.get(exc.code, '操作失败')}：{exc.message}{hint}")
 
 
 # -- commands ------------------------------------------------------------------------------------
 def cmd_login(session, args):
     username = args.username or input("用户名: ").strip()
     password = getpass.getpass("密码: ")
-    tokens = session.call("auth", "login_staff", username, password, plain=True)
-    session.store.save(username, tokens)
+    otp = input("动态验证码（未绑定的直接回车）: ").strip() or None
+    session.attempt(lambda: session.staff.login(username, password, otp), plain=True)
     print(f"已登录：{username}（凭据保存在 {session.store.path}，仅本人可读）")
 
 
@@ -116,18 +99,18 @@ def cmd_queue(session, args):
 
 
 def cmd_claim(session, args):
-    case = session.review("claim", args.package_id)
+    case = session.review("claim", package_id=args.package_id)
     print(f"已领取 {case['package_id']}（第{case['attempt']}次提交），"
           f"请在 {console.local_time(case['claim']['lease_until'])} 前作出审核结论")
 
 
 def cmd_release(session, args):
-    session.review("release", args.package_id)
+    session.review("release", package_id=args.package_id)
     print(f"已放回队列：{args.package_id}")
 
 
 def cmd_show(session, args):
-    case = session.review("get_case", args.package_id)
+    case = session.review("get_case", package_id=args.package_id)
     print(render_case(case))
 
 
@@ -171,18 +154,18 @@ def hint(image):
 
 
 def cmd_approve(session, args):
-    session.review("approve", args.package_id, note=args.note)
+    session.review("approve", package_id=args.package_id, note=args.note)
     print(f"已审核通过：{args.package_id}")
 
 
 def cmd_reject(session, args):
-    session.review("reject", args.package_id, args.reason)
+    session.review("reject", package_id=args.package_id, reason=args.reason)
     print(f"已审核不通过：{args.package_id}")
 
 
 def cmd_return(session, args):
     items = [parse_return_item(text) for text in args.items]
-    session.review("return_materials", args.package_id, items, respond_by=args.respond_by)
+    session.review("return_materials", package_id=args.package_id, items=items, respond_by=args.respond_by)
     print(f"已退回修改：{args.package_id}（{', '.join(i['material_type'] for i in items)}）")
 
 
@@ -217,7 +200,8 @@ COMMANDS = {"login": cmd_login, "logout": cmd_logout, "queue": cmd_queue, "claim
 
 def parser():
     p = argparse.ArgumentParser(prog="python -m services.review.cli", description="审核员命令行")
-    p.add_argument("--config", default=None, help="配置文件（默认 $EXAM_CONFIG 或 config.yaml）")
+    p.add_argument("--url", default=os.environ.get("EXAM_URL", DEFAULT_URL),
+                   help=f"审核系统地址（默认 $EXAM_URL 或 {DEFAULT_URL}）")
     sub = p.add_subparsers(dest="command", required=True, metavar="命令")
     sub.add_parser("login", help="登录").add_argument("username", nargs="?")
     sub.add_parser("logout", help="退出登录")
@@ -249,15 +233,10 @@ def parser():
 def main(argv=None, store=None):
     args = parser().parse_args(argv)
     try:
-        from common.config import load_config
-        config = load_config(args.config) if args.command not in ("logout", "reasons") else {}
-        COMMANDS[args.command](Session(config, store or console.TokenStore()), args)
+        COMMANDS[args.command](Session(args.url, store or TokenStore()), args)
     except CliError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return exc.code
-    except FileNotFoundError as exc:
-        print(f"错误：找不到配置文件 {exc.filename}（用 --config 指定）", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         print("\n已取消", file=sys.stderr)
         return 130

@@ -3,6 +3,7 @@ and auth (for candidate snapshots)."""
 from datetime import timedelta
 
 from common import s3
+from common.https_rpc import client_of
 from common.mongo import MongoDependency
 from common.rpc import ServiceRpc
 from services.review.cases import Reviews, Settings
@@ -26,9 +27,10 @@ class Presigner:
 
 
 def caller_of(worker_ctx):
-    """Where a call came from, for the audit log: the `client` the caller names in its
-    context data (the CLI sends user@host), and the origin of the call chain."""
-    client = worker_ctx.data.get("client")
+    """Where a call came from, for the audit log: the client's address as the connection
+    showed it (calls over HTTPS; never what a caller writes), and the origin of the call
+    chain."""
+    client = client_of(worker_ctx)
     stack = worker_ctx.call_id_stack or []
     return {"client": str(client)[:MAX_CLIENT_LEN] if client else None,
             "via": stack[0].split(".", 1)[0] if stack else None}

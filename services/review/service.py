@@ -18,45 +18,45 @@ class ReviewService(base.ServiceBase):
     auth_rpc = ServiceRpc("auth", timeout=5)
 
     # -- RPC (DESIGN §5) ---------------------------------------------------------------------------
-    @rpc
+    @rpc(https=True)
     def list_queue(self, site=None, status=domain.PENDING, limit=50, after=None, sort=None):
         principal = self.auth.from_context(*STAFF)
         return self.desk.reviews.list_queue(principal, site, status, limit, after, sort)
 
-    @rpc
+    @rpc(https=True)
     def claim(self, package_id):
         return self.desk.reviews.claim(self.auth.from_context(*STAFF), package_id)
 
-    @rpc
+    @rpc(https=True)
     def release(self, package_id):
         return self.desk.reviews.release(self.auth.from_context(*STAFF), package_id)
 
-    @rpc
+    @rpc(https=True)
     def get_case(self, package_id):
         return self.desk.reviews.get_case(self.auth.from_context(*STAFF), package_id)
 
-    @rpc
+    @rpc(https=True)
     def approve(self, package_id, note=None):
         return self.desk.reviews.approve(self.auth.from_context(*STAFF), package_id, note)
 
-    @rpc
+    @rpc(https=True)
     def reject(self, package_id, reason):
         return self.desk.reviews.reject(self.auth.from_context(*STAFF), package_id, reason)
 
-    @rpc
+    @rpc(https=True)
     def return_materials(self, package_id, items, respond_by=None):
         principal = self.auth.from_context(*STAFF)
         return self.desk.reviews.return_materials(principal, package_id, items, respond_by)
 
-    @rpc
+    @rpc(https=True)
     def stats(self, region=None, site=None):
         return self.desk.reviews.stats(self.auth.from_context(*STAFF), region, site)
 
-    @rpc
+    @rpc(https=True)
     def audit(self, package_id):
         return self.desk.reviews.audit_trail(self.auth.from_context("admin"), package_id)
 
-    @rpc
+    @rpc(https=True)
     def reasons(self):
         """The return-reason catalogue, for reviewers' tools."""
         self.auth.from_context(*STAFF)

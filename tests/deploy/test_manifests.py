@@ -47,6 +47,7 @@ OPERATOR_KINDS = {
     ("rabbitmq.com/v1beta1", "Vhost"): "rabbitmq.json",
     ("rabbitmq.com/v1beta1", "User"): "rabbitmq.json",
     ("rabbitmq.com/v1beta1", "Permission"): "rabbitmq.json",
+    ("rabbitmq.com/v1beta1", "TopicPermission"): "rabbitmq.json",
     ("mongodbcommunity.mongodb.com/v1", "MongoDBCommunity"): "mongodbcommunity.json",
     ("minio.min.io/v2", "Tenant"): "minio-tenant.json",
 }
@@ -440,17 +441,28 @@ def test_only_auth_mounts_the_signing_keys_and_s3_keys_follow_least_privilege():
         assert write_key == {"materials": "exam-s3-materials", "review": "exam-s3-review"}.get(name)
 
 
-def test_amqp_uri_points_at_the_rabbitmq_cluster_and_vhost():
+def test_amqp_uri_points_at_the_rabbitmq_cluster_and_vhost_with_each_services_own_user():
     cluster = docs_of("RabbitmqCluster")[0]["metadata"]["name"]
     vhost = docs_of("Vhost")[0]["spec"]["name"]
-    (user,) = docs_of("User")
+    users = {user["metadata"]["name"]: user for user in docs_of("User")}
     for name in SERVICES:
         (container,) = by_name("Deployment")[name]["spec"]["template"]["spec"]["containers"]
         env = {var["name"]: var for var in container["env"]}
         uri = env["AMQP_URI"]["value"]
         assert f"@{cluster}.exam.svc.cluster.local:5672/{vhost}" in uri
-        assert env["AMQP_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == \
-            user["spec"]["importCredentialsSecret"]["name"]
+        for var in ("AMQP_USERNAME", "AMQP_PASSWORD"):
+            assert env[var]["valueFrom"]["secretKeyRef"]["name"] == \
+                users[f"exam-{name}"]["spec"]["importCredentialsSecret"]["name"] == f"exam-amqp-{name}"
+
+
+def test_the_broker_accounts_are_what_dev_broker_generates():
+    """Production's accounts are the ones the local stack and its tests use (DESIGN §6)."""
+    from dev import broker
+    assert (ROOT / "deploy/k8s/infra/rabbitmq-accounts.yaml").read_text() == broker.k8s_manifest(), \
+        "run: .venv/bin/python -m dev.broker > deploy/k8s/infra/rabbitmq-accounts.yaml"
+    permissions = {d["spec"]["userReference"]["name"]: d["spec"]["permissions"] for d in docs_of("Permission")}
+    assert set(permissions) == {f"exam-{name}" for name in SERVICES}
+    assert all(".*" not in p["write"] and ".*" not in p["read"] for p in permissions.values())
 
 
 def test_minio_init_configmap_is_a_faithful_copy_of_the_compose_scripts():

@@ -27,3 +27,11 @@ def output_dir(request):
     path = OUTPUT / request.node.name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def admin(system):
+    """The seeded admin, signed in over HTTPS with the second factor (once a session: a
+    TOTP code is good for one sign-in)."""
+    from dev.seed import admin_client
+    return admin_client(system.url)

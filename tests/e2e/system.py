@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from dev.secrets import services_env
 from dev.sms_standin import SmsStandin, templates_for
 from dev.stack import nginx_command, write_nginx_conf
 from support import free_port
@@ -23,10 +24,16 @@ SERVICES = ("auth", "materials", "review", "notify")
 
 
 class System:
-    def __init__(self, workdir, base_config, amqp_uri, mongo_uri, s3_endpoint, bucket, keys_dir):
+    def __init__(self, workdir, base_config, amqp_uri, mongo_uri, s3_endpoint, bucket, keys_dir,
+                 rabbit_api="http://127.0.0.1:15672"):
         self.workdir = Path(workdir)
         self.base_config = base_config
         self.prefix = f"e{uuid.uuid4().hex[:10]}_"
+        self.rabbit_api = rabbit_api
+        # Each service connects with a broker account of its own, as with `make run`
+        # (dev/broker.py); `amqp_uri` (guest) stays the tests' own way in.
+        self.broker_prefix = f"{self.prefix}"
+        self.broker_passwords = {name: uuid.uuid4().hex for name in SERVICES}
         self.ports = {name: free_port() for name in SERVICES}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -48,10 +55,19 @@ class System:
                    S3_BUCKET=self.bucket, S3_PUBLIC_ENDPOINT=f"http://{self.s3_endpoint}",
                    JWT_KEYS_DIR=str(self.keys_dir), JWT_ACTIVE_KID="test-1",
                    PUBLIC_URL=self.url, SMS_ENDPOINT=f"127.0.0.1:{self.sms.port}",
-                   PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore")
+                   PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore", **services_env())
         if service:
             env["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{self.ports[service]}"
+            env["AMQP_URI"] = self.amqp_uri_of(service)
+            env["BROKER_USER_PREFIX"] = self.broker_prefix
         return env
+
+    def amqp_uri_of(self, service):
+        """The broker URI with `service`'s own account (to act as that service in a test)."""
+        from kombu.utils.url import url_to_parts
+        scheme, host, port, _, _, vhost, _ = url_to_parts(self.amqp_uri)
+        return (f"amqp://{self.broker_prefix}{service}:{self.broker_passwords[service]}@{host}:{port}/"
+                f"{requests.utils.quote(vhost or '/', safe='')}")
 
     @property
     def config(self):
@@ -67,7 +83,11 @@ class System:
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self):
+        from dev import broker
+        from kombu.utils.url import url_to_parts
         self.workdir.mkdir(parents=True, exist_ok=True)
+        broker.provision(self.rabbit_api, ("guest", "guest"), url_to_parts(self.amqp_uri)[5] or "/",
+                         self.broker_passwords, self.broker_prefix, keep_admin=True)
         self.sms.start()
         for name in SERVICES:
             self.start_service(name)
@@ -131,9 +151,11 @@ class System:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self):
+        from dev import broker
         for name in list(self.procs):
             self.stop_service(name)
         self.sms.stop()
+        broker.remove_users(self.rabbit_api, ("guest", "guest"), [self.broker_prefix + s for s in SERVICES])
 
     def drop_databases(self, mongo_client):
         for name in mongo_client.list_database_names():

@@ -1,11 +1,13 @@
-"""Review in the system as `make run` starts it (`nameko run`, config.yaml defaults): a
-seeded reviewer opens a package a candidate submitted, returns a type, and the
-candidate's page at the one origin shows it."""
+"""Review in the system as `make run` starts it (`nameko run`, config.yaml defaults), with
+people on HTTPS only (DESIGN §5): the seeded admin signs in with a second factor and
+imports a candidate, a seeded reviewer opens the package the candidate submitted and
+returns a type, and the candidate's page at the one origin shows it."""
 import hashlib
 
 import requests
 
-from support import bearer, candidate, rpc, staff_token, wait_for, wait_until_queued
+from common.rpc_client import RpcClient
+from support import bearer, candidate, wait_for
 from unit.imagefactory import document_jpeg
 
 NUMBER = "2026320400951"
@@ -13,10 +15,8 @@ REQUIRED = (("id_card", 2), ("degree_certificate", 1), ("probation_certificate",
             ("registration_form", 1))
 
 
-def test_a_seeded_reviewer_returns_a_type_and_the_candidate_sees_it_at_the_one_origin(system):
-    admin = staff_token(system.config, "admin", "Admin@2026")
-    with rpc(system.config, admin) as proxy:
-        proxy.auth.import_candidates([candidate(NUMBER, serial=951)])
+def test_a_seeded_reviewer_returns_a_type_and_the_candidate_sees_it_at_the_one_origin(system, admin):
+    assert admin.call("auth", "import_candidates", records=[candidate(NUMBER, serial=951)])["created"] == 1
     token = system.login(NUMBER)["access_token"]
 
     def call(method, path="", **kwargs):
@@ -31,17 +31,23 @@ def test_a_seeded_reviewer_returns_a_type_and_the_candidate_sees_it_at_the_one_o
                         files={"file": ("scan.jpg", data, "image/jpeg")}).status_code == 201
     package_id = call("POST", "/submit").json()["package_id"]
 
-    reviewer = staff_token(system.config, "reviewer.3204", "Review@2026")
-    with rpc(system.config, reviewer) as proxy:
-        wait_until_queued(proxy, package_id, timeout=10)
-        proxy.review.claim(package_id)
-        case = proxy.review.get_case(package_id)
-        image = case["items"][0]["images"][0]
-        fetched = requests.get(image["url"], timeout=10)
-        assert fetched.status_code == 200 and hashlib.sha256(fetched.content).hexdigest() == image["sha256"]
-        proxy.review.return_materials(package_id, [{"material_type": "id_card", "reason": "incomplete"}])
+    reviewer = RpcClient(system.url)
+    reviewer.staff_login("reviewer.3204", "Review@2026")
+    wait_for(lambda: package_id in [i["package_id"] for i in reviewer.call(
+        "review", "list_queue", limit=200)["items"]], timeout=10, message="queued")
+    reviewer.call("review", "claim", package_id=package_id)
+    case = reviewer.call("review", "get_case", package_id=package_id)
+    image = case["items"][0]["images"][0]
+    fetched = requests.get(image["url"], timeout=10)
+    assert fetched.status_code == 200 and hashlib.sha256(fetched.content).hexdigest() == image["sha256"]
+    reviewer.call("review", "return_materials", package_id=package_id,
+                  items=[{"material_type": "id_card", "reason": "incomplete"}])
 
     wait_for(lambda: call("GET").json()["status"] == "returned", timeout=5, message="returned")
     id_card = next(i for i in call("GET").json()["items"] if i["material_type"] == "id_card")
     assert id_card["locked"] is False and id_card["reason"].startswith("材料不完整")
+    # Every read and decision is audited with the address the connection came from.
+    trail = admin.call("review", "audit", package_id=package_id)
+    assert {e["action"] for e in trail} >= {"claim", "read", "return"}
+    assert {e["client"] for e in trail} == {"127.0.0.1"}
     assert requests.get(f"{system.url}/healthz/review", timeout=5).json()["checks"]["mongodb"] == "ok"

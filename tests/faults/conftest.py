@@ -147,7 +147,8 @@ def fault_system(tmp_path_factory, private_servers, base_config, keys_dir):
     if not client.bucket_exists("materials"):
         client.make_bucket("materials")
     sut = FaultSystem(tmp_path_factory.mktemp("fault-system"), base_config, layout.amqp_uri,
-                      layout.mongo_uri, layout.s3_endpoint, "materials", keys_dir)
+                      layout.mongo_uri, layout.s3_endpoint, "materials", keys_dir,
+                      rabbit_api=layout.rabbit_api)
     short_retry_delays(layout)
     try:
         sut.start()

@@ -24,13 +24,15 @@ from traffic import Trickle, in_queue
 SUBMITTED_QUEUE = handler_queue("materials", "PackageSubmitted", "review", "on_package_submitted")
 
 
-def publish(amqp_uri, source, event_type, payload):
-    """Put an event on a service's event exchange as its outbox would (persistent, JSON)."""
+def publish(system, source, event_type, payload):
+    """Put an event on a service's event exchange as its outbox would (persistent, JSON,
+    with the source service's own broker account: consumers take nothing else)."""
     exchange = get_event_exchange(source, {})
-    with Connection(amqp_uri, connect_timeout=5) as conn:
+    with Connection(system.amqp_uri_of(source), connect_timeout=5) as conn:
         producer = conn.Producer(serializer="json")
         producer.publish(payload, exchange=exchange, routing_key=event_type, declare=[exchange],
-                         message_id=payload["event_id"], delivery_mode=2, retry=True)
+                         message_id=payload["event_id"], delivery_mode=2, retry=True,
+                         user_id=conn.userid)
 
 
 def history_lines(db, package_id, event_id):
@@ -89,7 +91,7 @@ def test_a_consumer_killed_while_holding_an_event_gets_it_again_and_acts_once(
                   if payload.get("package_id") == package_id]
         assert {kind for _, kind, _ in copies} >= {"PackageSubmitted", "ReviewStarted", "PackageApproved"}
         for source, kind, payload in copies:
-            publish(amqp, source, kind, payload)
+            publish(fault_system, source, kind, payload)
         trickle.wait_finished()
     checker.verify()
     assert len(history_lines(review, package_id, event_id)) == 1
@@ -125,7 +127,7 @@ def test_a_poison_event_is_parked_after_bounded_retries_while_others_flow_and_ca
     checker.inject(poison["event_id"])
     with Trickle(fault_system, people["poison"]) as trickle:
         time.sleep(1.0)
-        publish(layout.amqp_uri, "materials", "PackageSubmitted", poison)
+        publish(fault_system, "materials", "PackageSubmitted", poison)
         with rpc(fault_system.config, fault_admin) as proxy:
             for service in ("review", "notify"):
                 letters = wait_for(lambda: letters_of(proxy, service, poison["event_id"]), timeout=30,

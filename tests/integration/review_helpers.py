@@ -64,10 +64,11 @@ def sha256(data):
 
 
 class Exam:
-    def __init__(self, config, auth_url, materials_url):
+    def __init__(self, config, auth_url, materials_url, review_url=None):
         self.config = config
         self.auth_url = auth_url
         self.materials_url = materials_url
+        self.review_url = review_url
         self._tokens = {}
         self._proxies = {}
         self._stack = ExitStack()
@@ -153,7 +154,7 @@ def make_exam(start_service, container_factory, config):
         config["REVIEW"] = {"LEASE_S": lease_s, "URL_TTL_S": url_ttl_s}
         auth_url = start_service(AuthService)
         materials_url = start_service(MaterialsService)
-        start_service(ReviewService)
+        review_url = start_service(ReviewService)
         listener = container_factory(ReviewEvents, config)
         listener.start()
         ReviewEvents.seen.clear()
@@ -161,7 +162,7 @@ def make_exam(start_service, container_factory, config):
         for username, sites in ((SITE_3204, ["3204"]), (OTHER_3204, ["3204"]),
                                 (SITE_3201, ["3201"]), (REGION_32, ["*"])):
             make_reviewer(config, username, sites)
-        exam = Exam(config, auth_url, materials_url)
+        exam = Exam(config, auth_url, materials_url, review_url)
         exams.append(exam)
         with rpc(config, staff_token(config, ADMIN, "Admin@2026")) as proxy:
             proxy.auth.import_candidates([candidate(ANNA, serial=1), candidate(BEN, serial=2),

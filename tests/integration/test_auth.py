@@ -296,6 +296,23 @@ def test_get_contact_answers_only_services(auth_url, config):
         assert proxy.auth.get_contact(NUMBER)["phone"] == candidate(NUMBER, serial=801)["phone"]
 
 
+def test_the_token_state_with_its_revocations_answers_only_services(auth_url, config):
+    """A revocation names whom it signed out (registration numbers, staff names)."""
+    with rpc(config) as proxy:
+        with pytest.raises(Exception) as anonymous:
+            proxy.auth.token_state(0)
+    assert anonymous.value.exc_type == "Unauthenticated"
+    with rpc(config, staff_token(config, "admin.test", "Admin@2026")) as proxy:
+        with pytest.raises(Exception) as staff:
+            proxy.auth.token_state(0)
+    assert staff.value.exc_type == "Forbidden"
+    secrets = config["TOKENS"]
+    with rpc(config) as proxy:
+        service = proxy.auth.service_token(secrets["SERVICE_CLIENT_ID"], secrets["SERVICE_CLIENT_SECRET"])
+    with rpc(config, service["access_token"]) as proxy:
+        assert proxy.auth.token_state(0)["jwks"]["keys"]
+
+
 # -- staff -----------------------------------------------------------------------------------
 def test_disabling_a_staff_account_revokes_its_tokens(auth_url, materials_url, config):
     make_reviewer(config, "reviewer.x", ["3204"])
@@ -315,10 +332,9 @@ def test_disabling_a_staff_account_revokes_its_tokens(auth_url, materials_url, c
         return False
 
     wait_for(refused, timeout=5, interval=0.3, message="disabled reviewer refused")
-    with rpc(config) as proxy:
-        with pytest.raises(Exception) as denied:
-            proxy.auth.login_staff("reviewer.x", "Review@2026")
-    assert denied.value.exc_type == "Unauthenticated"
+    denied = requests.post(f"{auth_url}/auth/staff/login", timeout=10,
+                           json={"username": "reviewer.x", "password": "Review@2026"})
+    assert denied.status_code == 401 and denied.json()["error"]["code"] == "login_failed"
 
 
 # -- brute force -----------------------------------------------------------------------------

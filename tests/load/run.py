@@ -118,9 +118,9 @@ def prepare_candidates(config, count, batch=50):
         started = time.monotonic()
         records = [candidate_record(serial, password_hash) for serial in todo]
 
-        def import_all(proxy):
+        def import_all(client):
             for i in range(0, len(records), batch):
-                summary = proxy.auth.import_candidates(records[i:i + batch])
+                summary = client.call("auth", "import_candidates", records=records[i:i + batch])
                 if summary["errors"]:
                     sys.exit(f"candidates refused: {summary['errors'][:3]}")
         call_as_admin(config, import_all)

@@ -18,10 +18,9 @@ packages (1,000,000 with --million) in the databases.
 2. Times GET /api/v1/package through nginx for a random sample of seeded candidates,
    with access tokens signed locally by the development key (the claims auth would put
    in them: `services.auth.domain.candidate_claims`).
-3. Times review.list_queue over RPC as a site reviewer (reviewer.3204) and a region
-   reviewer (reviewer.32): first page, a later page (`after`), and `sort="quality"`.
-   If the running review service predates list_queue, the same query is timed through
-   the review service's own code in this process instead, and the summary says so.
+3. Times review.list_queue over HTTPS (POST /rpc/review/list_queue at the one origin)
+   as a site reviewer (reviewer.3204) and a region reviewer (reviewer.32): first page, a
+   later page (`after`), and `sort="quality"`.
 4. Prints one JSON summary (p50/p95/p99 per call, the counts, the conditions).
 
 Seeded documents stay until `--cleanup` (which removes exactly them) unless --cleanup-after.
@@ -271,74 +270,39 @@ def time_get_package(config, url, count, samples):
     return dict(timings_summary(timings), statuses=statuses)
 
 
-def staff_token(config, username):
-    from nameko.standalone.rpc import ClusterRpcProxy
-    with ClusterRpcProxy(config, timeout=30) as proxy:
-        return proxy.auth.login_staff(username, STAFF_PASSWORD)["access_token"]
-
-
 def time_list_queue(config, samples, max_calls=4):
-    """{call: percentiles}; over RPC, or in process when the running service lacks it."""
-    from nameko.exceptions import RemoteError
-    from nameko.standalone.rpc import ClusterRpcProxy
+    """{call: percentiles}: review.list_queue over HTTPS at the one origin (DESIGN §5), as
+    the staff pages and the CLI call it, signed in as a site and a region reviewer."""
+    from common.rpc_client import RpcClient, RpcRefused
+    url = config.get("PUBLIC_URL", "http://127.0.0.1:8000")
     calls = {"site reviewer, site 3204, first page": ("reviewer.3204", {"site": "3204"}),
              "site reviewer, site 3204, sort=quality": ("reviewer.3204", {"site": "3204", "sort": "quality"}),
              "region reviewer, region 32, first page": ("reviewer.32", {}),
              "region reviewer, region 32, third page": ("reviewer.32", {"pages": 3})}
-    results, how = {}, "rpc"
+    results = {}
     warmup = 2 if samples >= 3 else 0
     for label, (username, kwargs) in list(calls.items())[:max_calls]:
-        token = staff_token(config, username)
+        client = RpcClient(url, timeout=120)
+        client.staff_login(username, STAFF_PASSWORD)
         pages = kwargs.pop("pages", 1)
         timings, items, failures = [], 0, {}
-        with ClusterRpcProxy(config, timeout=120, context_data={"authorization": f"Bearer {token}"}) as proxy:
-            for i in range(samples + warmup):
-                after = None
-                started = time.perf_counter()
-                try:
-                    for _ in range(pages - 1):  # walk to the page we time
-                        after = proxy.review.list_queue(limit=50, after=after, **kwargs)["next"]
-                    started = time.perf_counter()
-                    page = proxy.review.list_queue(limit=50, after=after, **kwargs)
-                    items = len(page["items"])
-                except RemoteError as exc:
-                    if exc.exc_type == "MethodNotFound":
-                        how = "in process (the running review service has no list_queue)"
-                        return time_list_queue_in_process(config, samples), how
-                    # A refusal after a timeout is a result too: its time is recorded.
-                    failures[f"{exc.exc_type}: {exc.value}"[:120]] = failures.get(
-                        f"{exc.exc_type}: {exc.value}"[:120], 0) + 1
-                elapsed = (time.perf_counter() - started) * 1000
-                if i >= warmup:
-                    timings.append(elapsed)
-                log(f"list_queue {label}: {elapsed:.0f} ms")
-        results[label] = dict(timings_summary(timings), items_per_page=items, failures=failures)
-    return results, how
-
-
-def time_list_queue_in_process(config, samples):
-    from pymongo import MongoClient
-    from common.config import db_name
-    from common.tokens import Principal
-    from services.review.cases import Reviews, Settings
-    from services.review.repository import CaseRepository
-    db = MongoClient(os.environ.get("MONGO_URI", config["MONGO"]["URI"]))[db_name(config, "review")]
-    reviews = Reviews(CaseRepository(db), None, None, Settings(), {"client": "volume", "via": None})
-    site = Principal(sub="staff:reviewer.3204", role="reviewer", jti="x", exp=0, iat=0, region="32",
-                     sites=("3204",))
-    region = Principal(sub="staff:reviewer.32", role="reviewer", jti="x", exp=0, iat=0, region="32",
-                       sites=("*",))
-    results = {}
-    for label, principal, kwargs in (("site reviewer, site 3204, first page", site, {"site": "3204"}),
-                                     ("region reviewer, region 32, first page", region, {})):
-        timings = []
-        for i in range(samples + 2):
+        for i in range(samples + warmup):
+            after = None
             started = time.perf_counter()
-            page = reviews.list_queue(principal, limit=50, **kwargs)
-            if i >= 2:
-                timings.append((time.perf_counter() - started) * 1000)
-        results[label] = dict(timings_summary(timings), items_per_page=len(page["items"]))
-    return results
+            try:
+                for _ in range(pages - 1):  # walk to the page we time
+                    after = client.call("review", "list_queue", limit=50, after=after, **kwargs)["next"]
+                started = time.perf_counter()
+                page = client.call("review", "list_queue", limit=50, after=after, **kwargs)
+                items = len(page["items"])
+            except RpcRefused as exc:  # a refusal after a timeout is a result too
+                failures[f"{exc.code}: {exc.message}"[:120]] = failures.get(f"{exc.code}: {exc.message}"[:120], 0) + 1
+            elapsed = (time.perf_counter() - started) * 1000
+            if i >= warmup:
+                timings.append(elapsed)
+            log(f"list_queue {label}: {elapsed:.0f} ms")
+        results[label] = dict(timings_summary(timings), items_per_page=items, failures=failures)
+    return results, "https"
 
 
 # -- main --------------------------------------------------------------------------------------

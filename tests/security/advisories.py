@@ -112,6 +112,9 @@ ADVISORIES = {
     "prometheus-client": (),
     "tencentcloud-sdk-python-common": (),
     "tencentcloud-sdk-python-sms": (),
+    # administrators' second factor (auth): no advisory known for either
+    "pyotp": (),
+    "segno": (),
     # -- packaging (nameko's CLI imports pkg_resources at run time) --------------------------------
     "setuptools": (
         Advisory("65.5.1", ("CVE-2022-40897", "GHSA-r9hx-vwmv-q579"), "package_index ReDoS"),
