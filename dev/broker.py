@@ -138,5 +138,27 @@ def k8s_manifest():
                                 for doc in k8s_resources())
 
 
+def main(argv=None):
+    """`python -m dev.broker` prints the k8s resources; `python -m dev.broker provision`
+    creates the accounts through the management API (compose's one-shot rabbitmq-init):
+    admin credentials from RABBITMQ_USER/RABBITMQ_PASSWORD, each service's password from
+    RABBITMQ_PASSWORD_<SERVICE>."""
+    import argparse
+    import os
+    parser = argparse.ArgumentParser(prog="python -m dev.broker", description=main.__doc__.split("\n")[0])
+    parser.add_argument("command", nargs="?", choices=["k8s", "provision"], default="k8s")
+    parser.add_argument("--api", default="http://127.0.0.1:15672")
+    parser.add_argument("--vhost", default="exam")
+    parser.add_argument("--prefix", default="exam-")
+    args = parser.parse_args(argv)
+    if args.command == "k8s":
+        print(k8s_manifest(), end="")
+        return
+    passwords = {service: os.environ[f"RABBITMQ_PASSWORD_{service.upper()}"] for service in SERVICES}
+    users = provision(args.api, (os.environ["RABBITMQ_USER"], os.environ["RABBITMQ_PASSWORD"]),
+                      args.vhost, passwords, args.prefix)
+    print(f"broker accounts ready on vhost {args.vhost}: {', '.join(users.values())}")
+
+
 if __name__ == "__main__":
-    print(k8s_manifest(), end="")
+    main()

@@ -673,7 +673,7 @@ def test_every_long_running_compose_service_has_a_healthcheck(compose):
 
 def test_one_shot_jobs_gate_the_services(compose):
     jobs = {name for name, service in compose["services"].items() if service.get("restart") == "no"}
-    assert jobs == {"mongo-init", "minio-init"}
+    assert jobs == {"mongo-init", "minio-init", "rabbitmq-init"}
     for name in APP_SERVICES:
         depends = compose["services"][name]["depends_on"]
         for job in jobs:
@@ -697,6 +697,9 @@ def test_compose_service_shape(compose, name):
     assert set(environment) <= config_yaml_variables(), set(environment) - config_yaml_variables()
     assert "replicaSet=rs0" in environment["MONGO_URI"]
     assert environment["MONGO_URI"].startswith(f"mongodb://{name}:${{MONGO_")
+    # its own broker account (rabbitmq-init makes it with dev/broker.py's rules)
+    assert environment["AMQP_URI"].startswith(f"amqp://exam-{name}:${{RABBITMQ_PASSWORD_{name.upper()}")
+    assert environment["BROKER_USER_PREFIX"] == "exam-"
 
 
 def test_compose_secrets_come_from_the_environment_or_files(compose):
