@@ -2,8 +2,8 @@
 
 Every refusal a user can see is one of these classes. Each carries its HTTP status,
 its stable `code` and a Chinese message that says what to do. Over RPC, nameko reports
-the class name as `exc_type`, and DESIGN §5 fixes that name to one of six, so every
-HTTP-specific error subclasses one of the six RPC kinds and `for_rpc()` maps it back.
+the class name as `exc_type`, and DESIGN §5 fixes that name to one of seven, so every
+HTTP-specific error subclasses one of the RPC kinds and `for_rpc()` maps it back.
 """
 import math
 
@@ -27,7 +27,7 @@ class AppError(Exception):
         return {"error": body}
 
 
-# -- the six kinds that cross RPC (DESIGN §5) ----------------------------------
+# -- the kinds that cross RPC (DESIGN §5; Unavailable is defined below) ---------
 class Unauthenticated(AppError):
     status, code, message = 401, "unauthenticated", "登录已失效，请重新登录"
 
@@ -52,7 +52,6 @@ class ValidationError(AppError):
     status, code, message = 400, "bad_request", "请求参数有误"
 
 
-RPC_KINDS = (Unauthenticated, Forbidden, NotFound, Conflict, InvalidTransition, ValidationError)
 
 
 # -- HTTP refusals of DESIGN §4, each a flavour of an RPC kind --------------------
@@ -119,6 +118,11 @@ class Unavailable(AppError):
     retry_after = 5
 
 
+# An outage is not a conflict: a client must tell "someone else holds this case" from
+# "try again later" (DESIGN §5).
+RPC_KINDS = (Unauthenticated, Forbidden, NotFound, Conflict, InvalidTransition, ValidationError,
+             Unavailable)
+
 HTTP_CODES = {cls.code: cls for cls in (
     Unauthenticated, Forbidden, NotFound, Conflict, InvalidTransition, ValidationError,
     UploadDisabled, UploadClosed, ConsentRequired, PackageLocked, ItemLocked, SlotFull,
@@ -133,7 +137,7 @@ def for_rpc(exc):
             if type(exc) is kind:
                 return exc
             return kind(exc.message, code=exc.code, **exc.details)
-    if isinstance(exc, (RateLimited, Unavailable)):
-        # Not an RPC kind in DESIGN §5; the nearest honest one for a caller.
-        return Conflict(exc.message, code=exc.code)
+    if isinstance(exc, RateLimited):
+        # Not an RPC kind in DESIGN §5: the caller must wait, as for an outage.
+        return Unavailable(exc.message, code=exc.code)
     return exc

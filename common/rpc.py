@@ -1,9 +1,9 @@
 """RPC entrypoint and a proxy that calls other services as this service.
 
-`rpc` is nameko's RPC entrypoint that answers with the six error kinds of DESIGN §5
+`rpc` is nameko's RPC entrypoint that answers with the error kinds of DESIGN §5
 (`Unauthenticated`, `Forbidden`, `NotFound`, `Conflict`, `InvalidTransition`,
-`ValidationError`): HTTP-flavoured errors are mapped to their kind, outages to
-`Conflict` with code `unavailable`.
+`ValidationError`, `Unavailable`): HTTP-flavoured errors are mapped to their kind,
+outages to `Unavailable`.
 
 `ServiceRpc("auth")` is an RpcProxy whose calls carry this service's own `service`
 token rather than whatever the current caller sent, and give up after a timeout rather

@@ -5,8 +5,11 @@ state change announced, every event acted on once, every notification sent once 
 every image record matched by its object."""
 import time
 
+import pytest
+from nameko.exceptions import RemoteError
+
 from checker import ORPHAN_AGE_S, sweeper
-from support import Candidate, wait_for
+from support import Candidate, https_rpc, rpc, wait_for
 from traffic import Trickle, clean_failures, health, in_queue
 from unit.imagefactory import document_jpeg
 
@@ -14,7 +17,7 @@ JPEG = document_jpeg()
 
 
 def test_a_stopped_database_shows_in_health_and_heals_without_restarts(
-        fault_system, private_servers, people, checker):
+        fault_system, private_servers, people, checker, fault_admin):
     candidate = Candidate(fault_system, "2026320400003")
     with Trickle(fault_system, people["database"]) as trickle:
         time.sleep(1.5)  # traffic flowing before the fault
@@ -27,6 +30,14 @@ def test_a_stopped_database_shows_in_health_and_heals_without_restarts(
             refused = candidate.call("GET", "/package")
             assert refused.status_code == 503
             assert refused.json()["error"]["code"] == "unavailable" and "Traceback" not in refused.text
+            # An outage reaches RPC callers as one, never as a claim conflict (DESIGN §5).
+            over_https = https_rpc(fault_system.url, "review", "list_queue", fault_admin)
+            assert over_https.status_code == 503 and over_https.json()["error"]["code"] == "unavailable"
+            assert int(over_https.headers["Retry-After"]) > 0
+            with rpc(fault_system.config, fault_admin) as proxy:
+                with pytest.raises(RemoteError) as outage:
+                    proxy.review.list_queue()
+            assert outage.value.exc_type == "Unavailable"
         finally:
             private_servers.start("mongo")
         for name in ("auth", "materials"):

@@ -17,6 +17,11 @@ def test_http_flavoured_errors_cross_rpc_as_their_design_kind():
     assert type(errors.for_rpc(errors.Forbidden())) is errors.Forbidden
 
 
+def test_an_outage_crosses_rpc_as_unavailable_never_as_a_conflict():
+    assert type(errors.for_rpc(errors.Unavailable())) is errors.Unavailable
+    assert type(errors.for_rpc(errors.RateLimited())) is errors.Unavailable
+
+
 def test_every_design_code_has_its_status():
     expected = {"unauthenticated": 401, "forbidden": 403, "upload_disabled": 403,
                 "upload_closed": 403, "consent_required": 403, "not_found": 404,
