@@ -171,3 +171,42 @@ def test_a_broker_outage_loses_no_upload_or_event_and_services_reconnect(
     # Every submission, those made while the broker was away included, reached review.
     in_queue(fault_system, fault_admin, [p.package_id for p in trickle.people])
     checker.verify()
+
+
+def test_a_reply_that_cannot_be_sent_while_the_broker_is_away_kills_no_service(
+        fault_system, private_servers, fault_admin):
+    """An RPC in flight when the broker goes: its reply cannot be sent. nameko let that
+    failure kill the container (auth exited in an outside test run); here the service
+    logs it, and carries on when the broker is back (common/rpc.SafeRpcConsumer)."""
+    import os
+    import signal
+    import threading
+    auth = fault_system.procs["auth"]
+    database = private_servers.entries["mongo"]["pid"]
+    os.kill(database, signal.SIGSTOP)  # the call waits on the database: it is in flight
+    in_flight = threading.Thread(target=_call_quietly, args=(fault_system.config, fault_admin), daemon=True)
+    try:
+        in_flight.start()
+        time.sleep(1.5)
+        private_servers.stop("rabbitmq")
+    finally:
+        os.kill(database, signal.SIGCONT)  # the worker finishes and tries to reply
+    time.sleep(12)  # past pymongo's socket timeout (10 s): the reply has been attempted
+    try:
+        assert auth.poll() is None, "auth died:\n" + fault_system.log("auth")[-2000:]
+    finally:
+        private_servers.start("rabbitmq")
+    for name in ("auth", "materials", "review", "notify"):
+        wait_for(lambda: health(fault_system, name)[0] == 200, timeout=60, message=f"{name} reconnected")
+    assert auth.poll() is None
+    with rpc(fault_system.config, fault_admin) as proxy:
+        assert proxy.auth.list_staff()
+    assert "RPC reply not sent" in fault_system.log("auth")
+
+
+def _call_quietly(config, token):
+    try:
+        with rpc(config, token, timeout=30) as proxy:
+            proxy.auth.list_staff()
+    except Exception:  # the broker went away under it: expected
+        pass
