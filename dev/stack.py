@@ -1,8 +1,9 @@
 """The whole system on this machine: `python -m dev.stack servers|up|run|down|status`.
 
 - servers: RabbitMQ, the MongoDB-wire server and S3 (dev/servers.py), nothing else.
-- up:      servers, the SMS stand-in, the four services (one `nameko run` each), nginx on
-           :8000 in front of them, demo data; returns once every /healthz answers 200.
+- up:      servers, then a supervisor (dev/supervise.py) that runs and restarts the SMS
+           stand-in, the four services (one `nameko run` each) and nginx on :8000 in
+           front of them; demo data; returns once every /healthz answers 200.
 - run:     `up`, print the URL and demo accounts, follow the logs, and on Ctrl-C stop
            what this run started.
 - down:    stop everything recorded in var/run/started.json, services first.
@@ -24,7 +25,7 @@ VAR = ROOT / "var"
 PUBLIC_URL = "http://127.0.0.1:8000"
 SERVICE_PORTS = {"auth": 8001, "materials": 8002, "review": 8003, "notify": 8004}
 SMS_PORT = 9020
-APP_ORDER = ["nginx", "auth", "materials", "review", "notify", "sms-standin"]
+APP_ORDER = ["supervisor", "nginx", "auth", "materials", "review", "notify", "sms-standin"]
 SERVER_ORDER = ["seaweedfs", "minio", "devmongo", "mongod", "rabbitmq"]
 
 DEMO_ACCOUNTS = """\
@@ -71,26 +72,24 @@ def broker_env():
                    "BROKER_USER_PREFIX": BROKER_PREFIX} for name in SERVICE_PORTS}
 
 
-def start_apps(state):
+def programs():
+    """What the supervisor runs: the SMS stand-in, the four services, nginx."""
+    from dev.supervise import Program
     python = sys.executable
     accounts = broker_env()
-    if not _running(state, "sms-standin"):
-        state["sms-standin"] = procs.spawn("sms-standin", [
-            python, "-m", "dev.sms_standin", "--port", str(SMS_PORT), "--config", str(ROOT / "config.yaml"),
-            "--record", str(VAR / "sms-standin.jsonl")])
-    for name in SERVICE_PORTS:
-        if not _running(state, name):
-            state[name] = procs.spawn(name, [
-                python, "-m", "nameko", "run", "--config", str(ROOT / "config.yaml"),
-                f"services.{name}.service"], env=dict(service_env(name), **accounts[name]))
-    if not _running(state, "nginx"):
-        state["nginx"] = start_nginx()
-    procs.save_state(state)
-
-
-def start_nginx():
+    found = [Program("sms-standin", [python, "-m", "dev.sms_standin", "--port", str(SMS_PORT), "--config",
+                                     str(ROOT / "config.yaml"), "--record", str(VAR / "sms-standin.jsonl")])]
+    found += [Program(name, [python, "-m", "nameko", "run", "--config", str(ROOT / "config.yaml"),
+                             f"services.{name}.service"], env=dict(service_env(name), **accounts[name]))
+              for name in SERVICE_PORTS]
     conf = write_nginx_conf(VAR / "nginx", SERVICE_PORTS, listen=8000)
-    return procs.spawn("nginx", nginx_command(conf))
+    return found + [Program("nginx", nginx_command(conf))]
+
+
+def start_apps(state):
+    if not _running(state, "supervisor"):
+        state["supervisor"] = procs.spawn("supervisor", [sys.executable, "-m", "dev.supervise"])
+        procs.save_state(state)
 
 
 def write_nginx_conf(base, ports, listen):
@@ -122,10 +121,10 @@ def wait_healthy(state, timeout=90):
     deadline = time.monotonic() + timeout
     pending = set(SERVICE_PORTS)
     while pending and time.monotonic() < deadline:
+        if not _running(state, "supervisor"):
+            tail = (procs.LOG_DIR / "supervisor.log").read_text(errors="replace")[-1500:]
+            sys.exit(f"the supervisor exited during start-up; end of var/log/supervisor.log:\n{tail}")
         for name in sorted(pending):
-            if not _running(state, name):
-                tail = (procs.LOG_DIR / f"{name}.log").read_text(errors="replace")[-1500:]
-                sys.exit(f"{name} exited during start-up; end of var/log/{name}.log:\n{tail}")
             try:
                 if requests.get(f"{PUBLIC_URL}/healthz/{name}", timeout=2).status_code == 200:
                     pending.discard(name)
@@ -133,7 +132,9 @@ def wait_healthy(state, timeout=90):
                 pass
         time.sleep(0.5)
     if pending:
-        sys.exit(f"not healthy within {timeout}s: {', '.join(sorted(pending))}; see var/log/")
+        tails = "\n".join(f"--- var/log/{name}.log\n" + (procs.LOG_DIR / f"{name}.log").read_text(
+            errors="replace")[-800:] for name in sorted(pending) if (procs.LOG_DIR / f"{name}.log").exists())
+        sys.exit(f"not healthy within {timeout}s: {', '.join(sorted(pending))}\n{tails}")
     log("all four services answer /healthz")
 
 
@@ -156,12 +157,13 @@ def down(only=None):
         entry = state.pop(name, None)
         if entry is None:
             continue
+        procs.save_state(state)
         log(f"stopping {name}")
         if entry["kind"] == "pid":
-            procs.stop_pid(entry["pid"])
+            # The supervisor stops its programs first (up to 15 s each), then itself.
+            procs.stop_pid(entry["pid"], timeout=90 if name == "supervisor" else 15)
         else:
             servers.STOPPERS[entry["kind"]](entry)
-        procs.save_state(state)
     for name in list(state):  # anything recorded by an older version of this script
         if only is not None and name not in only:
             continue
@@ -191,10 +193,18 @@ def run():
 
 
 def status():
+    from dev import supervise
     state = procs.load_state()
     for name, entry in state.items():
         alive = procs.alive(entry["pid"]) if entry.get("kind") == "pid" else "?"
         print(f"{name:12} {entry.get('kind'):9} pid={entry.get('pid', '-')} alive={alive}")
+    if _running(state, "supervisor"):
+        for name, entry in supervise.load_state().items():
+            if name.startswith("_"):
+                continue
+            alive = entry["pid"] is not None and procs.alive(entry["pid"])
+            restarts = f" restarts={entry['restarts']} (last: {entry['last_exit']})" if entry["restarts"] else ""
+            print(f"  {name:10} supervised pid={entry['pid'] or '-'} alive={alive}{restarts}")
 
 
 def main():

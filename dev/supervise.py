@@ -1,0 +1,145 @@
+"""Keeps the local stack's programs running (`make run` / `make up`): a program that exits
+unexpectedly is started again within 5 seconds, with backoff if it keeps failing, and
+every restart is logged (var/log/supervisor.log) and shown by `make status`.
+
+    python -m dev.supervise      (started by dev/stack.py; SIGTERM stops it and its programs)
+
+Production has its orchestrator for this (Kubernetes restarts a container, compose's
+`restart: unless-stopped`); this is only the local equivalent.
+
+What it runs and their pids, restarts and last exit are in var/run/supervisor.json, a
+file of its own (dev/stack.py keeps the servers in var/run/started.json).
+"""
+import json
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+
+from dev import procs
+
+STATE_FILE = procs.ROOT / "var" / "run" / "supervisor.json"
+FIRST_DELAY_S = 0.5
+MAX_DELAY_S = 5.0
+STEADY_AFTER_S = 60.0  # a program that ran this long starts its backoff afresh
+
+log = logging.getLogger("supervisor")
+
+
+@dataclass
+class Program:
+    name: str
+    command: list
+    env: dict = field(default_factory=dict)
+    pid: int = None
+    started_at: float = 0.0
+    restarts: int = 0
+    failures: int = 0          # in a row, for the backoff
+    due_at: float = None       # when a stopped program is started again
+    last_exit: str = None
+
+
+class Supervisor:
+    def __init__(self, programs, state_file=STATE_FILE, log_dir=None, clock=time.monotonic):
+        self.programs = {p.name: p for p in programs}
+        self.state_file = state_file
+        self.log_dir = log_dir
+        self.clock = clock
+        self.stopping = False
+
+    def start_all(self):
+        for program in self.programs.values():
+            self._start(program)
+        self._save()
+
+    def tick(self):
+        """Notice programs that exited and start those whose wait is over."""
+        now = self.clock()
+        changed = False
+        for program in self.programs.values():
+            if program.pid is not None and not procs.alive(program.pid):
+                self._exited(program, now)
+                changed = True
+            if program.pid is None and program.due_at is not None and now >= program.due_at:
+                self._start(program)
+                program.restarts += 1
+                log.warning("restarted %s (restart %d; it had %s)", program.name, program.restarts,
+                            program.last_exit)
+                changed = True
+        if changed:
+            self._save()
+
+    def run(self, interval=0.2):
+        while not self.stopping:
+            self.tick()
+            time.sleep(interval)
+        self.stop_all()
+
+    def stop_all(self):
+        self.stopping = True
+        for program in self.programs.values():
+            if program.pid is not None:
+                procs.stop_pid(program.pid)
+                program.pid = None
+        self._save()
+
+    # -- one program ---------------------------------------------------------------------------
+    def _start(self, program):
+        entry = procs.spawn(program.name, program.command, env=program.env, log_dir=self.log_dir)
+        program.pid = entry["pid"]
+        program.started_at = self.clock()
+        program.due_at = None
+
+    def _exited(self, program, now):
+        code = _exit_status(program.pid)
+        program.last_exit = f"exited ({code})" if code is not None else "exited"
+        ran = now - program.started_at
+        program.failures = 1 if ran >= STEADY_AFTER_S else program.failures + 1
+        delay = min(FIRST_DELAY_S * 2 ** (program.failures - 1), MAX_DELAY_S)
+        program.pid = None
+        program.due_at = now + delay
+        log.error("%s %s after %.1f s; starting it again in %.1f s", program.name, program.last_exit, ran, delay)
+
+    def _save(self):
+        state = {name: {"pid": p.pid, "restarts": p.restarts, "last_exit": p.last_exit,
+                        "command": p.command[0]} for name, p in self.programs.items()}
+        state["_supervisor"] = {"pid": os.getpid()}
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=1))
+        tmp.replace(self.state_file)  # readers never see half a file
+
+
+def _exit_status(pid):
+    """The exit code of our child `pid` (reaped), or None if it is not ours to reap."""
+    try:
+        reaped, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    return os.waitstatus_to_exitcode(status) if reaped else None
+
+
+def load_state(state_file=STATE_FILE):
+    try:
+        return json.loads(state_file.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def main():
+    from dev import stack
+    procs.LOG_DIR.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=procs.LOG_DIR / "supervisor.log", level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    supervisor = Supervisor(stack.programs())
+    signal.signal(signal.SIGTERM, lambda *_: setattr(supervisor, "stopping", True))
+    signal.signal(signal.SIGINT, lambda *_: setattr(supervisor, "stopping", True))
+    supervisor.start_all()
+    log.info("supervising %s", ", ".join(supervisor.programs))
+    supervisor.run()
+    log.info("stopped")
+
+
+if __name__ == "__main__":
+    main()
