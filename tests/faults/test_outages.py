@@ -210,3 +210,19 @@ def _call_quietly(config, token):
             proxy.auth.list_staff()
     except Exception:  # the broker went away under it: expected
         pass
+
+
+def test_a_service_that_is_down_is_answered_in_json_at_the_front_door(fault_system):
+    """nginx's own 502 for a service that is not there becomes DESIGN §4's envelope."""
+    candidate = Candidate(fault_system, "2026320400006")
+    fault_system.stop_service("materials")
+    try:
+        for response in (candidate.call("GET", "/package"), candidate.upload("id_card", JPEG)):
+            assert response.status_code == 503, response.text
+            assert response.headers["Content-Type"].startswith("application/json")
+            assert response.json()["error"]["code"] == "unavailable" and "<html" not in response.text
+            assert int(response.headers["Retry-After"]) > 0
+    finally:
+        fault_system.start_service("materials")
+    fault_system.wait_healthy(["materials"])
+    assert candidate.call("GET", "/package").status_code == 200
