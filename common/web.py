@@ -51,12 +51,17 @@ def error_response(exc):
 
 
 def read_json(request, max_bytes=64 * 1024):
-    """The request's JSON object body, or ValidationError."""
+    """The request's JSON object body (an empty body is `{}`), or ValidationError: every
+    way a body can be unreadable is the client's mistake, answered 400 (DESIGN §4)."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise ValidationError("请求内容过大")
+    raw = request.stream.read(max_bytes + 1)  # bounded even when no length was declared
+    if len(raw) > max_bytes:
+        raise ValidationError("请求内容过大")
     try:
-        data = json.loads(request.get_data(cache=False) or b"{}")
-    except ValueError:
+        data = json.loads(raw or b"{}")
+    except (ValueError, RecursionError):
+        # Deep nesting ("[[[[…", a few KB) makes the parser give up with RecursionError.
         raise ValidationError("请求内容不是有效的JSON") from None
     if not isinstance(data, dict):
         raise ValidationError("请求内容应为JSON对象")

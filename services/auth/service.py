@@ -5,13 +5,14 @@ import time
 from urllib.parse import urlencode
 
 from nameko.timer import timer
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from common import arguments, outbox
 from common.errors import RateLimited, ValidationError
 from common.rpc import rpc
 from common import service as base
-from common.web import http, json_response, with_retry_after
+from common.web import http, json_response, read_json, with_retry_after
 from services.auth import domain, pages
 from services.auth.dependencies import AuthorityProvider, LocalTokenAuth
 from services.auth.exceptions import InvalidClient, InvalidRequest, LoginFailed
@@ -106,10 +107,13 @@ class AuthService(base.ServiceBase):
     @http("POST", "/auth/logout")
     def logout(self, request):
         principal = self.auth.from_request(request)
-        request.max_content_length = FORM_LIMIT
-        refresh = request.form.get("refresh_token")
-        if refresh is None and request.is_json:
-            refresh = (request.get_json(silent=True) or {}).get("refresh_token")
+        try:
+            refresh = refresh_token_in(request)
+        except ValidationError:
+            # The header's token names the session even when the body cannot be read:
+            # end that session, then say what was wrong with the body.
+            self.authority.logout(principal)
+            raise
         self.authority.logout(principal, refresh)
         return Response(status=204)
 
@@ -167,6 +171,22 @@ class AuthService(base.ServiceBase):
         now = time.time()
         self.authority.repo.purge_codes(now - 3600)
         self.authority.repo.purge_failures(now - domain.FAILURE_WINDOW_S)
+
+
+def refresh_token_in(request):
+    """The refresh token a logout names in its form or JSON body (None if none), or
+    ValidationError when the body cannot be read."""
+    if request.is_json:
+        token = read_json(request, FORM_LIMIT).get("refresh_token")
+    else:
+        request.max_content_length = FORM_LIMIT
+        try:
+            token = request.form.get("refresh_token")
+        except RequestEntityTooLarge:
+            raise ValidationError("请求内容过大") from None
+    if token is not None and not isinstance(token, str):
+        raise ValidationError("refresh_token 须为字符串")
+    return token
 
 
 def client_address(request):
