@@ -4,16 +4,25 @@
 our errors become `{"error": {"code", "message"}}` with their status; infrastructure
 outages become 503; anything unexpected is logged with its trace and answered with a
 plain 500 that reveals nothing. Every response gets baseline security headers.
+
+Its web server (`JsonWebServer`) refuses what no entrypoint takes (an unknown path, a
+method the path does not allow) in that same envelope, and takes the scheme from the
+front proxy's X-Forwarded-Proto, so `request.is_secure` says whether the client came
+over HTTPS.
 """
 import json
 import logging
 import time
 
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.wrappers import Response
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Request, Response
 
-from common.errors import AppError, FileTooLarge, NotFound, Unavailable, ValidationError
+from common.errors import (AppError, FileTooLarge, MethodNotAllowed, NotFound, Unavailable,
+                           ValidationError)
 from common.metrics import HTTP_LATENCY
 from common.outages import OUTAGE_ERRORS, is_outage
 
@@ -83,15 +92,56 @@ def to_app_error(exc):
     return None
 
 
+def with_security_headers(response):
+    for key, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    return response
+
+
+def routing_refusal(exc):
+    """The JSON answer to a request no entrypoint takes (werkzeug's 404 and 405)."""
+    if exc.code == 405:
+        response = error_response(MethodNotAllowed())
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods or ()))
+    elif exc.code == 404:
+        response = error_response(NotFound("请求的地址不存在"))
+    else:
+        response = error_response(to_app_error(exc) or AppError())
+    return with_security_headers(response)
+
+
+class Router(WsgiApp):
+    """nameko's routing, with refusals in the JSON envelope instead of werkzeug's HTML."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)  # as nameko's: the entrypoint reads the body
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+        except RequestRedirect as redirect:  # `/path/` for `/path`: werkzeug's 308 stands
+            return redirect(environ, start_response)
+        except HTTPException as exc:
+            # Not timed in HTTP_LATENCY: its route label would be whatever path was asked.
+            return routing_refusal(exc)(environ, start_response)
+        request.path_values = values
+        return provider.handle_request(request)(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        # Only the scheme is taken from the proxy (nginx sets X-Forwarded-Proto from the
+        # connection it accepted); client addresses are read by who needs them.
+        return ProxyFix(Router(self), x_for=0, x_proto=1)
+
+
 class HttpEntrypoint(HttpRequestHandler):
+    server = JsonWebServer()
+
     def __init__(self, method, url, expected_exceptions=(AppError, *OUTAGE_ERRORS), **kwargs):
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
 
     def handle_request(self, request):
         started = time.perf_counter()
-        response = super().handle_request(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
+        response = with_security_headers(super().handle_request(request))
         HTTP_LATENCY.labels(
             service=self.container.service_name, route=self.url, method=request.method,
             status=str(response.status_code)).observe(time.perf_counter() - started)

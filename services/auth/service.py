@@ -41,7 +41,7 @@ class AuthService(base.ServiceBase):
             return refusal
         csrf = domain.new_secret()
         response = pages.login_form(params, csrf)
-        _set_csrf_cookie(response, csrf)
+        _set_csrf_cookie(response, csrf, request)
         return response
 
     @http("POST", "/auth/authorize")
@@ -54,19 +54,20 @@ class AuthService(base.ServiceBase):
             return refusal
         csrf = request.cookies.get(CSRF_COOKIE, "")
         if not csrf or not hmac.compare_digest(csrf, form.get("csrf_token", "")):
-            return _fresh_form(params, "页面已过期，请重新登录", status=400)
+            return _fresh_form(request, params, "页面已过期，请重新登录", status=400)
         username = form.get("username", "")[:32]
         try:
             candidate = self.authority.authenticate_candidate(
                 username, form.get("password", "")[:128], client_address(request))
         except (LoginFailed, RateLimited) as exc:
             return with_retry_after(
-                _fresh_form(params, exc.message, username=username, status=exc.status), exc)
+                _fresh_form(request, params, exc.message, username=username, status=exc.status), exc)
         code = self.authority.issue_code(candidate, params["client_id"], params["redirect_uri"],
                                          params["code_challenge"])
         location = f"{params['redirect_uri']}?{urlencode({'code': code, 'state': params['state']})}"
         response = Response(status=302, headers={"Location": location})
-        response.delete_cookie(CSRF_COOKIE, path="/auth")
+        response.delete_cookie(CSRF_COOKIE, path="/auth", secure=request.is_secure, httponly=True,
+                               samesite="Strict")
         return response
 
     def _check_oauth_params(self, params):
@@ -197,16 +198,19 @@ def client_address(request):
     return request.remote_addr
 
 
-def _fresh_form(params, error, username="", status=200):
+def _fresh_form(request, params, error, username="", status=200):
     csrf = domain.new_secret()
     response = pages.login_form(params, csrf, error=error, username=username, status=status)
-    _set_csrf_cookie(response, csrf)
+    _set_csrf_cookie(response, csrf, request)
     return response
 
 
-def _set_csrf_cookie(response, csrf):
+def _set_csrf_cookie(response, csrf, request):
+    # Secure whenever the client came over HTTPS (behind the proxy: its X-Forwarded-Proto,
+    # common.web), so the cookie never travels in clear text; plain-HTTP development
+    # keeps working because only there is it sent without.
     response.set_cookie(CSRF_COOKIE, csrf, path="/auth", httponly=True, samesite="Strict",
-                        max_age=1800)
+                        max_age=1800, secure=request.is_secure)
 
 
 def _redirect_error(params, error, description=None):
