@@ -18,7 +18,7 @@ def token(system):
     return system.login("2026320400009")["access_token"]
 
 
-def refusals(system, token):
+def refusals(system):
     """(method, url, status, code): through the one origin, and straight at each service."""
     direct = {name: f"http://127.0.0.1:{port}" for name, port in system.ports.items()}
     return [
@@ -35,7 +35,7 @@ def refusals(system, token):
 
 
 def test_unknown_paths_and_wrong_methods_are_refused_in_the_json_envelope(system, token):
-    for method, url, status, code in refusals(system, token):
+    for method, url, status, code in refusals(system):
         response = requests.request(method, url, headers=bearer(token), timeout=15)
         what = f"{method} {url}"
         assert response.status_code == status, (what, response.status_code, response.text[:200])
