@@ -107,6 +107,10 @@ class MissingMaterials(ValidationError):
     status, code, message = 422, "missing_materials", "还有必传材料未上传，请补齐后再提交"
 
 
+class MethodNotAllowed(ValidationError):
+    status, code, message = 405, "method_not_allowed", "该地址不支持此请求方法"
+
+
 class RateLimited(AppError):
     status, code, message = 429, "rate_limited", "操作过于频繁，请稍后再试"
     retry_after = 60
@@ -127,7 +131,7 @@ HTTP_CODES = {cls.code: cls for cls in (
     Unauthenticated, Forbidden, NotFound, Conflict, InvalidTransition, ValidationError,
     UploadDisabled, UploadClosed, ConsentRequired, PackageLocked, ItemLocked, SlotFull,
     FileTooLarge, UnsupportedFormat, ImageCorrupt, ImageRotated, ImageTooSmall,
-    ImageUnclear, MissingMaterials, RateLimited, Unavailable)}
+    ImageUnclear, MissingMaterials, MethodNotAllowed, RateLimited, Unavailable)}
 
 
 def for_rpc(exc):

@@ -4,18 +4,25 @@
 our errors become `{"error": {"code", "message"}}` with their status; infrastructure
 outages become 503; anything unexpected is logged with its trace and answered with a
 plain 500 that reveals nothing. Every response gets baseline security headers.
+
+Its web server (`JsonWebServer`) refuses what no entrypoint takes (an unknown path, a
+method the path does not allow) in that same envelope, and takes the scheme from the
+front proxy's X-Forwarded-Proto, so `request.is_secure` says whether the client came
+over HTTPS.
 """
 import json
 import logging
 import time
 
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer
+from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.wrappers import Response
+from werkzeug.routing import RequestRedirect
+from werkzeug.wrappers import Request, Response
 
-from common.errors import AppError, FileTooLarge, NotFound, Unavailable, ValidationError
+from common.errors import (AppError, FileTooLarge, MethodNotAllowed, NotFound, Unavailable,
+                           ValidationError)
 from common.metrics import HTTP_LATENCY
 from common.outages import OUTAGE_ERRORS, is_outage
 
@@ -53,12 +60,17 @@ def error_response(exc):
 
 
 def read_json(request, max_bytes=64 * 1024):
-    """The request's JSON object body, or ValidationError."""
+    """The request's JSON object body (an empty body is `{}`), or ValidationError: every
+    way a body can be unreadable is the client's mistake, answered 400 (DESIGN §4)."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise ValidationError("请求内容过大")
+    raw = request.stream.read(max_bytes + 1)  # bounded even when no length was declared
+    if len(raw) > max_bytes:
+        raise ValidationError("请求内容过大")
     try:
-        data = json.loads(request.get_data(cache=False) or b"{}")
-    except ValueError:
+        data = json.loads(raw or b"{}")
+    except (ValueError, RecursionError):
+        # Deep nesting ("[[[[…", a few KB) makes the parser give up with RecursionError.
         raise ValidationError("请求内容不是有效的JSON") from None
     if not isinstance(data, dict):
         raise ValidationError("请求内容应为JSON对象")
@@ -80,29 +92,61 @@ def to_app_error(exc):
     return None
 
 
-class ProxiedWebServer(WebServer):
+def with_security_headers(response):
+    for key, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    return response
+
+
+def routing_refusal(exc):
+    """The JSON answer to a request no entrypoint takes (werkzeug's 404 and 405)."""
+    if exc.code == 405:
+        response = error_response(MethodNotAllowed())
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods or ()))
+    elif exc.code == 404:
+        response = error_response(NotFound("请求的地址不存在"))
+    else:
+        response = error_response(to_app_error(exc) or AppError())
+    return with_security_headers(response)
+
+
+class Router(WsgiApp):
+    """nameko's routing, with refusals in the JSON envelope instead of werkzeug's HTML."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)  # as nameko's: the entrypoint reads the body
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+        except RequestRedirect as redirect:  # `/path/` for `/path`: werkzeug's 308 stands
+            return redirect(environ, start_response)
+        except HTTPException as exc:
+            # Not timed in HTTP_LATENCY: its route label would be whatever path was asked.
+            return routing_refusal(exc)(environ, start_response)
+        request.path_values = values
+        return provider.handle_request(request)(environ, start_response)
+
+
+class JsonWebServer(WebServer):
     """The services sit behind `TRUSTED_PROXIES` proxies (one: nginx, locally and in
     production), each of which overwrites X-Forwarded-For and -Proto. ProxyFix believes
-    exactly that many hops, so `request.remote_addr` is the client as the proxy saw it,
-    and what a client writes in those headers itself counts for nothing."""
+    exactly that many hops, so `request.remote_addr` and `request.scheme` are the
+    client's as the proxy saw them, and what a client writes in those headers itself
+    counts for nothing."""
 
     def get_wsgi_app(self):
         hops = int(self.container.config.get("TRUSTED_PROXIES", 1))
-        app = super().get_wsgi_app()
-        return ProxyFix(app, x_for=hops, x_proto=hops) if hops else app
+        return ProxyFix(Router(self), x_for=hops, x_proto=hops) if hops else Router(self)
 
 
 class HttpEntrypoint(HttpRequestHandler):
-    server = ProxiedWebServer()
+    server = JsonWebServer()
 
     def __init__(self, method, url, expected_exceptions=(AppError, *OUTAGE_ERRORS), **kwargs):
         super().__init__(method, url, expected_exceptions=expected_exceptions, **kwargs)
 
     def handle_request(self, request):
         started = time.perf_counter()
-        response = self.respond(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
+        response = with_security_headers(self.respond(request))
         HTTP_LATENCY.labels(
             service=self.container.service_name, route=self.url, method=request.method,
             status=str(response.status_code)).observe(time.perf_counter() - started)

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dev import procs
+from dev import procs, weedsecurity
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
@@ -276,23 +276,31 @@ def ensure_s3(state):
 
 
 def start_seaweedfs(layout):
+    """SeaweedFS whose only door without the stack's certificate is S3 (dev/weedsecurity.py)."""
     weed = Path(sys.executable).parent / "weed"
     if not weed.exists():
         sys.exit("weed not found: install the project (make venv) or set S3_ENDPOINT")
     base = layout.base / "seaweedfs"
     (base / "data").mkdir(parents=True, exist_ok=True)
+    (base / "run").mkdir(mode=0o700, exist_ok=True)
     (base / "s3.json").write_text(json.dumps(seaweed_config(), indent=2))
+    weedsecurity.write_security(base)
     master, volume, filer = layout.weed_ports
     cmd = [str(weed), "server", f"-dir={base / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
            f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
            "-s3", f"-s3.port={layout.s3_port}", f"-s3.config={base / 's3.json'}",
            "-master.volumeSizeLimitMB=64", "-volume.max=0", "-volume.preStopSeconds=0",
-           "-iam=false"]
+           "-iam=false",
+           # Unused S3 side servers (Iceberg and Lance catalogues) stay off; the local
+           # sockets live in a folder of ours rather than /tmp.
+           "-s3.port.iceberg=0", "-s3.port.lance=0",
+           f"-filer.localSocket={base / 'run' / 'filer.sock'}",
+           f"-s3.localSocket={base / 'run' / 's3.sock'}"]
     if layout != DEFAULT:  # keep a second SeaweedFS off the first one's auxiliary ports
-        cmd += [f"-s3.port.grpc={layout.s3_port + 10000}", "-s3.port.iceberg=0",
-                "-s3.port.lance=0"]
+        cmd += [f"-s3.port.grpc={layout.s3_port + 10000}"]
     log(f"S3: starting SeaweedFS on port {layout.s3_port}")
-    entry = procs.spawn("seaweedfs", cmd, log_dir=layout.base / "log")
+    # Started in `base`, where it reads security.toml.
+    entry = procs.spawn("seaweedfs", cmd, cwd=base, log_dir=layout.base / "log")
     access, secret = S3_KEYS["materials"]
     _wait(lambda: s3_ok(layout.s3_endpoint, access, secret), 90, "SeaweedFS")
     return entry

@@ -62,8 +62,8 @@ class Supervisor:
                 self._exited(program, now)
                 changed = True
             if program.pid is None and program.due_at is not None and now >= program.due_at:
-                self._start(program)
                 program.restarts += 1
+                self._start(program)
                 log.warning("restarted %s (restart %d; it had %s)", program.name, program.restarts,
                             program.last_exit)
                 changed = True

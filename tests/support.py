@@ -29,6 +29,18 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def free_ports(count):
+    """`count` distinct free ports below 55000 whose port+10000 is free too (SeaweedFS and
+    others put their gRPC listener there)."""
+    from dev.procs import port_open
+    found = []
+    while len(found) < count:
+        port = free_port()
+        if port < 55000 and port not in found and not port_open(port + 10000):
+            found.append(port)
+    return found
+
+
 def pkce():
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()

@@ -5,6 +5,7 @@ import time
 from urllib.parse import urlencode
 
 from nameko.timer import timer
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from common import arguments, outbox
@@ -41,7 +42,7 @@ class AuthService(base.ServiceBase):
             return refusal
         csrf = domain.new_secret()
         response = pages.login_form(params, csrf)
-        _set_csrf_cookie(response, csrf)
+        _set_csrf_cookie(response, csrf, request)
         return response
 
     @http("POST", "/auth/authorize")
@@ -54,7 +55,7 @@ class AuthService(base.ServiceBase):
             return refusal
         csrf = request.cookies.get(CSRF_COOKIE, "")
         if not csrf or not hmac.compare_digest(csrf, form.get("csrf_token", "")):
-            return _fresh_form(params, "页面已过期，请重新登录", status=400)
+            return _fresh_form(request, params, "页面已过期，请重新登录", status=400)
         username = form.get("username", "")[:32]
         staff = params["client_id"] == STAFF_CLIENT
         try:
@@ -66,12 +67,13 @@ class AuthService(base.ServiceBase):
                     username, form.get("password", "")[:128], request.remote_addr)
         except (LoginFailed, RateLimited) as exc:
             return with_retry_after(
-                _fresh_form(params, exc.message, username=username, status=exc.status), exc)
+                _fresh_form(request, params, exc.message, username=username, status=exc.status), exc)
         code = self.authority.issue_code(subject, params["client_id"], params["redirect_uri"],
                                          params["code_challenge"], kind="staff" if staff else "candidate")
         location = f"{params['redirect_uri']}?{urlencode({'code': code, 'state': params['state']})}"
         response = Response(status=302, headers={"Location": location})
-        response.delete_cookie(CSRF_COOKIE, path="/auth")
+        response.delete_cookie(CSRF_COOKIE, path="/auth", secure=request.is_secure, httponly=True,
+                               samesite="Strict")
         return response
 
     def _check_oauth_params(self, params):
@@ -127,10 +129,13 @@ class AuthService(base.ServiceBase):
     @http("POST", "/auth/logout")
     def logout(self, request):
         principal = self.auth.from_request(request)
-        request.max_content_length = FORM_LIMIT
-        refresh = request.form.get("refresh_token")
-        if refresh is None and request.is_json:
-            refresh = (request.get_json(silent=True) or {}).get("refresh_token")
+        try:
+            refresh = refresh_token_in(request)
+        except ValidationError:
+            # The header's token names the session even when the body cannot be read:
+            # end that session, then say what was wrong with the body.
+            self.authority.logout(principal)
+            raise
         self.authority.logout(principal, refresh)
         return Response(status=204)
 
@@ -195,16 +200,35 @@ class AuthService(base.ServiceBase):
         self.authority.repo.purge_failures(now - domain.FAILURE_WINDOW_S)
 
 
-def _fresh_form(params, error, username="", status=200):
+def refresh_token_in(request):
+    """The refresh token a logout names in its form or JSON body (None if none), or
+    ValidationError when the body cannot be read."""
+    if request.is_json:
+        token = read_json(request, FORM_LIMIT).get("refresh_token")
+    else:
+        request.max_content_length = FORM_LIMIT
+        try:
+            token = request.form.get("refresh_token")
+        except RequestEntityTooLarge:
+            raise ValidationError("请求内容过大") from None
+    if token is not None and not isinstance(token, str):
+        raise ValidationError("refresh_token 须为字符串")
+    return token
+
+
+def _fresh_form(request, params, error, username="", status=200):
     csrf = domain.new_secret()
     response = pages.login_form(params, csrf, error=error, username=username, status=status)
-    _set_csrf_cookie(response, csrf)
+    _set_csrf_cookie(response, csrf, request)
     return response
 
 
-def _set_csrf_cookie(response, csrf):
+def _set_csrf_cookie(response, csrf, request):
+    # Secure whenever the client came over HTTPS (behind the proxy: its X-Forwarded-Proto,
+    # common.web), so the cookie never travels in clear text; plain-HTTP development
+    # keeps working because only there is it sent without.
     response.set_cookie(CSRF_COOKIE, csrf, path="/auth", httponly=True, samesite="Strict",
-                        max_age=1800)
+                        max_age=1800, secure=request.is_secure)
 
 
 def _redirect_error(params, error, description=None):

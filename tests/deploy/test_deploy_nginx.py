@@ -248,11 +248,17 @@ def headers_of(scope):
     return {d.args[0]: d.args[1:] for d in scope.find("add_header")}
 
 
+def assert_page_csp(csp):
+    """The page's policy: no other base URL, forms post only to this origin (issue 16)."""
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
+    assert directives["default-src"] == ["'self'"] and directives["frame-ancestors"] == ["'none'"]
+    assert directives["base-uri"] == ["'none'"] and directives["form-action"] == ["'self'"]
+
+
 def test_security_headers_on_the_public_server():
     srv = server(edge_tree(), 8443)
     headers = headers_of(srv)
-    csp = headers["Content-Security-Policy"][0]
-    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert_page_csp(headers["Content-Security-Policy"][0])
     assert headers["Strict-Transport-Security"][0].startswith("max-age=")
     assert headers["X-Content-Type-Options"][0] == "nosniff"
     assert headers["Referrer-Policy"][0] == "no-referrer"
@@ -296,12 +302,14 @@ def test_presigned_link_server_is_read_only_and_keeps_the_host():
     assert ["Host", "$http_host"] in [d.args for d in location.find("proxy_set_header")]
 
 
-def test_proxying_locations_overwrite_x_forwarded_for():
+def test_proxying_locations_overwrite_x_forwarded_for_and_proto():
     srv = server(edge_tree(), 8443)
     for uri in ("/auth/token", "/api/v1/package", "/api/v1/messages"):
         _, location = outcome(srv, uri)
         headers = {d.args[0]: d.args[1] for d in location.find("proxy_set_header")}
         assert headers["X-Forwarded-For"] == "$remote_addr"
+        # auth's CSRF cookie is Secure when this says https
+        assert headers["X-Forwarded-Proto"] == "$scheme"
 
 
 def test_web_conf_serves_the_page_and_its_probe():
@@ -310,7 +318,7 @@ def test_web_conf_serves_the_page_and_its_probe():
     assert outcome(srv, "/healthz/web")[0] == ("return", "200")
     assert outcome(srv, "/")[0] == ("static", "/index.html")
     assert outcome(srv, "/callback")[0] == ("static", "=404")
-    assert "Content-Security-Policy" in headers_of(srv)
+    assert_page_csp(headers_of(srv)["Content-Security-Policy"][0])
     assert not any(location.find("proxy_pass") for location in srv.find("location"))
 
 
@@ -394,7 +402,8 @@ class Stub(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         payload = json.dumps({"service": self.service, "path": self.path, "method": self.command,
                               "bytes": len(body), "host": self.headers.get("Host"),
-                              "xff": self.headers.get("X-Forwarded-For")}).encode()
+                              "xff": self.headers.get("X-Forwarded-For"),
+                              "proto": self.headers.get("X-Forwarded-Proto")}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         # a service's own copy of a header the edge sets: must not reach the client twice
@@ -517,8 +526,7 @@ def test_edge_end_to_end(running_edge):
     # security headers, exactly one copy each, on proxied responses too
     status, headers, _ = request(public, "GET", "/api/v1/package")
     assert headers.get_all("X-Content-Type-Options") == ["nosniff"]
-    assert "default-src 'self'" in headers["Content-Security-Policy"]
-    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert_page_csp(headers["Content-Security-Policy"])
     assert headers["Strict-Transport-Security"].startswith("max-age=")
     assert headers["Referrer-Policy"] == "no-referrer"
 
@@ -526,6 +534,10 @@ def test_edge_end_to_end(running_edge):
     status, _, payload = request(public, "GET", "/api/v1/package",
                                  headers={"X-Forwarded-For": "203.0.113.9"})
     assert json.loads(payload)["xff"] == "127.0.0.1"
+    # nor a forged scheme: the services hear https, the scheme of this listener
+    status, _, payload = request(public, "GET", "/auth/authorize",
+                                 headers={"X-Forwarded-Proto": "http"})
+    assert json.loads(payload)["proto"] == "https"
 
 
 @needs_nginx

@@ -553,8 +553,9 @@ def test_ingress_body_limits_and_metrics_not_public():
 
 def test_security_headers_configmap():
     headers = by_name("ConfigMap")["exam-security-headers"]["data"]
-    assert "default-src 'self'" in headers["Content-Security-Policy"]
-    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in headers["Content-Security-Policy"].split(";")}
+    assert directives["default-src"] == ["'self'"] and directives["frame-ancestors"] == ["'none'"]
+    assert directives["base-uri"] == ["'none'"] and directives["form-action"] == ["'self'"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
     for ingress in by_name("Ingress").values():

@@ -2,7 +2,6 @@
 so these tests can stop and start servers without disturbing anything else."""
 import os
 import signal
-import socket
 import subprocess
 import time
 
@@ -11,23 +10,12 @@ import requests
 
 from dev import procs, servers
 from e2e.system import System
-
-
-def _free_ports(count):
-    found = []
-    while len(found) < count:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        # Also keep port+10000 free: servers derive their gRPC ports from it.
-        if port < 55000 and port not in found and not procs.port_open(port + 10000):
-            found.append(port)
-    return found
+from support import free_ports
 
 
 class PrivateServers:
     def __init__(self, base):
-        ports = _free_ports(8)
+        ports = free_ports(8)
         self.layout = servers.Layout(
             base=base, amqp_port=ports[0], rabbit_api_port=ports[1], rabbit_dist_port=ports[2],
             rabbit_node=f"faults{ports[0]}@localhost", mongo_port=ports[3], s3_port=ports[4],

@@ -74,7 +74,7 @@ def test_bad_arguments_and_refusals_come_back_as_the_design_kinds(make_exam):
     error_of(https_rpc(url, "review", "list_queue", mine, size=10), 422, "validation_error")
     error_of(https_rpc(url, "review", "list_queue", mine, limit="many"), 422, "validation_error")
     error_of(https_rpc(url, "review", "get_case", mine), 422, "validation_error")  # package_id missing
-    for body in (b"[1, 2]", b"{not json"):
+    for body in (b"[1, 2]", b"{not json", b"[" * 5000):
         error_of(requests.post(f"{url}/rpc/review/list_queue", data=body, headers=bearer(mine),
                                timeout=20), 422, "validation_error")
     error_of(https_rpc(url, "review", "get_case", mine, package_id="2026320400999-2026"), 404, "not_found")

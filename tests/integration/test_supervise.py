@@ -39,8 +39,9 @@ def test_a_killed_program_runs_again_within_five_seconds_and_the_restart_shows(s
     wait_for(lambda: supervisor.programs["steady"].pid not in (None, first)
              and procs.alive(supervisor.programs["steady"].pid), timeout=5, message="restarted")
     assert time.monotonic() - killed_at < 5
-    state = load_state(folder / "supervisor.json")
-    assert state["steady"]["restarts"] == 1 and "-9" in state["steady"]["last_exit"]
+    state = wait_for(lambda: (lambda s: s if s.get("steady", {}).get("restarts") == 1 else None)(
+        load_state(folder / "supervisor.json")), timeout=5, message="the restart in the state file")
+    assert "-9" in state["steady"]["last_exit"] and state["steady"]["pid"] == supervisor.programs["steady"].pid
     assert any("restarted steady" in r.getMessage() for r in caplog.records)
 
 

@@ -1,10 +1,12 @@
 """Helpers of the security suite: candidates imported by the feed, objects in the bucket,
 raw HTTP for requests that `requests` would tidy up, log reading. (A signed-in
 candidate is tests/support.py's `Candidate`.)"""
+import contextlib
 import json
 import re
 import socket
 import time
+import uuid
 from urllib.parse import urlsplit
 
 from support import candidate, rpc
@@ -125,3 +127,53 @@ def multipart(field_filename, data, content_type="image/jpeg", boundary="----sec
             + f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n"
             + f"--{boundary}--\r\n".encode())
     return body, f"multipart/form-data; boundary={boundary}"
+
+
+# -- personal numbers in any shape -------------------------------------------------------------------
+def digits_of(text):
+    """The digits of `text` as a reader would take them in: width and script folded
+    (NFKC), everything between them ignored."""
+    import unicodedata
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isdigit())
+
+
+def strings_in(value, where=""):
+    """(where, string) for every string inside a JSON-like or BSON document."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings_in(item, f"{where}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for n, item in enumerate(value):
+            yield from strings_in(item, f"{where}[{n}]")
+
+
+def numbers_shown(value, numbers, where=""):
+    """Where in `value` any of `numbers` ({digits: what}) can be read, however spaced or split."""
+    return [f"{place}: {what}" for place, text in strings_in(value, where)
+            for digits, what in numbers.items() if digits in digits_of(text)]
+
+
+@contextlib.contextmanager
+def event_tap(amqp_uri, source, event_type):
+    """A queue of the test's own bound to one event type; yields a function that returns
+    the payloads that arrived so far."""
+    from kombu import Connection, Queue
+    from nameko.standalone.events import get_event_exchange
+    queue = Queue(f"sec.tap.{uuid.uuid4().hex[:8]}", get_event_exchange(source, {}),
+                  routing_key=event_type, durable=False)
+    seen = []
+    with Connection(amqp_uri, connect_timeout=5) as conn:
+        bound = queue(conn.channel())
+        bound.declare()
+
+        def received():
+            while (message := bound.get(no_ack=True)) is not None:
+                seen.append(message.body if isinstance(message.body, dict) else json.loads(message.body))
+            return list(seen)
+
+        try:
+            yield received
+        finally:
+            bound.delete()
