@@ -50,11 +50,17 @@ def test_consent_with_a_body_that_is_not_a_json_object_is_refused_and_records_no
     assert person.upload("registration_form").json()["error"]["code"] == "consent_required"
 
 
-@pytest.mark.parametrize("what", ["nested arrays", "a list", "truncated"])
-def test_logout_with_a_bad_json_body_still_ends_the_session(system, people, what):
+@pytest.mark.parametrize("what, body, content_type", [
+    ("nested arrays", BODIES["nested arrays"], "application/json"),
+    ("a list", BODIES["a list"], "application/json"),
+    ("truncated", BODIES["truncated"], "application/json"),
+    ("a form over 16 KB", b"refresh_token=" + b"x" * 20_000, "application/x-www-form-urlencoded"),
+])
+def test_logout_with_a_body_it_cannot_read_still_ends_the_session(system, people, what, body,
+                                                                   content_type):
     person = Candidate(system, people[1])
-    response = requests.post(f"{system.url}/auth/logout", data=BODIES[what], timeout=15, headers={
-        **bearer(person.token), "Content-Type": "application/json"})
+    response = requests.post(f"{system.url}/auth/logout", data=body, timeout=15, headers={
+        **bearer(person.token), "Content-Type": content_type})
     assert_bad_request(response, what)
     assert_session_ended(system, person)
 

@@ -62,7 +62,8 @@ def image(store):
 def weed_shell(layout, command, cwd, timeout=60):
     """`weed shell` run in `cwd` (where it looks for security.toml); its output, or None
     when it got nowhere within `timeout` seconds. (coreutils' timeout: under eventlet,
-    subprocess's own timeout raises a class the test could not catch by name.)"""
+    run(timeout=…) with pipes raises the TimeoutExpired of eventlet's private copy of
+    the subprocess module, which `except subprocess.TimeoutExpired` does not catch.)"""
     master, _, filer = layout.weed_ports
     result = subprocess.run(["timeout", "--kill-after=2", str(timeout), str(WEED), "shell",
                              f"-master=127.0.0.1:{master}", f"-filer=127.0.0.1:{filer}"],
