@@ -1,9 +1,16 @@
 """Local-development secrets (DESIGN §5): made at random the first time they are needed
 and kept under var/secrets/ (or $SECRETS_DIR), one file each, readable by this user only.
-Nothing usable is fixed in the repository; a person or a script that must type one reads
-it from its file (`admin.totp`: the demo admin's TOTP secret, base32)."""
+Nothing usable is fixed in the repository (config.yaml leaves them empty); a person or a
+script that must type one reads it from its file (`admin.totp`: the demo admin's TOTP
+secret, base32).
+
+    python -m dev.secrets COMMAND ...    runs COMMAND with the local secrets in its
+                                         environment (e.g. auth's bootstrap-admin)
+"""
+import base64
 import os
 import secrets
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +44,31 @@ def registration_client_secret():
     return local_secret("registration-system.client_secret", lambda: secrets.token_urlsafe(32))
 
 
+def _token():
+    return secrets.token_urlsafe(32)
+
+
+def s3_keys():
+    """{identity: (access key, secret key)} of the local S3 server (dev/servers.py)."""
+    return {"materials": ("dev-materials", local_secret("s3.materials", _token)),
+            "review": ("dev-review", local_secret("s3.review", _token))}
+
+
 def services_env():
-    """The secrets the services read from the environment (config.yaml), for `make run`
-    and the test systems."""
-    return {"REGISTRATION_SYSTEM_SECRET": registration_client_secret()}
+    """The secrets the services read from the environment (config.yaml), for `make run`,
+    the test systems and the tests' own config."""
+    keys = s3_keys()
+    return {
+        "SERVICE_CLIENT_SECRET": local_secret("service.client_secret", _token),
+        "PII_ENCRYPTION_KEY": local_secret("pii.encryption_key", lambda: base64.b64encode(os.urandom(32)).decode()),
+        "PII_HASH_KEY": local_secret("pii.hash_key", _token),
+        "S3_ACCESS_KEY": keys["materials"][0], "S3_SECRET_KEY": keys["materials"][1],
+        "S3_READ_ACCESS_KEY": keys["review"][0], "S3_READ_SECRET_KEY": keys["review"][1],
+        "REGISTRATION_SYSTEM_SECRET": registration_client_secret(),
+    }
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: python -m dev.secrets COMMAND [ARGS...]")
+    os.execvpe(sys.argv[1], sys.argv[1:], dict(os.environ, **services_env()))

@@ -24,16 +24,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dev import procs, weedsecurity
+from dev import procs, secrets, weedsecurity
 
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
 
-# Local-development S3 identities; config.yaml has the same defaults.
-S3_KEYS = {
-    "materials": ("dev-materials", "dev-materials-secret"),
-    "review": ("dev-review", "dev-review-secret"),
-}
+# Local-development S3 identities, made at random into var/secrets/ (dev/secrets.py).
+S3_KEYS = secrets.s3_keys()
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
 
 

@@ -78,7 +78,8 @@ def programs():
     python = sys.executable
     accounts = broker_env()
     found = [Program("sms-standin", [python, "-m", "dev.sms_standin", "--port", str(SMS_PORT), "--config",
-                                     str(ROOT / "config.yaml"), "--record", str(VAR / "sms-standin.jsonl")])]
+                                     str(ROOT / "config.yaml"), "--record", str(VAR / "sms-standin.jsonl")],
+                     env=secrets.services_env())]
     found += [Program(name, [python, "-m", "nameko", "run", "--config", str(ROOT / "config.yaml"),
                              f"services.{name}.service"], env=dict(service_env(name), **accounts[name]))
               for name in SERVICE_PORTS]
@@ -144,7 +145,7 @@ def up():
     start_apps(state)
     wait_healthy(state)
     subprocess.run([sys.executable, "-m", "dev.seed"], check=True, cwd=ROOT,
-                   env=dict(os.environ, JWT_KEYS_DIR=str(VAR / "keys")))
+                   env=dict(os.environ, JWT_KEYS_DIR=str(VAR / "keys"), **secrets.services_env()))
     log(f"ready: {PUBLIC_URL}/")
 
 

@@ -11,6 +11,7 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # noqa: E402
 
+import os  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -18,6 +19,12 @@ import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 from support import MONGO_URI, S3_ENDPOINT, free_port  # noqa: E402
+
+# config.yaml holds no usable secret: the tests use the local ones (dev/secrets.py), as
+# `make run` and the servers `make test` starts do.
+from dev.secrets import services_env  # noqa: E402
+for _name, _value in services_env().items():
+    os.environ.setdefault(_name, _value)
 
 
 @pytest.fixture(scope="session")

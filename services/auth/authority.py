@@ -321,7 +321,7 @@ class Authority:
 
     def service_token(self, client_id, client_secret):
         expected_id, expected_secret = self.settings["service_client"]
-        if not (hmac.compare_digest(str(client_id), expected_id)
+        if not expected_secret or not (hmac.compare_digest(str(client_id), expected_id)
                 and hmac.compare_digest(str(client_secret), expected_secret)):
             raise Unauthenticated("服务凭据无效")
         body = domain.claims(sub=f"svc:{client_id}", role="service", **self._common_claims())
@@ -340,6 +340,14 @@ class Authority:
             families.add(principal.sid)
         for family in families:
             self.repo.drop_refresh_family(family)
+
+    def end_refresh_session(self, refresh_token):
+        """End the session a refresh token belongs to; False if it names none."""
+        record = self.repo.get_refresh(domain.secret_hash(refresh_token))
+        if record is None:
+            return False
+        self.repo.drop_refresh_family(record["family"])
+        return True
 
     def token_state(self, since):
         now = time.time()

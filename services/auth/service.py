@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from common import arguments, outbox
-from common.errors import RateLimited, ValidationError
+from common.errors import RateLimited, Unauthenticated, ValidationError
 from common.rpc import rpc
 from common import service as base
 from common.web import http, json_response, read_json, with_retry_after
@@ -128,14 +128,23 @@ class AuthService(base.ServiceBase):
 
     @http("POST", "/auth/logout")
     def logout(self, request):
-        principal = self.auth.from_request(request)
+        try:
+            principal = self.auth.from_request(request)
+        except Unauthenticated:
+            principal = None  # expired: the refresh token alone may still name the session
         try:
             refresh = refresh_token_in(request)
         except ValidationError:
             # The header's token names the session even when the body cannot be read:
             # end that session, then say what was wrong with the body.
-            self.authority.logout(principal)
+            if principal is not None:
+                self.authority.logout(principal)
             raise
+        if principal is None:
+            # Holding the refresh token is proof enough to end its session (RFC 7009).
+            if not (refresh and self.authority.end_refresh_session(refresh)):
+                raise Unauthenticated()
+            return Response(status=204)
         self.authority.logout(principal, refresh)
         return Response(status=204)
 

@@ -211,6 +211,20 @@ def test_logout_revokes_the_access_token_everywhere_within_five_seconds(auth_url
     assert refused.status_code == 400
 
 
+def test_logout_with_an_expired_access_token_still_ends_the_refresh_tokens_session(auth_url, config, keys_dir):
+    tokens = login(auth_url, NUMBER)
+    expired = forge(config, keys_dir, exp=int(time.time()) - 60, iat=int(time.time()) - 700)
+    out = requests.post(f"{auth_url}/auth/logout", headers=bearer(expired),
+                        data={"refresh_token": tokens["refresh_token"]})
+    assert out.status_code == 204
+    refused = requests.post(f"{auth_url}/auth/token", data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": "upload-web"})
+    assert refused.status_code == 400
+    # Without a token that names a session there is nothing to end.
+    nothing = requests.post(f"{auth_url}/auth/logout", headers=bearer(expired), data={"refresh_token": "made-up"})
+    assert nothing.status_code == 401
+
+
 def test_the_jwks_publishes_the_signing_key_with_its_kid(auth_url):
     keys = requests.get(f"{auth_url}/auth/jwks.json").json()["keys"]
     assert [k["kid"] for k in keys] == ["test-1"]
@@ -294,6 +308,15 @@ def test_get_contact_answers_only_services(auth_url, config):
         service = proxy.auth.service_token(secrets["SERVICE_CLIENT_ID"], secrets["SERVICE_CLIENT_SECRET"])
     with rpc(config, service["access_token"]) as proxy:
         assert proxy.auth.get_contact(NUMBER)["phone"] == candidate(NUMBER, serial=801)["phone"]
+
+
+def test_no_service_token_for_the_old_fixed_secret_nor_an_empty_one(auth_url, config):
+    """config.yaml once held `dev-service-secret`, good for a token that reads phones."""
+    with rpc(config) as proxy:
+        for secret in ("dev-service-secret", ""):
+            with pytest.raises(Exception) as refused:
+                proxy.auth.service_token("services", secret)
+            assert refused.value.exc_type == "Unauthenticated"
 
 
 def test_the_token_state_with_its_revocations_answers_only_services(auth_url, config):

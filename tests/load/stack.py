@@ -91,6 +91,9 @@ def main():
     os.chdir(ROOT)
 
     from common.config import load_config
+    from dev.secrets import services_env
+    for name, value in services_env().items():  # config.yaml holds no usable secret
+        os.environ.setdefault(name, value)
     from services.auth.keys import ensure_dev_key
     from system import System
 

@@ -331,6 +331,9 @@ def main():
         os.environ.update(stack["env"])
         args.url = stack["url"]
     from common.config import load_config
+    from dev.secrets import services_env
+    for name, value in services_env().items():  # config.yaml holds no usable secret
+        os.environ.setdefault(name, value)
     config = load_config(str(ROOT / "config.yaml"))
     if args.cleanup:
         print(json.dumps({"cleanup": cleanup(config)}))

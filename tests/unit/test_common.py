@@ -152,3 +152,16 @@ def test_recording_events_adds_entries_and_raises_the_pending_flag_the_relay_fin
     assert {f"outbox.{e.event_id}" for e in deleted} <= set(update["$set"])
     assert outbox.pending_filter(0)[outbox.PENDING] is True
     assert outbox.PENDING not in outbox.record([], {"$set": {"status": "draft"}})["$set"]
+
+
+def test_the_config_file_keeps_no_usable_secret():
+    """Every secret's default in config.yaml is empty: locally dev/secrets.py makes them at
+    random, production injects them (issue 16). (The SMS stand-in's demo credentials reach
+    no real provider.)"""
+    import re
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[2] / "config.yaml").read_text()
+    for variable in ("SERVICE_CLIENT_SECRET", "PII_ENCRYPTION_KEY", "PII_HASH_KEY", "S3_SECRET_KEY",
+                     "S3_READ_SECRET_KEY", "REGISTRATION_SYSTEM_SECRET"):
+        default = re.search(r"\$\{%s:([^}]*)\}" % variable, text).group(1)
+        assert default == "", (variable, default)
