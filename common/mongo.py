@@ -28,6 +28,7 @@ import logging
 
 import eventlet
 from nameko.extensions import DependencyProvider
+import pymongo
 from pymongo import MongoClient
 
 from common.config import db_name
@@ -36,12 +37,21 @@ log = logging.getLogger(__name__)
 
 
 def make_client(config, app_name):
+    """A client whose every operation has a deadline (pymongo's timeoutMS): a database that
+    accepts connections but answers nothing (SIGSTOP) fails an operation in seconds, so a
+    candidate's request answers 503 within 5 s instead of waiting (issue 18). Work that
+    may legitimately take longer runs in `without_deadline()`."""
     mongo = config["MONGO"]
     pool = int(config.get("max_workers", 10)) + 10
     return MongoClient(
         mongo["URI"], appname=app_name, tz_aware=True, maxPoolSize=pool,
         serverSelectionTimeoutMS=int(mongo.get("SELECT_TIMEOUT_MS", 3000)),
-        connectTimeoutMS=2000, socketTimeoutMS=10000, retryWrites=True)
+        connectTimeoutMS=2000, timeoutMS=int(mongo.get("TIMEOUT_MS", 4000)), retryWrites=True)
+
+
+def without_deadline():
+    """For maintenance (index builds, retention, sweeps): no per-operation deadline."""
+    return pymongo.timeout(None)
 
 
 def ping(db):
@@ -71,7 +81,8 @@ class MongoDependency(DependencyProvider):
         delay = 0.5
         while True:
             try:
-                create(self.db)
+                with without_deadline():  # building an index on a large collection takes time
+                    create(self.db)
                 return
             except Exception as exc:  # server down at start: keep trying, never crash
                 log.warning("creating %s indexes failed (%s); retrying", self.service,
@@ -92,7 +103,8 @@ class MongoDependency(DependencyProvider):
         return "mongodb"
 
     def health_check(self):
-        ping(self.db)
+        with pymongo.timeout(2):
+            ping(self.db)
 
     def get_dependency(self, worker_ctx):
         return self.repository_class(self.db)

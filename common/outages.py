@@ -6,13 +6,14 @@ import socket
 
 import urllib3.exceptions
 from kombu.exceptions import OperationalError as KombuOperationalError
-from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import (
+    AutoReconnect, ConnectionFailure, ExecutionTimeout, PyMongoError, ServerSelectionTimeoutError)
 
 from common.errors import Unavailable
 
 OUTAGE_ERRORS = (
     Unavailable,
-    ConnectionFailure, AutoReconnect, ServerSelectionTimeoutError,
+    ConnectionFailure, AutoReconnect, ServerSelectionTimeoutError, ExecutionTimeout,
     urllib3.exceptions.HTTPError,
     KombuOperationalError,
     ConnectionError, socket.timeout, TimeoutError,
@@ -20,4 +21,5 @@ OUTAGE_ERRORS = (
 
 
 def is_outage(exc):
-    return isinstance(exc, OUTAGE_ERRORS)
+    # pymongo marks every error of a call that ran out of its deadline (timeoutMS)
+    return isinstance(exc, OUTAGE_ERRORS) or (isinstance(exc, PyMongoError) and getattr(exc, "timeout", False))

@@ -9,9 +9,13 @@ from common.config import as_bool
 def make_client(config, access_key="ACCESS_KEY", secret_key="SECRET_KEY", endpoint=None):
     s3 = config["S3"]
     workers = int(config.get("max_workers", 10))
+    # A server that accepts connections but answers nothing (SIGSTOP) must cost a request
+    # seconds, not minutes: short timeouts, and no retry of a read that timed out (the
+    # caller's deadline, materials/storage.py, bounds the whole call).
     http = urllib3.PoolManager(
-        maxsize=workers + 4, timeout=urllib3.Timeout(connect=2, read=15),
-        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=(500, 502, 503, 504)))
+        maxsize=workers + 4, timeout=urllib3.Timeout(connect=2, read=3),
+        retries=urllib3.Retry(total=2, connect=2, read=0, backoff_factor=0.2,
+                              status_forcelist=(500, 502, 503, 504)))
     secure = as_bool(s3.get("SECURE", False))
     if endpoint is not None:
         parts = urlsplit(endpoint)

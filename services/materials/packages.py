@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from common import errors
 from services.materials import domain, intake
 from services.materials.repository import PackageRepository
+from services.materials.storage import StorageTimeout
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,8 @@ class Packages:
             raise domain.refusal(self.repo.get(package["_id"]), material_type, upload=True)
         try:
             self.images.put(key, accepted.data, accepted.content_type)
+        except StorageTimeout:
+            raise  # the object may yet appear: the pending note stays for the orphan sweeper
         except Exception:
             self.repo.release_pending(package["_id"], image_id)
             raise

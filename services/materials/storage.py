@@ -16,8 +16,23 @@ from common.errors import NotFound, Unavailable
 log = logging.getLogger(__name__)
 
 
+DEADLINE_S = 4.0  # one S3 call; with the database's own deadline a request answers in 5 s
+CHECK_DEADLINE_S = 2.0
+
+
 class IntegrityError(Exception):
     """The stored bytes no longer match their recorded SHA-256."""
+
+
+class StorageTimeout(Unavailable):
+    """S3 did not answer in time: whether the call took effect is unknown."""
+    message = "图片存储暂时不可用，请稍后再试"
+
+
+def deadline(seconds=DEADLINE_S):
+    """A whole S3 call, retries included, within `seconds` (a server that accepts
+    connections and answers nothing would otherwise hold the request)."""
+    return eventlet.Timeout(seconds, StorageTimeout())
 
 
 class ImageStore:
@@ -27,19 +42,21 @@ class ImageStore:
 
     def put(self, key, data, content_type):
         try:
-            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
-                                   content_type=content_type)
+            with deadline():
+                self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
+                                       content_type=content_type)
         except S3Error as exc:
             raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
 
     def get(self, key, sha256):
         try:
-            response = self.client.get_object(self.bucket, key)
-            try:
-                data = response.read()
-            finally:
-                response.close()
-                response.release_conn()
+            with deadline():
+                response = self.client.get_object(self.bucket, key)
+                try:
+                    data = response.read()
+                finally:
+                    response.close()
+                    response.release_conn()
         except S3Error as exc:
             if exc.code == "NoSuchKey":
                 raise NotFound("图片不存在") from None
@@ -51,7 +68,8 @@ class ImageStore:
 
     def remove(self, key):
         try:
-            self.client.remove_object(self.bucket, key)
+            with deadline():
+                self.client.remove_object(self.bucket, key)
         except S3Error as exc:
             if exc.code != "NoSuchKey":
                 raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
@@ -90,8 +108,9 @@ class ImageStorage(DependencyProvider):
                 delay = min(delay * 2, 10)
 
     def health_check(self):
-        if not self.client.bucket_exists(self.bucket):
-            raise RuntimeError("bucket missing")
+        with deadline(CHECK_DEADLINE_S):
+            if not self.client.bucket_exists(self.bucket):
+                raise RuntimeError("bucket missing")
 
     def get_dependency(self, worker_ctx):
         return ImageStore(self.client, self.bucket)

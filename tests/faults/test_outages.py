@@ -3,6 +3,9 @@ along: health tells which dependency is down, requests fail cleanly, everything
 recovers by itself when the server returns, and afterwards the checker finds every
 state change announced, every event acted on once, every notification sent once and
 every image record matched by its object."""
+import os
+import signal
+import subprocess
 import time
 
 import pytest
@@ -226,3 +229,76 @@ def test_a_service_that_is_down_is_answered_in_json_at_the_front_door(fault_syst
         fault_system.start_service("materials")
     fault_system.wait_healthy(["materials"])
     assert candidate.call("GET", "/package").status_code == 200
+
+
+# -- servers that accept connections and answer nothing (SIGSTOP) --------------------------------------
+def _hang(pid):
+    os.kill(pid, signal.SIGSTOP)
+    return lambda: os.kill(pid, signal.SIGCONT)
+
+
+def _beam_of(node):
+    """The Erlang VM of the RabbitMQ node (its name is in its environment, not its command)."""
+    for pid in subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True).stdout.split():
+        try:
+            if f"RABBITMQ_NODENAME={node}".encode() in open(f"/proc/{pid}/environ", "rb").read():
+                return int(pid)
+        except OSError:
+            continue
+    raise AssertionError(f"no beam.smp for {node}")
+
+
+def _timed(call):
+    started = time.monotonic()
+    response = call()
+    return response, time.monotonic() - started
+
+
+def _refused_in_time(response, took):
+    assert took < 5, f"answered after {took:.1f} s"
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "unavailable" and int(response.headers["Retry-After"]) > 0
+
+
+def test_a_hung_s3_server_costs_an_upload_seconds_and_writes_nothing_half(fault_system, private_servers):
+    candidate = Candidate(fault_system, "2026320400007")
+    resume = _hang(private_servers.entries["s3"]["pid"])
+    try:
+        _refused_in_time(*_timed(lambda: candidate.upload("id_card", JPEG)))
+        status, body = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(health(fault_system, "materials")),
+                                timeout=10, message="materials names s3")
+        assert body["failing"] == ["s3"]
+        assert candidate.item("id_card")["count"] == 0
+    finally:
+        resume()
+    wait_for(lambda: candidate.upload("id_card", JPEG).status_code == 201, timeout=30, interval=1,
+             message="uploads again")
+
+
+def test_a_hung_database_costs_a_request_seconds(fault_system, private_servers):
+    candidate = Candidate(fault_system, "2026320400008")
+    resume = _hang(private_servers.entries["mongo"]["pid"])
+    try:
+        _refused_in_time(*_timed(lambda: candidate.call("GET", "/package")))
+        _refused_in_time(*_timed(lambda: candidate.upload("id_card", JPEG)))
+    finally:
+        resume()
+    wait_for(lambda: candidate.call("GET", "/package").status_code == 200, timeout=30, interval=1,
+             message="reads again")
+
+
+def test_a_hung_broker_holds_no_candidate_request(fault_system, private_servers):
+    """Candidates' requests do not wait on the broker (events leave through the outbox)."""
+    candidate = Candidate(fault_system, "2026320400009")
+    resume = _hang(_beam_of(private_servers.layout.rabbit_node))
+    try:
+        response, took = _timed(lambda: candidate.upload("id_card", JPEG))
+        assert response.status_code == 201 and took < 5, (response.status_code, took)
+        assert _timed(lambda: candidate.call("GET", "/package"))[1] < 5
+        status, body = wait_for(lambda: (lambda r: r if r[0] == 503 else None)(health(fault_system, "materials")),
+                                timeout=15, message="materials names rabbitmq")
+        assert "rabbitmq" in body["failing"]
+    finally:
+        resume()
+    for name in ("auth", "materials", "review", "notify"):
+        wait_for(lambda: health(fault_system, name)[0] == 200, timeout=60, message=f"{name} healthy again")
