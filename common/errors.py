@@ -111,6 +111,10 @@ class MethodNotAllowed(ValidationError):
     status, code, message = 405, "method_not_allowed", "该地址不支持此请求方法"
 
 
+class ReturnedUnchanged(ValidationError):
+    status, code, message = 422, "returned_unchanged", "退回修改的材料尚未更换，请更换后再提交"
+
+
 class RateLimited(AppError):
     status, code, message = 429, "rate_limited", "操作过于频繁，请稍后再试"
     retry_after = 60
@@ -131,7 +135,7 @@ HTTP_CODES = {cls.code: cls for cls in (
     Unauthenticated, Forbidden, NotFound, Conflict, InvalidTransition, ValidationError,
     UploadDisabled, UploadClosed, ConsentRequired, PackageLocked, ItemLocked, SlotFull,
     FileTooLarge, UnsupportedFormat, ImageCorrupt, ImageRotated, ImageTooSmall,
-    ImageUnclear, MissingMaterials, MethodNotAllowed, RateLimited, Unavailable)}
+    ImageUnclear, MissingMaterials, ReturnedUnchanged, MethodNotAllowed, RateLimited, Unavailable)}
 
 
 def for_rpc(exc):

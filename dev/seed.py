@@ -57,9 +57,12 @@ def demo_regions(now=None):
               "end": (now + timedelta(days=30)).isoformat(timespec="seconds")}
     return {
         "32": {"name": "江苏", "upload_enabled": True, "window": window,
-               "sites": {"3204": "常州", "3201": "南京"}},
+               "sites": {"3204": "常州", "3201": "南京"},
+               "contact": "江苏省医师资格考试考区 025-8000 0000（工作日 9:00–17:00）"},
         "11": {"name": "北京", "upload_enabled": False, "window": window,
-               "sites": {"1101": "北京"}},
+               "sites": {"1101": "北京"},
+               "notice": "本考区采用现场审核：请于报名结束后按考点公告的时间，携带身份证、学历证书等材料原件到考点办理资格审核。",
+               "contact": "北京考点 010-6000 0000（工作日 9:00–17:00）"},
     }
 
 
@@ -115,7 +118,8 @@ def main():
         for region, settings in demo_regions().items():
             current = client.call("materials", "get_region", region=region)
             if current.get("configured") and current.get("upload_enabled") == settings["upload_enabled"] \
-                    and _window_covers_now(current.get("window")):
+                    and _window_covers_now(current.get("window")) \
+                    and all(current.get(key, "") == settings.get(key, "") for key in ("notice", "contact")):
                 continue
             client.call("materials", "configure_region", region=region, config=settings)
 

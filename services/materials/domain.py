@@ -79,6 +79,10 @@ class RegionRules:
     min_sharpness: float | None = None
     sites: dict = field(default_factory=dict)
     categories: dict = field(default_factory=dict)  # category -> {"required": [...], "optional": [...]}
+    # What candidates read when they cannot upload here (uploading off, window closed):
+    # the region's own words and whom to ask.
+    notice: str = ""
+    contact: str = ""
 
     def window_open(self, now):
         if not (self.window_start and self.window_end):
@@ -113,7 +117,7 @@ def validate_region_config(region, config, catalogue):
     if not isinstance(config, dict):
         raise errors.ValidationError("配置须为对象")
     allowed = {"name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels",
-               "min_sharpness", "sites", "categories"}
+               "min_sharpness", "sites", "categories", "notice", "contact"}
     unknown = set(config) - allowed
     if unknown:
         raise errors.ValidationError(f"未知配置项: {', '.join(sorted(unknown))}")
@@ -142,6 +146,11 @@ def validate_region_config(region, config, catalogue):
             re.fullmatch(r"\d{4}", s) and s.startswith(region) for s in sites):
         raise errors.ValidationError("考点代码须为本考区的四位代码")
     out["sites"] = {s: str(n)[:20] for s, n in sites.items()}
+    for key, limit in (("notice", 500), ("contact", 200)):
+        value = config.get(key) or ""
+        if not isinstance(value, str) or len(value) > limit:
+            raise errors.ValidationError(f"{key} 须为不超过 {limit} 字的文字")
+        out[key] = value.strip()
     out["categories"] = _validate_categories(config.get("categories") or {}, catalogue)
     return out
 
@@ -193,6 +202,37 @@ def missing(package):
     """Required types short of their minimum, for `missing_materials` and the page."""
     return [{"material_type": code, "min_count": item["min"], "count": item["count"]}
             for code, item in package["items"].items() if item["count"] < item["min"]]
+
+
+def unchanged_returns(package):
+    """Returned types that still hold exactly the images they were returned with: sending
+    them back unchanged would waste a review (`returned_unchanged`, DESIGN §4)."""
+    return [code for code in returned_types(package)
+            if sorted(package["items"][code]["images"]) == package["items"][code].get("returned_images")]
+
+
+def returned_types(package):
+    """The types the reviewer's latest return names (a reopening by a category or site
+    change asks for new types instead, which `missing` already covers)."""
+    feedback = package.get("feedback") or {}
+    if package["status"] != RETURNED or feedback.get("decision") != "returned":
+        return []
+    return [entry["material_type"] for entry in feedback.get("items", ())
+            if entry["material_type"] in package["items"]]
+
+
+def returned_sets(package, items):
+    """The update a return makes to the package's items: unlocked, the reviewer's reason,
+    and which images they held (to tell a replaced type from an unchanged one)."""
+    sets = {}
+    for entry in items:
+        item = package["items"].get(entry["material_type"])
+        if item is not None:
+            code = entry["material_type"]
+            sets[f"items.{code}.locked"] = False
+            sets[f"items.{code}.reason"] = entry["reason"]
+            sets[f"items.{code}.returned_images"] = sorted(item["images"])
+    return sets
 
 
 def refusal(package, material_type=None, image_id=None, upload=False):
@@ -278,6 +318,8 @@ def reopened_event(package, site, region, types):
 def view(package, catalogue, rules, now):
     """The body of GET /api/v1/package (DESIGN §4)."""
     short = {m["material_type"] for m in missing(package)}
+    unchanged = set(unchanged_returns(package))
+    returned = set(returned_types(package))
     editable = package["status"] in EDITABLE
     items = []
     for code, item in package["items"].items():
@@ -287,6 +329,8 @@ def view(package, catalogue, rules, now):
             "required": item["required"], "min_count": item["min"], "max_count": item["max"],
             "count": item["count"], "locked": item["locked"] or not editable,
             "reason": item.get("reason"), "example_url": f"/examples/{code}.svg",
+            # a returned type: still as returned (to fix) or its images replaced
+            "returned": code in returned, "replaced": code in returned and code not in unchanged,
             "images": [image_view(package, code, image, item["locked"] or not editable)
                        for image in sorted(item["images"].values(), key=lambda i: i["uploaded_at"])],
         })
@@ -296,9 +340,11 @@ def view(package, catalogue, rules, now):
         "package_id": package["_id"], "status": package["status"], "attempt": package["attempt"],
         "upload_enabled": rules.upload_enabled,
         "window": {"start": rules.window_start, "end": rules.window_end, "open": window_open},
-        "can_submit": (editable and not short and rules.upload_enabled and window_open
+        "region_notice": rules.notice, "region_contact": rules.contact,
+        "can_submit": (editable and not short and not unchanged and rules.upload_enabled and window_open
                        and package.get("consent") is not None),
         "missing": [dict(m, name=catalogue.types[m["material_type"]].name) for m in missing(package)],
+        "to_fix": [{"material_type": code, "name": catalogue.types[code].name} for code in sorted(unchanged)],
         "feedback": package.get("feedback"),
         "consent": package.get("consent"),
         "consent_notice_version": catalogue.consent_notice_version,

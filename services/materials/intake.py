@@ -161,6 +161,7 @@ class IntakeRefused(Exception):
 # -- messages -------------------------------------------------------------------------
 MSG_EMPTY = "上传的文件是空的，请重新选择JPG或PNG格式的图片"
 MSG_FORMAT = "仅支持JPG、JPEG、PNG格式的图片，请将图片另存为JPG或PNG格式后重新上传"
+MSG_NOT_IMAGE = "所选文件不是有效的图片（文件内容不是照片或扫描件），请重新选择JPG或PNG格式的图片"
 MSG_JPEG_PROCESS = ("该JPG图片使用了浏览器无法显示的特殊编码，"
                     "请用图片编辑工具另存为普通JPG或PNG格式后重新上传")
 MSG_BROKEN = "图片文件不完整或已损坏，无法打开，请重新保存或重新拍摄后上传"
@@ -219,6 +220,10 @@ _JPEG, _PNG = "jpeg", "png"
 _EXTENSIONS = {_JPEG: "jpg", _PNG: "png"}
 _PILLOW_FORMATS = {_JPEG: "JPEG", _PNG: "PNG"}
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# GIF, WebP (RIFF), BMP, TIFF both byte orders, Photoshop, JPEG 2000, SVG; HEIC/AVIF by brand.
+_OTHER_IMAGE_SIGNATURES = (b"GIF8", b"RIFF", b"BM", b"II*\x00", b"MM\x00*", b"8BPS",
+                           b"\x00\x00\x00\x0cjP", b"<svg", b"<?xml")
+_HEIF_BRANDS = (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftypavif", b"ftyphevc")
 
 
 def _check_size(data, limits):
@@ -233,7 +238,10 @@ def _sniff(data):
         return _JPEG
     if data.startswith(_PNG_SIGNATURE):
         return _PNG
-    raise IntakeRefused(UNSUPPORTED_FORMAT, MSG_FORMAT)
+    # Judged by content, whatever the name says: another image format is told to convert;
+    # anything else (a renamed text or office file) is told it is not an image at all.
+    other_image = data.startswith(_OTHER_IMAGE_SIGNATURES) or data[4:12] in _HEIF_BRANDS
+    raise IntakeRefused(UNSUPPORTED_FORMAT, MSG_FORMAT if other_image else MSG_NOT_IMAGE)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ def rules_from_doc(region, doc):
         window_end=window.get("end"), max_bytes=doc["max_bytes"],
         min_short_side=doc["min_short_side"], max_pixels=doc["max_pixels"],
         min_sharpness=doc.get("min_sharpness"), sites=doc.get("sites", {}),
-        categories=doc.get("categories", {}))
+        categories=doc.get("categories", {}), notice=doc.get("notice", ""),
+        contact=doc.get("contact", ""))
 
 
 class RegionCache:
@@ -227,6 +228,10 @@ class Packages:
             if short:
                 raise errors.MissingMaterials(missing=[
                     dict(m, name=self.catalogue.types[m["material_type"]].name) for m in short])
+            unchanged = domain.unchanged_returns(package)
+            if unchanged:
+                raise errors.ReturnedUnchanged(returned_unchanged=[
+                    {"material_type": code, "name": self.catalogue.types[code].name} for code in unchanged])
             if self.repo.submit(package, domain.submitted_event) is not None:
                 return self.view(principal)
             package = self.repo.get(package["_id"])  # changed meanwhile: judge again
@@ -259,10 +264,7 @@ class Packages:
         sets = {"status": domain.RETURNED, "respond_by": event.get("respond_by"),
                 "feedback": {"decision": "returned", "items": event["items"],
                              "respond_by": event.get("respond_by"), "at": event["occurred_at"]}}
-        for entry in event["items"]:
-            if entry["material_type"] in package["items"]:
-                sets[f"items.{entry['material_type']}.locked"] = False
-                sets[f"items.{entry['material_type']}.reason"] = entry["reason"]
+        sets.update(domain.returned_sets(package, event["items"]))
         self.repo.apply_review_event(event, domain.UNDER_REVIEW, sets, "returned")
 
     def approved(self, event):

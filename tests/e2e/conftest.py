@@ -3,7 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from page_helpers import PHONE, Browser, ensure_cjk_font
 from system import own_vhost, running_system
+from unit.imagefactory import document_jpeg
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 
@@ -35,3 +37,48 @@ def admin(system):
     TOTP code is good for one sign-in)."""
     from dev.seed import admin_client
     return admin_client(system.url)
+
+
+# -- the candidate's page in Chromium (test_page*.py) ----------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    from system import ensure_chromium
+    ensure_chromium()
+    ensure_cjk_font()
+    chromium = Browser()
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """open_page(viewport) -> a fresh page (own cookies and sessionStorage) that records
+    script errors; the test fails if the page threw any."""
+    pages = []
+
+    def make(viewport=PHONE):
+        page = browser.new_page(viewport)
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.on("console", lambda message: page.errors.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        pages.append(page)
+        return page
+
+    yield make
+    for page in pages:
+        errors = list(page.errors)
+        page.context.close()
+        assert not errors, f"script errors or CSP violations on the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    """Valid uploads (~120 KB, 1000x700 scans), each different, as files."""
+    folder = tmp_path_factory.mktemp("uploads")
+    paths = []
+    for seed in range(1, 9):
+        path = folder / f"scan-{seed}.jpg"
+        path.write_bytes(document_jpeg(seed=seed))
+        paths.append(path)
+    return paths

@@ -91,9 +91,39 @@ def card(page, material_type):
     return page.locator(f'section.card[data-type="{material_type}"]')
 
 
-def upload(page, material_type, path):
-    """Choose a file for a type's upload button (the hidden input behind it)."""
+def choose(page, material_type, path):
+    """Choose a file for a type's upload button (the hidden input behind it); the page
+    checks it and shows a preview, or refuses it next to the card."""
     card(page, material_type).locator("input[type=file]").set_input_files(str(path))
+
+
+def upload(page, material_type, path):
+    """Choose a file and press 提交 under its preview."""
+    choose(page, material_type, path)
+    page.locator("dialog[open] [data-role=confirm-upload]").click()
+
+
+def delete(page, material_type, index=0):
+    """Press 删除 under a thumbnail and confirm."""
+    card(page, material_type).locator(".thumb-delete").nth(index).click()
+    page.locator("dialog[open] [data-role=confirm-delete]").click()
+
+
+# WCAG 2.2 AA as axe-core tags it; serious and critical findings fail a test.
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                        "wcag22aa", "best-practice"]},
+               "resultTypes": ["violations"]}
+
+
+def audit(page, output_dir=None, name="axe"):
+    """axe-core's violations on the page as it is now, serious or critical only (the full
+    report is written beside the screenshots)."""
+    from axe_playwright_python.sync_playwright import Axe
+    results = Axe().run(page, options=AXE_OPTIONS)
+    if output_dir is not None:
+        (Path(output_dir) / f"{name}.txt").write_text(results.generate_report())
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def count_text(page, material_type):
@@ -123,3 +153,9 @@ def wait_thumbnails(page):
     """Every uploaded image's thumbnail fetched (with the token) and decoded."""
     page.wait_for_function("() => [...document.querySelectorAll('img[data-image]')]"
                            ".every(img => img.complete && img.naturalWidth > 0)")
+
+
+def consent_on_page(page):
+    page.get_by_label("我已阅读并理解《个人信息处理告知书》", exact=False).check()
+    page.get_by_role("button", name="同意并开始上传").click()
+    page.locator("#consent").wait_for(state="detached")

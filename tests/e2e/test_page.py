@@ -14,11 +14,10 @@ tests do not depend on each other's order; the session's other e2e tests use 002
 import io
 from datetime import date, timedelta
 
-import pytest
 import requests
 from PIL import Image
 
-from page_helpers import (DESKTOP, PHONE, Browser, card, ensure_cjk_font, horizontal_overflow,
+from page_helpers import (DESKTOP, PHONE, card, choose, consent_on_page, delete, horizontal_overflow,
                           shot, sign_in, upload, wait_count, wait_thumbnails)
 from support import Candidate, rpc, staff_token, wait_for, wait_until_queued
 from unit.imagefactory import (add_noise, defocused, document_image, document_jpeg, jpeg_bytes,
@@ -26,57 +25,6 @@ from unit.imagefactory import (add_noise, defocused, document_image, document_jp
 
 REQUIRED = ("id_card", "degree_certificate", "probation_certificate", "registration_form")
 LOCK_BANNER = "上报完成，内容已锁定"
-
-
-# -- fixtures -------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser():
-    from system import ensure_chromium
-    ensure_chromium()
-    ensure_cjk_font()
-    chromium = Browser()
-    yield chromium
-    chromium.close()
-
-
-@pytest.fixture
-def open_page(browser):
-    """open_page(viewport) -> a fresh page (own cookies and sessionStorage) that records
-    script errors; the test fails if the page threw any."""
-    pages = []
-
-    def make(viewport=PHONE):
-        page = browser.new_page(viewport)
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.on("console", lambda message: page.errors.append(message.text)
-                if "Content Security Policy" in message.text else None)
-        pages.append(page)
-        return page
-
-    yield make
-    for page in pages:
-        errors = list(page.errors)
-        page.context.close()
-        assert not errors, f"script errors or CSP violations on the page: {errors}"
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory):
-    """Valid uploads (~120 KB, 1000x700 scans), each different, as files."""
-    folder = tmp_path_factory.mktemp("uploads")
-    paths = []
-    for seed in range(1, 9):
-        path = folder / f"scan-{seed}.jpg"
-        path.write_bytes(document_jpeg(seed=seed))
-        paths.append(path)
-    return paths
-
-
-def consent_on_page(page):
-    page.get_by_label("我已阅读并理解《个人信息处理告知书》", exact=False).check()
-    page.get_by_role("button", name="同意并开始上传").click()
-    page.locator("#consent").wait_for(state="detached")
 
 
 def focused_key(page):
@@ -127,6 +75,7 @@ def test_sign_in_consent_upload_delete_early_submit_submit_and_lock(system, open
     shot(page, output_dir, "02-id-card-full")
 
     ids.get_by_role("button", name="删除身份证明第1张").click()
+    page.get_by_role("button", name="删除", exact=True).click()     # confirmed in a dialog
     wait_count(page, "id_card", "1/2")
     assert ids.locator("button.upload-btn").is_visible()      # room again: it is back
     upload(page, "id_card", images[2])
@@ -248,7 +197,7 @@ def test_a_returned_type_shows_the_reason_and_deadline_and_alone_unlocks(system,
     shot(page, output_dir, "02-inbox", full_page=False)
     page.keyboard.press("Escape")
 
-    degree.locator(".thumb-delete").click()
+    delete(page, "degree_certificate")
     wait_count(page, "degree_certificate", "0/3")
     upload(page, "degree_certificate", images[5])
     wait_count(page, "degree_certificate", "1/3")
@@ -315,7 +264,7 @@ def test_a_3mb_sideways_phone_photo_is_fixed_in_the_browser_and_accepted(system,
     sign_in(page, system.url, number)
     consent_on_page(page)
 
-    upload(page, "degree_certificate", path)
+    choose(page, "degree_certificate", path)
     dialog = page.locator("dialog[open]")
     dialog.get_by_role("heading", name="图片需要处理").wait_for()
     problems = dialog.inner_text()
@@ -440,6 +389,9 @@ def test_the_main_flow_works_with_the_keyboard_alone(system, open_page, images, 
         wait_for(lambda: len(chosen) > before or page.wait_for_timeout(50), timeout=15,
                  message="the file picker")
         chosen[-1].set_files(str(path))
+        # The preview opens with 提交 focused: Enter sends it.
+        page.wait_for_function("() => document.activeElement && document.activeElement.dataset.role === 'confirm-upload'")
+        page.keyboard.press("Enter")
 
     page.keyboard.press("Tab")
     assert focused_key(page) == "upload:id_card"
@@ -452,6 +404,11 @@ def test_the_main_flow_works_with_the_keyboard_alone(system, open_page, images, 
 
     first = card(page, "id_card").locator(".thumb-delete").first.get_attribute("data-key")
     tab_to(page, first)
+    page.keyboard.press("Enter")
+    # The confirmation opens on 取消 (a slip deletes nothing); 删除 is one Shift+Tab away.
+    page.wait_for_function("() => document.activeElement && document.activeElement.textContent === '取消'")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("() => document.activeElement.dataset.role") == "confirm-delete"
     page.keyboard.press("Enter")
     wait_count(page, "id_card", "1/2")
     assert focused_key(page) == "upload:id_card"
@@ -500,7 +457,7 @@ def test_the_layout_holds_at_375px_and_every_image_has_alt_text(system, open_pag
     for locator in (card(page, "id_card").locator("button.upload-btn"),
                     card(page, "id_card").locator(".thumb-delete")):
         box = locator.bounding_box()
-        assert box["width"] >= 28 and box["height"] >= 28
+        assert box["width"] >= 44 and box["height"] >= 44
     # Top right: the submit button, inside the screen.
     submit = page.get_by_role("button", name="提交审核").bounding_box()
     assert submit["x"] + submit["width"] <= 375 and submit["x"] > 375 / 2 and submit["y"] < 60
@@ -524,9 +481,12 @@ def test_a_region_without_uploading_says_so_and_offers_nothing_to_change(system,
                                                                        output_dir):
     page = open_page(PHONE)
     sign_in(page, system.url, "2026110100001")
-    assert "本考区未开通网上上传材料" in page.locator("main").inner_text()
+    text = page.locator("main").inner_text()
+    assert "北京未开通网上上传材料" in text
+    assert "现场审核" in text and "010-6000 0000" in text        # the region's notice and contact
     assert page.locator("button.upload-btn").count() == 0
-    assert page.get_by_role("button", name="提交审核").is_disabled()
+    assert page.locator("section.card").count() == 0             # nothing uploaded, nothing to show
+    assert page.get_by_role("button", name="提交审核").count() == 0
     assert horizontal_overflow(page) == 0
     shot(page, output_dir, "01-disabled-region")
 
@@ -556,12 +516,12 @@ def test_refusals_are_shown_next_to_their_card_and_a_missing_inbox_does_not_brea
 
     fake = tmp_path / "scan.jpg"
     fake.write_bytes(b"GIF89a" + b"\0" * 200)                  # a .jpg that is not one
-    upload(page, "id_card", fake)
+    choose(page, "id_card", fake)
     assert "jpg" in card(page, "id_card").locator(".card-error").inner_text()
 
     tiny = tmp_path / "tiny.jpg"
     tiny.write_bytes(document_jpeg(400, 300))
-    upload(page, "degree_certificate", tiny)
+    choose(page, "degree_certificate", tiny)
     assert "分辨率过低" in card(page, "degree_certificate").locator(".card-error").inner_text()
     shot(page, output_dir, "01-refusals")
 

@@ -176,6 +176,14 @@ def test_the_candidate_journey_from_first_upload_to_resubmission(world):
     elsewhere = world.upload(A, "id_card")
     assert elsewhere.status_code == 409 and elsewhere.json()["error"]["code"] == "item_locked"
 
+    # Sent back unchanged it would only be returned again: refused, naming the type.
+    unchanged = world.call("POST", A, "/submit")
+    assert unchanged.status_code == 422
+    assert unchanged.json()["error"]["code"] == "returned_unchanged"
+    assert unchanged.json()["error"]["returned_unchanged"] == [
+        {"material_type": "degree_certificate", "name": degree["name"]}]
+    assert world.package(A)["status"] == "returned" and world.package(A)["to_fix"]
+
     old = degree["images"][0]["image_id"]
     assert world.call("DELETE", A, f"/items/degree_certificate/images/{old}").status_code == 204
     assert world.upload(A, "degree_certificate").status_code == 201

@@ -112,6 +112,17 @@ def test_anything_but_jpeg_or_png_is_refused_as_unsupported_format(kind):
     assert "JPG" in error.message or "空" in error.message
 
 
+@pytest.mark.parametrize("kind", ["html", "pdf", "zip", "jpeg signature only", "text named .png"])
+def test_a_file_that_is_no_image_at_all_is_told_so_rather_than_to_change_its_format(kind):
+    assert "不是有效的图片" in refusal(OTHER_FORMATS[kind]()).message
+
+
+@pytest.mark.parametrize("kind", ["gif", "webp", "bmp", "tiff", "psd", "svg"])
+def test_an_image_in_another_format_is_told_which_formats_to_save_it_as(kind):
+    message = refusal(OTHER_FORMATS[kind]()).message
+    assert "仅支持JPG、JPEG、PNG" in message and "不是有效的图片" not in message
+
+
 def _with_sof(jpeg, marker=None, precision=None, width=None, height=None):
     """The JPEG with its frame header's marker, precision or size rewritten."""
     pos = next(i for i in range(len(jpeg) - 1)

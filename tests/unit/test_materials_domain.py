@@ -54,10 +54,22 @@ def test_a_region_may_not_drop_a_national_requirement():
     {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "max_bytes": "big"},
     {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "sites": {"1101": "北京"}},
     {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "colour": "blue"},
+    {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "notice": "长" * 501},
+    {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "contact": {"phone": "010"}},
 ])
 def test_bad_region_configurations_are_refused(config):
     with pytest.raises(errors.ValidationError):
         domain.validate_region_config("32", config, CATALOGUE)
+
+
+def test_a_region_s_notice_and_contact_reach_the_candidate_s_view():
+    settings = domain.validate_region_config("11", {
+        "upload_enabled": False, "window": {"start": "2026-11-01", "end": "2026-12-01"},
+        "notice": " 现场审核，请携带原件。 ", "contact": "北京考点 010-6000 0000"}, CATALOGUE)
+    assert settings["notice"] == "现场审核，请携带原件。"
+    view = domain.view(package(), CATALOGUE, rules(upload_enabled=False, notice=settings["notice"],
+                                                   contact=settings["contact"]), NOW)
+    assert (view["region_notice"], view["region_contact"]) == ("现场审核，请携带原件。", "北京考点 010-6000 0000")
 
 
 def test_a_bare_local_time_in_a_window_means_beijing_time():
@@ -137,3 +149,60 @@ def test_a_submitted_event_lists_every_image_by_type():
 def test_object_keys_follow_the_design_layout():
     assert domain.object_key(package(), "id_card", "f" * 32, "png") == \
         f"32/3204/2026320400001/id_card/{'f' * 32}.png"
+
+
+def complete_package(status="in_review"):
+    """A package with every required type filled, as a reviewer would see it."""
+    doc = package()
+    for code, item in doc["items"].items():
+        for n in range(item["min"]):
+            image_id = f"{code[:4]}{n}".ljust(32, "0")
+            item["images"][image_id] = {"image_id": image_id, "bytes": 1000, "width": 800,
+                                        "height": 600, "uploaded_at": f"2026-11-2{n}T08:00:00Z"}
+            item["count"] += 1
+    doc["status"] = status
+    doc["consent"] = {"notice_version": CATALOGUE.consent_notice_version, "at": NOW.isoformat()}
+    return doc
+
+
+def returned(doc, *types):
+    """The package after a reviewer returned `types` (as materials applies MaterialReturned)."""
+    items = [{"material_type": code, "reason": "照片不清晰"} for code in types]
+    for key, value in domain.returned_sets(doc, items).items():
+        _, code, field = key.split(".")
+        doc["items"][code][field] = value
+    doc["status"] = domain.RETURNED
+    doc["feedback"] = {"decision": "returned", "items": items}
+    return doc
+
+
+def test_a_returned_type_still_holding_its_returned_images_blocks_resubmission():
+    doc = returned(complete_package(), "id_card")
+    assert domain.unchanged_returns(doc) == ["id_card"]
+    view = domain.view(doc, CATALOGUE, rules(), NOW)
+    assert not view["can_submit"] and view["missing"] == []
+    assert view["to_fix"] == [{"material_type": "id_card", "name": CATALOGUE.types["id_card"].name}]
+    card = next(i for i in view["items"] if i["material_type"] == "id_card")
+    assert card["returned"] and not card["replaced"] and not card["locked"]
+
+
+def test_a_returned_type_whose_images_were_replaced_may_be_resubmitted():
+    doc = returned(complete_package(), "id_card", "degree_certificate")
+    card = doc["items"]["id_card"]
+    old = next(iter(card["images"]))
+    card["images"]["new".ljust(32, "0")] = dict(card["images"].pop(old), image_id="new".ljust(32, "0"))
+    assert domain.unchanged_returns(doc) == ["degree_certificate"]
+    doc["items"]["degree_certificate"]["images"].popitem()  # deleting alone is a change too
+    assert domain.unchanged_returns(doc) == []
+    view = domain.view(doc, CATALOGUE, rules(), NOW)
+    cards = {i["material_type"]: i for i in view["items"]}
+    assert cards["id_card"]["replaced"] and not cards["practice_certificate"]["returned"]
+
+
+def test_only_the_latest_return_counts_and_a_reopening_asks_for_new_types_instead():
+    doc = returned(complete_package(), "id_card")
+    doc["status"] = "in_review"
+    doc = returned(doc, "degree_certificate")
+    assert domain.unchanged_returns(doc) == ["degree_certificate"]
+    doc["feedback"] = {"decision": "reopened", "items": [{"material_type": "id_card", "reason": "报考信息变更"}]}
+    assert domain.unchanged_returns(doc) == []

@@ -31,6 +31,14 @@ export function sniff(bytes) {
   return null;
 }
 
+// Another image format (GIF, WebP, BMP, TIFF, HEIC/AVIF): worth converting, and if that
+// fails the candidate is told to save it as jpg or png, not that it is no image at all.
+export function isOtherImage(bytes) {
+  const head = ascii(bytes, 0, 12);
+  return /^(GIF8|RIFF|BM|II\*\0|MM\0\*|8BPS)/.test(head)
+    || /^ftyp(heic|heix|mif1|msf1|avif|hevc)$/.test(head.slice(4, 12));
+}
+
 function ascii(bytes, start, length) {
   let out = '';
   for (let i = start; i < start + length && i < bytes.length; i++) out += String.fromCharCode(bytes[i]);
@@ -155,6 +163,7 @@ export async function inspect(file, limits) {
   } else {
     // Another format (HEIC, WebP, GIF...): convertible if this browser can decode it.
     result.problems.push('format');
+    result.otherImage = isOtherImage(bytes);
     try {
       const image = await decode(new Blob([bytes], { type: file.type || 'application/octet-stream' }));
       result.width = image.width; result.height = image.height;

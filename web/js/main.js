@@ -52,7 +52,7 @@ const announcer = $('#announce');
 const state = {
   pkg: null,
   inbox: null,          // {messages, unread} or {unavailable: true}
-  errors: new Map(),    // material type | 'submit' | 'consent' | 'page' -> {message, code, missing}
+  errors: new Map(),    // material type | 'submit' | 'consent' | 'page' -> {message, code, missing, toFix}
   progress: new Map(),  // material type -> "正在上传…" etc.
   thumbs: new Map(),    // image_id -> object URL | 'loading' | 'failed'
   readHere: new Set(),  // message ids marked read on this page (a list fetched earlier may not know)
@@ -97,6 +97,16 @@ function itemEditable(pkg, item) {
   return pkgEditable(pkg) && consented(pkg) && !item.locked;
 }
 
+// Returned types still holding only the images they were returned with.
+function toFix(pkg) {
+  return Array.isArray(pkg.to_fix) ? pkg.to_fix : [];
+}
+
+// Uploading is off here, or the window is closed: nothing on the page can be changed.
+function unavailable(pkg) {
+  return EDITABLE.has(pkg.status) && !pkgEditable(pkg);
+}
+
 function itemName(code) {
   const item = state.pkg && state.pkg.items.find((i) => i.material_type === code);
   return item ? item.name : code;
@@ -107,6 +117,7 @@ function setError(key, error) {
     message: error.message,
     code: error.code,
     missing: error.details && Array.isArray(error.details.missing) ? error.details.missing : null,
+    toFix: error.details && Array.isArray(error.details.returned_unchanged) ? error.details.returned_unchanged : null,
   });
 }
 
@@ -162,6 +173,7 @@ function renderActions() {
     }, '消息', unread ? h('span', { class: 'count-badge', 'aria-hidden': 'true' }, String(unread)) : null),
   );
   const open = pkgEditable(pkg);
+  if (!open && EDITABLE.has(pkg.status)) return; // uploading off or closed: nothing to submit
   const incomplete = open && !pkg.can_submit;
   append(actions, h('button', {
     type: 'button',
@@ -171,7 +183,7 @@ function renderActions() {
     // unfinished, and pressing it shows the API's missing_materials list.
     disabled: !open,
     'aria-describedby': incomplete ? 'progress' : null,
-    title: incomplete ? '还有必传材料未上传' : null,
+    title: incomplete ? (toFix(pkg).length ? '还有退回的材料未更换' : '还有必传材料未上传') : null,
     onclick: onSubmit,
   }, state.progress.get('submit') || '提交审核'));
 }
@@ -217,6 +229,19 @@ function renderFatal(message) {
 // -- rendering: the package -------------------------------------------------------------------------
 function renderPackage(pkg) {
   const pageError = state.errors.get('page');
+  if (unavailable(pkg)) {
+    // Cards with upload tags and counters would only say what cannot be done here; show
+    // what the region says to do instead, and what was uploaded before, if anything.
+    const uploaded = pkg.items.filter((item) => item.images.length);
+    return [
+      renderProfile(pkg),
+      pageError ? h('p', { class: 'alert error', role: 'alert' }, pageError.message) : null,
+      renderAvailability(pkg),
+      uploaded.length ? h('section', { id: 'materials', class: 'materials', 'aria-labelledby': 'materials-title', tabindex: '-1' },
+        h('h2', { id: 'materials-title', class: 'section-title' }, '已上传的材料'),
+        h('div', { class: 'cards' }, uploaded.map((item) => renderCard(pkg, item)))) : null,
+    ];
+  }
   return [
     renderProfile(pkg),
     pageError ? h('p', { class: 'alert error', role: 'alert' }, pageError.message) : null,
@@ -289,15 +314,38 @@ function renderBanner(pkg) {
   return null;
 }
 
+function windowState(pkg) {
+  const start = pkg.window && pkg.window.start ? new Date(pkg.window.start) : null;
+  const end = pkg.window && pkg.window.end ? new Date(pkg.window.end) : null;
+  const now = new Date();
+  if (start && now < start) return 'before';
+  if (end && now > end) return 'after';
+  return 'unknown';
+}
+
+// What to do when this page cannot take uploads: the region's own notice and contact.
 function renderAvailability(pkg) {
+  if (!unavailable(pkg)) return null;
+  const region = (pkg.candidate && pkg.candidate.region_name) || '本考区';
+  let title;
+  let lead;
   if (!pkg.upload_enabled) {
-    return h('p', { class: 'alert warn', role: 'status' }, '本考区未开通网上上传材料，请按考点通知办理资格审核。');
+    title = `${region}未开通网上上传材料`;
+    lead = '本考区不在网上收取报名材料，无需在本页上传。请按考点通知办理资格审核。';
+  } else {
+    const when = pkg.window && pkg.window.start ? `${formatTime(pkg.window.start)} 至 ${formatTime(pkg.window.end)}` : '';
+    const phase = windowState(pkg);
+    title = phase === 'before' ? '材料上传尚未开始' : phase === 'after' ? '材料上传已截止' : '当前不在材料上传时间内';
+    lead = phase === 'before' ? `本考区的材料上传时间为${when}，届时请再登录上传。`
+      : phase === 'after' ? `本考区的材料上传时间为${when}，现已截止，不能再上传或提交。`
+        : `本考区的材料上传时间为${when || '另行通知'}。`;
   }
-  if (pkg.window && !pkg.window.open && (EDITABLE.has(pkg.status))) {
-    const when = pkg.window.start ? `（上传时间：${formatTime(pkg.window.start)} 至 ${formatTime(pkg.window.end)}）` : '';
-    return h('p', { class: 'alert warn', role: 'status' }, `当前不在本考区的材料上传时间内${when}。`);
-  }
-  return null;
+  return h('section', { class: 'panel availability', id: 'availability', 'aria-labelledby': 'availability-title' },
+    h('h2', { id: 'availability-title' }, title),
+    h('p', null, lead),
+    pkg.region_notice ? h('div', { class: 'region-notice' }, h('h3', null, '考区通知'), h('p', null, pkg.region_notice)) : null,
+    h('p', { class: 'contact' }, h('strong', null, '咨询：'),
+      pkg.region_contact || '请联系您报考的考点（联系方式见考点公告）'));
 }
 
 function missingList(entries) {
@@ -308,22 +356,33 @@ function missingList(entries) {
   }));
 }
 
+function fixList(entries) {
+  return h('ul', { class: 'missing-list' }, entries.map((m) => h('li', null,
+    h('a', { href: `#card-${m.material_type}` }, m.name || itemName(m.material_type)),
+    '：请删除被退回的图片，重新上传后再提交')));
+}
+
 function renderSubmitError() {
   const error = state.errors.get('submit');
   if (!error) return null;
   return h('section', { class: 'alert error submit-error', id: 'submit-error', role: 'alert', tabindex: '-1', 'data-key': 'submit-error' },
     h('p', null, h('strong', null, '未能提交：'), error.message),
-    error.missing && error.missing.length ? missingList(error.missing) : null);
+    error.missing && error.missing.length ? missingList(error.missing) : null,
+    error.toFix && error.toFix.length ? fixList(error.toFix) : null);
 }
 
 function renderProgress(pkg) {
   if (!pkgEditable(pkg) || !consented(pkg)) return null;
   const shownAbove = state.errors.has('submit');
+  const fixing = new Set(toFix(pkg).map((m) => m.material_type));
   const required = pkg.items.filter((i) => i.required);
-  const done = required.filter((i) => i.count >= i.min_count).length;
+  // A returned type still as it was returned is not done, however many images it holds.
+  const done = required.filter((i) => i.count >= i.min_count && !fixing.has(i.material_type)).length;
+  let next = '全部必传材料上传后即可提交审核。';
+  if (pkg.can_submit) next = '可以提交审核。';
+  else if (fixing.size) next = `还需补正：${toFix(pkg).map((m) => m.name).join('、')}。`;
   return h('section', { class: 'panel progress', id: 'progress', 'aria-label': '完成情况' },
-    h('p', null, `必传材料已完成 ${done}/${required.length} 项。`,
-      pkg.can_submit ? '可以提交审核。' : '全部必传材料上传后即可提交审核。'),
+    h('p', null, `必传材料已完成 ${done}/${required.length} 项。`, next),
     pkg.missing && pkg.missing.length && !shownAbove
       ? h('div', { class: 'missing' }, h('p', null, '尚缺：'), missingList(pkg.missing)) : null);
 }
@@ -393,8 +452,12 @@ function renderCard(pkg, item) {
   const canUpload = editable && item.count < item.max_count;
   const busy = state.progress.get(code);
   const submitError = state.errors.get('submit');
-  const flagged = submitError && submitError.missing && submitError.missing.some((m) => m.material_type === code);
+  const flagged = submitError && [].concat(submitError.missing || [], submitError.toFix || [])
+    .some((m) => m.material_type === code);
   const returned = pkg.status === 'returned' && !item.locked && item.reason;
+  let returnTag = null;
+  if (item.returned && item.replaced) returnTag = h('span', { class: 'tag replaced' }, '已更换，待重新提交');
+  else if (item.returned) returnTag = h('span', { class: 'tag to-fix' }, '待补正');
   const input = h('input', {
     type: 'file', class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true',
     accept: 'image/jpeg,image/png,.jpg,.jpeg,.png', 'data-input': code,
@@ -408,6 +471,7 @@ function renderCard(pkg, item) {
   let note = null;
   if (!consented(pkg) && pkgEditable(pkg) && !item.locked) note = '同意《个人信息处理告知书》后可上传';
   else if (item.locked && pkgEditable(pkg)) note = '此项材料已锁定，无需修改';
+  else if (item.returned && !item.replaced && editable) note = '请删除被退回的图片，再上传符合要求的新图片';
   else if (editable && item.count >= item.max_count) note = `已达上限${item.max_count}张；如需更换，请先删除`;
   return h('section', {
     class: ['card', returned && 'returned', item.locked && 'locked', flagged && 'flagged'],
@@ -418,6 +482,7 @@ function renderCard(pkg, item) {
     h('h3', { id: `title-${code}` }, item.name),
     h('span', { class: ['tag', item.required ? 'required' : 'optional'] }, item.required ? '必传' : '选传'),
     item.locked ? h('span', { class: 'tag lock' }, '已锁定') : null,
+    returnTag,
     h('span', { class: 'count', 'data-testid': 'count', 'aria-label': `已上传${item.count}张，最多${item.max_count}张` },
       `${item.count}/${item.max_count}`)),
   returned ? h('p', { class: 'reason', role: 'note' }, h('strong', null, '退回原因：'), item.reason) : null,
@@ -457,8 +522,8 @@ function renderThumb(item, image, index, editable) {
       onclick: () => showImage(item, image, label) }, img),
     editable && !image.locked ? h('button', {
       type: 'button', class: 'thumb-delete', 'data-key': `delete:${image.image_id}`, 'aria-label': `删除${label}`,
-      title: '删除', disabled: Boolean(state.progress.get(code)), onclick: () => onDelete(item, image),
-    }, '−') : null);
+      disabled: Boolean(state.progress.get(code)), onclick: () => confirmDelete(item, image, label),
+    }, '删除') : null);
 }
 
 function loadThumbs() {
@@ -511,6 +576,8 @@ function showExample(item) {
 }
 
 // -- uploading ----------------------------------------------------------------------------------------
+// 上传 → choose the file → a preview with its size, pixels and the rules → 提交 (the guide's
+// order): nothing is sent before the candidate has seen what will be sent.
 async function chooseFile(item, file) {
   const code = item.material_type;
   const limits = state.pkg.limits;
@@ -522,13 +589,11 @@ async function chooseFile(item, file) {
   try {
     result = await imagefix.inspect(file, limits);
   } catch (error) {
-    result = { corrupt: true, format: 'unreadable' };
+    result = { corrupt: true, format: null, otherImage: false };
   }
   state.progress.delete(code);
   if (result.corrupt) {
-    state.errors.set(code, { message: result.format
-      ? '图片已损坏或无法识别，请重新拍摄或扫描后上传'
-      : '仅支持jpg、jpeg、png格式的图片，请重新选择' });
+    state.errors.set(code, { message: unreadableMessage(result) });
     render(`upload:${code}`);
     return;
   }
@@ -537,12 +602,74 @@ async function chooseFile(item, file) {
     render(`upload:${code}`);
     return;
   }
-  if (!result.problems.length) {
-    await upload(item, file, file.name || 'image.jpg');
-    return;
-  }
   render(`upload:${code}`);
-  offerFix(item, result);
+  if (result.problems.length) offerFix(item, result);
+  else offerUpload(item, result);
+}
+
+// Judged by the content, whatever the file's name claims.
+function unreadableMessage(result) {
+  if (result.format) return '图片已损坏或无法识别，请重新拍摄或扫描后上传';
+  if (result.otherImage) return '仅支持jpg、jpeg、png格式的图片，本浏览器也无法转换这张图片，请另存为jpg或png后重新选择';
+  return '所选文件不是有效的图片（文件内容不是照片或扫描件），请重新选择jpg或png格式的图片';
+}
+
+function uploadRules(limits) {
+  const kb = Math.floor(limits.max_bytes / 1024);
+  const formats = (limits.formats || ['jpg', 'jpeg', 'png']).join('、');
+  return h('div', { class: 'upload-rules' },
+    h('h3', null, '上传要求'),
+    h('ul', { class: 'rules' },
+      h('li', null, `格式：${formats}`),
+      h('li', null, `大小：每张不超过${kb}KB`),
+      h('li', null, `像素：较短一边至少${limits.min_short_side}像素`),
+      h('li', null, '正向摆放，四角完整，文字清晰，无反光、阴影'),
+      h('li', null, '照片过大或方向不正时，本页会先在您的设备上摆正、压缩，不上传原图')));
+}
+
+// Size and pixels of what would be sent, each against its limit.
+function fileFacts(bytes, width, height, limits) {
+  const kb = Math.floor(limits.max_bytes / 1024);
+  const sizeOk = bytes <= limits.max_bytes;
+  const pixelsOk = Math.min(width, height) >= limits.min_short_side;
+  return h('dl', { class: 'file-facts' },
+    h('div', null, h('dt', null, '文件大小'), h('dd', { class: sizeOk ? 'ok' : 'bad' },
+      `${imagefix.formatBytes(bytes)}（上限${kb}KB）`, sizeOk ? '，符合' : '，超出上限')),
+    h('div', null, h('dt', null, '像素'), h('dd', { class: pixelsOk ? 'ok' : 'bad' },
+      `${width}×${height}（短边至少${limits.min_short_side}）`, pixelsOk ? '，符合' : '，不足')));
+}
+
+function uploadButton(item, blob, name, label, autofocus) {
+  return h('button', {
+    type: 'button', class: 'btn primary', 'data-role': 'confirm-upload', autofocus,
+    onclick: () => { closeDialog(); upload(item, blob, name); },
+  }, label);
+}
+
+function chooseAgainButton(item) {
+  return h('button', {
+    type: 'button', class: 'btn', 'data-role': 'choose-again',
+    onclick: () => {
+      closeDialog();
+      const input = document.querySelector(`[data-input="${item.material_type}"]`);
+      if (input) input.click();
+    },
+  }, '重新选择');
+}
+
+function offerUpload(item, result) {
+  const limits = state.pkg.limits;
+  const url = URL.createObjectURL(result.file);
+  const name = result.file.name || 'image.jpg';
+  openDialog(`上传${item.name}`, h('div', { class: 'upload-preview' },
+    h('img', { class: 'preview', src: url, alt: `${item.name}待上传图片预览（${result.width}×${result.height}像素）` }),
+    h('p', { class: 'file-name' }, name),
+    fileFacts(result.size, result.width, result.height, limits),
+    uploadRules(limits),
+    h('p', null, '请确认图片方向正确、文字清晰、四角完整后再提交。')),
+  [uploadButton(item, result.file, name, '提交', true), chooseAgainButton(item),
+    h('button', { type: 'button', class: 'btn', onclick: closeDialog }, '取消')]);
+  dialog.addEventListener('close', () => URL.revokeObjectURL(url), { once: true });
 }
 
 function offerFix(item, result) {
@@ -552,9 +679,10 @@ function offerFix(item, result) {
   const body = h('div', { class: 'fix' },
     h('p', null, result.originalOk ? '这张图片可以直接上传，但建议先处理：' : '这张图片不能直接上传：'),
     h('ul', null, problems.map((p) => h('li', null, p))),
-    status);
+    status,
+    uploadRules(limits));
   const cancel = h('button', { type: 'button', class: 'btn', onclick: closeDialog }, '取消');
-  const buttons = [cancel];
+  const buttons = [chooseAgainButton(item), cancel];
   if (result.originalOk) {
     buttons.unshift(h('button', { type: 'button', class: 'btn', onclick: () => { closeDialog(); upload(item, result.file, result.file.name || 'image.jpg'); } }, '仍上传原图'));
   }
@@ -569,15 +697,11 @@ function offerFix(item, result) {
     done.push(`已压缩为${imagefix.formatBytes(fixed.blob.size)}的jpg图片，不含拍摄地点等信息`);
     status.replaceWith(
       h('p', null, `已在本机处理：${done.join('，')}。请确认图片方向正确、文字清晰：`),
-      h('img', { class: 'preview fix-preview', src: url, alt: `${item.name}处理后的图片预览（${fixed.width}×${fixed.height}像素）` }));
-    const accept = h('button', {
-      type: 'button', class: 'btn primary', 'data-role': 'accept-fix',
-      onclick: () => {
-        closeDialog();
-        const name = (result.file.name || 'image').replace(/\.[^.]*$/, '') + '.jpg';
-        upload(item, new File([fixed.blob], name, { type: 'image/jpeg' }), name);
-      },
-    }, '使用处理后的图片上传');
+      h('img', { class: 'preview fix-preview', src: url, alt: `${item.name}处理后的图片预览（${fixed.width}×${fixed.height}像素）` }),
+      fileFacts(fixed.blob.size, fixed.width, fixed.height, limits));
+    const name = (result.file.name || 'image').replace(/\.[^.]*$/, '') + '.jpg';
+    const accept = uploadButton(item, new File([fixed.blob], name, { type: 'image/jpeg' }), name, '使用处理后的图片上传', false);
+    accept.dataset.role = 'accept-fix';
     const row = dialog.querySelector('.dialog-actions');
     row.prepend(accept);
     accept.focus();
@@ -625,6 +749,20 @@ async function upload(item, blob, name) {
   }
 }
 
+// A deleted image is gone from the server at once (nothing to undo there), so the
+// candidate confirms first, seeing which one; 取消 has the focus, a slip deletes nothing.
+function confirmDelete(item, image, label) {
+  const url = state.thumbs.get(image.image_id);
+  openDialog(`删除${label}？`, h('div', null,
+    url && url.startsWith('blob:') ? h('img', { class: 'preview delete-preview', src: url, alt: `${label}（${image.width}×${image.height}像素）` }) : null,
+    h('p', null, '删除后如需要，请重新上传。')),
+  [
+    h('button', { type: 'button', class: 'btn danger', 'data-role': 'confirm-delete',
+      onclick: () => { closeDialog(); onDelete(item, image); } }, '删除'),
+    h('button', { type: 'button', class: 'btn', autofocus: true, onclick: closeDialog }, '取消'),
+  ]);
+}
+
 async function onDelete(item, image) {
   const code = item.material_type;
   await changeCard(code, '正在删除…', async () => {
@@ -638,10 +776,12 @@ function onSubmit() {
   const pkg = state.pkg;
   if (!pkgEditable(pkg) || state.progress.get('submit')) return;
   if (!pkg.can_submit) {
-    submitNow(); // the API names what is still missing
+    submitNow(); // the API names what is still missing or still to fix
     return;
   }
-  openDialog('提交审核', h('div', null,
+  const replaced = pkg.items.filter((i) => i.returned && i.replaced).map((i) => i.name);
+  openDialog(pkg.status === 'returned' ? '重新提交审核' : '提交审核', h('div', null,
+    replaced.length ? h('p', null, `已补正：${replaced.join('、')}。其余材料不变，将一并重新提交（第${pkg.attempt + 1}次提交）。`) : null,
     h('p', null, '提交后全部材料将锁定，不能再上传或删除。考点开始审核前，您可以撤回提交后修改。'),
     h('p', null, '确认所有材料方向正确、清晰完整后再提交。')),
   [
@@ -880,8 +1020,12 @@ async function start() {
     return;
   }
   render();
+  // Signed in: the reader starts at the main heading (who is signed in), not at the top bar.
   const heading = app.querySelector('h1');
-  if (heading) heading.setAttribute('tabindex', '-1');
+  if (heading) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus();
+  }
   loadInbox();
   if (!poller) {
     poller = window.setInterval(refreshAll, POLL_MS);
