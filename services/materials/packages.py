@@ -32,7 +32,8 @@ def rules_from_doc(region, doc):
         window_end=window.get("end"), max_bytes=doc["max_bytes"],
         min_short_side=doc["min_short_side"], max_pixels=doc["max_pixels"],
         min_sharpness=doc.get("min_sharpness"), sites=doc.get("sites", {}),
-        categories=doc.get("categories", {}))
+        categories=doc.get("categories", {}),
+        respond_days=doc.get("respond_days", domain.DEFAULT_RESPOND_DAYS))
 
 
 class RegionCache:

@@ -91,7 +91,8 @@ class MaterialsService(base.ServiceBase):
                 "window": {"start": rules.window_start, "end": rules.window_end},
                 "max_bytes": rules.max_bytes, "min_short_side": rules.min_short_side,
                 "max_pixels": rules.max_pixels, "min_sharpness": rules.min_sharpness,
-                "sites": rules.sites, "categories": rules.categories}
+                "sites": rules.sites, "categories": rules.categories,
+                "respond_days": rules.respond_days}
 
     @rpc(https=True)
     def configure_region(self, region, config):

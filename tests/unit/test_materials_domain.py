@@ -54,6 +54,9 @@ def test_a_region_may_not_drop_a_national_requirement():
     {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "max_bytes": "big"},
     {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "sites": {"1101": "北京"}},
     {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "colour": "blue"},
+    {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "respond_days": 0},
+    {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "respond_days": 181},
+    {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "respond_days": "7"},
 ])
 def test_bad_region_configurations_are_refused(config):
     with pytest.raises(errors.ValidationError):
@@ -137,3 +140,11 @@ def test_a_submitted_event_lists_every_image_by_type():
 def test_object_keys_follow_the_design_layout():
     assert domain.object_key(package(), "id_card", "f" * 32, "png") == \
         f"32/3204/2026320400001/id_card/{'f' * 32}.png"
+
+
+def test_a_region_sets_the_days_a_candidate_has_to_answer_a_return_seven_by_default():
+    window = {"start": "2026-11-01", "end": "2026-12-01"}
+    assert domain.validate_region_config("32", {"window": window}, CATALOGUE)["respond_days"] == 7
+    assert domain.validate_region_config(
+        "32", {"window": window, "respond_days": 14}, CATALOGUE)["respond_days"] == 14
+    assert domain.RegionRules(region="32").respond_days == 7
