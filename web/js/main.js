@@ -4,6 +4,7 @@ import { $, append, clear, h } from './dom.js';
 import * as auth from './auth.js';
 import { ApiError, request } from './api.js';
 import * as imagefix from './imagefix.js';
+import * as live from './live.js';
 
 const CATEGORIES = {
   clinical_practitioner: '临床执业医师',
@@ -885,6 +886,7 @@ async function start() {
   loadInbox();
   if (!poller) {
     poller = window.setInterval(refreshAll, POLL_MS);
+    live.follow(refreshAll);  // decisions within seconds; the poll stays as the fallback
     document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refreshAll(); });
   }
 }
