@@ -34,6 +34,7 @@ from prometheus_client import Gauge
 
 from common import errors
 from common.messaging import broker_user
+from services.materials.dependencies import PackageDesk
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,6 @@ class LiveHub(DependencyProvider):
 
     def db(self):
         # The package desk's client and database: one MongoClient per container.
-        from services.materials.dependencies import PackageDesk
         return next(dep for dep in self.container.dependencies if isinstance(dep, PackageDesk)).db
 
     def get_dependency(self, worker_ctx):
