@@ -20,7 +20,7 @@ import logging
 from kombu import Connection, Queue
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
-from nameko.events import SERVICE_POOL, EventHandler
+from nameko.events import BROADCAST, SERVICE_POOL, EventHandler
 from nameko.extensions import DependencyProvider
 
 from common import events
@@ -138,6 +138,33 @@ class ReliableEventHandler(EventHandler):
 
 
 event_handler = ReliableEventHandler.decorator
+
+
+class BroadcastHandler(EventHandler):
+    """Every instance of the service gets every such event, on a queue of its own that
+    goes away with it: for signals that matter only to what this instance holds (open
+    connections), not for state. Best effort by design: nothing is retried or parked,
+    because whoever relies on the signal has a slower path to the same state (a page's
+    poll). Forgeries are refused as by `event_handler`."""
+
+    def __init__(self, source_service, event_type, **kwargs):
+        super().__init__(source_service, event_type, handler_type=BROADCAST,
+                         reliable_delivery=False, requeue_on_error=False, **kwargs)
+
+    def setup(self):
+        super().setup()
+        self.publishers = accepted_publishers(self.container.config, self.source_service)
+
+    def handle_message(self, body, message):
+        if self.publishers is not None and message.properties.get("user_id") not in self.publishers:
+            log.error("forged signal refused: %s.%s not published by %s's broker account",
+                      self.source_service, self.event_type, self.source_service)
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
+
+
+broadcast_handler = BroadcastHandler.decorator
 
 
 class DeadLetters:

@@ -28,7 +28,7 @@ import requests
 SERVICES = ("auth", "materials", "review", "notify")
 # RPC methods a service calls on another (besides every service's calls to auth for its
 # token verifier: token_state and service_token).
-CALLS = {"auth": (), "materials": (), "review": ("auth.get_profile",), "notify": ("auth.get_contact",)}
+CALLS = {"auth": (), "materials": (), "review": ("auth.get_profile", "materials.get_region"), "notify": ("auth.get_contact",)}
 VERIFIER_CALLS = ("auth.token_state", "auth.service_token")
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 NAME = "[A-Za-z]+"
@@ -36,13 +36,13 @@ NAME = "[A-Za-z]+"
 
 def handled_events(service):
     """{source service: [event types]} of the service's event handlers."""
-    from common.messaging import ReliableEventHandler
+    from common.messaging import BroadcastHandler, ReliableEventHandler
     cls = next(obj for obj in vars(importlib.import_module(f"services.{service}.service")).values()
                if inspect.isclass(obj) and getattr(obj, "name", None) == service)
     found = {}
     for _, member in inspect.getmembers(cls, inspect.isfunction):
         for entrypoint in getattr(member, "nameko_entrypoints", ()):
-            if isinstance(entrypoint, ReliableEventHandler):
+            if isinstance(entrypoint, (ReliableEventHandler, BroadcastHandler)):
                 found.setdefault(entrypoint.source_service, []).append(entrypoint.event_type)
     return {source: sorted(types) for source, types in sorted(found.items())}
 
@@ -53,18 +53,24 @@ def rules(service):
     own_queues = (f"rpc-{service}|rpc\\.reply-({service}|standalone_rpc_proxy)-{UUID}"
                   f"|evt-{NAME}-{NAME}--{service}\\..+")
     sources = "|".join(f"{source}\\.events" for source in events)
+    others = "|".join(f"{source}\\.events" for source in events if source != service)
     exchanges_read = "nameko-rpc" + (f"|{sources}" if sources else "")
     permissions = {
         # Declaring an exchange (nameko declares what it uses) takes `configure` on it.
-        "configure": f"^({own_queues}|nameko-rpc|{service}\\.events" + (f"|{sources}" if sources else "") + ")$",
+        "configure": f"^({own_queues}|nameko-rpc|{service}\\.events" + (f"|{others}" if others else "") + ")$",
         "write": f"^({own_queues}|nameko-rpc|{service}\\.events|amq\\.default)$",
         "read": f"^({own_queues}|{exchanges_read})$",
     }
     calls = "|".join(m.replace(".", "\\.") for m in (*VERIFIER_CALLS, *CALLS[service]))
+    own = {"exchange": f"{service}.events", "write": ".*", "read": "^$"}
     topics = [{"exchange": "nameko-rpc", "write": f"^({calls}|{UUID})$", "read": f"^({service}\\.\\*|{UUID})$"},
-              {"exchange": f"{service}.events", "write": ".*", "read": "^$"}]
-    topics += [{"exchange": f"{source}.events", "write": "^$", "read": f"^({'|'.join(types)})$"}
-               for source, types in events.items()]
+              own]
+    for source, types in events.items():
+        keys = f"^({'|'.join(types)})$"
+        if source == service:  # signals to its own instances (broadcast, e.g. materials' live.py)
+            own["read"] = keys  # one topic permission per exchange: the same entry
+        else:
+            topics.append({"exchange": f"{source}.events", "write": "^$", "read": keys})
     return permissions, topics
 
 

@@ -65,6 +65,7 @@ class Catalogue:
 
 
 # -- region rules -------------------------------------------------------------------------
+DEFAULT_RESPOND_DAYS = 7
 @dataclass(frozen=True)
 class RegionRules:
     region: str
@@ -83,6 +84,7 @@ class RegionRules:
     # the region's own words and whom to ask.
     notice: str = ""
     contact: str = ""
+    respond_days: int = DEFAULT_RESPOND_DAYS  # a return's deadline when the reviewer names none
 
     def window_open(self, now):
         if not (self.window_start and self.window_end):
@@ -117,7 +119,7 @@ def validate_region_config(region, config, catalogue):
     if not isinstance(config, dict):
         raise errors.ValidationError("配置须为对象")
     allowed = {"name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels",
-               "min_sharpness", "sites", "categories", "notice", "contact"}
+               "min_sharpness", "sites", "categories", "notice", "contact", "respond_days"}
     unknown = set(config) - allowed
     if unknown:
         raise errors.ValidationError(f"未知配置项: {', '.join(sorted(unknown))}")
@@ -131,9 +133,10 @@ def validate_region_config(region, config, catalogue):
     if end <= start:
         raise errors.ValidationError("上传时间窗的结束须晚于开始")
     out["window"] = {"start": start.isoformat(), "end": end.isoformat()}
+    defaults = dict(catalogue.limits, respond_days=DEFAULT_RESPOND_DAYS)
     for key, low, high in (("max_bytes", 10_240, 10_485_760), ("min_short_side", 100, 4000),
-                           ("max_pixels", 100_000, 100_000_000)):
-        value = config.get(key, catalogue.limits[key])
+                           ("max_pixels", 100_000, 100_000_000), ("respond_days", 1, 180)):
+        value = config.get(key, defaults[key])
         if not isinstance(value, int) or not low <= value <= high:
             raise errors.ValidationError(f"{key} 须为 {low}–{high} 之间的整数")
         out[key] = value

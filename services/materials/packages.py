@@ -33,7 +33,8 @@ def rules_from_doc(region, doc):
         min_short_side=doc["min_short_side"], max_pixels=doc["max_pixels"],
         min_sharpness=doc.get("min_sharpness"), sites=doc.get("sites", {}),
         categories=doc.get("categories", {}), notice=doc.get("notice", ""),
-        contact=doc.get("contact", ""))
+        contact=doc.get("contact", ""),
+        respond_days=doc.get("respond_days", domain.DEFAULT_RESPOND_DAYS))
 
 
 class RegionCache:

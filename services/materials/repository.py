@@ -47,6 +47,7 @@ class PackageRepository:
         db.packages.create_index([("exam_year", ASCENDING)])
         db.region_versions.create_index([("region", ASCENDING), ("version", ASCENDING)], unique=True)
         db.upload_counters.create_index([("expires_at", ASCENDING)])
+        db.live_tickets.create_index([("expires_at", ASCENDING)])  # live.py, swept by expiry
 
     # -- regions ------------------------------------------------------------------------------
     def get_region(self, region):

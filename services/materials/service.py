@@ -7,12 +7,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from common import arguments, errors, outbox
-from common.messaging import event_handler
+from common.messaging import broadcast_handler, event_handler
 from common.rpc import rpc
 from common import service as base
 from common.web import http, json_response, read_json
 from services.materials import domain
 from services.materials.dependencies import PackageDesk
+from services.materials.live import SIGNAL, STREAM_PATH, TICKET_COOKIE, LiveHub
 from services.materials.storage import ImageStorage
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ class MaterialsService(base.ServiceBase):
     storage = ImageStorage()
     desk = PackageDesk()
     relay = outbox.OutboxRelay(["packages"])
+    live = LiveHub()
 
     # -- candidate HTTP API (DESIGN §4) ---------------------------------------------------------
     @http("GET", "/api/v1/catalogue")
@@ -81,6 +83,29 @@ class MaterialsService(base.ServiceBase):
         principal = self.auth.from_request(request, "candidate")
         return json_response(self.desk.withdraw(principal))
 
+    # -- decisions on an open page (DESIGN §4; live.py) ----------------------------------------------
+    @http("POST", STREAM_PATH + "/ticket")
+    def live_ticket(self, request):
+        principal = self.auth.from_request(request, "candidate")
+        package = self.desk.package_for(principal)
+        ticket, lifetime = self.live.issue_ticket(principal, package["_id"])
+        response = json_response({"stream": STREAM_PATH, "expires_in": lifetime})
+        response.set_cookie(TICKET_COOKIE, ticket, max_age=lifetime, path=STREAM_PATH,
+                            secure=request.is_secure, httponly=True, samesite="Strict")
+        return response
+
+    @http("GET", STREAM_PATH)
+    def live_events(self, request):
+        last_seen = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+        stream = self.live.open(request.cookies.get(TICKET_COOKIE), last_seen)
+        request.environ["eventlet.minimum_write_chunk_size"] = 0  # each event leaves at once
+        return Response(stream, mimetype="text/event-stream",
+                        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"})
+
+    @broadcast_handler("materials", SIGNAL)
+    def on_package_changed(self, payload):
+        self.live.deliver(payload)
+
     # -- RPC (DESIGN §5) ------------------------------------------------------------------------
     @rpc(https=True)
     def get_region(self, region):
@@ -92,7 +117,8 @@ class MaterialsService(base.ServiceBase):
                 "max_bytes": rules.max_bytes, "min_short_side": rules.min_short_side,
                 "max_pixels": rules.max_pixels, "min_sharpness": rules.min_sharpness,
                 "sites": rules.sites, "categories": rules.categories,
-                "notice": rules.notice, "contact": rules.contact}
+                "notice": rules.notice, "contact": rules.contact,
+                "respond_days": rules.respond_days}
 
     @rpc(https=True)
     def configure_region(self, region, config):
@@ -114,18 +140,22 @@ class MaterialsService(base.ServiceBase):
     @event_handler("review", "ReviewStarted")
     def on_review_started(self, payload):
         self.desk.review_started(payload)
+        self.live.announce(payload["package_id"])
 
     @event_handler("review", "MaterialReturned")
     def on_material_returned(self, payload):
         self.desk.materials_returned(payload)
+        self.live.announce(payload["package_id"])
 
     @event_handler("review", "PackageApproved")
     def on_package_approved(self, payload):
         self.desk.approved(payload)
+        self.live.announce(payload["package_id"])
 
     @event_handler("review", "PackageRejected")
     def on_package_rejected(self, payload):
         self.desk.rejected(payload)
+        self.live.announce(payload["package_id"])
 
     @event_handler("auth", "CandidateProfileChanged")
     def on_profile_changed(self, payload):
@@ -138,6 +168,7 @@ class MaterialsService(base.ServiceBase):
         if swept:
             log.info("orphan sweep removed %d leftovers", swept)
         self.desk.repo.purge_counters(time.time())
+        self.live.purge_tickets()
 
 
 def read_upload(request, limit):

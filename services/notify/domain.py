@@ -33,6 +33,16 @@ class Notice:
     items: list = field(default_factory=list)   # [{material_type, name, reason}]
     respond_by: str | None = None
     reason: str | None = None
+    sms: bool = True  # False: in-app only
+
+
+def sms_key(notice, event):
+    """What makes two SMS the same text to the same candidate about the same thing: the
+    package, its attempt, the template (kind) and its parameters. A withdrawal and
+    resubmission of one attempt would otherwise repeat "已提交审核（第1次提交）" word for
+    word; the inbox still records both submissions and the withdrawal between them."""
+    params = ",".join(f"{k}={notice.sms_params[k]}" for k in sorted(notice.sms_params))
+    return f"{event.get('package_id')}|{event.get('attempt')}|{notice.kind}|{params}"
 
 
 def load_type_names(path=CATALOGUE_FILE):
@@ -96,6 +106,14 @@ def _submitted(event, names):
                   {"attempt": attempt})
 
 
+def _withdrawn(event, names):
+    attempt = int(event["attempt"])
+    body = (f"已撤回提交（第{attempt}次提交）：您的报名材料已解锁，可以修改后重新提交。"
+            "撤回后考点不会审核您的材料，请在上传截止前重新提交审核。")
+    # No SMS: the candidate withdrew on the page just now and saw it happen.
+    return Notice("withdrawn", event["candidate_id"], "已撤回提交", body, {}, sms=False)
+
+
 def _returned(event, names):
     items = [{"material_type": i["material_type"], "name": type_name(names, i["material_type"]),
               "reason": clean(i.get("reason"))} for i in event["items"]]
@@ -132,5 +150,5 @@ def _reopened(event, names):
                   {"count": max(len(items), 1)}, items=items, reason=clean(event.get("reason")))
 
 
-_COMPOSERS = {"submitted": _submitted, "returned": _returned, "approved": _approved,
-              "rejected": _rejected, "reopened": _reopened}
+_COMPOSERS = {"submitted": _submitted, "withdrawn": _withdrawn, "returned": _returned,
+              "approved": _approved, "rejected": _rejected, "reopened": _reopened}

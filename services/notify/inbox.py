@@ -30,8 +30,12 @@ def occurred(event):
         return utcnow()
 
 
-def new_document(notice, event, now, epoch):
-    """Message and pending SMS in one document; ids are uuid4 (unguessable)."""
+def new_document(notice, event, now, epoch, send_sms=True):
+    """Message and its SMS delivery in one document; ids are uuid4 (unguessable). The
+    SMS is pending, or `skipped` when the notice is in-app only or repeats a sent text."""
+    status = policy.PENDING if notice.sms and send_sms else policy.SKIPPED
+    note = None if status == policy.PENDING else (
+        "in-app only" if not notice.sms else "same text already sent for this attempt")
     return {
         "_id": uuid.uuid4().hex, "event_id": event["event_id"], "kind": notice.kind,
         "candidate_id": notice.candidate_id, "package_id": event.get("package_id"),
@@ -39,10 +43,10 @@ def new_document(notice, event, now, epoch):
         "title": notice.title, "body": notice.body, "items": notice.items,
         "respond_by": notice.respond_by, "reason": notice.reason,
         "occurred_at": occurred(event), "created_at": now, "read": False, "read_at": None,
-        "sms": {"status": policy.PENDING, "kind": notice.kind,
+        "sms": {"status": status, "kind": notice.kind,
                 "params": {k: str(v) for k, v in notice.sms_params.items()},
                 "due_at": epoch, "attempts": 0, "claim": None, "slot_taken": False,
-                "phone_masked": None, "note": None, "sent_at": None, "updated_at": now},
+                "phone_masked": None, "note": note, "sent_at": None, "updated_at": now},
         "sms_log": [],
     }
 
@@ -94,7 +98,12 @@ class Inbox:
         """Idempotent on event_id: a redelivery finds the first document and adds nothing."""
         notice = domain.compose(kind, event, self.names)
         self.ready()
-        doc, created = self.repo.insert(new_document(notice, event, utcnow(), self.clock()))
+        # The SMS's text is claimed before the message is written: a crash between the two
+        # leaves the claim with this event_id, so the redelivery still owns it.
+        first = notice.sms and self.repo.claim_sms_text(domain.sms_key(notice, event),
+                                                        event["event_id"], utcnow())
+        doc, created = self.repo.insert(new_document(notice, event, utcnow(), self.clock(),
+                                                     send_sms=first))
         if created:
             MESSAGES.labels(kind=kind).inc()
             log.info("notification recorded kind=%s message_id=%s event_id=%s", kind,

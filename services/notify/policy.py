@@ -4,7 +4,9 @@ A delivery is `pending` (due at `due_at`), `sending` (claimed by one instance un
 lease runs out), then `sent`, `failed` (attempts used up, or a refusal that retrying
 cannot fix) or `suppressed` (the phone already had its SMS quota this hour: the in-app
 message alone tells the candidate). Operators may put `failed`/`suppressed` back to
-`pending` with a fresh attempt budget.
+`pending` with a fresh attempt budget. A message that needs no SMS is `skipped` from the
+start: the candidate's own withdrawal (they did it on the page), or a text this package
+already had sent for the same attempt (a withdrawal and resubmission of one attempt).
 """
 import hashlib
 import hmac
@@ -12,6 +14,7 @@ import random
 from dataclasses import dataclass
 
 PENDING, SENDING, SENT, FAILED, SUPPRESSED = "pending", "sending", "sent", "failed", "suppressed"
+SKIPPED = "skipped"
 RETRYABLE_BY_OPERATOR = (FAILED, SUPPRESSED)
 
 

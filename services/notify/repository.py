@@ -8,6 +8,9 @@ the (event_id, channel) idempotency the issue asks for. Deliveries are claimed w
 lease by one guarded `find_one_and_update` on (sms.status, sms.due_at), and every later
 change is guarded by the claim token, so instances never both send one SMS.
 
+`sms_texts`: one document per SMS text a package was sent for an attempt (its key,
+domain.sms_key, is the `_id`), so a repeated text becomes an in-app message only.
+
 Only `phone_masked` is ever stored; the phone itself lives in memory for one send.
 """
 from datetime import datetime, timezone
@@ -46,6 +49,16 @@ class NotifyRepository:
             return doc, True
         except DuplicateKeyError:
             return self.db.messages.find_one({"event_id": doc["event_id"]}), False
+
+    def claim_sms_text(self, key, event_id, now):
+        """True when the event `event_id` is the one to send the SMS text `key` (see
+        domain.sms_key): the first event to claim it, or that same event redelivered."""
+        try:
+            self.db.sms_texts.insert_one({"_id": key, "event_id": event_id, "at": now})
+            return True
+        except DuplicateKeyError:
+            owner = self.db.sms_texts.find_one({"_id": key}, {"event_id": 1})
+            return owner is not None and owner["event_id"] == event_id
 
     # -- the candidate's inbox ------------------------------------------------------------------
     def inbox(self, candidate_id, limit):

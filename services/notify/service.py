@@ -70,6 +70,10 @@ class NotifyService(base.ServiceBase):
     def on_package_submitted(self, payload):
         self.desk.inbox.record("submitted", payload)
 
+    @event_handler("materials", "SubmissionWithdrawn")
+    def on_submission_withdrawn(self, payload):
+        self.desk.inbox.record("withdrawn", payload)
+
     @event_handler("review", "MaterialReturned")
     def on_material_returned(self, payload):
         self.desk.inbox.record("returned", payload)

@@ -26,8 +26,9 @@ class Settings:
 
 
 class Reviews:
-    def __init__(self, repo, presigner, profiles, settings, caller, clock=time.time):
+    def __init__(self, repo, presigner, profiles, settings, caller, regions=None, clock=time.time):
         self.repo = repo
+        self.regions = regions  # region settings from materials (the default respond-by days)
         self.presigner = presigner
         self.profiles = profiles
         self.settings = settings
@@ -111,7 +112,9 @@ class Reviews:
     def return_materials(self, principal, package_id, items, respond_by=None):
         def plan(case):
             returned = domain.return_items(case, items)
-            deadline = domain.respond_by_date(respond_by, domain.beijing_today(self.clock()))
+            today = domain.beijing_today(self.clock())
+            deadline = domain.respond_by_date(respond_by, today) or domain.respond_by_date(
+                None, today, self.regions.respond_days(case["region"]))
             # Remembered so a replacement that looks the same can be flagged later.
             marks = {f"returned_images.{image_id}": case["attempt"] for entry in returned
                      for image_id in case["items"][entry["material_type"]]}

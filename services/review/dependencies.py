@@ -1,5 +1,5 @@
-"""Adapters of the review service: the review desk over its database, the URL presigner
-and auth (for candidate snapshots)."""
+"""Adapters of the review service: the review desk over its database, the URL presigner,
+auth (for candidate snapshots) and materials (for region settings)."""
 from datetime import timedelta
 
 from common import s3
@@ -8,6 +8,7 @@ from common.mongo import MongoDependency
 from common.rpc import ServiceRpc
 from services.review.cases import Reviews, Settings
 from services.review.ingest import Ingest, Profiles
+from services.review.regions import RegionSettings
 from services.review.repository import CaseRepository
 
 MAX_CLIENT_LEN = 120
@@ -46,10 +47,18 @@ class ReviewDesk(MongoDependency):
         self.settings = Settings.from_config(config)
         self.presigner = Presigner(s3.public_client(config), config["S3"]["BUCKET"],
                                    self.settings.url_ttl_s)
+        self.region_cache = {}
+
+    def _rpc_to(self, service, worker_ctx):
+        proxy = next(dep for dep in self.container.dependencies
+                     if isinstance(dep, ServiceRpc) and dep.target_service == service)
+        return proxy.get_dependency(worker_ctx)
 
     def profiles_for(self, worker_ctx):
-        proxy = next(dep for dep in self.container.dependencies if isinstance(dep, ServiceRpc))
-        return Profiles(proxy.get_dependency(worker_ctx))
+        return Profiles(self._rpc_to("auth", worker_ctx))
+
+    def regions_for(self, worker_ctx):
+        return RegionSettings(self._rpc_to("materials", worker_ctx), self.region_cache)
 
     def get_dependency(self, worker_ctx):
         return Desk(self, worker_ctx)
@@ -66,7 +75,7 @@ class Desk:
     def reviews(self):
         p = self._provider
         return Reviews(CaseRepository(p.db), p.presigner, p.profiles_for(self._worker_ctx),
-                       p.settings, caller_of(self._worker_ctx))
+                       p.settings, caller_of(self._worker_ctx), p.regions_for(self._worker_ctx))
 
     @property
     def ingest(self):

@@ -27,6 +27,8 @@ IN_QUEUE = (PENDING, CLAIMED)
 DEFAULT_LEASE_S = 900
 MAX_URL_TTL_S = 600  # DESIGN §8: presigned URLs live at most 10 minutes
 MAX_TEXT = 500
+DEFAULT_RESPOND_DAYS = 7  # when a region has no `respond_days` (materials' default too)
+MAX_RESPOND_DAYS = 180
 SITE = re.compile(r"^\d{4}$")
 BEIJING = timezone(timedelta(hours=8))
 
@@ -117,21 +119,31 @@ def return_items(case, items):
     return plan
 
 
-def respond_by_date(value, today):
-    """An optional deadline for the candidate: a date (YYYY-MM-DD), today or later."""
+def respond_by_date(value, today, default_days=None):
+    """The candidate's deadline for a return, a Beijing calendar date (YYYY-MM-DD): the
+    reviewer's, today or later, or else `default_days` from today (the region's default;
+    every return carries a date, so the SMS never promises one the page cannot show)."""
     if value is None:
-        return None
+        return None if default_days is None else (today + timedelta(days=default_days)).isoformat()
     try:
         deadline = date.fromisoformat(str(value)[:10])
     except ValueError:
         raise errors.ValidationError("respond_by 须为 YYYY-MM-DD 格式的日期") from None
-    if deadline < today or deadline > today + timedelta(days=180):
+    if deadline < today or deadline > today + timedelta(days=MAX_RESPOND_DAYS):
         raise errors.ValidationError("respond_by 须在今天至180天之内")
     return deadline.isoformat()
 
 
 def beijing_today(epoch):
     return datetime.fromtimestamp(epoch, BEIJING).date()
+
+
+def respond_days_of(region_settings):
+    """A region's default days to respond, as materials' get_region reports them."""
+    days = (region_settings or {}).get("respond_days")
+    if isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= MAX_RESPOND_DAYS:
+        return days
+    return DEFAULT_RESPOND_DAYS
 
 
 # -- leases and who may do what ----------------------------------------------------------------

@@ -16,6 +16,8 @@ class ReviewService(base.ServiceBase):
     relay = outbox.OutboxRelay(["cases"])
     # Short: a snapshot is a nicety; a case is built (and opened) without one if auth is slow.
     auth_rpc = ServiceRpc("auth", timeout=5)
+    # A return without a date takes the region's default days from materials' settings.
+    materials_rpc = ServiceRpc("materials", timeout=5)
 
     # -- RPC (DESIGN §5) ---------------------------------------------------------------------------
     @rpc(https=True)

@@ -185,6 +185,8 @@ PUBLIC_ROUTES = [
     ("/api/v1/package/submit", ("proxy", "materials")),
     ("/api/v1/package/consent", ("proxy", "materials")),
     ("/api/v1/catalogue", ("proxy", "materials")),
+    ("/api/v1/package/events", ("proxy", "materials")),
+    ("/api/v1/package/events/ticket", ("proxy", "materials")),
     ("/api/v1/package/items/id_card/images", ("proxy", "materials")),
     ("/api/v1/package/items/id_card/images/img-1", ("proxy", "materials")),
     ("/healthz/auth", ("proxy", "auth")),
@@ -310,6 +312,19 @@ def test_proxying_locations_overwrite_x_forwarded_for_and_proto():
         assert headers["X-Forwarded-For"] == "$remote_addr"
         # auth's CSRF cookie is Secure when this says https
         assert headers["X-Forwarded-Proto"] == "$scheme"
+
+
+def test_the_live_stream_passes_events_at_once_and_outlives_the_usual_timeout():
+    srv = server(edge_tree(), 8443)
+    _, stream = outcome(srv, "/api/v1/package/events")
+    assert stream.first_arg("proxy_buffering") == "off"
+    assert stream.first_arg("proxy_http_version") == "1.1"
+    assert stream.first_arg("proxy_read_timeout") == "1h"
+    assert stream.first_arg("proxy_send_timeout") == "1h"
+    headers = {d.args[0]: d.args[1] for d in stream.find("proxy_set_header")}
+    assert headers["Connection"] == "" and headers["X-Forwarded-For"] == "$remote_addr"
+    _, ticket = outcome(srv, "/api/v1/package/events/ticket")  # an ordinary API call
+    assert ticket.first_arg("proxy_read_timeout") == "30s" and ticket.first_arg("proxy_buffering") is None
 
 
 def test_web_conf_serves_the_page_and_its_probe():

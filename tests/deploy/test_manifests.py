@@ -551,6 +551,17 @@ def test_ingress_body_limits_and_metrics_not_public():
     assert {target[0] for target in ingress_routes().values()} <= services
 
 
+def test_the_live_stream_route_is_unbuffered_with_long_timeouts_over_http_1_1():
+    assert route("exam.example.cn", "/api/v1/package/events") == ("materials", "exam-live")
+    assert route("exam.example.cn", "/api/v1/package/events/ticket")[1] == "exam"
+    annotations = by_name("Ingress")["exam-live"]["metadata"]["annotations"]
+    prefix = "nginx.ingress.kubernetes.io/"
+    assert annotations[prefix + "proxy-buffering"] == "off"
+    assert annotations[prefix + "proxy-http-version"] == "1.1"
+    assert int(annotations[prefix + "proxy-read-timeout"]) >= 3600
+    assert int(annotations[prefix + "proxy-send-timeout"]) >= 3600
+
+
 def test_security_headers_configmap():
     headers = by_name("ConfigMap")["exam-security-headers"]["data"]
     directives = {d.split()[0]: d.split()[1:] for d in headers["Content-Security-Policy"].split(";")}

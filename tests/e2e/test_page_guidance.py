@@ -63,6 +63,9 @@ def test_a_returned_type_counts_as_unfinished_until_its_images_are_replaced(syst
     assert "还需补正：身份证明" in progress.inner_text()
     ids = card(page, "id_card")
     assert ids.locator(".tag.to-fix").inner_text() == "待补正"
+    # The reviewer named no date: the region's default (7 days, Beijing) is on the card.
+    due = (datetime.now(timezone(timedelta(hours=8))) + timedelta(days=7)).date()
+    assert f"补正截止：{due.year}年{due.month}月{due.day}日前" in ids.locator(".reason").inner_text()
     submit = page.get_by_role("button", name="提交审核")
     assert "is-incomplete" in submit.get_attribute("class")
     wait_thumbnails(page)

@@ -76,8 +76,8 @@ class World:
         fields.update(overrides)
         return self.publish(events.MaterialReturned, number, **fields)
 
-    def approved(self, number):
-        return self.publish(events.PackageApproved, number, attempt=1, reviewer_id="staff:r")
+    def approved(self, number, attempt=1):
+        return self.publish(events.PackageApproved, number, attempt=attempt, reviewer_id="staff:r")
 
     def sms_to(self, number):
         return self.standin.messages_to(RECORDS[number]["phone"])
@@ -162,6 +162,35 @@ def test_the_same_event_three_times_sends_one_sms_and_one_message(world):
     assert world.db.messages.count_documents({}) == 1
 
 
+def test_withdraw_then_resubmit_is_in_the_inbox_but_the_same_sms_text_goes_out_once(world):
+    submission = dict(category="integrated_practitioner",
+                      items=[{"material_type": "id_card", "image_ids": ["a" * 32]}])
+    first = world.publish(events.PackageSubmitted, ANNA, attempt=1,
+                          occurred_at="2026-05-01T08:00:00.000Z", **submission)
+    world.settled(first["event_id"])
+    withdrawn = world.publish(events.SubmissionWithdrawn, ANNA, attempt=1,
+                              occurred_at="2026-05-01T08:05:00.000Z")
+    again = world.publish(events.PackageSubmitted, ANNA, attempt=1,
+                          occurred_at="2026-05-01T08:10:00.000Z", **submission)
+    world.dispatch("materials", "PackageSubmitted", again)  # redelivered: still the same answer
+    world.settled(withdrawn["event_id"], status="skipped")
+    world.settled(again["event_id"], status="skipped")
+    second = world.publish(events.PackageSubmitted, ANNA, attempt=2,
+                           occurred_at="2026-05-02T08:00:00.000Z", **submission)
+    world.settled(second["event_id"])
+    time.sleep(0.5)  # room for a wrong extra send to show up
+
+    assert [m["params"] for m in world.sms_to(ANNA)] == [["1"], ["2"]]
+    assert world.sms_to(ANNA)[0]["text"].endswith("已提交审核（第1次提交），审核结果将另行通知。")
+    inbox = world.inbox(ANNA)["messages"]
+    assert [m["kind"] for m in inbox] == ["submitted", "submitted", "withdrawn", "submitted"]
+    assert inbox[2]["title"] == "已撤回提交" and inbox[2]["body"].startswith("已撤回提交（第1次提交）")
+    with world.operator() as proxy:
+        told = {m["event_id"]: m["sms"] for m in proxy.notify.messages_of(ANNA)}
+    assert told[again["event_id"]]["note"] == "same text already sent for this attempt"
+    assert told[withdrawn["event_id"]]["note"] == "in-app only"
+
+
 # -- a provider that throttles or hangs --------------------------------------------------------
 def test_throttled_twice_then_delivered_on_the_third_attempt_with_backoff(world):
     world.standin.set_mode("throttle", times=2)
@@ -217,7 +246,8 @@ def test_a_send_whose_answer_was_lost_is_found_in_the_status_reports_and_not_sen
 
 # -- limits and operators ----------------------------------------------------------------------
 def test_at_most_five_sms_per_phone_per_hour_then_in_app_only(world):
-    sent = [world.approved(ANNA) for _ in range(6)]
+    # Distinct attempts: the same text for the same attempt is sent once anyway.
+    sent = [world.approved(ANNA, attempt=n) for n in range(1, 7)]
     wait_for(lambda: world.db.messages.count_documents(
         {"sms.status": {"$in": ["sent", "suppressed"]}}) == 6, message="all settled")
 
@@ -319,7 +349,7 @@ def test_two_instances_never_send_one_sms_twice_and_a_dead_senders_claim_lapses(
     doc["sms"].update(status="sending", claim="dead-sender", due_at=time.time() - 1)
     world.db.messages.insert_one(doc)
 
-    published = [world.approved(number) for number in (ANNA, BEN) for _ in range(4)]
+    published = [world.approved(number, attempt=n) for number in (ANNA, BEN) for n in range(2, 6)]
     for event in published + [event]:
         world.settled(event["event_id"])
 

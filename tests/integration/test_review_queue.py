@@ -1,9 +1,13 @@
 """The reviewer's queue and desk on the real servers: paging, the quality order, copy
 hints, counts, and decisions refused without changing anything."""
-from review_helpers import (ANNA, BEN, CAI, SITE_3204, ReviewEvents, make_exam,  # noqa: F401
-                            refused)
+from datetime import datetime, timedelta, timezone
+
+from review_helpers import (ADMIN, ANNA, BEN, CAI, SITE_3204, ReviewEvents, make_exam,  # noqa: F401
+                            refused, region_32)
 from unit.imagefactory import document_jpeg, phone_photo_jpeg
-from support import wait_for
+from support import rpc, staff_token, wait_for
+
+BEIJING = timezone(timedelta(hours=8))
 
 
 def test_the_queue_pages_oldest_first_and_can_put_the_blurriest_package_first(make_exam):
@@ -88,3 +92,26 @@ def test_a_return_may_combine_catalogue_reasons_and_the_reviewers_own_words(make
                               for t in ("id_card", "registration_form")]
     assert [r["code"] for r in reviewer.reasons()] == ["unclear", "incomplete", "wrong_document",
                                                       "expired", "mismatch", "other"]
+
+
+def test_a_return_without_a_date_carries_the_regions_default_days_as_a_beijing_date(make_exam):
+    exam = make_exam()
+    with rpc(exam.config, staff_token(exam.config, ADMIN, "Admin@2026")) as admin:
+        assert admin.materials.get_region("32")["respond_days"] == 7  # nothing set: a week
+        refused("ValidationError", admin.materials.configure_region, "32",
+                dict(region_32(), respond_days=0))
+        admin.materials.configure_region("32", dict(region_32(), respond_days=10))
+        assert admin.materials.get_region("32")["respond_days"] == 10
+    package_id = exam.submit_package(ANNA)
+    exam.queued(package_id)
+    reviewer = exam.review(SITE_3204)
+    reviewer.claim(package_id)
+    expected = (datetime.now(BEIJING).date() + timedelta(days=10)).isoformat()
+
+    case = reviewer.return_materials(package_id, [{"material_type": "id_card", "reason": "unclear"}])
+
+    assert case["decision"]["respond_by"] == expected
+    wait_for(lambda: exam.package(ANNA)["status"] == "returned", timeout=5, message="returned")
+    assert exam.package(ANNA)["feedback"]["respond_by"] == expected
+    [event] = ReviewEvents.of("MaterialReturned", package_id)
+    assert event["respond_by"] == expected

@@ -56,6 +56,9 @@ def test_a_region_may_not_drop_a_national_requirement():
     {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "colour": "blue"},
     {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "notice": "长" * 501},
     {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "contact": {"phone": "010"}},
+    {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "respond_days": 0},
+    {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "respond_days": 181},
+    {"window": {"start": "2026-11-01", "end": "2026-12-01"}, "respond_days": "7"},
 ])
 def test_bad_region_configurations_are_refused(config):
     with pytest.raises(errors.ValidationError):
@@ -206,3 +209,11 @@ def test_only_the_latest_return_counts_and_a_reopening_asks_for_new_types_instea
     assert domain.unchanged_returns(doc) == ["degree_certificate"]
     doc["feedback"] = {"decision": "reopened", "items": [{"material_type": "id_card", "reason": "报考信息变更"}]}
     assert domain.unchanged_returns(doc) == []
+
+
+def test_a_region_sets_the_days_a_candidate_has_to_answer_a_return_seven_by_default():
+    window = {"start": "2026-11-01", "end": "2026-12-01"}
+    assert domain.validate_region_config("32", {"window": window}, CATALOGUE)["respond_days"] == 7
+    assert domain.validate_region_config(
+        "32", {"window": window, "respond_days": 14}, CATALOGUE)["respond_days"] == 14
+    assert domain.RegionRules(region="32").respond_days == 7

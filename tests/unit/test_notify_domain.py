@@ -54,6 +54,26 @@ def test_returned_without_a_deadline_still_fits_the_template():
     assert sms_values(notice) == ["1", domain.NO_DEADLINE_SMS]
 
 
+def test_a_withdrawal_is_told_in_the_app_only():
+    notice = compose("withdrawn", events.SubmissionWithdrawn(**ABOUT))
+    assert notice.title == "已撤回提交" and notice.body.startswith("已撤回提交（第1次提交）")
+    assert "重新提交" in notice.body and notice.sms is False
+
+
+def test_the_same_sms_text_for_the_same_attempt_has_the_same_key_and_any_change_another():
+    def key(kind, event):
+        return domain.sms_key(compose(kind, event), event.to_payload())
+    submitted = dict(ABOUT, category="integrated_practitioner", items=[])
+    first = key("submitted", events.PackageSubmitted(**submitted))
+    assert first == key("submitted", events.PackageSubmitted(**submitted))  # resubmitted
+    assert first != key("submitted", events.PackageSubmitted(**dict(submitted, attempt=2)))
+    assert first != key("submitted", events.PackageSubmitted(**dict(submitted, package_id="p2")))
+    assert first != key("approved", events.PackageApproved(**ABOUT, reviewer_id="r"))
+    reopened = dict(ABOUT, reason="报考信息变更")
+    assert key("reopened", events.PackageReopened(**reopened, items=["a"])) != key(
+        "reopened", events.PackageReopened(**reopened, items=["a", "b"]))
+
+
 def test_a_timestamp_deadline_is_shown_in_beijing_time():
     assert domain.parse_deadline("2026-05-20") == date(2026, 5, 20)
     moment = domain.parse_deadline("2026-05-20T16:30:00Z")

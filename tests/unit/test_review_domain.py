@@ -142,6 +142,24 @@ def test_respond_by_is_an_optional_date_from_today_on():
             domain.respond_by_date(bad, today)
 
 
+def test_a_return_without_a_date_gets_the_regions_default_days_from_today():
+    today = date(2026, 12, 28)
+    assert domain.respond_by_date(None, today, 7) == "2027-01-04"
+    assert domain.respond_by_date("2026-12-30", today, 7) == "2026-12-30"  # the reviewer's wins
+
+
+def test_a_region_without_a_usable_respond_days_setting_gives_seven_days():
+    assert domain.respond_days_of({"respond_days": 10}) == 10
+    for settings in (None, {}, {"respond_days": 0}, {"respond_days": "10"},
+                     {"respond_days": True}, {"respond_days": 181}):
+        assert domain.respond_days_of(settings) == 7
+
+
+def test_today_is_the_beijing_calendar_date():
+    # 2026-03-01 17:00 UTC is already 2 March in Beijing.
+    assert domain.beijing_today(1772384400) == date(2026, 3, 2)
+
+
 def test_a_reject_reason_is_required_and_bounded():
     with pytest.raises(errors.ValidationError):
         domain.clean_text("  ", "原因", required=True)

@@ -4,6 +4,7 @@ import { $, append, clear, h } from './dom.js';
 import * as auth from './auth.js';
 import { ApiError, request } from './api.js';
 import * as imagefix from './imagefix.js';
+import * as live from './live.js';
 
 const CATEGORIES = {
   clinical_practitioner: '临床执业医师',
@@ -485,7 +486,10 @@ function renderCard(pkg, item) {
     returnTag,
     h('span', { class: 'count', 'data-testid': 'count', 'aria-label': `已上传${item.count}张，最多${item.max_count}张` },
       `${item.count}/${item.max_count}`)),
-  returned ? h('p', { class: 'reason', role: 'note' }, h('strong', null, '退回原因：'), item.reason) : null,
+  returned ? h('div', { class: 'reason', role: 'note' },
+    h('p', null, h('strong', null, '退回原因：'), item.reason),
+    pkg.feedback && pkg.feedback.respond_by
+      ? h('p', { class: 'deadline' }, h('strong', null, '补正截止：'), `${formatDeadline(pkg.feedback.respond_by)}前`) : null) : null,
   h('p', { class: 'requirements' }, item.requirements),
   h('p', { class: 'quantity' },
     item.min_count === item.max_count ? `需上传${item.min_count}张` : `${item.min_count ? `至少${item.min_count}张，` : ''}最多${item.max_count}张`,
@@ -826,6 +830,7 @@ async function onWithdraw() {
 }
 
 async function onSignOut() {
+  live.stop();
   await auth.signOut();
   for (const url of state.thumbs.values()) if (url.startsWith('blob:')) URL.revokeObjectURL(url);
   state.thumbs.clear();
@@ -1028,7 +1033,9 @@ async function start() {
   }
   loadInbox();
   if (!poller) {
-    poller = window.setInterval(refreshAll, POLL_MS);
+    // Decisions within seconds through the stream; the poll is the fallback while it is down.
+    poller = window.setInterval(() => { if (!live.connected()) refreshAll(); }, POLL_MS);
+    live.follow(refreshAll);
     document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') refreshAll(); });
   }
 }

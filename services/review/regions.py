@@ -1,0 +1,33 @@
+"""Region settings that review reads from materials, which owns them (DESIGN §2): the
+days a candidate gets to answer a return when the reviewer names no date."""
+import logging
+import time
+
+from common import errors
+from services.review import domain
+
+log = logging.getLogger(__name__)
+
+CACHE_S = 60.0  # settings change rarely; a return should not wait on an RPC each time
+
+
+class RegionSettings:
+    """`materials.get_region` through this service's own token, kept a minute per region."""
+
+    def __init__(self, materials_rpc, cache, clock=time.monotonic):
+        self.materials_rpc = materials_rpc
+        self.cache = cache  # {region: (fetched_at, days)}, shared by the workers
+        self.clock = clock
+
+    def respond_days(self, region):
+        at, days = self.cache.get(region, (None, None))
+        if days is not None and self.clock() - at < CACHE_S:
+            return days
+        try:
+            days = domain.respond_days_of(self.materials_rpc.get_region(region=region))
+        except Exception as exc:  # RemoteError, Unavailable, timeouts
+            # A guessed default could shorten a region's longer deadline: refuse instead.
+            log.warning("region settings unavailable: %s", type(exc).__name__)
+            raise errors.Unavailable("暂时无法读取考区的补正期限，请稍后重试，或指定 respond_by") from None
+        self.cache[region] = (self.clock(), days)
+        return days
