@@ -27,6 +27,17 @@ for _name, _value in services_env().items():
     os.environ.setdefault(_name, _value)
 
 
+# Whole-system and fault tests are `slow` by where they live, so a new test there is too;
+# the fuzz module marks itself. `make test-fast` deselects them.
+SLOW_FOLDERS = ("e2e", "faults")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.relative_to(ROOT / "tests").parts[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def base_config():
     """config.yaml as the services read it, with defaults only (no test isolation yet)."""

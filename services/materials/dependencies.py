@@ -13,7 +13,8 @@ class PackageDesk(MongoDependency):
     def setup(self):
         super().setup()
         self.catalogue = Catalogue.load()
-        self.regions = RegionCache()
+        settings = self.container.config.get("MATERIALS", {})
+        self.regions = RegionCache(ttl_s=float(settings.get("REGION_CACHE_S", 2)))
 
     def get_dependency(self, worker_ctx):
         storage = next(dep for dep in self.container.dependencies if isinstance(dep, ImageStorage))
