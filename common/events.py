@@ -8,7 +8,8 @@ refuses payloads with such keys, whatever the event type.
 import dataclasses
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+
+from common.clock import utcnow_iso
 
 VERSION = 1
 FORBIDDEN_KEYS = frozenset({"id_number", "phone", "mobile", "image", "data", "bytes_b64"})
@@ -16,10 +17,6 @@ FORBIDDEN_KEYS = frozenset({"id_number", "phone", "mobile", "image", "data", "by
 
 def new_event_id():
     return uuid.uuid4().hex
-
-
-def utcnow_iso():
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ stored, so a reason that quotes a phone or ID number never reaches the inbox.
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 
+from common.clock import BEIJING, parse_iso
 from common.privacy import mask_text
 
 log = logging.getLogger(__name__)
 
-BEIJING = timezone(timedelta(hours=8))
 # Read as data, never imported as code: materials owns the catalogue, we only show names.
 CATALOGUE_FILE = Path(__file__).resolve().parents[1] / "materials" / "catalogue.json"
 REASON_MAX_LEN = 500
@@ -60,7 +60,7 @@ def parse_deadline(value):
     try:
         if len(text) == 10:
             return date.fromisoformat(text)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = parse_iso(text)
     except ValueError:
         return None
     return moment.astimezone(BEIJING) if moment.tzinfo else moment.replace(tzinfo=BEIJING)

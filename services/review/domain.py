@@ -13,9 +13,10 @@ module says what the guard and the change are, and, when a guard matched nothing
 `claim_refusal()` / `decision_refusal()` name the reason from the case as it now is.
 """
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from common import errors
+from common.clock import BEIJING, iso_from_epoch
 from common.privacy import mask_text
 from common.events import MaterialReturned, PackageApproved, PackageRejected, ReviewStarted
 
@@ -28,13 +29,10 @@ DEFAULT_LEASE_S = 900
 MAX_URL_TTL_S = 600  # DESIGN §8: presigned URLs live at most 10 minutes
 MAX_TEXT = 500
 SITE = re.compile(r"^\d{4}$")
-BEIJING = timezone(timedelta(hours=8))
 
 
 # -- time -----------------------------------------------------------------------------------
-def iso(epoch):
-    moment = datetime.fromtimestamp(epoch, timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+iso = iso_from_epoch  # review keeps its times as epoch seconds
 
 
 # -- the reason catalogue -------------------------------------------------------------------
