@@ -24,9 +24,10 @@ MULTIPART_OVERHEAD = 8 * 1024
 class MaterialsService(base.ServiceBase):
     name = "materials"
 
+    # Wiring (common/wiring.py): providers name the siblings they use.
     storage = ImageStorage()
-    desk = PackageDesk()
-    relay = outbox.OutboxRelay(["packages"])
+    desk = PackageDesk(storage="storage")
+    relay = outbox.OutboxRelay(["packages"], database="desk")
 
     # -- candidate HTTP API (DESIGN §4) ---------------------------------------------------------
     @http("GET", "/api/v1/catalogue")

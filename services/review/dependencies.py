@@ -6,6 +6,7 @@ from common import s3
 from common.https_rpc import client_of
 from common.mongo import MongoDependency
 from common.rpc import ServiceRpc
+from common.wiring import sibling
 from services.review.cases import Reviews, Settings
 from services.review.ingest import Ingest, Profiles
 from services.review.repository import CaseRepository
@@ -40,16 +41,19 @@ class ReviewDesk(MongoDependency):
     service = "review"
     repository_class = CaseRepository
 
+    def __init__(self, auth_rpc):
+        self.auth_rpc = auth_rpc  # the ServiceRpc to auth (attribute name), for snapshots
+
     def setup(self):
         super().setup()
+        self._auth_rpc = sibling(self, self.auth_rpc, ServiceRpc)
         config = self.container.config
         self.settings = Settings.from_config(config)
         self.presigner = Presigner(s3.public_client(config), config["S3"]["BUCKET"],
                                    self.settings.url_ttl_s)
 
     def profiles_for(self, worker_ctx):
-        proxy = next(dep for dep in self.container.dependencies if isinstance(dep, ServiceRpc))
-        return Profiles(proxy.get_dependency(worker_ctx))
+        return Profiles(self._auth_rpc.get_dependency(worker_ctx))
 
     def get_dependency(self, worker_ctx):
         return Desk(self, worker_ctx)
