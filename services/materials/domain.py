@@ -14,10 +14,10 @@ package as it now is and names the reason the candidate gets.
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from common import errors
+from common.clock import BEIJING, iso, parse_iso, utcnow  # noqa: F401 (domain.iso, domain.utcnow)
 from common.events import (
     MaterialDeleted, MaterialUploaded, PackageReopened, PackageSubmitted, SubmissionWithdrawn)
 
@@ -29,7 +29,6 @@ REOPENABLE = (SUBMITTED, IN_REVIEW, RETURNED, APPROVED)
 MATERIAL_TYPE = re.compile(r"^[a-z][a-z_]{1,39}$")
 IMAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
-BEIJING = timezone(timedelta(hours=8))
 
 
 # -- the catalogue ------------------------------------------------------------------------
@@ -195,6 +194,20 @@ def missing(package):
             for code, item in package["items"].items() if item["count"] < item["min"]]
 
 
+def consented(package, catalogue):
+    """Whether the candidate accepted the notice now in force (DESIGN §8)."""
+    consent = package.get("consent")
+    return bool(consent) and consent.get("notice_version") == catalogue.consent_notice_version
+
+
+def takes_another_image(package, material_type):
+    """Whether an upload of `material_type` may go in: the package is editable and the
+    item exists, is unlocked and has a free slot (otherwise `refusal` says why not)."""
+    item = package["items"].get(material_type)
+    return (item is not None and package["status"] in EDITABLE and not item["locked"]
+            and item["count"] < item["max"])
+
+
 def refusal(package, material_type=None, image_id=None, upload=False):
     """Why a guarded candidate edit matched nothing, judged on the package as it is now."""
     if package is None:
@@ -237,6 +250,28 @@ def reopen_plan(package, needs):
             updates[f"items.{code}.required"] = False
             updates[f"items.{code}.min"] = 0
     return updates, reopened
+
+
+REOPEN_REASON = "报考信息变更，请补充此项材料"
+
+
+def reopened_sets(package, sets, reopened, now):
+    """`sets` (a profile change and its `reopen_plan` updates) plus, when `reopened` types
+    reach a package past drafting, its return to the candidate: status `returned`, the
+    reason on each reopened item, the feedback the page shows. Returns (sets, whether
+    the package was reopened, so a `PackageReopened` is due)."""
+    if not reopened or package["status"] not in REOPENABLE:
+        return sets, False
+    sets = dict(sets, status=RETURNED)
+    for code in reopened:
+        if f"items.{code}" in sets:
+            sets[f"items.{code}"] = dict(sets[f"items.{code}"], reason=REOPEN_REASON)
+        else:
+            sets[f"items.{code}.locked"] = False
+            sets[f"items.{code}.reason"] = REOPEN_REASON
+    sets["feedback"] = {"decision": "reopened", "items": [
+        {"material_type": code, "reason": REOPEN_REASON} for code in reopened], "at": iso(now)}
+    return sets, True
 
 
 # -- events -------------------------------------------------------------------------------
@@ -324,16 +359,8 @@ def object_key(package, material_type, image_id, extension):
 
 
 # -- time -----------------------------------------------------------------------------------
-def utcnow():
-    return datetime.now(timezone.utc)
-
-
-def iso(moment):
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def parse_time(value):
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = parse_iso(value)
     if moment.tzinfo is None:  # a bare local time from an admin means Beijing time
         moment = moment.replace(tzinfo=BEIJING)
     return moment
