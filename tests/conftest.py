@@ -1,5 +1,5 @@
 """Root fixtures. Monkey-patching comes first: nothing may import ssl, urllib3, pymongo
-or minio before it (STACK-NOTES).
+or minio before it (README, "Stack pitfalls").
 
 Integration and e2e tests talk to the real servers `make test` starts (dev/servers.py);
 each test gets its own RabbitMQ vhost (nameko's `rabbit_config`), its own database
