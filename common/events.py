@@ -74,6 +74,9 @@ class PackageSubmitted(Event):
     category: str
     attempt: int
     items: list  # [{"material_type", "image_ids"}]
+    # Beyond DESIGN §6: the Chinese name of each listed type (materials owns the catalogue),
+    # so review and notify show names without reading materials' files.
+    type_names: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class PackageReopened(Event):
     attempt: int
     items: list
     reason: str
+    type_names: dict = field(default_factory=dict)  # as in PackageSubmitted
 
 
 # -- review ----------------------------------------------------------------------
@@ -125,6 +129,7 @@ class MaterialReturned(Event):
     items: list  # [{"material_type", "reason"}]
     respond_by: str | None
     reviewer_id: str
+    type_names: dict = field(default_factory=dict)  # from the case's PackageSubmitted
 
 
 @dataclass(frozen=True)

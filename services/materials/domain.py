@@ -26,6 +26,9 @@ APPROVED, REJECTED, RETURNED = "approved", "rejected", "returned"
 EDITABLE = (DRAFT, RETURNED)
 UNDER_REVIEW = (SUBMITTED, IN_REVIEW)
 REOPENABLE = (SUBMITTED, IN_REVIEW, RETURNED, APPROVED)
+# What the candidate's page shows for each status.
+STATUS_NAMES = {DRAFT: "未提交", SUBMITTED: "已提交待审核", IN_REVIEW: "审核中",
+                RETURNED: "已退回待补正", APPROVED: "审核通过", REJECTED: "审核不通过"}
 MATERIAL_TYPE = re.compile(r"^[a-z][a-z_]{1,39}$")
 IMAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
@@ -48,6 +51,7 @@ class Catalogue:
     optional: tuple
     limits: dict
     consent_notice_version: str
+    categories: dict = field(default_factory=dict)  # exam category code -> Chinese name
 
     @classmethod
     def load(cls, path=CATALOGUE_FILE):
@@ -55,7 +59,12 @@ class Catalogue:
         types = {t["code"]: MaterialType(**t) for t in data["types"]}
         return cls(types=types, required=tuple(data["national_default"]["required"]),
                    optional=tuple(data["national_default"]["optional"]),
-                   limits=data["limits"], consent_notice_version=data["consent_notice_version"])
+                   limits=data["limits"], consent_notice_version=data["consent_notice_version"],
+                   categories=dict(data.get("categories") or {}))
+
+    def names_of(self, codes):
+        """{code: Chinese name} of the types named, for events (notify shows the names)."""
+        return {code: self.types[code].name for code in codes if code in self.types}
 
     def get(self, code):
         if not isinstance(code, str) or not MATERIAL_TYPE.match(code) or code not in self.types:
@@ -289,12 +298,13 @@ def deleted_event(package, material_type, image_id):
                            material_type=material_type, image_id=image_id)
 
 
-def submitted_event(package, attempt):
+def submitted_event(package, attempt, catalogue):
     items = [{"material_type": code, "image_ids": sorted(item["images"])}
              for code, item in sorted(package["items"].items()) if item["images"]]
     return PackageSubmitted(
         package_id=package["_id"], candidate_id=package["candidate_id"], region=package["region"],
-        site=package["site"], category=package["category"], attempt=attempt, items=items)
+        site=package["site"], category=package["category"], attempt=attempt, items=items,
+        type_names=catalogue.names_of(package["items"]))
 
 
 def withdrawn_event(package):
@@ -303,10 +313,11 @@ def withdrawn_event(package):
                                attempt=package["attempt"])
 
 
-def reopened_event(package, site, region, types):
+def reopened_event(package, site, region, types, catalogue):
     return PackageReopened(package_id=package["_id"], candidate_id=package["candidate_id"],
                            region=region, site=site, attempt=package["attempt"],
-                           items=sorted(types), reason="报考信息变更，需补充材料")
+                           items=sorted(types), reason="报考信息变更，需补充材料",
+                           type_names=catalogue.names_of(types))
 
 
 # -- the candidate's view -------------------------------------------------------------------
@@ -328,7 +339,8 @@ def view(package, catalogue, rules, now):
     items.sort(key=lambda i: (not i["required"], list(catalogue.types).index(i["material_type"])))
     window_open = rules.window_open(now)
     return {
-        "package_id": package["_id"], "status": package["status"], "attempt": package["attempt"],
+        "package_id": package["_id"], "status": package["status"],
+        "status_name": STATUS_NAMES[package["status"]], "attempt": package["attempt"],
         "upload_enabled": rules.upload_enabled,
         "window": {"start": rules.window_start, "end": rules.window_end, "open": window_open},
         "can_submit": (editable and not short and rules.upload_enabled and window_open
@@ -338,6 +350,7 @@ def view(package, catalogue, rules, now):
         "consent": package.get("consent"),
         "consent_notice_version": catalogue.consent_notice_version,
         "candidate": {"name": package.get("name", ""), "category": package["category"],
+                      "category_name": catalogue.categories.get(package["category"], ""),
                       "region": package["region"], "region_name": rules.name,
                       "site": package["site"], "site_name": rules.sites.get(package["site"], "")},
         "limits": {"max_bytes": rules.max_bytes, "formats": ["jpg", "jpeg", "png"],

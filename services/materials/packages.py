@@ -225,12 +225,15 @@ class Packages:
             if short:
                 raise errors.MissingMaterials(missing=[
                     dict(m, name=self.catalogue.types[m["material_type"]].name) for m in short])
-            if self.repo.submit(package, domain.submitted_event) is not None:
+            if self.repo.submit(package, self._submitted_event) is not None:
                 return self.view(principal)
             package = self.repo.get(package["_id"])  # changed meanwhile: judge again
             if package["status"] in domain.UNDER_REVIEW:
                 return self.view(principal)
         raise errors.Conflict()
+
+    def _submitted_event(self, package, attempt):
+        return domain.submitted_event(package, attempt, self.catalogue)
 
     def withdraw(self, principal):
         package = self.package_for(principal)
@@ -295,7 +298,8 @@ class Packages:
                                              domain.utcnow())
         if not reopens:
             return sets, []
-        return sets, [domain.reopened_event(package, fields["site"], fields["region"], reopened)]
+        return sets, [domain.reopened_event(package, fields["site"], fields["region"], reopened,
+                                            self.catalogue)]
 
     # -- retention (DESIGN §8) ---------------------------------------------------------------
     def purge_exam_year(self, exam_year, current_year):

@@ -81,10 +81,9 @@ def parse_limit(value):
 
 
 class Inbox:
-    def __init__(self, repo: NotifyRepository, names, on_new=None, clock=time.time,
+    def __init__(self, repo: NotifyRepository, on_new=None, clock=time.time,
                  ready=lambda: None):
         self.repo = repo
-        self.names = names
         self.on_new = on_new
         self.clock = clock
         self.ready = ready
@@ -92,7 +91,7 @@ class Inbox:
     # -- events -------------------------------------------------------------------------------
     def record(self, kind, event):
         """Idempotent on event_id: a redelivery finds the first document and adds nothing."""
-        notice = domain.compose(kind, event, self.names)
+        notice = domain.compose(kind, event)
         self.ready()
         doc, created = self.repo.insert(new_document(notice, event, utcnow(), self.clock()))
         if created:

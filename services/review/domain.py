@@ -225,9 +225,12 @@ def rejected_event(case, reviewer, reason):
 
 
 def returned_event(case, reviewer, items, respond_by):
+    names = case.get("type_names") or {}
     return MaterialReturned(
         **_about(case), reviewer_id=reviewer, respond_by=respond_by,
-        items=[{"material_type": i["material_type"], "reason": i["reason"]} for i in items])
+        items=[{"material_type": i["material_type"], "reason": i["reason"]} for i in items],
+        type_names={i["material_type"]: names[i["material_type"]] for i in items
+                    if i["material_type"] in names})
 
 
 # -- what materials' events do to a case -------------------------------------------------------
@@ -239,6 +242,7 @@ def submission(event, quality):
         "candidate_id": event["candidate_id"], "region": event["region"], "site": event["site"],
         "category": event["category"], "attempt": event["attempt"], "status": PENDING,
         "items": {item["material_type"]: list(item["image_ids"]) for item in event["items"]},
+        "type_names": dict(event.get("type_names") or {}),  # passed on in MaterialReturned
         "submitted_at": submitted_at, "queue_key": queue_key(submitted_at, package_id),
         "quality": quality, "quality_key": quality_key(quality, submitted_at, package_id),
         "claimed_by": None, "lease_until": 0, "decision": None, "closed_reason": None,

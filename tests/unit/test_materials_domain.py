@@ -124,13 +124,16 @@ def test_the_view_locks_everything_outside_draft_and_returned():
     assert all(item["locked"] for item in view["items"]) and not view["can_submit"]
     assert view["items"][0]["required"]  # required types first
     assert view["candidate"]["site_name"] == "常州"
+    assert view["status_name"] == "已提交待审核"
+    assert view["candidate"]["category_name"] == "中西医结合执业医师"
 
 
 def test_a_submitted_event_lists_every_image_by_type():
     doc = package()
     doc["items"]["id_card"]["images"] = {"b" * 32: {}, "a" * 32: {}}
-    event = domain.submitted_event(doc, attempt=2)
+    event = domain.submitted_event(doc, 2, CATALOGUE)
     assert event.attempt == 2
+    assert event.type_names["id_card"] == "身份证明" and set(event.type_names) == set(doc["items"])
     assert event.items == [{"material_type": "id_card", "image_ids": ["a" * 32, "b" * 32]}]
 
 
@@ -190,3 +193,15 @@ def test_a_type_new_to_the_package_is_reopened_with_its_reason_inside_the_new_it
 def test_a_draft_a_rejected_package_or_nothing_new_is_not_reopened(status, reopened):
     sets, reopens = domain.reopened_sets(package(status), {"site": "3201"}, reopened, NOW)
     assert not reopens and sets == {"site": "3201"}
+
+
+def test_a_reopening_event_names_the_types_it_reopens():
+    event = domain.reopened_event(package("approved"), "3201", "32", ["degree_verification"], CATALOGUE)
+    assert event.items == ["degree_verification"]
+    assert event.type_names == {"degree_verification": "学历认证报告"}
+
+
+def test_every_category_auth_accepts_has_a_name_in_the_catalogue():
+    from services.auth.domain import CATEGORIES
+    assert set(CATALOGUE.categories) == CATEGORIES
+    assert all(CATALOGUE.categories.values())

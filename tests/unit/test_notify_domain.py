@@ -8,12 +8,11 @@ from common import events
 from services.notify import domain, policy
 from services.notify.sms import DEFAULT_TEMPLATES, SmsResult, SmsTemplates
 
-NAMES = domain.load_type_names()
 ABOUT = dict(package_id="p1", candidate_id="2026320400001", region="32", site="3204", attempt=1)
 
 
 def compose(kind, event):
-    return domain.compose(kind, event.to_payload(), NAMES)
+    return domain.compose(kind, event.to_payload())
 
 
 def sms_values(notice):
@@ -22,9 +21,12 @@ def sms_values(notice):
 
 
 # -- message texts ---------------------------------------------------------------------------
-def test_names_come_from_the_materials_catalogue_file():
-    assert NAMES["degree_certificate"] == "学历证书" and NAMES["id_card"] == "身份证明"
-    assert domain.load_type_names("/nonexistent/catalogue.json") == {}
+def test_type_names_come_in_the_event_and_a_type_without_one_shows_its_code():
+    notice = compose("returned", events.MaterialReturned(
+        **ABOUT, reviewer_id="staff:r", respond_by=None, type_names={"id_card": "身份证明"},
+        items=[{"material_type": "id_card", "reason": "缺少反面"},
+               {"material_type": "new_type", "reason": "请补充"}]))
+    assert [i["name"] for i in notice.items] == ["身份证明", "new_type"]
 
 
 def test_submitted_is_a_receipt_that_says_the_package_is_locked():
@@ -38,7 +40,8 @@ def test_returned_names_each_type_with_its_reason_and_the_deadline():
     notice = compose("returned", events.MaterialReturned(
         **ABOUT, reviewer_id="staff:r", respond_by="2026-05-20",
         items=[{"material_type": "degree_certificate", "reason": "照片模糊，请重新拍摄"},
-               {"material_type": "id_card", "reason": "缺少反面"}]))
+               {"material_type": "id_card", "reason": "缺少反面"}],
+        type_names={"degree_certificate": "学历证书", "id_card": "身份证明"}))
     assert "1. 学历证书：照片模糊，请重新拍摄" in notice.body
     assert "2. 身份证明：缺少反面" in notice.body
     assert "2026年5月20日前" in notice.body
@@ -73,7 +76,8 @@ def test_approved_and_rejected():
 
 def test_reopened_lists_the_newly_required_types():
     notice = compose("reopened", events.PackageReopened(
-        **ABOUT, items=["degree_verification", "work_certificate"], reason="报考信息变更，需补充材料"))
+        **ABOUT, items=["degree_verification", "work_certificate"], reason="报考信息变更，需补充材料",
+        type_names={"degree_verification": "学历认证报告", "work_certificate": "工作证明"}))
     assert "学历认证报告、工作证明" in notice.body
     assert sms_values(notice) == ["2"]
 
