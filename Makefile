@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PIP_VERSION := 26.3
 
-.PHONY: run up down status test test-unit servers venv bench clean
+.PHONY: run up down status test test-fast test-unit servers venv bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ servers: venv
 test: venv
 	$(PY) -m dev.stack servers
 	$(PY) -m pytest
+
+## the same without the `slow` tests (fuzzing, faults, whole system and browser); CI runs `test`
+test-fast: venv
+	$(PY) -m dev.stack servers
+	$(PY) -m pytest -m "not slow"
 
 ## load benchmark against the running system, never in CI (tests/load/README.md);
 ## e.g. make bench BENCH_ARGS="--concurrency 50 --duration 60"

@@ -1,4 +1,4 @@
-"""Time the whole image-intake check per upload (services/materials/intake.py).
+"""Time the whole image-intake check per upload (services/materials/intake/).
 
 Builds upload-sized images with the test factories — a ~200 KB phone photo JPEG
 (baseline and progressive), a ~200 KB flat-scan JPEG, ~200 KB grey and palette PNG
@@ -12,6 +12,7 @@ its stages so a regression can be traced. Target: under 10 ms per 200 KB JPEG on
 """
 
 import argparse
+import hashlib
 import statistics
 import sys
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 from services.materials import intake  # noqa: E402
+from services.materials.intake import decode, jpeg  # noqa: E402
 from tests.unit import imagefactory as f  # noqa: E402
 
 TARGET = 200 * 1024
@@ -81,16 +83,16 @@ def time_per_call(data, rounds):
 
 def stages(data, rounds):
     """Median ms of each stage of the pipeline for one JPEG."""
-    header = intake._read_header(data, "jpeg")
+    header = jpeg.header(data)
     size = (header.width, header.height)
-    stored, _ = intake._walk(data, "jpeg")
-    grey = intake._decode_grey(stored, "jpeg", size)
+    stored, _ = jpeg.walk(data)
+    grey = decode.decode_grey(stored, "jpeg", size)
     steps = {
-        "walk + strip (pure Python)": lambda: intake._walk(data, "jpeg"),
-        "decode (draft, grey)": lambda: intake._decode_grey(stored, "jpeg", size),
+        "walk + strip (pure Python)": lambda: jpeg.walk(data),
+        "decode (draft, grey)": lambda: decode.decode_grey(stored, "jpeg", size),
         "sharpness": lambda: intake.sharpness(grey),
         "perceptual hash": lambda: intake.perceptual_hash(grey),
-        "sha256": lambda: intake.hashlib.sha256(stored).hexdigest(),
+        "sha256": lambda: hashlib.sha256(stored).hexdigest(),
     }
     result = {}
     for name, step in steps.items():

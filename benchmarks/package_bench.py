@@ -1,7 +1,7 @@
 """GET /api/v1/package for a full package: latency on this machine.
 
 Needs the system running (`make up`); uses demo candidate 2026320400010 (its package
-is filled on first run). Target (issue 5): under 20 ms. Prints one JSON line.
+is filled on first run). Target: under 20 ms. Prints one JSON line.
 
     .venv/bin/python benchmarks/package_bench.py [--url http://127.0.0.1:8000] [-n 500]
 """

@@ -8,7 +8,8 @@ refuses payloads with such keys, whatever the event type.
 import dataclasses
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+
+from common.clock import utcnow_iso
 
 VERSION = 1
 FORBIDDEN_KEYS = frozenset({"id_number", "phone", "mobile", "image", "data", "bytes_b64"})
@@ -16,10 +17,6 @@ FORBIDDEN_KEYS = frozenset({"id_number", "phone", "mobile", "image", "data", "by
 
 def new_event_id():
     return uuid.uuid4().hex
-
-
-def utcnow_iso():
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -77,6 +74,9 @@ class PackageSubmitted(Event):
     category: str
     attempt: int
     items: list  # [{"material_type", "image_ids"}]
+    # Beyond DESIGN §6: the Chinese name of each listed type (materials owns the catalogue),
+    # so review and notify show names without reading materials' files.
+    type_names: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,7 @@ class PackageReopened(Event):
     attempt: int
     items: list
     reason: str
+    type_names: dict = field(default_factory=dict)  # as in PackageSubmitted
 
 
 # -- review ----------------------------------------------------------------------
@@ -128,6 +129,7 @@ class MaterialReturned(Event):
     items: list  # [{"material_type", "reason"}]
     respond_by: str | None
     reviewer_id: str
+    type_names: dict = field(default_factory=dict)  # from the case's PackageSubmitted
 
 
 @dataclass(frozen=True)

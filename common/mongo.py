@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 def make_client(config, app_name):
     """A client whose every operation has a deadline (pymongo's timeoutMS): a database that
     accepts connections but answers nothing (SIGSTOP) fails an operation in seconds, so a
-    candidate's request answers 503 within 5 s instead of waiting (issue 18). Work that
+    candidate's request answers 503 within 5 s instead of waiting (README, "Deadlines"). Work that
     may legitimately take longer runs in `without_deadline()`."""
     mongo = config["MONGO"]
     pool = int(config.get("max_workers", 10)) + 10

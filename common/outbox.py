@@ -24,6 +24,7 @@ from nameko.standalone.events import get_event_exchange
 from common.messaging import broker_user
 from common.metrics import EVENTS_PUBLISHED
 from common.mongo import MongoDependency
+from common.wiring import sibling
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +68,13 @@ class OutboxRelay(DependencyProvider):
     the same entries at once. Wakes up after every successful worker (so events leave
     within milliseconds) and otherwise polls, which is how a crash is recovered from."""
 
-    def __init__(self, collections):
+    def __init__(self, collections, database):
+        """`database`: the service's MongoDependency (attribute name) holding `collections`."""
         self.collections = tuple(collections)
+        self.database = database
 
     def setup(self):
+        self._database = sibling(self, self.database, MongoDependency)
         self.publisher = Publisher(self.container.config[AMQP_URI_CONFIG_KEY],
                                    serializer="json", use_confirms=True,
                                    user_id=broker_user(self.container.config))
@@ -102,8 +106,7 @@ class OutboxRelay(DependencyProvider):
 
     @property
     def db(self):
-        return next(dep for dep in self.container.dependencies
-                    if isinstance(dep, MongoDependency)).db
+        return self._database.db
 
     def _run(self):
         # A start delay holds publishing for a while (used to prove crash recovery:

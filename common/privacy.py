@@ -25,6 +25,7 @@ _DIGITS = r"[0-9]+[Xx]?"
 _GROUP = re.compile(rf"{_DIGITS}|[Xx]")
 _CHAIN = re.compile(rf"{_DIGITS}(?:{_BRIDGE}{{1,3}}(?:{_DIGITS}|[Xx]))*")
 _SHORTEST, _LONGEST = 11, 18  # a phone's digits, an ID number's
+_COUNTRY_CODES = ("+86", "0086", "86")
 
 
 def mask_text(text):
@@ -102,7 +103,14 @@ def mask_id_number(id_number):
 
 
 def mask_phone(phone):
-    """`13800000001` -> `138****0001`."""
-    if not phone or len(phone) < 7:
-        return "*" * len(phone or "")
+    """`13800000001` -> `138****0001`; a country code stays readable (`+86138****0001`),
+    and anything too short to be a phone is `****` whatever its length."""
+    phone = str(phone or "")
+    for lead in _COUNTRY_CODES:
+        if phone.startswith(lead) and len(phone) == len(lead) + 11:
+            return lead + mask_phone(phone[len(lead):])
+    if not phone:
+        return ""
+    if len(phone) < 8:
+        return "****"
     return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"

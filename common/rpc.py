@@ -18,6 +18,7 @@ from common.errors import AppError, Unavailable, for_rpc
 from common.outages import OUTAGE_ERRORS
 from common.security import TokenAuth
 from common.web import to_app_error
+from common.wiring import sibling
 
 DEFAULT_TIMEOUT_S = 10
 
@@ -110,12 +111,17 @@ class _TimedServiceProxy(ServiceProxy):
 
 
 class ServiceRpc(RpcProxy):
-    def __init__(self, target_service, timeout=DEFAULT_TIMEOUT_S, **options):
+    def __init__(self, target_service, timeout=DEFAULT_TIMEOUT_S, tokens="auth", **options):
+        """`tokens`: the TokenAuth that issues this service's token (ServiceBase's `auth`)."""
         super().__init__(target_service, **options)
         self.timeout = timeout
+        self.tokens = tokens
+
+    def setup(self):
+        super().setup()
+        self._tokens = sibling(self, self.tokens, TokenAuth)
 
     def get_dependency(self, worker_ctx):
-        auth = next(dep for dep in self.container.dependencies if isinstance(dep, TokenAuth))
-        return _TimedServiceProxy(_AsService(worker_ctx, auth.service_token),
+        return _TimedServiceProxy(_AsService(worker_ctx, self._tokens.service_token),
                                   self.target_service, self.rpc_reply_listener,
                                   timeout=self.timeout, **self.options)

@@ -1,4 +1,4 @@
-"""S3 client construction (minio), sized to the worker pool (STACK-NOTES)."""
+"""S3 client construction (minio), sized to the worker pool (README, "Stack pitfalls")."""
 import urllib3
 from minio import Minio
 from urllib.parse import urlsplit

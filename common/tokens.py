@@ -1,4 +1,4 @@
-"""Access-token verification every service does locally (DESIGN §5, issue 3).
+"""Access-token verification every service does locally (DESIGN §5).
 
 Tokens are ES256 JWTs signed by `auth`. A service verifies them with public keys it
 fetched from `auth` once (refetched when an unknown `kid` shows up, so keys can rotate

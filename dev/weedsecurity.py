@@ -1,4 +1,4 @@
-"""Locking down the local SeaweedFS (issue 16): only S3, with the services' keys, serves
+"""Locking down the local SeaweedFS (DESIGN §7, §8; README, "What runs where"): only S3, with the services' keys, serves
 what is stored.
 
 `weed server` runs a master, a volume server, a filer and the S3 gateway, and only S3

@@ -1,5 +1,5 @@
 """Root fixtures. Monkey-patching comes first: nothing may import ssl, urllib3, pymongo
-or minio before it (STACK-NOTES).
+or minio before it (README, "Stack pitfalls").
 
 Integration and e2e tests talk to the real servers `make test` starts (dev/servers.py);
 each test gets its own RabbitMQ vhost (nameko's `rabbit_config`), its own database
@@ -25,6 +25,17 @@ from support import MONGO_URI, S3_ENDPOINT, free_port  # noqa: E402
 from dev.secrets import services_env  # noqa: E402
 for _name, _value in services_env().items():
     os.environ.setdefault(_name, _value)
+
+
+# Whole-system and fault tests are `slow` by where they live, so a new test there is too;
+# the fuzz module marks itself. `make test-fast` deselects them.
+SLOW_FOLDERS = ("e2e", "faults")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.relative_to(ROOT / "tests").parts[0] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

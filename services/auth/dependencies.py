@@ -2,6 +2,7 @@
 the token verifier that reads auth's own state instead of calling itself over RPC."""
 from common.mongo import MongoDependency
 from common.security import TokenAuth
+from common.wiring import sibling
 from services.auth.authority import Authority, Passwords
 from services.auth.keys import KeyRing
 from services.auth.pii import PiiVault
@@ -46,9 +47,15 @@ class AuthorityProvider(MongoDependency):
 
 
 class LocalTokenAuth(TokenAuth):
+    def __init__(self, authority):
+        self.authority = authority  # the AuthorityProvider (attribute name) it reads
+
+    def setup(self):
+        super().setup()
+        self._provider = sibling(self, self.authority, AuthorityProvider)
+
     def _authority(self):
-        return next(dep for dep in self.container.dependencies
-                    if isinstance(dep, AuthorityProvider)).make()
+        return self._provider.make()
 
     def fetch_state(self, since):
         return self._authority().token_state(since)

@@ -15,18 +15,12 @@ ACCESS_ROLES = ("candidate", "reviewer", "admin", "service", "registration")  # 
 REGISTRATION_ROLE = "registration"
 STAFF_ROLES = ("reviewer", "admin")
 PROFILE_FIELDS = ("region", "site", "category", "phone")
-CATEGORIES = {
-    "clinical_practitioner": "临床执业医师",
-    "clinical_assistant": "临床执业助理医师",
-    "integrated_practitioner": "中西医结合执业医师",
-    "integrated_assistant": "中西医结合执业助理医师",
-    "tcm_practitioner": "中医执业医师",
-    "tcm_assistant": "中医执业助理医师",
-    "dental_practitioner": "口腔执业医师",
-    "dental_assistant": "口腔执业助理医师",
-    "public_health_practitioner": "公共卫生执业医师",
-    "public_health_assistant": "公共卫生执业助理医师",
-}
+# Exam category codes a record may carry; their names are materials' catalogue's
+# (services/materials/catalogue.json), shown through its API.
+CATEGORIES = frozenset({
+    "clinical_practitioner", "clinical_assistant", "integrated_practitioner",
+    "integrated_assistant", "tcm_practitioner", "tcm_assistant", "dental_practitioner",
+    "dental_assistant", "public_health_practitioner", "public_health_assistant"})
 
 FAILURE_WINDOW_S = 15 * 60
 ACCOUNT_FAILURE_LIMIT = 5

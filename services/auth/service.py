@@ -29,9 +29,10 @@ FORM_LIMIT = 16 * 1024
 class AuthService(base.ServiceBase):
     name = "auth"
 
-    auth = LocalTokenAuth()
+    # Wiring (common/wiring.py): providers name the siblings they use.
+    auth = LocalTokenAuth(authority="authority")
     authority = AuthorityProvider()
-    relay = outbox.OutboxRelay(["candidates"])
+    relay = outbox.OutboxRelay(["candidates"], database="authority")
 
     # -- OAuth 2.0 authorization endpoint ----------------------------------------------------
     @http("GET", "/auth/authorize")

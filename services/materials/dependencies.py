@@ -1,5 +1,6 @@
 """Adapters of the materials service: the package desk over its database and bucket."""
 from common.mongo import MongoDependency
+from common.wiring import sibling
 from services.materials.domain import Catalogue
 from services.materials.packages import Packages, RegionCache
 from services.materials.repository import PackageRepository
@@ -10,12 +11,16 @@ class PackageDesk(MongoDependency):
     service = "materials"
     repository_class = PackageRepository
 
+    def __init__(self, storage):
+        self.storage = storage  # the ImageStorage (attribute name) images are kept in
+
     def setup(self):
         super().setup()
+        self._storage = sibling(self, self.storage, ImageStorage)
         self.catalogue = Catalogue.load()
-        self.regions = RegionCache()
+        settings = self.container.config.get("MATERIALS", {})
+        self.regions = RegionCache(ttl_s=float(settings.get("REGION_CACHE_S", 2)))
 
     def get_dependency(self, worker_ctx):
-        storage = next(dep for dep in self.container.dependencies if isinstance(dep, ImageStorage))
-        return Packages(PackageRepository(self.db), storage.get_dependency(worker_ctx),
+        return Packages(PackageRepository(self.db), self._storage.get_dependency(worker_ctx),
                         self.catalogue, self.regions)

@@ -14,10 +14,10 @@ package as it now is and names the reason the candidate gets.
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from common import errors
+from common.clock import BEIJING, iso, parse_iso, utcnow  # noqa: F401 (domain.iso, domain.utcnow)
 from common.events import (
     MaterialDeleted, MaterialUploaded, PackageReopened, PackageSubmitted, SubmissionWithdrawn)
 
@@ -26,10 +26,12 @@ APPROVED, REJECTED, RETURNED = "approved", "rejected", "returned"
 EDITABLE = (DRAFT, RETURNED)
 UNDER_REVIEW = (SUBMITTED, IN_REVIEW)
 REOPENABLE = (SUBMITTED, IN_REVIEW, RETURNED, APPROVED)
+# What the candidate's page shows for each status.
+STATUS_NAMES = {DRAFT: "未提交", SUBMITTED: "已提交待审核", IN_REVIEW: "审核中",
+                RETURNED: "已退回待补正", APPROVED: "审核通过", REJECTED: "审核不通过"}
 MATERIAL_TYPE = re.compile(r"^[a-z][a-z_]{1,39}$")
 IMAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
-BEIJING = timezone(timedelta(hours=8))
 
 
 # -- the catalogue ------------------------------------------------------------------------
@@ -49,6 +51,7 @@ class Catalogue:
     optional: tuple
     limits: dict
     consent_notice_version: str
+    categories: dict = field(default_factory=dict)  # exam category code -> Chinese name
 
     @classmethod
     def load(cls, path=CATALOGUE_FILE):
@@ -56,7 +59,12 @@ class Catalogue:
         types = {t["code"]: MaterialType(**t) for t in data["types"]}
         return cls(types=types, required=tuple(data["national_default"]["required"]),
                    optional=tuple(data["national_default"]["optional"]),
-                   limits=data["limits"], consent_notice_version=data["consent_notice_version"])
+                   limits=data["limits"], consent_notice_version=data["consent_notice_version"],
+                   categories=dict(data.get("categories") or {}))
+
+    def names_of(self, codes):
+        """{code: Chinese name} of the types named, for events (notify shows the names)."""
+        return {code: self.types[code].name for code in codes if code in self.types}
 
     def get(self, code):
         if not isinstance(code, str) or not MATERIAL_TYPE.match(code) or code not in self.types:
@@ -238,6 +246,20 @@ def returned_sets(package, items):
     return sets
 
 
+def consented(package, catalogue):
+    """Whether the candidate accepted the notice now in force (DESIGN §8)."""
+    consent = package.get("consent")
+    return bool(consent) and consent.get("notice_version") == catalogue.consent_notice_version
+
+
+def takes_another_image(package, material_type):
+    """Whether an upload of `material_type` may go in: the package is editable and the
+    item exists, is unlocked and has a free slot (otherwise `refusal` says why not)."""
+    item = package["items"].get(material_type)
+    return (item is not None and package["status"] in EDITABLE and not item["locked"]
+            and item["count"] < item["max"])
+
+
 def refusal(package, material_type=None, image_id=None, upload=False):
     """Why a guarded candidate edit matched nothing, judged on the package as it is now."""
     if package is None:
@@ -282,6 +304,28 @@ def reopen_plan(package, needs):
     return updates, reopened
 
 
+REOPEN_REASON = "报考信息变更，请补充此项材料"
+
+
+def reopened_sets(package, sets, reopened, now):
+    """`sets` (a profile change and its `reopen_plan` updates) plus, when `reopened` types
+    reach a package past drafting, its return to the candidate: status `returned`, the
+    reason on each reopened item, the feedback the page shows. Returns (sets, whether
+    the package was reopened, so a `PackageReopened` is due)."""
+    if not reopened or package["status"] not in REOPENABLE:
+        return sets, False
+    sets = dict(sets, status=RETURNED)
+    for code in reopened:
+        if f"items.{code}" in sets:
+            sets[f"items.{code}"] = dict(sets[f"items.{code}"], reason=REOPEN_REASON)
+        else:
+            sets[f"items.{code}.locked"] = False
+            sets[f"items.{code}.reason"] = REOPEN_REASON
+    sets["feedback"] = {"decision": "reopened", "items": [
+        {"material_type": code, "reason": REOPEN_REASON} for code in reopened], "at": iso(now)}
+    return sets, True
+
+
 # -- events -------------------------------------------------------------------------------
 def uploaded_event(package, material_type, image):
     return MaterialUploaded(
@@ -297,12 +341,13 @@ def deleted_event(package, material_type, image_id):
                            material_type=material_type, image_id=image_id)
 
 
-def submitted_event(package, attempt):
+def submitted_event(package, attempt, catalogue):
     items = [{"material_type": code, "image_ids": sorted(item["images"])}
              for code, item in sorted(package["items"].items()) if item["images"]]
     return PackageSubmitted(
         package_id=package["_id"], candidate_id=package["candidate_id"], region=package["region"],
-        site=package["site"], category=package["category"], attempt=attempt, items=items)
+        site=package["site"], category=package["category"], attempt=attempt, items=items,
+        type_names=catalogue.names_of(package["items"]))
 
 
 def withdrawn_event(package):
@@ -311,10 +356,11 @@ def withdrawn_event(package):
                                attempt=package["attempt"])
 
 
-def reopened_event(package, site, region, types):
+def reopened_event(package, site, region, types, catalogue):
     return PackageReopened(package_id=package["_id"], candidate_id=package["candidate_id"],
                            region=region, site=site, attempt=package["attempt"],
-                           items=sorted(types), reason="报考信息变更，需补充材料")
+                           items=sorted(types), reason="报考信息变更，需补充材料",
+                           type_names=catalogue.names_of(types))
 
 
 # -- the candidate's view -------------------------------------------------------------------
@@ -340,7 +386,8 @@ def view(package, catalogue, rules, now):
     items.sort(key=lambda i: (not i["required"], list(catalogue.types).index(i["material_type"])))
     window_open = rules.window_open(now)
     return {
-        "package_id": package["_id"], "status": package["status"], "attempt": package["attempt"],
+        "package_id": package["_id"], "status": package["status"],
+        "status_name": STATUS_NAMES[package["status"]], "attempt": package["attempt"],
         "upload_enabled": rules.upload_enabled,
         "window": {"start": rules.window_start, "end": rules.window_end, "open": window_open},
         "region_notice": rules.notice, "region_contact": rules.contact,
@@ -352,6 +399,7 @@ def view(package, catalogue, rules, now):
         "consent": package.get("consent"),
         "consent_notice_version": catalogue.consent_notice_version,
         "candidate": {"name": package.get("name", ""), "category": package["category"],
+                      "category_name": catalogue.categories.get(package["category"], ""),
                       "region": package["region"], "region_name": rules.name,
                       "site": package["site"], "site_name": rules.sites.get(package["site"], "")},
         "limits": {"max_bytes": rules.max_bytes, "formats": ["jpg", "jpeg", "png"],
@@ -373,16 +421,8 @@ def object_key(package, material_type, image_id, extension):
 
 
 # -- time -----------------------------------------------------------------------------------
-def utcnow():
-    return datetime.now(timezone.utc)
-
-
-def iso(moment):
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def parse_time(value):
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = parse_iso(value)
     if moment.tzinfo is None:  # a bare local time from an admin means Beijing time
         moment = moment.replace(tzinfo=BEIJING)
     return moment

@@ -34,6 +34,7 @@ from prometheus_client import Gauge
 
 from common import errors
 from common.messaging import broker_user
+from common.wiring import sibling
 from services.materials.dependencies import PackageDesk
 
 log = logging.getLogger(__name__)
@@ -76,9 +77,12 @@ class LiveHub(DependencyProvider):
         self.streams = {}  # package_id -> {LightQueue}
         self.heartbeat_s = float((config.get("LIVE") or {}).get("HEARTBEAT_S") or HEARTBEAT_S)
 
+    def __init__(self, database):
+        self.database = database  # the PackageDesk (attribute name) whose database it reads
+
     def db(self):
         # The package desk's client and database: one MongoClient per container.
-        return next(dep for dep in self.container.dependencies if isinstance(dep, PackageDesk)).db
+        return sibling(self, self.database, PackageDesk).db
 
     def get_dependency(self, worker_ctx):
         return LiveStreams(self, self.db())

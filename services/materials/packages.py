@@ -135,11 +135,9 @@ class Packages:
         package = self.package_for(principal)
         rules = self.rules(package["region"])
         rules.check_edits_allowed(domain.utcnow())
-        if not _consented(package, self.catalogue):
+        if not domain.consented(package, self.catalogue):
             raise errors.ConsentRequired()
-        item = package["items"].get(material_type)
-        if item is None or package["status"] not in domain.EDITABLE or item["locked"] \
-                or item["count"] >= item["max"]:
+        if not domain.takes_another_image(package, material_type):
             raise domain.refusal(package, material_type, upload=True)
         now = time.time()
         if self.repo.count_upload(principal.sub, UPLOAD_RATE_WINDOW_S, now) > UPLOADS_PER_WINDOW:
@@ -233,12 +231,15 @@ class Packages:
             if unchanged:
                 raise errors.ReturnedUnchanged(returned_unchanged=[
                     {"material_type": code, "name": self.catalogue.types[code].name} for code in unchanged])
-            if self.repo.submit(package, domain.submitted_event) is not None:
+            if self.repo.submit(package, self._submitted_event) is not None:
                 return self.view(principal)
             package = self.repo.get(package["_id"])  # changed meanwhile: judge again
             if package["status"] in domain.UNDER_REVIEW:
                 return self.view(principal)
         raise errors.Conflict()
+
+    def _submitted_event(self, package, attempt):
+        return domain.submitted_event(package, attempt, self.catalogue)
 
     def withdraw(self, principal):
         package = self.package_for(principal)
@@ -296,22 +297,12 @@ class Packages:
     def _reopen_change(self, package, fields):
         needs = self.rules(fields["region"]).requirements(self.catalogue, fields["category"])
         updates, reopened = domain.reopen_plan(package, needs)
-        sets = dict(fields, **updates)
-        events = []
-        if reopened and package["status"] in domain.REOPENABLE:
-            sets["status"] = domain.RETURNED
-            reason = "报考信息变更，请补充此项材料"
-            for code in reopened:
-                if f"items.{code}" in sets:
-                    sets[f"items.{code}"] = dict(sets[f"items.{code}"], reason=reason)
-                else:
-                    sets[f"items.{code}.locked"] = False
-                    sets[f"items.{code}.reason"] = reason
-            sets["feedback"] = {"decision": "reopened", "items": [
-                {"material_type": code, "reason": reason} for code in reopened],
-                "at": domain.iso(domain.utcnow())}
-            events.append(domain.reopened_event(package, fields["site"], fields["region"], reopened))
-        return sets, events
+        sets, reopens = domain.reopened_sets(package, dict(fields, **updates), reopened,
+                                             domain.utcnow())
+        if not reopens:
+            return sets, []
+        return sets, [domain.reopened_event(package, fields["site"], fields["region"], reopened,
+                                            self.catalogue)]
 
     # -- retention (DESIGN §8) ---------------------------------------------------------------
     def purge_exam_year(self, exam_year, current_year):
@@ -347,7 +338,3 @@ class Packages:
             swept += 1
         return swept
 
-
-def _consented(package, catalogue):
-    consent = package.get("consent")
-    return bool(consent) and consent.get("notice_version") == catalogue.consent_notice_version

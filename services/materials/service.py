@@ -25,10 +25,11 @@ MULTIPART_OVERHEAD = 8 * 1024
 class MaterialsService(base.ServiceBase):
     name = "materials"
 
+    # Wiring (common/wiring.py): providers name the siblings they use.
     storage = ImageStorage()
-    desk = PackageDesk()
-    relay = outbox.OutboxRelay(["packages"])
-    live = LiveHub()
+    desk = PackageDesk(storage="storage")
+    relay = outbox.OutboxRelay(["packages"], database="desk")
+    live = LiveHub(database="desk")
 
     # -- candidate HTTP API (DESIGN §4) ---------------------------------------------------------
     @http("GET", "/api/v1/catalogue")

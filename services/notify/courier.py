@@ -25,17 +25,13 @@ from nameko.exceptions import RemoteError
 
 from common.errors import NotFound
 from common.outages import is_outage
+from common.privacy import mask_phone
 from services.notify import policy
 from services.notify.metrics import SMS_ATTEMPTS, SMS_DELIVERIES, SMS_RETRIES
 from services.notify.repository import utcnow
-from services.notify.sms import SmsResult, SmsTemplateError, mask_phone
+from services.notify.sms import SmsResult, SmsTemplateError
 
 log = logging.getLogger(__name__)
-
-# auth unreachable: ask again after this long (not an attempt; the provider is fine)
-CONTACT_RETRY_S = 30.0
-# status reports are searched from this long before the unanswered send (clock skew)
-REPORT_SLACK_S = 60.0
 
 
 class ContactMissing(Exception):
@@ -136,60 +132,42 @@ class Courier:
         started = self.clock()
         result = self.send(phone, sms["kind"], sms.get("params") or {}, message_id)
         SMS_ATTEMPTS.labels(outcome=result.status).inc()
-        status, delay, note = policy.after_attempt(result, attempt, self.settings, self.rand)
-        entry = {"n": attempt, "at": utcnow(), "status": result.status,
-                 "provider_code": result.provider_code, "provider_message": result.provider_message,
-                 "request_id": result.request_id, "serial_no": result.serial_no,
-                 "retry_after_s": result.retry_after_s,
-                 "duration_ms": int((self.clock() - started) * 1000), "phone_masked": masked}
-        sets = {"sms.phone_masked": masked, "sms.slot_taken": True,
-                "sms.last_code": result.provider_code or result.status}
-        if status == policy.SENT:
-            sets["sms.sent_at"] = utcnow()
-        if result.status == "timeout":
-            sets["sms.unanswered_at"] = sms.get("unanswered_at") or started
-        if status == policy.PENDING:
+        now = self.clock()
+        settlement = policy.after_send(result, sms, started, now, utcnow(), masked,
+                                       self.settings, self.rand)
+        if settlement.status == policy.PENDING:
             SMS_RETRIES.labels(reason=result.status).inc()
             log.info("sms attempt %d %s; retry in %.2fs message_id=%s", attempt, result.status,
-                     delay, message_id)
-        self._settle(doc, status, due_at=self.clock() + delay if delay is not None else None,
-                     note=note, sets=sets, entry=entry)
+                     settlement.due_at - now, message_id)
+        self._settle(doc, settlement)
 
     def _phone(self, doc):
         """The candidate's phone from auth, or None once the delivery is settled otherwise."""
         try:
             return self.contacts(doc["candidate_id"])["phone"]
         except ContactMissing:
-            self._settle(doc, policy.FAILED, note="no contact for this candidate", attempted=False)
+            self._settle(doc, policy.no_contact())
         except Exception as exc:
             if not is_outage(exc) and not isinstance(exc, RemoteError):
                 raise
-            # auth is down or refusing: not the provider's fault, so no attempt is used up
             reason = getattr(exc, "exc_type", None) or type(exc).__name__
             log.warning("contact lookup failed (%s); sms retried later message_id=%s",
                         reason, doc["_id"])
             SMS_RETRIES.labels(reason="contact_unavailable").inc()
-            delay = min(CONTACT_RETRY_S, self.settings.retry_max_s)
-            self._settle(doc, policy.PENDING, due_at=self.clock() + delay,
-                         note=f"contact lookup failed: {reason}", attempted=False)
+            self._settle(doc, policy.contact_unavailable(reason, self.clock(), self.settings))
         return None
 
     def _delivered_after_all(self, doc, phone, masked):
         """True (and the delivery settled as sent) when a status report shows that an
         unanswered send of this message reached the phone."""
-        serial, since = None, doc["sms"]["unanswered_at"] - REPORT_SLACK_S
+        serial, since = None, policy.reports_since(doc["sms"]["unanswered_at"])
         with eventlet.Timeout(self.settings.send_timeout_s, False):
             serial = self.sms.delivered(phone, doc["_id"], since)
         if serial is None:
             return False
         log.info("sms to %s confirmed by status report; not sent again message_id=%s",
                  masked, doc["_id"])
-        self._settle(doc, policy.SENT,
-                     sets={"sms.sent_at": utcnow(), "sms.last_code": "StatusReport"},
-                     entry={"at": utcnow(), "status": "sent", "provider_code": "StatusReport",
-                            "provider_message": "an unanswered send was delivered",
-                            "serial_no": serial, "phone_masked": masked},
-                     attempted=False)
+        self._settle(doc, policy.confirmed_by_report(serial, masked, utcnow()))
         return True
 
     def send(self, phone, kind, params, message_id):
@@ -223,25 +201,20 @@ class Courier:
                                     int(s.limit_window_s * 1000))
         if taken:
             return True
-        if taken is None:  # lost every race for a slot: try again shortly
-            self._settle(doc, policy.PENDING, due_at=self.clock() + s.retry_base_s,
-                         attempted=False)
+        if taken is None:
+            self._settle(doc, policy.slot_contended(self.clock(), s))
             return False
-        note = f"hourly limit: at most {s.hourly_limit} SMS per phone per hour; in-app only"
         log.info("sms suppressed (hourly limit) to %s message_id=%s", masked, doc["_id"])
-        self._settle(doc, policy.SUPPRESSED, note=note, attempted=False,
-                     sets={"sms.phone_masked": masked},
-                     entry={"at": utcnow(), "event": "suppressed", "note": note,
-                            "phone_masked": masked})
+        self._settle(doc, policy.over_hourly_limit(masked, utcnow(), s))
         return False
 
-    def _settle(self, doc, status, due_at=None, note=None, sets=None, entry=None,
-                attempted=True):
-        values = dict(sets or {}, **{"sms.status": status, "sms.note": note})
-        if due_at is not None:
-            values["sms.due_at"] = due_at
-        if not self.repo.settle(doc["_id"], doc["sms"]["claim"], values, entry,
-                                attempted=attempted):
+    def _settle(self, doc, settlement):
+        values = dict(settlement.sets, **{"sms.status": settlement.status,
+                                          "sms.note": settlement.note})
+        if settlement.due_at is not None:
+            values["sms.due_at"] = settlement.due_at
+        if not self.repo.settle(doc["_id"], doc["sms"]["claim"], values, settlement.entry,
+                                attempted=settlement.attempted):
             log.warning("sms claim lapsed before settling message_id=%s", doc["_id"])
-        elif status in (policy.SENT, policy.FAILED, policy.SUPPRESSED):
-            SMS_DELIVERIES.labels(outcome=status).inc()
+        elif settlement.status in (policy.SENT, policy.FAILED, policy.SUPPRESSED):
+            SMS_DELIVERIES.labels(outcome=settlement.status).inc()

@@ -9,7 +9,6 @@ from nameko.timer import Timer
 
 from common.errors import Unavailable
 from common.mongo import MongoDependency
-from services.notify import domain
 from services.notify.courier import Courier, contact_lookup
 from services.notify.inbox import Inbox
 from services.notify.policy import Settings
@@ -61,7 +60,6 @@ class NotifyDesk(MongoDependency):
         config = self.container.config
         self.settings = Settings.from_config(config)
         self.sms = SmsClient.from_config(config["SMS"])  # bad SMS config fails the start
-        self.names = domain.load_type_names()
         self.limit_secret = (config.get("PII") or {}).get("HASH_KEY")
         self.next_purge = 0.0
         self.indexed = Event()
@@ -98,7 +96,7 @@ class Desk:
     @property
     def inbox(self):
         p = self._provider
-        return Inbox(NotifyRepository(p.db), p.names, on_new=p.poke, ready=p.require_indexes)
+        return Inbox(NotifyRepository(p.db), on_new=p.poke, ready=p.require_indexes)
 
     def courier(self, get_contact):
         p = self._provider

@@ -7,19 +7,15 @@ the rest, and reviewers' reasons stay in the app (sms.py refuses anything that l
 like a phone or ID number anyway). Free text from reviewers is masked before it is
 stored, so a reason that quotes a phone or ID number never reaches the inbox.
 """
-import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import date, datetime
 
+from common.clock import BEIJING, parse_iso
 from common.privacy import mask_text
 
 log = logging.getLogger(__name__)
 
-BEIJING = timezone(timedelta(hours=8))
-# Read as data, never imported as code: materials owns the catalogue, we only show names.
-CATALOGUE_FILE = Path(__file__).resolve().parents[1] / "materials" / "catalogue.json"
 REASON_MAX_LEN = 500
 NO_DEADLINE_SMS = "规定期限"  # reads "请于规定期限前登录系统…" in the returned template
 
@@ -45,16 +41,6 @@ def sms_key(notice, event):
     return f"{event.get('package_id')}|{event.get('attempt')}|{notice.kind}|{params}"
 
 
-def load_type_names(path=CATALOGUE_FILE):
-    """material_type code -> Chinese name; an unreadable catalogue degrades to codes."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return {t["code"]: t["name"] for t in data["types"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("material type names unavailable (%s); showing codes", type(exc).__name__)
-        return {}
-
-
 def clean(text, limit=REASON_MAX_LEN):
     """Reviewer free text as stored: one tidy string, personal numbers masked, bounded."""
     text = " ".join(str(text or "").split())
@@ -70,7 +56,7 @@ def parse_deadline(value):
     try:
         if len(text) == 10:
             return date.fromisoformat(text)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = parse_iso(text)
     except ValueError:
         return None
     return moment.astimezone(BEIJING) if moment.tzinfo else moment.replace(tzinfo=BEIJING)
@@ -93,9 +79,10 @@ def type_name(names, code):
     return names.get(code) or str(code)
 
 
-def compose(kind, event, names):
-    """The Notice for a validated event payload of `kind`."""
-    return _COMPOSERS[kind](event, names)
+def compose(kind, event):
+    """The Notice for a validated event payload of `kind`. Type names come in the event
+    (`type_names`, from materials' catalogue); a type without one shows its code."""
+    return _COMPOSERS[kind](event, event.get("type_names") or {})
 
 
 def _submitted(event, names):

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from common import errors
+from common.clock import iso as iso_utc, parse_iso
 from services.notify import domain, policy
 from services.notify.metrics import MESSAGES, MESSAGES_READ
 from services.notify.repository import NotifyRepository, utcnow
@@ -18,14 +19,13 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 
 
 def iso(value):
-    if not isinstance(value, datetime):
-        return value
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Stored moments in the API's format; absent ones (`read_at` of an unread message) as they are."""
+    return iso_utc(value) if isinstance(value, datetime) else value
 
 
 def occurred(event):
     try:
-        return datetime.fromisoformat(str(event["occurred_at"]).replace("Z", "+00:00"))
+        return parse_iso(event["occurred_at"])
     except ValueError:
         return utcnow()
 
@@ -85,10 +85,9 @@ def parse_limit(value):
 
 
 class Inbox:
-    def __init__(self, repo: NotifyRepository, names, on_new=None, clock=time.time,
+    def __init__(self, repo: NotifyRepository, on_new=None, clock=time.time,
                  ready=lambda: None):
         self.repo = repo
-        self.names = names
         self.on_new = on_new
         self.clock = clock
         self.ready = ready
@@ -96,7 +95,7 @@ class Inbox:
     # -- events -------------------------------------------------------------------------------
     def record(self, kind, event):
         """Idempotent on event_id: a redelivery finds the first document and adds nothing."""
-        notice = domain.compose(kind, event, self.names)
+        notice = domain.compose(kind, event)
         self.ready()
         # The SMS's text is claimed before the message is written: a crash between the two
         # leaves the claim with this event_id, so the redelivery still owns it.

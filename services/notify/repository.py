@@ -13,21 +13,17 @@ domain.sms_key, is the `_id`), so a repeated text becomes an in-app message only
 
 Only `phone_masked` is ever stored; the phone itself lives in memory for one send.
 """
-from datetime import datetime, timezone
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from common.clock import utcnow  # noqa: F401 (repository.utcnow)
 from services.notify import policy
 
 AFTER = ReturnDocument.AFTER
 # What a candidate sees of a message; delivery internals stay with operators.
 INBOX_FIELDS = {"sms": 0, "sms_log": 0, "event_id": 0, "region": 0, "site": 0}
 SLOT_TRIES = 5
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
 
 
 class NotifyRepository:

@@ -30,7 +30,7 @@ class NotifyService(base.ServiceBase):
 
     desk = NotifyDesk()
     # Contacts at send time; the timeout bounds a round when auth is down.
-    auth_rpc = ServiceRpc("auth", timeout=policy.Settings.contact_timeout_s)
+    auth_rpc = ServiceRpc("auth", timeout=policy.Settings.contact_timeout_s, tokens="auth")
 
     # -- candidate HTTP API (DESIGN §4) ---------------------------------------------------------
     @http("GET", "/api/v1/messages")

@@ -33,6 +33,9 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.retry import NoopRetryer
 from tencentcloud.sms.v20210111 import models, sms_client
 
+from common.clock import BEIJING
+from common.privacy import mask_phone, mask_text
+
 log = logging.getLogger(__name__)
 
 # The SDK logs whole requests (phone numbers included) at DEBUG on this logger. Keep it
@@ -83,7 +86,6 @@ _PERMANENT_PREFIXES = (
 # SDK codes for failures on our side of the wire (no provider answer).
 _NETWORK_CODE = "ClientNetworkError"
 _HTTP_STATUS_CODE = "ServerNetworkError"
-_BEIJING = _dt.timezone(_dt.timedelta(hours=8))
 
 _MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # Values that must never travel in an SMS parameter (DESIGN §8) or that the provider
@@ -93,7 +95,11 @@ _FORBIDDEN_IN_PARAM = (
     ("an ID number", re.compile(r"\d{17}[\dXx]|\d{15}")),
     ("a link", re.compile(r"https?://|www\.", re.IGNORECASE)),
 )
-_PHONE_IN_TEXT = re.compile(r"(\+?86)?(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def scrub(text) -> str:
+    """Provider text as it may be kept or logged: every number masked (DESIGN §8)."""
+    return mask_text(str(text or ""))
 
 
 class SmsTemplateError(ValueError):
@@ -102,24 +108,6 @@ class SmsTemplateError(ValueError):
 
 class SmsConfigError(ValueError):
     """SMS settings that cannot work, refused at start-up rather than at first send."""
-
-
-def mask_phone(phone: str) -> str:
-    """`13800000001` -> `138****0001` (DESIGN §8); keeps a `+86` prefix if present."""
-    phone = str(phone or "")
-    prefix = ""
-    for lead in ("+86", "86"):
-        if phone.startswith(lead) and len(phone) == len(lead) + 11:
-            prefix, phone = lead, phone[len(lead):]
-    if len(phone) < 8:
-        return "****"
-    return f"{prefix}{phone[:3]}****{phone[-4:]}"
-
-
-def scrub(text: str) -> str:
-    """Mask any mobile number (bare or E.164) in provider text before it is kept or logged."""
-    return _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}****{m.group(3)}",
-                              str(text or ""))
 
 
 def to_e164(phone: str) -> str | None:
@@ -208,7 +196,7 @@ class SmsTemplates:
 def _as_text(value) -> str:
     """Dates as `5月20日` (short, unambiguous to a candidate); the rest as one clean line."""
     if isinstance(value, _dt.datetime):
-        value = value.astimezone(_BEIJING).date() if value.tzinfo else value.date()
+        value = value.astimezone(BEIJING).date() if value.tzinfo else value.date()
     if isinstance(value, _dt.date):
         return f"{value.month}月{value.day}日"
     return " ".join(str(value).split())
@@ -387,7 +375,7 @@ def _throttle_wait(code: str) -> int | None:
 
 def _seconds_to_beijing_midnight() -> int:
     """Daily provider limits reset at midnight China time."""
-    now = _dt.datetime.now(_BEIJING)
+    now = _dt.datetime.now(BEIJING)
     tomorrow = (now + _dt.timedelta(days=1)).replace(hour=0, minute=0, second=0,
                                                      microsecond=0)
     return max(1, int((tomorrow - now).total_seconds()))

@@ -1,9 +1,8 @@
 """Terminal helpers for the reviewer's command line: aligned tables with Chinese text and
 local times. (The sign-in it keeps is common.rpc_client.TokenStore.)"""
 import unicodedata
-from datetime import datetime, timedelta, timezone
 
-BEIJING = timezone(timedelta(hours=8))
+from common.clock import BEIJING, parse_iso
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -31,7 +30,7 @@ def local_time(value):
     """An ISO UTC instant as Beijing wall-clock time, the way reviewers read it."""
     if not value:
         return "-"
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = parse_iso(value)
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 

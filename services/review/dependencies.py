@@ -6,6 +6,7 @@ from common import s3
 from common.https_rpc import client_of
 from common.mongo import MongoDependency
 from common.rpc import ServiceRpc
+from common.wiring import sibling
 from services.review.cases import Reviews, Settings
 from services.review.ingest import Ingest, Profiles
 from services.review.regions import RegionSettings
@@ -41,24 +42,25 @@ class ReviewDesk(MongoDependency):
     service = "review"
     repository_class = CaseRepository
 
+    def __init__(self, auth_rpc, materials_rpc):
+        self.auth_rpc = auth_rpc  # the ServiceRpc to auth (attribute name), for snapshots
+        self.materials_rpc = materials_rpc  # and to materials, for the regions' settings
+
     def setup(self):
         super().setup()
+        self._auth_rpc = sibling(self, self.auth_rpc, ServiceRpc)
+        self._materials_rpc = sibling(self, self.materials_rpc, ServiceRpc)
         config = self.container.config
         self.settings = Settings.from_config(config)
         self.presigner = Presigner(s3.public_client(config), config["S3"]["BUCKET"],
                                    self.settings.url_ttl_s)
         self.region_cache = {}
 
-    def _rpc_to(self, service, worker_ctx):
-        proxy = next(dep for dep in self.container.dependencies
-                     if isinstance(dep, ServiceRpc) and dep.target_service == service)
-        return proxy.get_dependency(worker_ctx)
-
     def profiles_for(self, worker_ctx):
-        return Profiles(self._rpc_to("auth", worker_ctx))
+        return Profiles(self._auth_rpc.get_dependency(worker_ctx))
 
     def regions_for(self, worker_ctx):
-        return RegionSettings(self._rpc_to("materials", worker_ctx), self.region_cache)
+        return RegionSettings(self._materials_rpc.get_dependency(worker_ctx), self.region_cache)
 
     def get_dependency(self, worker_ctx):
         return Desk(self, worker_ctx)

@@ -13,9 +13,10 @@ module says what the guard and the change are, and, when a guard matched nothing
 `claim_refusal()` / `decision_refusal()` name the reason from the case as it now is.
 """
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from common import errors
+from common.clock import BEIJING, iso_from_epoch
 from common.privacy import mask_text
 from common.events import MaterialReturned, PackageApproved, PackageRejected, ReviewStarted
 
@@ -30,13 +31,10 @@ MAX_TEXT = 500
 DEFAULT_RESPOND_DAYS = 7  # when a region has no `respond_days` (materials' default too)
 MAX_RESPOND_DAYS = 180
 SITE = re.compile(r"^\d{4}$")
-BEIJING = timezone(timedelta(hours=8))
 
 
 # -- time -----------------------------------------------------------------------------------
-def iso(epoch):
-    moment = datetime.fromtimestamp(epoch, timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+iso = iso_from_epoch  # review keeps its times as epoch seconds
 
 
 # -- the reason catalogue -------------------------------------------------------------------
@@ -239,9 +237,12 @@ def rejected_event(case, reviewer, reason):
 
 
 def returned_event(case, reviewer, items, respond_by):
+    names = case.get("type_names") or {}
     return MaterialReturned(
         **_about(case), reviewer_id=reviewer, respond_by=respond_by,
-        items=[{"material_type": i["material_type"], "reason": i["reason"]} for i in items])
+        items=[{"material_type": i["material_type"], "reason": i["reason"]} for i in items],
+        type_names={i["material_type"]: names[i["material_type"]] for i in items
+                    if i["material_type"] in names})
 
 
 # -- what materials' events do to a case -------------------------------------------------------
@@ -253,6 +254,7 @@ def submission(event, quality):
         "candidate_id": event["candidate_id"], "region": event["region"], "site": event["site"],
         "category": event["category"], "attempt": event["attempt"], "status": PENDING,
         "items": {item["material_type"]: list(item["image_ids"]) for item in event["items"]},
+        "type_names": dict(event.get("type_names") or {}),  # passed on in MaterialReturned
         "submitted_at": submitted_at, "queue_key": queue_key(submitted_at, package_id),
         "quality": quality, "quality_key": quality_key(quality, submitted_at, package_id),
         "claimed_by": None, "lease_until": 0, "decision": None, "closed_reason": None,

@@ -12,12 +12,13 @@ STAFF = ("reviewer", "admin")
 class ReviewService(base.ServiceBase):
     name = "review"
 
-    desk = ReviewDesk()
-    relay = outbox.OutboxRelay(["cases"])
+    # Wiring (common/wiring.py): providers name the siblings they use.
+    desk = ReviewDesk(auth_rpc="auth_rpc", materials_rpc="materials_rpc")
+    relay = outbox.OutboxRelay(["cases"], database="desk")
     # Short: a snapshot is a nicety; a case is built (and opened) without one if auth is slow.
-    auth_rpc = ServiceRpc("auth", timeout=5)
+    auth_rpc = ServiceRpc("auth", timeout=5, tokens="auth")
     # A return without a date takes the region's default days from materials' settings.
-    materials_rpc = ServiceRpc("materials", timeout=5)
+    materials_rpc = ServiceRpc("materials", timeout=5, tokens="auth")
 
     # -- RPC (DESIGN §5) ---------------------------------------------------------------------------
     @rpc(https=True)

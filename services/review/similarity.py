@@ -13,27 +13,18 @@ can come within the threshold too (the test images drawn from one layout are 0-5
 apart). The hint therefore says how close a match is and whether the file is the very
 same (equal SHA-256): the reviewer judges, nothing is refused on a hash.
 """
-import re
+from common.phash import distance, valid  # noqa: F401 (similarity.valid)
 
 BANDS = 4
 BAND_BITS = 16
 MAX_DISTANCE = 6
 MAX_FLAGS = 10  # the closest few are what a reviewer can act on
-PHASH = re.compile(r"^[0-9a-f]{16}$")
-
-
-def valid(phash):
-    return isinstance(phash, str) and bool(PHASH.match(phash))
 
 
 def bands(phash):
     """The four 16-bit bands of a hash, as the indexed fields band0..band3."""
     value = int(phash, 16)
     return {f"band{i}": (value >> (BAND_BITS * (BANDS - 1 - i))) & 0xFFFF for i in range(BANDS)}
-
-
-def distance(a, b):
-    return bin(int(a, 16) ^ int(b, 16)).count("1")
 
 
 def flags(image, others, returned, covers):

@@ -1,4 +1,4 @@
-"""The container image definition and the small programs deploy/ ships (issue 10).
+"""The container image definition and the small programs deploy/ ships (deploy/README.md).
 
 Docker does not run here, so the image is checked as text (stages, pinned bases,
 non-root user, what it copies and what the build context lets through), and the

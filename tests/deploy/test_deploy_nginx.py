@@ -1,4 +1,4 @@
-"""The nginx configurations in deploy/nginx/ (issue 10).
+"""The nginx configurations in deploy/nginx/ (deploy/README.md).
 
 Two layers:
 1. Always: the configuration is parsed (a small parser for nginx's syntax, includes
@@ -251,7 +251,7 @@ def headers_of(scope):
 
 
 def assert_page_csp(csp):
-    """The page's policy: no other base URL, forms post only to this origin (issue 16)."""
+    """The page's policy: no other base URL, forms post only to this origin (DESIGN §4)."""
     directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
     assert directives["default-src"] == ["'self'"] and directives["frame-ancestors"] == ["'none'"]
     assert directives["base-uri"] == ["'none'"] and directives["form-action"] == ["'self'"]

@@ -1,4 +1,4 @@
-"""Offline checks of the deployment manifests in deploy/ (issue 10).
+"""Offline checks of the deployment manifests in deploy/ (deploy/README.md).
 
 - Every Kubernetes manifest validates against the Kubernetes JSON schemas (strict: no
   unknown fields) of the oldest and the newest Kubernetes version we support, using

@@ -56,6 +56,9 @@ def test_a_candidate_is_returned_one_type_resubmits_is_approved_and_told_each_ti
         call("GET", "/messages").json()), timeout=15, message="four messages")
     assert inbox["unread"] == 4
     assert [m["kind"] for m in inbox["messages"]] == ["approved", "submitted", "returned", "submitted"]
+    # The type's name travelled materials → review → notify in the events.
+    returned = inbox["messages"][2]
+    assert "学历证书：" in returned["body"] and returned["items"][0]["name"] == "学历证书"
     sent = wait_for(lambda: (lambda got: got if len(got) == 4 else None)(
         [m for m in system.sms.messages if m.get("phone") == PHONE]), timeout=15, message="four SMS")
     assert len({m["template_id"] for m in sent}) == 3

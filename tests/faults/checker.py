@@ -1,4 +1,4 @@
-"""What must hold after every fault (issue 9), checked against the whole fault system.
+"""What must hold after every fault (DESIGN §6, §9), checked against the whole fault system.
 
 - Every state change has exactly the events it should: each package history line that
   carries an outbox event (`event_type`) was announced on the broker, and nothing was

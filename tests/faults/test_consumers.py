@@ -1,4 +1,4 @@
-"""Consumers under fault, with candidate traffic all along (issue 9):
+"""Consumers under fault, with candidate traffic all along (DESIGN §6):
 
 - a consumer killed with SIGKILL while it holds an event gets the event again after its
   restart and acts on it once (a duplicate delivery is acted on once too);

@@ -72,7 +72,8 @@ class World:
     def returned(self, number, **overrides):
         fields = dict(attempt=1, reviewer_id="staff:reviewer.3204", respond_by="2026-05-20",
                       items=[{"material_type": "degree_certificate", "reason": "照片模糊，请重新拍摄"},
-                             {"material_type": "id_card", "reason": "缺少身份证反面"}])
+                             {"material_type": "id_card", "reason": "缺少身份证反面"}],
+                      type_names={"degree_certificate": "学历证书", "id_card": "身份证明"})
         fields.update(overrides)
         return self.publish(events.MaterialReturned, number, **fields)
 
@@ -345,7 +346,7 @@ def test_two_instances_never_send_one_sms_twice_and_a_dead_senders_claim_lapses(
     # A delivery claimed by a sender that crashed: its lease ran out a moment ago.
     event = events.PackageApproved(package_id=f"{BEN}-2026", candidate_id=BEN, region="32",
                                    site="3204", attempt=1, reviewer_id="staff:r").to_payload()
-    doc = new_document(domain.compose("approved", event, {}), event, utcnow(), time.time())
+    doc = new_document(domain.compose("approved", event), event, utcnow(), time.time())
     doc["sms"].update(status="sending", claim="dead-sender", due_at=time.time() - 1)
     world.db.messages.insert_one(doc)
 

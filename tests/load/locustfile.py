@@ -1,4 +1,4 @@
-"""Locust: simulated candidates through the whole journey (issue 9, load benchmark).
+"""Locust: simulated candidates through the whole journey (the load benchmark, tests/load/README.md).
 
 Each journey uses its own, never-used candidate (a submitted package takes no more
 uploads): sign in with the OAuth 2.0 code flow and PKCE on /auth/authorize and

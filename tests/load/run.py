@@ -1,4 +1,4 @@
-"""Load benchmark (issue 9): candidates' whole journey under Locust, against the raw S3 rate.
+"""Load benchmark (tests/load/README.md): candidates' whole journey under Locust, against the raw S3 rate.
 
 One command, run by hand against the running system (`make up`), never in CI:
 
@@ -20,7 +20,7 @@ It
 
 `--cleanup` instead removes every load candidate and what their journeys left behind
 (packages, objects, review cases and image records, messages, tokens) and resets the
-numbering. Targets (issue 14, 2-core machine): zero errors at 50 concurrent candidates,
+numbering. Targets (tests/load/README.md, 2-core machine): zero errors at 50 concurrent candidates,
 upload p99 under 500 ms, upload rate at least 0.3 x the raw S3 put rate.
 """
 import argparse

@@ -1,4 +1,4 @@
-"""Data-volume run (issue 9): GET /api/v1/package and review.list_queue with 200,000
+"""Data-volume run (tests/load/README.md): GET /api/v1/package and review.list_queue with 200,000
 packages (1,000,000 with --million) in the databases.
 
     .venv/bin/python -m tests.load.volume [--count 200000 | --million] [--stack FILE]

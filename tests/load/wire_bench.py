@@ -1,4 +1,4 @@
-"""MongoDB-wire servers side by side (issue 14): the operations the services rest on, the
+"""MongoDB-wire servers side by side (tests/load/README.md): the operations the services rest on, the
 same data, one run, so the ratios hold on a busy machine. By hand, never in CI.
 
     .venv/bin/python -m tests.load.wire_bench URI [URI ...] [--docs 10000] [--seconds 3]

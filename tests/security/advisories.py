@@ -1,5 +1,5 @@
 """Known security advisories of the packages this system runs on, as minimum safe
-versions (issue 9, "Dependencies").
+versions (tests/security/test_dependencies.py).
 
 Why a list and not a scanner: this machine reaches PyPI's simple index and project
 pages only. OSV (api.osv.dev) and GitHub do not resolve, and the per-version JSON

@@ -1,4 +1,4 @@
-"""Bad JSON (issue 16): a body of any shape that is not the JSON object an endpoint
+"""Bad JSON (DESIGN §4): a body of any shape that is not the JSON object an endpoint
 reads is 400 `bad_request` in the JSON envelope with a Chinese message, never a 500,
 and changes nothing; logout ends the session its token names even when the body
 beside that token cannot be read."""

@@ -1,4 +1,4 @@
-"""Dependencies (issue 9): no installed package is below the first version free of a
+"""Dependencies (DESIGN §8): no installed package is below the first version free of a
 known advisory (tests/security/advisories.py, kept current by hand; see its notes on
 why a scanner cannot run on this machine)."""
 import importlib.metadata as metadata

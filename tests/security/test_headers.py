@@ -1,4 +1,4 @@
-"""Headers and envelopes (issue 16): requests no entrypoint takes are refused in the JSON
+"""Headers and envelopes (DESIGN §4, §5): requests no entrypoint takes are refused in the JSON
 envelope like every other error (DESIGN §4); the sign-in form's CSRF cookie is Secure
 whenever the client came over HTTPS; the page's CSP fixes the base URL and where forms
 may post."""

@@ -1,4 +1,4 @@
-"""Reviewers' free text (issue 16): an ID number or a phone typed in any common shape
+"""Reviewers' free text (DESIGN §8): an ID number or a phone typed in any common shape
 (grouped 6-8-4, split by a zero-width space, a phone in 3-4-4 groups with spaces or
 dashes) is masked before anything keeps or sends it. Checked everywhere such text
 travels: review's case and its history, the MaterialReturned event, materials' package

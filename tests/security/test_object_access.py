@@ -91,7 +91,7 @@ def test_another_candidates_message_ids_answer_404_and_are_logged(owner, guesser
         wait_for(logged, timeout=5, message="notify logged the guess")
     except AssertionError:
         pytest.fail("notify answers a guessed message id with 404 but writes no log line "
-                    "naming it (issue 9: '404 and a log line'); see the report for the fix")
+                    "naming it (a guessed id must get 404 and a log line)")
 
 
 def test_a_reviewer_outside_their_scope_is_forbidden_and_the_refusal_is_audited(owner, system, admin_token):

@@ -1,4 +1,4 @@
-"""The local S3 server (issue 16): no port or socket of SeaweedFS, as dev/servers.py
+"""The local S3 server (README, "What runs where"): no port or socket of SeaweedFS, as dev/servers.py
 starts it for `make run` and `make test`, serves a stored image or the bucket's listing
 without credentials; S3 with the services' keys still works.
 

@@ -1,4 +1,4 @@
-"""Responses (DESIGN §4, §8; issue 9): stored images go out as what they are and are
+"""Responses (DESIGN §4, §8): stored images go out as what they are and are
 never sniffed into something else; no error, over HTTP or RPC, shows a stack trace or
 an internal path, whatever the input."""
 import json

@@ -1,4 +1,4 @@
-"""Token attacks against the running system (DESIGN §4, §5; issue 9).
+"""Token attacks against the running system (DESIGN §4, §5).
 
 Every forged, stale or revoked token must get 401 `unauthenticated` at each HTTP
 service (materials, notify, auth) and `Unauthenticated` over RPC (review.list_queue).

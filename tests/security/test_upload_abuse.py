@@ -1,4 +1,4 @@
-"""Upload abuse (DESIGN §4, §7, §8; issue 9): hostile names never reach an object key,
+"""Upload abuse (DESIGN §4, §7, §8): hostile names never reach an object key,
 oversized or endless bodies are refused before they are read, one candidate cannot
 flood the service, and what is stored carries nothing but the image."""
 import io

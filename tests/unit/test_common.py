@@ -156,7 +156,7 @@ def test_recording_events_adds_entries_and_raises_the_pending_flag_the_relay_fin
 
 def test_the_config_file_keeps_no_usable_secret():
     """Every secret's default in config.yaml is empty: locally dev/secrets.py makes them at
-    random, production injects them (issue 16). (The SMS stand-in's demo credentials reach
+    random, production injects them (README, "Secrets"). (The SMS stand-in's demo credentials reach
     no real provider.)"""
     import re
     from pathlib import Path
@@ -165,3 +165,12 @@ def test_the_config_file_keeps_no_usable_secret():
                      "S3_READ_SECRET_KEY", "REGISTRATION_SYSTEM_SECRET"):
         default = re.search(r"\$\{%s:([^}]*)\}" % variable, text).group(1)
         assert default == "", (variable, default)
+
+
+def test_the_phash_distance_counts_differing_bits_and_the_format_is_sixteen_hex_digits():
+    from common import phash
+    assert phash.distance("0" * 16, "0" * 16) == 0
+    assert phash.distance("0" * 16, "f" * 16) == 64
+    assert phash.distance("00000000000000ff", "000000000000000f") == 4
+    assert phash.valid("0123456789abcdef")
+    assert not phash.valid("0123456789ABCDEF") and not phash.valid("123") and not phash.valid(None)

@@ -1,7 +1,7 @@
-"""Image intake (services/materials/intake.py): every check, with images made here.
+"""Image intake (services/materials/intake/): every check, with images made here.
 
-Run ``python -m tests.unit.test_intake`` (from the repository root) to print the
-sharpness corpus table that the module docstring quotes.
+The sharpness corpus is built here; ``python benchmarks/intake_corpus.py`` prints its
+table (benchmarks/intake_corpus.md).
 """
 
 import functools
@@ -687,11 +687,3 @@ def test_refusals_are_exceptions_with_code_and_message():
     assert (error.code, error.message) == ("image_corrupt", "图片已损坏")
     assert isinstance(error, Exception)
 
-
-if __name__ == "__main__":  # print the corpus table quoted in intake.py's docstring
-    for group, corpus in (("sharp", SHARP_CORPUS), ("blurred", BLURRED_CORPUS),
-                          ("borderline", BORDERLINE_CORPUS)):
-        print(group)
-        for name in corpus:
-            data = corpus_image(group, name)
-            print(f"  {name:42s} {len(data) // 1024:4d} KB  sharpness {score(data):5.1f}")

@@ -20,11 +20,14 @@ import textwrap
 import zlib
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from services.materials.intake import AcceptedImage, IntakeLimits, IntakeRefused, inspect_image
 from tests.unit import imagefactory as f
+
+pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("INTAKE_FUZZ_EXAMPLES", "200"))
 CODES = {"file_too_large", "unsupported_format", "image_corrupt", "image_rotated",

@@ -139,13 +139,16 @@ def test_the_view_locks_everything_outside_draft_and_returned():
     assert all(item["locked"] for item in view["items"]) and not view["can_submit"]
     assert view["items"][0]["required"]  # required types first
     assert view["candidate"]["site_name"] == "常州"
+    assert view["status_name"] == "已提交待审核"
+    assert view["candidate"]["category_name"] == "中西医结合执业医师"
 
 
 def test_a_submitted_event_lists_every_image_by_type():
     doc = package()
     doc["items"]["id_card"]["images"] = {"b" * 32: {}, "a" * 32: {}}
-    event = domain.submitted_event(doc, attempt=2)
+    event = domain.submitted_event(doc, 2, CATALOGUE)
     assert event.attempt == 2
+    assert event.type_names["id_card"] == "身份证明" and set(event.type_names) == set(doc["items"])
     assert event.items == [{"material_type": "id_card", "image_ids": ["a" * 32, "b" * 32]}]
 
 
@@ -217,3 +220,68 @@ def test_a_region_sets_the_days_a_candidate_has_to_answer_a_return_seven_by_defa
     assert domain.validate_region_config(
         "32", {"window": window, "respond_days": 14}, CATALOGUE)["respond_days"] == 14
     assert domain.RegionRules(region="32").respond_days == 7
+
+
+def test_consent_counts_only_for_the_notice_now_in_force():
+    doc = package()
+    assert not domain.consented(doc, CATALOGUE)
+    doc["consent"] = {"notice_version": "an-old-notice", "at": "2026-01-01T00:00:00.000Z"}
+    assert not domain.consented(doc, CATALOGUE)
+    doc["consent"]["notice_version"] = CATALOGUE.consent_notice_version
+    assert domain.consented(doc, CATALOGUE)
+
+
+@pytest.mark.parametrize("status, change, takes", [
+    ("draft", {}, True),
+    ("returned", {}, True),
+    ("submitted", {}, False),
+    ("approved", {}, False),
+    ("draft", {"locked": True}, False),
+    ("draft", {"count": 2}, False),  # an ID card has two slots, both taken
+])
+def test_an_upload_goes_in_only_to_an_editable_unlocked_item_with_a_free_slot(status, change, takes):
+    doc = package(status)
+    doc["items"]["id_card"].update(change)
+    assert domain.takes_another_image(doc, "id_card") is takes
+    assert not domain.takes_another_image(doc, "no_such_type")
+
+
+def test_a_reopening_returns_a_package_under_review_with_the_reason_on_each_new_type():
+    doc = package("in_review")
+    strict = rules(categories={"clinical_practitioner": {"required": [
+        *CATALOGUE.required, "degree_verification"]}})
+    updates, reopened = domain.reopen_plan(doc, strict.requirements(CATALOGUE, "clinical_practitioner"))
+    sets, reopens = domain.reopened_sets(doc, dict({"category": "clinical_practitioner"}, **updates),
+                                         reopened, NOW)
+    assert reopens and sets["status"] == "returned" and sets["category"] == "clinical_practitioner"
+    assert sets["items.degree_verification.locked"] is False
+    assert sets["items.degree_verification.reason"] == domain.REOPEN_REASON
+    assert sets["feedback"] == {"decision": "reopened", "at": "2026-11-28T08:00:00.000Z", "items": [
+        {"material_type": "degree_verification", "reason": domain.REOPEN_REASON}]}
+
+
+def test_a_type_new_to_the_package_is_reopened_with_its_reason_inside_the_new_item():
+    sets, reopens = domain.reopened_sets(package("approved"), {"items.new_type": {"locked": False}},
+                                         ["new_type"], NOW)
+    assert reopens and sets["items.new_type"] == {"locked": False, "reason": domain.REOPEN_REASON}
+    assert "items.new_type.reason" not in sets
+
+
+@pytest.mark.parametrize("status, reopened", [("draft", ["degree_verification"]),
+                                              ("rejected", ["degree_verification"]),
+                                              ("in_review", [])])
+def test_a_draft_a_rejected_package_or_nothing_new_is_not_reopened(status, reopened):
+    sets, reopens = domain.reopened_sets(package(status), {"site": "3201"}, reopened, NOW)
+    assert not reopens and sets == {"site": "3201"}
+
+
+def test_a_reopening_event_names_the_types_it_reopens():
+    event = domain.reopened_event(package("approved"), "3201", "32", ["degree_verification"], CATALOGUE)
+    assert event.items == ["degree_verification"]
+    assert event.type_names == {"degree_verification": "学历认证报告"}
+
+
+def test_every_category_auth_accepts_has_a_name_in_the_catalogue():
+    from services.auth.domain import CATEGORIES
+    assert set(CATALOGUE.categories) == CATEGORIES
+    assert all(CATALOGUE.categories.values())

@@ -1,6 +1,6 @@
 """notify's pure parts: what each event tells the candidate, the retry schedule, the
 hourly per-phone limit."""
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -8,12 +8,11 @@ from common import events
 from services.notify import domain, policy
 from services.notify.sms import DEFAULT_TEMPLATES, SmsResult, SmsTemplates
 
-NAMES = domain.load_type_names()
 ABOUT = dict(package_id="p1", candidate_id="2026320400001", region="32", site="3204", attempt=1)
 
 
 def compose(kind, event):
-    return domain.compose(kind, event.to_payload(), NAMES)
+    return domain.compose(kind, event.to_payload())
 
 
 def sms_values(notice):
@@ -22,9 +21,12 @@ def sms_values(notice):
 
 
 # -- message texts ---------------------------------------------------------------------------
-def test_names_come_from_the_materials_catalogue_file():
-    assert NAMES["degree_certificate"] == "学历证书" and NAMES["id_card"] == "身份证明"
-    assert domain.load_type_names("/nonexistent/catalogue.json") == {}
+def test_type_names_come_in_the_event_and_a_type_without_one_shows_its_code():
+    notice = compose("returned", events.MaterialReturned(
+        **ABOUT, reviewer_id="staff:r", respond_by=None, type_names={"id_card": "身份证明"},
+        items=[{"material_type": "id_card", "reason": "缺少反面"},
+               {"material_type": "new_type", "reason": "请补充"}]))
+    assert [i["name"] for i in notice.items] == ["身份证明", "new_type"]
 
 
 def test_submitted_is_a_receipt_that_says_the_package_is_locked():
@@ -38,7 +40,8 @@ def test_returned_names_each_type_with_its_reason_and_the_deadline():
     notice = compose("returned", events.MaterialReturned(
         **ABOUT, reviewer_id="staff:r", respond_by="2026-05-20",
         items=[{"material_type": "degree_certificate", "reason": "照片模糊，请重新拍摄"},
-               {"material_type": "id_card", "reason": "缺少反面"}]))
+               {"material_type": "id_card", "reason": "缺少反面"}],
+        type_names={"degree_certificate": "学历证书", "id_card": "身份证明"}))
     assert "1. 学历证书：照片模糊，请重新拍摄" in notice.body
     assert "2. 身份证明：缺少反面" in notice.body
     assert "2026年5月20日前" in notice.body
@@ -93,7 +96,8 @@ def test_approved_and_rejected():
 
 def test_reopened_lists_the_newly_required_types():
     notice = compose("reopened", events.PackageReopened(
-        **ABOUT, items=["degree_verification", "work_certificate"], reason="报考信息变更，需补充材料"))
+        **ABOUT, items=["degree_verification", "work_certificate"], reason="报考信息变更，需补充材料",
+        type_names={"degree_verification": "学历认证报告", "work_certificate": "工作证明"}))
     assert "学历认证报告、工作证明" in notice.body
     assert sms_values(notice) == ["2"]
 
@@ -181,3 +185,66 @@ def test_limit_key_hides_the_phone():
     assert "13800000001" not in key and key == policy.limit_key("13800000001", "secret", "c2")
     assert key != policy.limit_key("13800000001", "other", "c1")
     assert policy.limit_key("13800000001", None, "c1") == "candidate:c1"
+
+
+# -- settling a delivery (the courier's decisions, with a fixed clock and random source) ----
+AT = datetime(2026, 5, 20, 2, 0, tzinfo=timezone.utc)
+
+
+def test_a_sent_sms_is_settled_sent_with_its_log_entry_and_no_due_time():
+    result = SmsResult("sent", "Ok", "send success", "req-1", "serial-1")
+    settled = policy.after_send(result, {"attempts": 0}, started=1000.0, now=1000.25, at=AT,
+                                masked="138****0001", settings=SETTINGS, rand=lambda: 0.5)
+    assert settled.status == policy.SENT and settled.due_at is None and settled.attempted
+    assert settled.sets == {"sms.phone_masked": "138****0001", "sms.slot_taken": True,
+                            "sms.last_code": "Ok", "sms.sent_at": AT}
+    assert settled.entry["n"] == 1 and settled.entry["duration_ms"] == 250
+    assert settled.entry["serial_no"] == "serial-1" and settled.entry["at"] == AT
+
+
+def test_a_throttled_sms_is_due_again_after_the_jittered_backoff_or_the_providers_hint():
+    throttled = SmsResult("throttled", "LimitExceeded", retryable=True, retry_after_s=10)
+    settled = policy.after_send(throttled, {"attempts": 1}, 1000.0, 1001.0, AT, "138****0001",
+                                SETTINGS, rand=lambda: 0.0)
+    assert settled.status == policy.PENDING and settled.due_at == 1001.0 + 10
+    no_hint = SmsResult("failed", "InternalError", retryable=True)
+    settled = policy.after_send(no_hint, {"attempts": 2}, 1000.0, 1001.0, AT, "138****0001",
+                                SETTINGS, rand=lambda: 1.0)
+    assert settled.due_at == 1001.0 + 8  # third attempt: 2·2² s at full jitter
+
+
+def test_an_unanswered_send_remembers_when_the_first_one_went_unanswered():
+    timeout = SmsResult("timeout", "HardTimeout", retryable=True)
+    first = policy.after_send(timeout, {"attempts": 0}, 1000.0, 1007.0, AT, "m", SETTINGS)
+    again = policy.after_send(timeout, {"attempts": 1, "unanswered_at": 900.0}, 1000.0, 1007.0,
+                              AT, "m", SETTINGS)
+    assert first.sets["sms.unanswered_at"] == 1000.0 and again.sets["sms.unanswered_at"] == 900.0
+    assert first.due_at >= 1007.0 + SETTINGS.report_wait_s
+    assert policy.reports_since(1000.0) == 1000.0 - policy.REPORT_SLACK_S
+
+
+def test_no_contact_fails_without_an_attempt_and_an_auth_outage_waits_without_one():
+    assert policy.no_contact() == policy.Settlement(
+        policy.FAILED, note="no contact for this candidate", attempted=False)
+    waiting = policy.contact_unavailable("Unavailable", 1000.0, SETTINGS)
+    assert waiting.status == policy.PENDING and not waiting.attempted
+    assert waiting.due_at == 1000.0 + policy.CONTACT_RETRY_S
+    short_cap = policy.Settings(retry_max_s=10)
+    assert policy.contact_unavailable("x", 1000.0, short_cap).due_at == 1010.0
+
+
+def test_the_hourly_limit_suppresses_with_a_note_and_a_lost_race_tries_again_shortly():
+    suppressed = policy.over_hourly_limit("138****0001", AT, SETTINGS)
+    assert suppressed.status == policy.SUPPRESSED and not suppressed.attempted
+    assert "at most 5 SMS per phone per hour" in suppressed.note
+    assert suppressed.entry == {"at": AT, "event": "suppressed", "note": suppressed.note,
+                                "phone_masked": "138****0001"}
+    contended = policy.slot_contended(1000.0, SETTINGS)
+    assert contended.status == policy.PENDING and contended.due_at == 1002.0
+
+
+def test_a_status_report_settles_an_unanswered_send_as_sent_without_an_attempt():
+    settled = policy.confirmed_by_report("serial-9", "138****0001", AT)
+    assert settled.status == policy.SENT and not settled.attempted
+    assert settled.sets == {"sms.sent_at": AT, "sms.last_code": "StatusReport"}
+    assert settled.entry["serial_no"] == "serial-9"

@@ -1,4 +1,4 @@
-"""common.privacy.mask_text (issue 16): ID numbers and mobile numbers in free text are
+"""common.privacy.mask_text (DESIGN §8): ID numbers and mobile numbers in free text are
 masked however they are typed, and ordinary text stays exactly as written.
 
 Hypothesis writes numbers the way people and evasive people do: digits in groups
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common.privacy import mask_text
+from common.privacy import mask_phone, mask_text
 from services.auth.domain import id_check_char
 
 EXAMPLES = int(os.environ.get("MASK_FUZZ_EXAMPLES", "300"))
@@ -106,3 +106,17 @@ def test_no_typing_of_a_number_survives_masking(data, number, before, after):
 def test_text_with_too_few_digits_for_a_number_is_left_alone(text):
     if len(digits_of(text)) < 11:
         assert mask_text(text) == text
+
+
+@pytest.mark.parametrize("phone, masked", [
+    ("13800000001", "138****0001"),
+    ("+8613800000001", "+86138****0001"),
+    ("008613800000001", "0086138****0001"),
+    ("8613800000001", "86138****0001"),
+    ("1380001", "****"),  # too short to be a phone: nothing of it shows, not even its length
+    ("123", "****"),
+    ("", ""),
+    (None, ""),
+])
+def test_a_phone_keeps_its_country_code_first_three_and_last_four_digits_only(phone, masked):
+    assert mask_phone(phone) == masked

@@ -301,3 +301,17 @@ def test_a_reviewers_words_quoting_an_id_number_or_phone_are_kept_masked():
     assert code == "mismatch"
     assert "320402199001011234" not in text and "13800000001" not in text
     assert "3204**********1234" in text and "138****0001" in text
+
+
+def test_type_names_from_the_submission_travel_on_in_the_return():
+    submitted = {"package_id": PKG, "candidate_id": "c", "region": "32", "site": "3204",
+                 "category": "integrated_practitioner", "attempt": 1,
+                 "occurred_at": "2026-03-01T00:00:00.000Z",
+                 "items": [{"material_type": "id_card", "image_ids": ["a" * 32]},
+                           {"material_type": "other", "image_ids": ["b" * 32]}],
+                 "type_names": {"id_card": "身份证明", "other": "其他材料"}}
+    doc = dict(claimed(), **domain.submission(submitted, quality=None))
+    items = domain.return_items(doc, [{"material_type": "id_card", "reason": "incomplete"}])
+    returned = domain.returned_event(doc, "staff:alice", items, None).to_payload()
+    assert returned["type_names"] == {"id_card": "身份证明"}
+    assert domain.returned_event(claimed(), "staff:alice", items, None).type_names == {}

@@ -6,28 +6,6 @@ import { ApiError, request } from './api.js';
 import * as imagefix from './imagefix.js';
 import * as live from './live.js';
 
-const CATEGORIES = {
-  clinical_practitioner: '临床执业医师',
-  clinical_assistant: '临床执业助理医师',
-  integrated_practitioner: '中西医结合执业医师',
-  integrated_assistant: '中西医结合执业助理医师',
-  tcm_practitioner: '中医执业医师',
-  tcm_assistant: '中医执业助理医师',
-  dental_practitioner: '口腔执业医师',
-  dental_assistant: '口腔执业助理医师',
-  public_health_practitioner: '公共卫生执业医师',
-  public_health_assistant: '公共卫生执业助理医师',
-};
-
-const STATUS = {
-  draft: '未提交',
-  submitted: '已提交待审核',
-  in_review: '审核中',
-  returned: '已退回待补正',
-  approved: '审核通过',
-  rejected: '审核不通过',
-};
-
 const EDITABLE = new Set(['draft', 'returned']);
 const WAITING = new Set(['submitted', 'in_review']);
 const LOCK_BANNER = '上报完成，内容已锁定';
@@ -266,10 +244,10 @@ function renderProfile(pkg) {
   return h('section', { class: 'panel profile', 'aria-label': '考生信息' },
     h('div', { class: 'profile-head' },
       h('h1', { class: 'name' }, c.name || '考生'),
-      h('span', { class: ['badge', `status-${pkg.status}`], 'data-testid': 'status' }, STATUS[pkg.status] || pkg.status),
+      h('span', { class: ['badge', `status-${pkg.status}`], 'data-testid': 'status' }, pkg.status_name || pkg.status),
       h('button', { type: 'button', class: 'link logout', 'data-key': 'logout', onclick: onSignOut }, '退出登录')),
     h('dl', { class: 'facts' },
-      h('div', null, h('dt', null, '考试类别'), h('dd', null, CATEGORIES[c.category] || c.category || '—')),
+      h('div', null, h('dt', null, '考试类别'), h('dd', null, c.category_name || c.category || '—')),
       h('div', null, h('dt', null, '考点'), h('dd', null, site ? `${site}（${c.site}）` : (c.site || '—'))),
       pkg.attempt > 1 ? h('div', null, h('dt', null, '提交次数'), h('dd', null, `第${pkg.attempt}次`)) : null,
       pkg.upload_enabled && pkg.window && pkg.window.start ? h('div', null, h('dt', null, '上传时间'),

@@ -1,0 +1,34 @@
+"""Time as the system writes and reads it (pure, stdlib only).
+
+Instants travel and are stored as UTC ISO 8601 with milliseconds and `Z`
+(`2026-05-20T02:00:00.000Z`: events, APIs and stored fields, DESIGN §6); people read
+dates and deadlines in Beijing time, the exam's one time zone."""
+from datetime import datetime, timedelta, timezone
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def iso(moment):
+    """`2026-05-20T02:00:00.000Z`; an aware moment is converted to UTC first (our database
+    client is time-zone aware, so naive moments do not occur and are written as they are)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def iso_from_epoch(epoch):
+    """The same format for seconds since the epoch (review keeps its times so)."""
+    return iso(datetime.fromtimestamp(epoch, timezone.utc))
+
+
+def utcnow_iso():
+    return iso(utcnow())
+
+
+def parse_iso(value):
+    """The inverse of `iso`, and any other ISO 8601 text (`Z` or an offset, or none)."""
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

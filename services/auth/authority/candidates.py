@@ -1,0 +1,94 @@
+"""Candidates: the registration system's feed (import), and the reads other services make
+(contact for notify, profile for review)."""
+import time
+
+from common.errors import NotFound
+from services.auth import domain
+from services.auth.repository import DuplicateIdNumber
+
+
+class CandidateDirectory:
+    """Part of Authority (its repo, vault and passwords)."""
+
+    # -- the registration system's feed ----------------------------------------------------
+    def import_candidates(self, records, principal):
+        summary = {"created": 0, "updated": 0, "unchanged": 0, "errors": []}
+        for index, raw in enumerate(records):
+            try:
+                record = domain.parse_record(raw)
+                national = principal.is_national or principal.role == domain.REGISTRATION_ROLE
+                if not national and record.region != principal.region:
+                    raise domain.RecordInvalid("记录不属于本考区")
+                summary[self._import_one(record)] += 1
+            except domain.RecordInvalid as exc:
+                summary["errors"].append({"index": index, "message": str(exc)})
+            except DuplicateIdNumber:
+                summary["errors"].append({"index": index, "message": "身份证号与其他报名号重复"})
+        return summary
+
+    def _import_one(self, record, attempts=3):
+        for _ in range(attempts):
+            stored = self.repo.get_candidate(record.registration_number)
+            if stored is None:
+                if self.repo.insert_candidate(self._new_candidate(record)):
+                    return "created"
+                continue
+            changes, events = self._candidate_changes(stored, record)
+            if not changes:
+                return "unchanged"
+            if self.repo.update_candidate(stored, changes, events):
+                return "updated"
+        raise domain.RecordInvalid("记录正被并发修改，请重试")
+
+    def _new_candidate(self, record):
+        rid = record.registration_number
+        return {
+            "_id": rid, "name": record.name, "region": record.region, "site": record.site,
+            "category": record.category, "exam_year": record.exam_year,
+            "id_number": self.vault.seal("id_number", record.id_number, rid),
+            "phone": self.vault.seal("phone", record.phone, rid),
+            "password_hash": record.password_hash or self.passwords.hash(record.password),
+            "created_at": time.time(), "updated_at": time.time(), "outbox_n": 0}
+
+    def _candidate_changes(self, stored, record):
+        rid = record.registration_number
+        phone_hash = self.vault.lookup_hash("phone", record.phone)
+        changed = domain.changed_profile_fields(stored, record, phone_hash)
+        changes = {field: getattr(record, field) for field in ("region", "site", "category")
+                   if field in changed}
+        if "phone" in changed:
+            changes["phone"] = self.vault.seal("phone", record.phone, rid)
+        if stored["name"] != record.name:
+            changes["name"] = record.name
+        if stored["exam_year"] != record.exam_year:
+            changes["exam_year"] = record.exam_year
+        if stored["id_number"]["hash"] != self.vault.lookup_hash("id_number", record.id_number):
+            changes["id_number"] = self.vault.seal("id_number", record.id_number, rid)
+        if record.password_hash and record.password_hash != stored["password_hash"]:
+            changes["password_hash"] = record.password_hash
+        elif record.password and not self.passwords.verify(stored["password_hash"], record.password):
+            changes["password_hash"] = self.passwords.hash(record.password)
+        events = [domain.profile_changed_event(record, changed)] if changed else []
+        return changes, events
+
+
+    # -- reads for other services ------------------------------------------------------------
+    def contact(self, candidate_id):
+        candidate = self._candidate(candidate_id)
+        return {"candidate_id": candidate_id, "name": candidate["name"],
+                "phone": self.vault.open("phone", candidate["phone"], candidate_id)}
+
+    def profile(self, candidate_id):
+        candidate = self._candidate(candidate_id)
+        return {"candidate_id": candidate_id, "name": candidate["name"],
+                "id_number_masked": candidate["id_number"]["masked"],
+                "phone_masked": candidate["phone"]["masked"], "region": candidate["region"],
+                "site": candidate["site"], "category": candidate["category"],
+                "exam_year": candidate["exam_year"]}
+
+    def _candidate(self, candidate_id):
+        candidate = self.repo.get_candidate(str(candidate_id))
+        if candidate is None:
+            raise NotFound("没有该考生")
+        return candidate
+
