@@ -7,7 +7,9 @@ from common.https_rpc import client_of
 from common.mongo import MongoDependency
 from common.rpc import ServiceRpc
 from services.review.cases import Reviews, Settings
+from services.review.idcheck import IdChecks
 from services.review.ingest import Ingest, Profiles
+from services.review.reader import ImageSource, OcrPool
 from services.review.repository import CaseRepository
 
 MAX_CLIENT_LEN = 120
@@ -46,10 +48,23 @@ class ReviewDesk(MongoDependency):
         self.settings = Settings.from_config(config)
         self.presigner = Presigner(s3.public_client(config), config["S3"]["BUCKET"],
                                    self.settings.url_ttl_s)
+        ocr = config.get("OCR") or {}
+        self.reader = OcrPool(workers=ocr.get("WORKERS", 1), nice=ocr.get("NICE", 10),
+                              timeout_s=ocr.get("TIMEOUT_S", 30))
+        self.source = ImageSource(s3.make_client(config, "READ_ACCESS_KEY", "READ_SECRET_KEY"),
+                                  config["S3"]["BUCKET"])
+
+    def stop(self):
+        self.reader.stop()
+        super().stop()
 
     def profiles_for(self, worker_ctx):
         proxy = next(dep for dep in self.container.dependencies if isinstance(dep, ServiceRpc))
         return Profiles(proxy.get_dependency(worker_ctx))
+
+    def rpc_proxy(self, worker_ctx):
+        proxy = next(dep for dep in self.container.dependencies if isinstance(dep, ServiceRpc))
+        return proxy.get_dependency(worker_ctx)
 
     def get_dependency(self, worker_ctx):
         return Desk(self, worker_ctx)
@@ -71,3 +86,9 @@ class Desk:
     @property
     def ingest(self):
         return Ingest(CaseRepository(self._provider.db), self._provider.profiles_for(self._worker_ctx))
+
+    @property
+    def id_checks(self):
+        p = self._provider
+        return IdChecks(CaseRepository(p.db).id_checks, p.source, p.reader,
+                        p.rpc_proxy(self._worker_ctx))
