@@ -8,6 +8,7 @@ process of its own keeps the CPU-bound work off review's event loop and at a low
 priority (the parent sets the nice level)."""
 import json
 import logging
+import os
 import struct
 import sys
 from importlib.metadata import version
@@ -51,4 +52,5 @@ def serve(stdin, stdout):
 
 
 if __name__ == "__main__":
+    os.nice(int(sys.argv[1]) if len(sys.argv) > 1 else 10)  # below reviewers' requests
     serve(sys.stdin.buffer, sys.stdout.buffer)

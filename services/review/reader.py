@@ -33,9 +33,8 @@ class Worker:
     def __init__(self, nice):
         env = dict(os.environ, OMP_NUM_THREADS="1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.review.ocr_worker"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-            preexec_fn=lambda: os.nice(nice))
+            [sys.executable, "-m", "services.review.ocr_worker", str(nice)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         try:
             self.engine = self._answer()["ready"]
         except BaseException:  # a timeout or a crash at start: leave no process behind

@@ -176,3 +176,16 @@ def illegible_jpeg(c: Card, side="front"):
     else:
         image = image.filter(ImageFilter.BoxBlur((rnd.uniform(9, 12), 0)))
     return encode_under(image)
+
+
+def glare_jpeg(c: Card):
+    """A sharp photo with the lamp's reflection on the laminate over the name and the
+    number: intake accepts it, but there is nothing to read there."""
+    page = front_image(c)
+    glare = Image.new("L", CARD, 0)
+    draw = ImageDraw.Draw(glare)
+    draw.rounded_rectangle((150, 40, 520, 130), 30, fill=255)
+    draw.rounded_rectangle((300, 570, 1000, 680), 30, fill=255)
+    page = Image.composite(Image.new("RGB", CARD, (252, 252, 250)), page,
+                           glare.filter(ImageFilter.GaussianBlur(6)))
+    return encode_under(photographed(page, c.seed))
