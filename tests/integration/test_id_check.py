@@ -5,9 +5,12 @@ logs and the events."""
 import json
 import logging
 
+import eventlet
 import psutil
+import pytest
 from kombu import Connection, Exchange, Queue
 
+from services.review.reader import OcrPool, ReaderFailed
 from review_helpers import ADMIN, REQUIRED, SITE_3204, make_exam  # noqa: F401
 from support import candidate, rpc, staff_token, wait_for
 from unit import idcards
@@ -126,3 +129,30 @@ def capture_events(config):
         connection.release()
         return "\n".join(bodies)
     return read
+
+
+# -- the reader's worker processes ---------------------------------------------------------------
+def test_a_worker_that_dies_mid_read_fails_that_read_and_a_fresh_one_reads_the_next():
+    pool = OcrPool(timeout_s=60)
+    data = idcards.photo_jpeg(RIGHT)
+    try:
+        first = pool.read(data)
+        worker = next(iter(pool.live))
+        eventlet.spawn_after(0.2, worker.process.kill)
+        with pytest.raises(ReaderFailed):
+            pool.read(data)
+        assert pool.read(data) == first
+        assert worker not in pool.live and len(pool.live) == 1
+    finally:
+        pool.stop()
+    assert not pool.live
+
+
+def test_a_read_past_its_time_limit_fails_and_its_worker_is_killed():
+    pool = OcrPool(timeout_s=0.05)
+    try:
+        with pytest.raises(ReaderFailed):
+            pool.read(idcards.photo_jpeg(RIGHT))
+        assert not pool.live
+    finally:
+        pool.stop()
