@@ -1,5 +1,6 @@
-"""Adapters of the review service: the review desk over its database, the URL presigner
-and auth (for candidate snapshots)."""
+"""Adapters of the review service: the review desk over its database, the URL presigner,
+auth (for candidate snapshots and the ID card verdicts) and the ID card reader (its OCR
+worker processes and the read-only image source)."""
 from datetime import timedelta
 
 from common import s3
@@ -59,10 +60,10 @@ class ReviewDesk(MongoDependency):
         super().stop()
 
     def profiles_for(self, worker_ctx):
-        proxy = next(dep for dep in self.container.dependencies if isinstance(dep, ServiceRpc))
-        return Profiles(proxy.get_dependency(worker_ctx))
+        return Profiles(self.rpc_proxy(worker_ctx))
 
     def rpc_proxy(self, worker_ctx):
+        """The service's auth proxy (ServiceRpc: calls carry review's own service token)."""
         proxy = next(dep for dep in self.container.dependencies if isinstance(dep, ServiceRpc))
         return proxy.get_dependency(worker_ctx)
 
