@@ -7,7 +7,13 @@ requests. So it runs in `OCR.WORKERS` long-lived child processes
 first use and kept: loading the models costs about as much as one read. Pipes are green
 (eventlet.green.subprocess), so a waiting handler blocks nothing; a read that takes
 longer than `OCR.TIMEOUT_S` kills its worker and raises, and the event handler retries
-later (common/messaging.py). At most WORKERS images are read at once per instance."""
+later (common/messaging.py). At most WORKERS images are read at once per instance.
+
+nameko's worker pool (`max_workers`) is shared by every entrypoint of review, so handlers
+waiting for an OCR worker would take the slots reviewers' calls need. At most
+`WAITING_PER_WORKER` handlers per OCR worker may wait; the next one raises ReaderBusy,
+an outage to the event handler: the event goes to the longest retry delay without
+using up an attempt, and nothing is lost (a burst of uploads is read over minutes)."""
 import hashlib
 import json
 import logging
@@ -25,8 +31,16 @@ from common.errors import Unavailable
 log = logging.getLogger(__name__)
 
 
+WAITING_PER_WORKER = 2
+
+
 class ReaderFailed(Exception):
     """The worker could not read this image now (crashed, timed out, or refused it)."""
+
+
+class ReaderBusy(Unavailable):
+    """Every OCR worker is busy and enough handlers wait already: try again later."""
+    message = "证件识别繁忙，稍后重试"
 
 
 class Worker:
@@ -67,9 +81,19 @@ class OcrPool:
         self.idle = LightQueue()
         self.slots = eventlet.semaphore.Semaphore(self.size)
         self.live = set()
+        self.admitted = 0  # reading or waiting
 
     def read(self, data):
-        """{engine, fields} for one image; raises ReaderFailed."""
+        """{engine, fields} for one image; raises ReaderFailed or ReaderBusy."""
+        if self.admitted >= self.size * (1 + WAITING_PER_WORKER):
+            raise ReaderBusy()
+        self.admitted += 1
+        try:
+            return self._read(data)
+        finally:
+            self.admitted -= 1
+
+    def _read(self, data):
         with self.slots:
             worker = self._take()
             try:

@@ -10,7 +10,8 @@ import psutil
 import pytest
 from kombu import Connection, Exchange, Queue
 
-from services.review.reader import OcrPool, ReaderFailed
+from common.outages import is_outage
+from services.review.reader import OcrPool, ReaderBusy, ReaderFailed
 from review_helpers import ADMIN, REQUIRED, SITE_3204, make_exam  # noqa: F401
 from support import candidate, rpc, staff_token, wait_for
 from unit import idcards
@@ -154,5 +155,21 @@ def test_a_read_past_its_time_limit_fails_and_its_worker_is_killed():
         with pytest.raises(ReaderFailed):
             pool.read(idcards.photo_jpeg(RIGHT))
         assert not pool.live
+    finally:
+        pool.stop()
+
+
+def test_beyond_two_waiting_reads_per_worker_the_reader_is_busy_and_the_event_waits_for_later():
+    """Handlers share review's worker pool with reviewers' calls: only a few may wait."""
+    pool = OcrPool(timeout_s=60)
+    data = idcards.photo_jpeg(RIGHT)
+    try:
+        reads = [eventlet.spawn(pool.read, data) for _ in range(3)]
+        eventlet.sleep(0.1)
+        with pytest.raises(ReaderBusy) as busy:
+            pool.read(data)
+        assert is_outage(busy.value)  # retried at the longest delay, no attempt used up
+        assert len({read.wait()["fields"]["id_number"] for read in reads}) == 1
+        assert pool.read(data)["fields"]["id_number"] == RIGHT.id_number
     finally:
         pool.stop()
