@@ -28,7 +28,8 @@ import requests
 SERVICES = ("auth", "materials", "review", "notify")
 # RPC methods a service calls on another (besides every service's calls to auth for its
 # token verifier: token_state and service_token).
-CALLS = {"auth": (), "materials": (), "review": ("auth.get_profile", "materials.get_region"), "notify": ("auth.get_contact",)}
+CALLS = {"auth": (), "materials": (), "review": ("auth.get_profile", "auth.compare_identity", "materials.get_region"),
+         "notify": ("auth.get_contact",)}
 VERIFIER_CALLS = ("auth.token_state", "auth.service_token")
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 NAME = "[A-Za-z]+"
@@ -44,7 +45,7 @@ def handled_events(service):
         for entrypoint in getattr(member, "nameko_entrypoints", ()):
             if isinstance(entrypoint, (ReliableEventHandler, BroadcastHandler)):
                 found.setdefault(entrypoint.source_service, []).append(entrypoint.event_type)
-    return {source: sorted(types) for source, types in sorted(found.items())}
+    return {source: sorted(set(types)) for source, types in sorted(found.items())}
 
 
 def rules(service):

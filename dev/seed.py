@@ -17,7 +17,7 @@ from common.rpc_client import RpcClient, RpcRefused, Unreachable
 from dev.secrets import local_secret
 from services.auth import second_factor
 from services.auth.cli import NATIONAL_ADMIN, build_authority
-from services.auth.domain import id_check_char
+from common.idnumber import check_character as id_check_char
 
 DEMO_PASSWORD = "Demo@2026"
 STAFF_PASSWORD = "Review@2026"

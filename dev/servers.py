@@ -349,8 +349,25 @@ def _wait(check, timeout, what):
     sys.exit(f"{what} did not come up within {timeout}s; see var/log/")
 
 
+# -- the ID card reader's system libraries ---------------------------------------------
+# opencv-python (RapidOCR's image library) links libGL and GLib; the synthetic ID cards of
+# the tests and benchmarks/ocr_bench.py are drawn with WenQuanYi Micro Hei.
+OCR_LIBRARIES = {"libgl1": "GL", "libglib2.0-0": "glib-2.0"}
+OCR_FONT = ("fonts-wqy-microhei", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
+def ensure_ocr_libraries():
+    from ctypes.util import find_library
+    missing = [package for package, lib in OCR_LIBRARIES.items() if find_library(lib) is None]
+    if not Path(OCR_FONT[1]).exists():
+        missing.append(OCR_FONT[0])
+    if missing:
+        apt_install(*missing)
+
+
 def ensure_all():
     state = procs.load_state()
+    ensure_ocr_libraries()
     ensure_rabbitmq(state)
     ensure_mongo(state)
     ensure_s3(state)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.auth.domain import id_check_char
+from common.idnumber import check_character as id_check_char
 from unit.imagefactory import document_jpeg
 
 MONGO_URI = os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017/")

@@ -23,6 +23,8 @@ def settings_from(config):
         "confidential_clients": {"registration-system": {
             "secret": str((config.get("CLIENTS") or {}).get("REGISTRATION_SYSTEM_SECRET") or ""),
             "role": "registration"}},
+        # the card's end is judged against this month-day of the candidate's exam year
+        "exam_day": str((config.get("AUTH") or {}).get("EXAM_DAY", "08-20")),
     }
 
 

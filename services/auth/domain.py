@@ -4,9 +4,12 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
+from common import idnumber
 from common.events import CandidateProfileChanged
 
 ACCESS_ROLES = ("candidate", "reviewer", "admin", "service", "registration")  # common.tokens.ROLES
@@ -33,21 +36,14 @@ _PHONE = re.compile(r"^1[3-9]\d{9}$")
 _REGION = re.compile(r"^\d{2}$")
 _SITE = re.compile(r"^\d{4}$")
 _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 
 
 class RecordInvalid(ValueError):
     pass
 
 
-def id_check_char(first17):
-    """GB 11643 check character of a resident ID number."""
-    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS)) % 11]
-
-
 def valid_id_number(value):
-    return bool(_ID_NUMBER.match(value)) and id_check_char(value[:17]) == value[17]
+    return idnumber.is_valid(value)
 
 
 @dataclass(frozen=True)
@@ -175,3 +171,43 @@ def validate_staff_scope(role, region, sites):
     for site in sites:
         if site != "*" and not (_SITE.match(site) and site.startswith(region)):
             raise RecordInvalid(f"考点{site}不属于考区{region}")
+
+
+# -- the ID card cross-check (review's reader asks; issue 21) ---------------------------------
+MATCH, MISMATCH, UNREADABLE = "match", "mismatch", "unreadable"
+LONG_TERM = "long_term"
+DEFAULT_EXAM_DAY = "08-20"  # the written exam's month-day (AUTH.EXAM_DAY)
+
+
+def _name_key(name):
+    # Full-width forms and the dots of minority names vary between systems; spaces never count.
+    text = unicodedata.normalize("NFKC", name or "")
+    return re.sub(r"[\s·.•・]", "", text)
+
+
+def number_verdict(read, same_as_registered):
+    """A number without a right check character was not read; the reader sends no doubtful one."""
+    if not read or not idnumber.is_valid(read):
+        return UNREADABLE
+    return MATCH if same_as_registered else MISMATCH
+
+
+def name_verdict(read, registered):
+    if not _name_key(read):
+        return UNREADABLE
+    return MATCH if _name_key(read) == _name_key(registered) else MISMATCH
+
+
+def exam_date(exam_year, exam_day=DEFAULT_EXAM_DAY):
+    month, day = (int(part) for part in exam_day.split("-"))
+    return date(int(exam_year), month, day)
+
+
+def expired_by(expires, exam_on):
+    """Whether the card ends before the exam (None: the validity period was not read)."""
+    if expires == LONG_TERM:
+        return False
+    try:
+        return date.fromisoformat(expires) < exam_on if expires else None
+    except (TypeError, ValueError):
+        return None

@@ -167,6 +167,15 @@ class AuthService(base.ServiceBase):
         self.auth.from_context("service")
         return self.authority.profile(candidate_id)
 
+    @rpc
+    def compare_identity(self, candidate_id, id_number=None, name=None, expires=None):
+        """For review's ID card reader only (a service token; not served over HTTPS): the
+        number and name it read compared with the registration, answered as verdicts."""
+        self.auth.from_context("service")
+        return self.authority.compare_identity(
+            arguments.text(candidate_id, "candidate_id"), _optional_text(id_number),
+            _optional_text(name), _optional_text(expires))
+
     @rpc(https=True)
     def save_staff(self, username, role, region, sites=(), password=None):
         principal = self.auth.from_context("admin")
@@ -208,6 +217,10 @@ class AuthService(base.ServiceBase):
         now = time.time()
         self.authority.repo.purge_codes(now - 3600)
         self.authority.repo.purge_failures(now - domain.FAILURE_WINDOW_S)
+
+
+def _optional_text(value, limit=64):
+    return str(value)[:limit] if value is not None else None
 
 
 def refresh_token_in(request):

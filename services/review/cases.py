@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from common import errors
 from services.review import domain, scope, similarity, views
+from services.review.idcheck import ID_CARD, id_check_of
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ class Reviews:
         query = dict(scope.area(principal, site=site), **scope.by_status(status, now), **page)
         found = self.repo.queue(query, field, limit + 1)
         more = len(found) > limit
-        return {"items": [views.queue_item(case, now) for case in found[:limit]],
+        checks = self._id_checks(found[:limit])
+        return {"items": [views.queue_item(case, now, id_check_of(case, checks))
+                          for case in found[:limit]],
                 "next": scope.cursor(field, found[limit - 1][field]) if more else None}
 
     def get_case(self, principal, package_id):
@@ -53,7 +56,12 @@ class Reviews:
         # Written before the URLs leave: no URL is ever handed out unrecorded.
         self._audit(principal, "read", case,
                     details={"images": issued, "url_ttl_s": self.settings.url_ttl_s})
-        return views.case(case, self.clock(), images)
+        return views.case(case, self.clock(), images, id_check_of(case, self._id_checks([case])))
+
+    def _id_checks(self, cases):
+        """{image_id: check} of the cases' ID card images, in one query."""
+        return self.repo.id_checks.get_many(
+            i for case in cases for i in (case.get("items") or {}).get(ID_CARD) or [])
 
     def stats(self, principal, region=None, site=None):
         return self.repo.counts(scope.area(principal, region=region, site=site), self.clock())

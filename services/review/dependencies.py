@@ -1,5 +1,6 @@
 """Adapters of the review service: the review desk over its database, the URL presigner,
-auth (for candidate snapshots) and materials (for region settings)."""
+auth (for candidate snapshots and the ID card verdicts), materials (for region settings)
+and the ID card reader (its OCR worker processes and the read-only image source)."""
 from datetime import timedelta
 
 from common import s3
@@ -8,8 +9,10 @@ from common.mongo import MongoDependency
 from common.rpc import ServiceRpc
 from common.wiring import sibling
 from services.review.cases import Reviews, Settings
+from services.review.idcheck import IdChecks
 from services.review.ingest import Ingest, Profiles
 from services.review.regions import RegionSettings
+from services.review.reader import ImageSource, OcrPool
 from services.review.repository import CaseRepository
 
 MAX_CLIENT_LEN = 120
@@ -55,12 +58,25 @@ class ReviewDesk(MongoDependency):
         self.presigner = Presigner(s3.public_client(config), config["S3"]["BUCKET"],
                                    self.settings.url_ttl_s)
         self.region_cache = {}
+        ocr = config.get("OCR") or {}
+        self.reader = OcrPool(workers=ocr.get("WORKERS", 1), nice=ocr.get("NICE", 10),
+                              timeout_s=ocr.get("TIMEOUT_S", 30))
+        self.source = ImageSource(s3.make_client(config, "READ_ACCESS_KEY", "READ_SECRET_KEY"),
+                                  config["S3"]["BUCKET"])
+
+    def stop(self):
+        self.reader.stop()
+        super().stop()
 
     def profiles_for(self, worker_ctx):
-        return Profiles(self._auth_rpc.get_dependency(worker_ctx))
+        return Profiles(self.rpc_proxy(worker_ctx))
 
     def regions_for(self, worker_ctx):
         return RegionSettings(self._materials_rpc.get_dependency(worker_ctx), self.region_cache)
+
+    def rpc_proxy(self, worker_ctx):
+        """The auth proxy (ServiceRpc: calls carry review's own service token)."""
+        return self._auth_rpc.get_dependency(worker_ctx)
 
     def get_dependency(self, worker_ctx):
         return Desk(self, worker_ctx)
@@ -82,3 +98,9 @@ class Desk:
     @property
     def ingest(self):
         return Ingest(CaseRepository(self._provider.db), self._provider.profiles_for(self._worker_ctx))
+
+    @property
+    def id_checks(self):
+        p = self._provider
+        return IdChecks(CaseRepository(p.db).id_checks, p.source, p.reader,
+                        p.rpc_proxy(self._worker_ctx))

@@ -34,6 +34,7 @@ class CaseRepository:
         self.db = db
         self.images = ImageIndex(db)
         self.audit = AuditLog(db)
+        self.id_checks = IdCheckStore(db)
 
     @staticmethod
     def create_indexes(db):
@@ -174,3 +175,21 @@ class AuditLog:
     def for_package(self, package_id, limit=1000):
         return list(self.collection.find({"package_id": package_id}, {"_id": 0})
                     .sort("seq", ASCENDING).limit(limit))
+
+
+class IdCheckStore:
+    """Per-image verdicts of the ID card cross-check (services/review/idcheck.py)."""
+
+    def __init__(self, db):
+        self.collection = db.id_checks
+
+    def has(self, image_id):
+        return self.collection.find_one({"_id": image_id}, {"_id": 1}) is not None
+
+    def save(self, record):
+        # First check wins: a concurrent redelivery finds the record and changes nothing.
+        self.collection.update_one({"_id": record["_id"]}, {"$setOnInsert": record}, upsert=True)
+
+    def get_many(self, image_ids):
+        ids = list(image_ids)
+        return {doc["_id"]: doc for doc in self.collection.find({"_id": {"$in": ids}})} if ids else {}

@@ -82,6 +82,12 @@ class ReviewService(base.ServiceBase):
     def on_material_uploaded(self, payload):
         self.desk.ingest.uploaded(payload)
 
+    @event_handler("materials", "MaterialUploaded")
+    def read_id_card(self, payload):
+        """The OCR cross-check of an ID card image (issue 21), on its own queue so that
+        reading never holds up the image metadata above."""
+        self.desk.id_checks.uploaded(payload)
+
     @event_handler("materials", "MaterialDeleted")
     def on_material_deleted(self, payload):
         self.desk.ingest.deleted(payload)

@@ -2,7 +2,7 @@
 
 No view carries an unmasked ID or phone number: the candidate snapshot only ever holds
 the masked forms auth hands out."""
-from services.review import domain
+from services.review import domain, idcard
 
 SNAPSHOT_FIELDS = ("name", "id_number_masked", "phone_masked", "region", "site", "category",
                    "exam_year")
@@ -20,7 +20,7 @@ def claim(case, now):
             "lease_until": domain.iso(case["lease_until"])}
 
 
-def queue_item(case, now):
+def queue_item(case, now, id_check=None):
     return {
         "package_id": case["_id"], "candidate_id": case["candidate_id"],
         "name": (case.get("candidate") or {}).get("name"), "region": case["region"],
@@ -29,10 +29,11 @@ def queue_item(case, now):
         "quality": case.get("quality"),
         "images": sum(len(ids) for ids in (case.get("items") or {}).values()),
         "claim": claim(case, now),
+        "id_check": id_check, "flags": idcard.flags(id_check),
     }
 
 
-def case(doc, now, images=None):
+def case(doc, now, images=None, id_check=None):
     """The case; with `images` ({image_id: image view}) each item lists its images in
     full, otherwise by id only (a claim answers without issuing image URLs)."""
     items = []
@@ -49,6 +50,7 @@ def case(doc, now, images=None):
         "category": doc.get("category"), "submitted_at": doc.get("submitted_at"),
         "claim": claim(doc, now), "decision": doc.get("decision"),
         "candidate": doc.get("candidate"), "items": items, "history": doc.get("history", []),
+        "id_check": id_check, "flags": idcard.flags(id_check),
     }
 
 

@@ -310,6 +310,27 @@ def test_get_contact_answers_only_services(auth_url, config):
         assert proxy.auth.get_contact(NUMBER)["phone"] == candidate(NUMBER, serial=801)["phone"]
 
 
+def test_compare_identity_answers_only_services_and_only_with_verdicts(auth_url, config):
+    record = candidate(NUMBER, serial=801)
+    with rpc(config, login(auth_url, NUMBER)["access_token"]) as proxy:
+        with pytest.raises(Exception) as refused:
+            proxy.auth.compare_identity(NUMBER, id_number=record["id_number"], name=record["name"])
+    assert refused.value.exc_type == "Forbidden"
+    secrets = config["TOKENS"]
+    with rpc(config) as proxy:
+        service = proxy.auth.service_token(secrets["SERVICE_CLIENT_ID"], secrets["SERVICE_CLIENT_SECRET"])
+    other = candidate(NUMBER, serial=802)
+    with rpc(config, service["access_token"]) as proxy:
+        assert proxy.auth.compare_identity(
+            NUMBER, id_number=record["id_number"], name=record["name"], expires="2099-01-01") == {
+            "id_number": "match", "name": "match", "expired": False}
+        assert proxy.auth.compare_identity(
+            NUMBER, id_number=other["id_number"], name=other["name"], expires="2020-01-01") == {
+            "id_number": "mismatch", "name": "mismatch", "expired": True}
+        assert proxy.auth.compare_identity(NUMBER) == {
+            "id_number": "unreadable", "name": "unreadable", "expired": None}
+
+
 def test_no_service_token_for_the_old_fixed_secret_nor_an_empty_one(auth_url, config):
     """config.yaml once held `dev-service-secret`, good for a token that reads phones."""
     with rpc(config) as proxy:

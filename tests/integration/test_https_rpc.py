@@ -46,6 +46,7 @@ def test_only_allow_listed_methods_answer_and_each_only_at_its_own_service(make_
     exam = make_exam()
     admin = staff_token(exam.config, ADMIN, "Admin@2026")
     for url, service, method in ((exam.auth_url, "auth", "get_contact"), (exam.auth_url, "auth", "token_state"),
+                                 (exam.auth_url, "auth", "compare_identity"),
                                  (exam.auth_url, "auth", "service_token"), (exam.review_url, "review", "nothing"),
                                  (exam.review_url, "review", "rpc_over_https"),
                                  (exam.materials_url, "review", "list_queue")):

@@ -70,7 +70,7 @@ def registration_number(serial):
 
 
 def candidate_record(serial, password_hash):
-    from services.auth.domain import id_check_char
+    from common.idnumber import check_character as id_check_char
     site = SITES[serial % 2]
     # A checksum-valid fictitious ID number, unique per serial: born 1980 onwards
     # (the demo candidates are born 1995-01-01), one of 900 sequence numbers a day.

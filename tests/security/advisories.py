@@ -19,7 +19,7 @@ Keeping it current (whoever bumps a pin or reads an advisory):
 from dataclasses import dataclass
 from datetime import date
 
-REVIEWED = date(2026, 11, 28)
+REVIEWED = date(2026, 11, 30)
 REVIEW_EVERY_DAYS = 90
 
 
@@ -115,6 +115,23 @@ ADVISORIES = {
     # administrators' second factor (auth): no advisory known for either
     "pyotp": (),
     "segno": (),
+    # -- review's ID card reader (issue 21): OCR on photos candidates uploaded -------------------
+    "rapidocr-onnxruntime": (),
+    "onnxruntime": (),
+    "opencv-python": (  # decodes the photo; bundles its own image libraries
+        Advisory("4.8.1.78", ("CVE-2023-4863",), "bundled libwebp heap overflow"),
+    ),
+    "numpy": (
+        Advisory("1.21.0", ("CVE-2021-33430",), "PyArray_NewFromDescr_int buffer overflow"),
+    ),
+    "protobuf": (  # onnxruntime's dependency
+        Advisory("6.31.1", ("CVE-2025-4565",), "pure-Python backend recursion DoS"),
+    ),
+    "tqdm": (
+        Advisory("4.66.3", ("CVE-2024-34062",), "CLI arguments evaluated"),
+    ),
+    "shapely": (),
+    "pyclipper": (),
     # -- packaging (nameko's CLI imports pkg_resources at run time) --------------------------------
     "setuptools": (
         Advisory("65.5.1", ("CVE-2022-40897", "GHSA-r9hx-vwmv-q579"), "package_index ReDoS"),

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common.idnumber import check_character as id_check_char
 from common.privacy import mask_phone, mask_text
-from services.auth.domain import id_check_char
 
 EXAMPLES = int(os.environ.get("MASK_FUZZ_EXAMPLES", "300"))
 

@@ -1,5 +1,6 @@
 """Candidates: the registration system's feed (import), and the reads other services make
-(contact for notify, profile for review)."""
+(contact for notify, profile and ID card verdicts for review)."""
+import hmac
 import time
 
 from common.errors import NotFound
@@ -85,6 +86,18 @@ class CandidateDirectory:
                 "phone_masked": candidate["phone"]["masked"], "region": candidate["region"],
                 "site": candidate["site"], "category": candidate["category"],
                 "exam_year": candidate["exam_year"]}
+
+    def compare_identity(self, candidate_id, id_number, name, expires):
+        """Verdicts on what review's reader read off an ID card, against the registration:
+        the number by its keyed hash (never decrypted), the name as written, the card's end
+        against the exam date of the candidate's exam year. Only verdicts go back."""
+        candidate = self._candidate(candidate_id)
+        same = bool(id_number) and hmac.compare_digest(
+            candidate["id_number"]["hash"], self.vault.lookup_hash("id_number", str(id_number)))
+        exam_on = domain.exam_date(candidate["exam_year"], self.settings.get("exam_day", domain.DEFAULT_EXAM_DAY))
+        return {"id_number": domain.number_verdict(id_number, same),
+                "name": domain.name_verdict(name, candidate["name"]),
+                "expired": domain.expired_by(expires, exam_on)}
 
     def _candidate(self, candidate_id):
         candidate = self.repo.get_candidate(str(candidate_id))

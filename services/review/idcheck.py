@@ -1,0 +1,57 @@
+"""The ID card cross-check (issue 21): read an uploaded `id_card` image, let auth
+compare what was read with the registration, keep only auth's verdicts with the image.
+
+Runs off the upload path, on `MaterialUploaded`. Idempotent per image: an image already
+checked is not read again, so a redelivered event costs one database look-up. What the
+engine read goes to auth over RPC and nowhere else: not into the database, a log line
+or an event (tests/integration/test_id_check.py looks for it in all three)."""
+import logging
+from datetime import datetime, timezone
+
+from services.review import idcard
+from services.review.ingest import image_record
+
+log = logging.getLogger(__name__)
+
+ID_CARD = "id_card"
+
+
+class IdChecks:
+    def __init__(self, checks, source, reader, auth_rpc):
+        self.checks = checks  # repository.IdCheckStore
+        self.source = source  # reader.ImageSource
+        self.reader = reader  # reader.OcrPool
+        self.auth_rpc = auth_rpc
+
+    def uploaded(self, event):
+        if event["material_type"] != ID_CARD or self.checks.has(event["image_id"]):
+            return
+        data = self.source.get(image_record(event)["key"], event["sha256"])
+        if data is None:
+            log.info("id card image gone before it was read: %s", event["image_id"])
+            return
+        read = self.reader.read(data)
+        fields = read["fields"]
+        verdicts = self.auth_rpc.compare_identity(
+            event["candidate_id"], id_number=fields["id_number"], name=fields["name"],
+            expires=fields["expires"])
+        self.checks.save(check_record(event, read["engine"], fields, verdicts))
+
+
+def check_record(event, engine, fields, verdicts):
+    """What is kept of one image's check: auth's verdicts and the card's expiry date,
+    never the number or the name read."""
+    return {
+        "_id": event["image_id"], "package_id": event["package_id"],
+        "candidate_id": event["candidate_id"], "side": fields["side"],
+        "id_number": verdicts["id_number"], "name": verdicts["name"],
+        "expires": fields["expires"], "expired": verdicts["expired"],
+        "engine": engine, "confidence": fields["confidence"],
+        "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def id_check_of(case, checks_by_image):
+    """The case's `id_check`: its current ID card images' checks combined."""
+    ids = (case.get("items") or {}).get(ID_CARD) or []
+    return idcard.summary([checks_by_image.get(image_id) for image_id in ids])

@@ -1,0 +1,154 @@
+"""The ID card reader's worker processes, and the image fetch that feeds them.
+
+OCR costs ~0.7 s of CPU per photo (benchmarks/README.md), far too long for review's
+eventlet hub (heartbeats would be missed) and too much to let compete with reviewers'
+requests. So it runs in `OCR.WORKERS` long-lived child processes
+(services/review/ocr_worker.py, one ONNX thread each, at nice `OCR.NICE`), started on
+first use and kept: loading the models costs about as much as one read. Pipes are green
+(eventlet.green.subprocess), so a waiting handler blocks nothing; a read that takes
+longer than `OCR.TIMEOUT_S` kills its worker and raises, and the event handler retries
+later (common/messaging.py). At most WORKERS images are read at once per instance.
+
+nameko's worker pool (`max_workers`) is shared by every entrypoint of review, so handlers
+waiting for an OCR worker would take the slots reviewers' calls need. At most
+`WAITING_PER_WORKER` handlers per OCR worker may wait; the next one raises ReaderBusy,
+an outage to the event handler: the event goes to the longest retry delay without
+using up an attempt, and nothing is lost (a burst of uploads is read over minutes)."""
+import hashlib
+import json
+import logging
+import os
+import struct
+import sys
+
+import eventlet
+from eventlet.green import subprocess
+from eventlet.queue import LightQueue
+from minio.error import S3Error
+
+from common.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+
+WAITING_PER_WORKER = 2
+
+
+class ReaderFailed(Exception):
+    """The worker could not read this image now (crashed, timed out, or refused it)."""
+
+
+class ReaderBusy(Unavailable):
+    """Every OCR worker is busy and enough handlers wait already: try again later."""
+    message = "证件识别繁忙，稍后重试"
+
+
+class Worker:
+    def __init__(self, nice):
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.review.ocr_worker", str(nice)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        try:
+            self.engine = self._answer()["ready"]
+        except BaseException:  # a timeout or a crash at start: leave no process behind
+            self.stop()
+            raise
+
+    def read(self, data):
+        self.process.stdin.write(struct.pack(">I", len(data)) + data)
+        self.process.stdin.flush()
+        return self._answer()
+
+    def _answer(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise ReaderFailed("OCR worker exited")
+        return json.loads(line)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+class OcrPool:
+    def __init__(self, workers=1, nice=10, timeout_s=30.0, start_timeout_s=60.0):
+        self.size = max(int(workers), 1)
+        self.nice = int(nice)
+        self.timeout_s = float(timeout_s)
+        self.start_timeout_s = float(start_timeout_s)
+        self.idle = LightQueue()
+        self.slots = eventlet.semaphore.Semaphore(self.size)
+        self.live = set()
+        self.admitted = 0  # reading or waiting
+
+    def read(self, data):
+        """{engine, fields} for one image; raises ReaderFailed or ReaderBusy."""
+        if self.admitted >= self.size * (1 + WAITING_PER_WORKER):
+            raise ReaderBusy()
+        self.admitted += 1
+        try:
+            return self._read(data)
+        finally:
+            self.admitted -= 1
+
+    def _read(self, data):
+        with self.slots:
+            worker = self._take()
+            try:
+                with eventlet.Timeout(self.timeout_s, ReaderFailed("OCR timed out")):
+                    answer = worker.read(data)
+            except BaseException:
+                self._discard(worker)  # its pipe may hold half an answer: never reuse it
+                raise
+            self.idle.put(worker)
+        if "error" in answer:
+            raise ReaderFailed(f"OCR failed: {answer['error']}")
+        return {"engine": worker.engine, "fields": answer["fields"]}
+
+    def _take(self):
+        while not self.idle.empty():
+            worker = self.idle.get()
+            if worker.process.poll() is None:
+                return worker
+            self._discard(worker)
+        with eventlet.Timeout(self.start_timeout_s, ReaderFailed("OCR worker did not start")):
+            worker = Worker(self.nice)
+        self.live.add(worker)
+        return worker
+
+    def _discard(self, worker):
+        self.live.discard(worker)
+        worker.stop()
+
+    def stop(self):
+        for worker in list(self.live):
+            self._discard(worker)
+
+
+class ImageSource:
+    """Stored images, read with review's read-only S3 key (the one that presigns)."""
+
+    def __init__(self, client, bucket, deadline_s=4.0):
+        self.client = client
+        self.bucket = bucket
+        self.deadline_s = deadline_s
+
+    def get(self, key, sha256):
+        """The image's bytes, or None when it is gone (deleted since the upload)."""
+        try:
+            with eventlet.Timeout(self.deadline_s, Unavailable("图片存储暂时不可用")):
+                response = self.client.get_object(self.bucket, key)
+                try:
+                    data = response.read()
+                finally:
+                    response.close()
+                    response.release_conn()
+        except S3Error as exc:
+            if exc.code == "NoSuchKey":
+                return None
+            raise Unavailable("图片存储暂时不可用") from exc
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise ReaderFailed("stored image fails its SHA-256 check")
+        return data
