@@ -30,6 +30,11 @@ MATERIAL_TYPE = re.compile(r"^[a-z][a-z_]{1,39}$")
 IMAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
 BEIJING = timezone(timedelta(hours=8))
+DEFAULT_RESPOND_DAYS = 10
+# What an administrator may set, each with its bounds (checked by validate_region_config).
+REGION_KEYS = ("name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels",
+               "min_sharpness", "sites", "categories", "respond_days", "contact", "notice")
+TEXT_LIMITS = {"contact": 200, "notice": 500}
 
 
 # -- the catalogue ------------------------------------------------------------------------
@@ -79,6 +84,9 @@ class RegionRules:
     min_sharpness: float | None = None
     sites: dict = field(default_factory=dict)
     categories: dict = field(default_factory=dict)  # category -> {"required": [...], "optional": [...]}
+    respond_days: int = DEFAULT_RESPOND_DAYS
+    contact: str = ""  # who candidates call, shown when uploading is off
+    notice: str = ""   # the site's notice to candidates while uploading is off
 
     def window_open(self, now):
         if not (self.window_start and self.window_end):
@@ -112,9 +120,7 @@ def validate_region_config(region, config, catalogue):
         raise errors.ValidationError("考区代码须为两位数字")
     if not isinstance(config, dict):
         raise errors.ValidationError("配置须为对象")
-    allowed = {"name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels",
-               "min_sharpness", "sites", "categories"}
-    unknown = set(config) - allowed
+    unknown = set(config) - set(REGION_KEYS)
     if unknown:
         raise errors.ValidationError(f"未知配置项: {', '.join(sorted(unknown))}")
     out = {"name": str(config.get("name", ""))[:20],
@@ -143,7 +149,49 @@ def validate_region_config(region, config, catalogue):
         raise errors.ValidationError("考点代码须为本考区的四位代码")
     out["sites"] = {s: str(n)[:20] for s, n in sites.items()}
     out["categories"] = _validate_categories(config.get("categories") or {}, catalogue)
+    respond_days = config.get("respond_days", DEFAULT_RESPOND_DAYS)
+    if not isinstance(respond_days, int) or isinstance(respond_days, bool) or not 1 <= respond_days <= 60:
+        raise errors.ValidationError("补正期限（respond_days）须为 1–60 之间的整数天数")
+    out["respond_days"] = respond_days
+    for key, limit in TEXT_LIMITS.items():
+        text = config.get(key) or ""
+        if not isinstance(text, str) or len(text.strip()) > limit:
+            raise errors.ValidationError(f"{key} 须为不超过 {limit} 字的文字")
+        out[key] = text.strip()
     return out
+
+
+def check_version(expected, current):
+    """Optimistic concurrency: an edit made on an older version than the stored one is
+    refused, so one administrator never silently overwrites another's change."""
+    if expected is None:
+        return
+    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
+        raise errors.ValidationError("expected_version 须为非负整数")
+    if expected != current:
+        raise errors.Conflict(f"考区配置已被他人修改（当前为第 {current} 版，您编辑的是第 {expected} 版），"
+                              "请刷新后在最新版本上修改")
+
+
+def settings_diff(before, after, prefix=""):
+    """[{"field", "before", "after"}] for every setting that differs, nested keys dotted
+    (`window.end`, `categories.integrated_practitioner.required`)."""
+    before, after = before or {}, after or {}
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        name = f"{prefix}{key}"
+        if isinstance(old, dict) and isinstance(new, dict) or (old is None and isinstance(new, dict)) \
+                or (new is None and isinstance(old, dict)):
+            changes.extend(settings_diff(old, new, f"{name}."))
+        elif old != new:
+            changes.append({"field": name, "before": old, "after": new})
+    return changes
+
+
+def settings_of(doc):
+    """The administrator-set part of a stored region document."""
+    return {key: doc[key] for key in REGION_KEYS if key in (doc or {})}
 
 
 def _validate_categories(categories, catalogue):
@@ -307,6 +355,8 @@ def view(package, catalogue, rules, now):
                       "site": package["site"], "site_name": rules.sites.get(package["site"], "")},
         "limits": {"max_bytes": rules.max_bytes, "formats": ["jpg", "jpeg", "png"],
                    "min_short_side": rules.min_short_side},
+        # The site's word to candidates, chiefly while uploading is off or closed.
+        "contact": rules.contact, "notice": rules.notice,
         "items": items,
     }
 
