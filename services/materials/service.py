@@ -111,8 +111,8 @@ class MaterialsService(base.ServiceBase):
 
     def _region_admin(self, region):
         principal = self.auth.from_context("admin")
-        if not principal.is_national and principal.region != str(region):
-            raise errors.Forbidden("只能查看和配置本考区")
+        if not principal.is_national and (principal.region != str(region) or not principal.whole_region):
+            raise errors.Forbidden("只能查看和配置本考区（考区设置须由全考区管理员修改）")
         return principal
 
     @rpc

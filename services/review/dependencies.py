@@ -6,6 +6,7 @@ from common import s3
 from common.https_rpc import client_of
 from common.mongo import MongoDependency
 from common.rpc import ServiceRpc
+from services.review.administration import Administration
 from services.review.cases import Reviews, Settings
 from services.review.ingest import Ingest, Profiles
 from services.review.repository import CaseRepository
@@ -67,6 +68,10 @@ class Desk:
         p = self._provider
         return Reviews(CaseRepository(p.db), p.presigner, p.profiles_for(self._worker_ctx),
                        p.settings, caller_of(self._worker_ctx))
+
+    @property
+    def admin(self):
+        return Administration(CaseRepository(self._provider.db), caller_of(self._worker_ctx))
 
     @property
     def ingest(self):

@@ -50,6 +50,7 @@ class Ingest:
             sets["candidate"] = views.snapshot(profile)  # refreshed with every attempt
         key = domain.lifecycle_key(event["attempt"], event["occurred_at"])
         self.repo.apply_lifecycle(event["package_id"], key, sets, history(event, "submitted"))
+        self.repo.tallies.count_submission(event)  # for the overview; once per event_id
 
     def withdrawn(self, event):
         self._end(event, domain.WITHDRAWN, "withdrawn")

@@ -12,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from common import outbox
 from services.review import domain, similarity
+from services.review.tallies import Tallies
 
 AFTER = ReturnDocument.AFTER
 # What readers of a case never need (its outbox is the relay's business).
@@ -34,6 +35,7 @@ class CaseRepository:
         self.db = db
         self.images = ImageIndex(db)
         self.audit = AuditLog(db)
+        self.tallies = Tallies(db)
 
     @staticmethod
     def create_indexes(db):
@@ -48,6 +50,7 @@ class CaseRepository:
         for band in similarity.bands("0" * 16):
             db.images.create_index([(band, ASCENDING)])
         db.audit.create_index([("package_id", ASCENDING), ("seq", ASCENDING)])
+        Tallies.create_indexes(db)
 
     # -- reads ----------------------------------------------------------------------------------
     def get(self, package_id):

@@ -1,10 +1,10 @@
 """review: the reviewers' queue, claims, decisions and the audit log (DESIGN §5, §6, §8)."""
-from common import outbox
 from common import service as base
 from common.messaging import event_handler
 from common.rpc import ServiceRpc, rpc
 from services.review import domain, views
 from services.review.dependencies import ReviewDesk
+from services.review.tallies import TallyingRelay
 
 STAFF = ("reviewer", "admin")
 
@@ -13,7 +13,7 @@ class ReviewService(base.ServiceBase):
     name = "review"
 
     desk = ReviewDesk()
-    relay = outbox.OutboxRelay(["cases"])
+    relay = TallyingRelay(["cases"])
     # Short: a snapshot is a nicety; a case is built (and opened) without one if auth is slow.
     auth_rpc = ServiceRpc("auth", timeout=5)
 
@@ -51,6 +51,16 @@ class ReviewService(base.ServiceBase):
     @rpc(https=True)
     def stats(self, region=None, site=None):
         return self.desk.reviews.stats(self.auth.from_context(*STAFF), region, site)
+
+    @rpc(https=True)
+    def overview(self, region=None, site=None, days=14):
+        """Administrators' overview: per-site counts, per-day flow, medians, reasons."""
+        return self.desk.admin.overview(self.auth.from_context("admin"), region, site, days)
+
+    @rpc(https=True)
+    def export_outcomes(self, site, format="xlsx"):
+        """One site's outcomes as an XLSX or CSV file (base64), ID numbers masked; audited."""
+        return self.desk.admin.export(self.auth.from_context("admin"), site, format)
 
     @rpc(https=True)
     def audit(self, package_id):

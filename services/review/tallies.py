@@ -1,0 +1,70 @@
+"""The overview's counters in the `review` database (see overview.py for what they hold).
+
+Each count is one upsert guarded by the event id (`seen`), so an event counted once is
+never counted again however often it arrives: a repeat finds no document without its id
+and its insert collides with the existing `_id`. Decisions are counted by the outbox
+relay right after their event is published and before the outbox entry is removed, so
+a crash in between counts them on the next publish; submissions are counted by the
+handler of PackageSubmitted, whose message is redelivered until it succeeds."""
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from common import outbox
+from services.review import domain, overview
+
+
+class Tallies:
+    def __init__(self, db):
+        self.collection = db.tallies
+        self.cases = db.cases
+
+    @staticmethod
+    def create_indexes(db):
+        db.tallies.create_index([("region", ASCENDING), ("day", ASCENDING)])
+        db.tallies.create_index([("region", ASCENDING), ("site", ASCENDING), ("day", ASCENDING)])
+
+    def count_submission(self, event):
+        self._count(event, {"$inc": {"submitted": 1}})
+
+    def count_decision(self, event_type, payload, case):
+        fact = overview.decision_fact(event_type, payload, case)
+        self._count(payload, {"$inc": {fact["k"]: 1}, "$push": {"decisions": fact}})
+
+    def _count(self, event, update):
+        day = overview.day_of(event["occurred_at"])
+        update.setdefault("$push", {})["seen"] = event["event_id"]
+        update["$setOnInsert"] = {"region": event["region"], "site": event["site"], "day": day}
+        try:
+            self.collection.update_one(
+                {"_id": overview.tally_id(event["site"], day), "seen": {"$ne": event["event_id"]}},
+                update, upsert=True)
+        except DuplicateKeyError:
+            pass  # counted already
+
+    def between(self, area, first_day, last_day):
+        return list(self.collection.find(dict(area, day={"$gte": first_day, "$lte": last_day}),
+                                         {"seen": 0}))
+
+    def counts_by_site(self, area, now):
+        """{site: {status: n}} as reviewers see them (an expired claim counts as pending)."""
+        counts = {}
+        for row in self.cases.aggregate([{"$match": area}, {"$group": {
+                "_id": {"site": "$site", "status": "$status"}, "n": {"$sum": 1}}}]):
+            site = counts.setdefault(row["_id"]["site"], dict.fromkeys(domain.STATUSES, 0))
+            if row["_id"]["status"] in site:
+                site[row["_id"]["status"]] += row["n"]
+        for row in self.cases.aggregate([
+                {"$match": dict(area, status=domain.CLAIMED, lease_until={"$lt": now})},
+                {"$group": {"_id": "$site", "n": {"$sum": 1}}}]):
+            counts[row["_id"]][domain.CLAIMED] -= row["n"]
+            counts[row["_id"]][domain.PENDING] += row["n"]
+        return counts
+
+
+class TallyingRelay(outbox.OutboxRelay):
+    """The cases' outbox relay, counting every decision it publishes."""
+
+    def after_publish(self, collection, doc_id, entry):
+        if entry["type"] in overview.DECISION_KINDS:
+            case = collection.find_one({"_id": doc_id}, {"history": 1, "decision": 1})
+            Tallies(self.db).count_decision(entry["type"], entry["payload"], case)
