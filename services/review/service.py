@@ -19,9 +19,10 @@ class ReviewService(base.ServiceBase):
 
     # -- RPC (DESIGN §5) ---------------------------------------------------------------------------
     @rpc(https=True)
-    def list_queue(self, site=None, status=domain.PENDING, limit=50, after=None, sort=None):
+    def list_queue(self, site=None, status=domain.PENDING, limit=50, after=None, sort=None,
+                   attempt=None, flag=None):
         principal = self.auth.from_context(*STAFF)
-        return self.desk.reviews.list_queue(principal, site, status, limit, after, sort)
+        return self.desk.reviews.list_queue(principal, site, status, limit, after, sort, attempt, flag)
 
     @rpc(https=True)
     def claim(self, package_id):
@@ -42,6 +43,15 @@ class ReviewService(base.ServiceBase):
     @rpc(https=True)
     def reject(self, package_id, reason):
         return self.desk.reviews.reject(self.auth.from_context(*STAFF), package_id, reason)
+
+    @rpc(https=True)
+    def confirm_reject(self, package_id):
+        """The second reviewer confirms a proposed rejection (never the proposer)."""
+        return self.desk.reviews.confirm_reject(self.auth.from_context(*STAFF), package_id)
+
+    @rpc(https=True)
+    def decline_reject(self, package_id, note=None):
+        return self.desk.reviews.decline_reject(self.auth.from_context(*STAFF), package_id, note)
 
     @rpc(https=True)
     def return_materials(self, package_id, items, respond_by=None):

@@ -26,15 +26,16 @@ def queue_item(case, now):
         "name": (case.get("candidate") or {}).get("name"), "region": case["region"],
         "site": case["site"], "category": case.get("category"), "attempt": case["attempt"],
         "status": domain.shown_status(case, now), "submitted_at": case.get("submitted_at"),
-        "quality": case.get("quality"),
+        "quality": case.get("quality"), "flags": domain.queue_flags(case),
         "images": sum(len(ids) for ids in (case.get("items") or {}).values()),
         "claim": claim(case, now),
     }
 
 
-def case(doc, now, images=None):
+def case(doc, now, images=None, previous=None):
     """The case; with `images` ({image_id: image view}) each item lists its images in
-    full, otherwise by id only (a claim answers without issuing image URLs)."""
+    full, otherwise by id only (a claim answers without issuing image URLs). `previous`:
+    the last return before this attempt (reasons then, the images returned)."""
     items = []
     for material_type, image_ids in sorted((doc.get("items") or {}).items()):
         if images is None:
@@ -49,6 +50,7 @@ def case(doc, now, images=None):
         "category": doc.get("category"), "submitted_at": doc.get("submitted_at"),
         "claim": claim(doc, now), "decision": doc.get("decision"),
         "candidate": doc.get("candidate"), "items": items, "history": doc.get("history", []),
+        "flags": domain.queue_flags(doc), "previous": previous,
     }
 
 

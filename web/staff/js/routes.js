@@ -1,0 +1,13 @@
+// Every screen of the staff workspace, in nav order. A screen is a module exporting
+// `render(root, ctx)` (ctx: params, who, navigate, announce), which may return a
+// function called when the screen is left (release a claim, stop timers).
+// `nav: true` puts it in the header's nav for the roles listed.
+export const ROUTES = [
+  { id: 'queue', pattern: /^#\/queue$/, href: '#/queue', label: '待审队列', roles: ['reviewer', 'admin'],
+    nav: true, load: () => import('./queue.js') },
+  { id: 'case', pattern: /^#\/case\/([A-Za-z0-9_-]{1,64})$/, label: '审核材料', roles: ['reviewer', 'admin'],
+    nav: false, load: () => import('./case.js') },
+];
+
+// The first screen after sign-in, per role.
+export const HOME = { reviewer: '#/queue', admin: '#/queue' };
