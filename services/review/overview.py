@@ -93,6 +93,7 @@ def summarise(tallies, counts_by_site, days):
         "per_day": {k: [per_day[d][k] for d in days] for k in ("submitted", "approved", "returned", "rejected")},
         "totals": dict(decided, submitted=sum(per_day[d]["submitted"] for d in days),
                        decided=sum(decided.values())),
+        "median_first_decision_s": round(median(waits)) if waits else None,
         "median_first_decision_hours": round(median(waits) / 3600, 2) if waits else None,
         "first_decisions": len(waits),
         "returns_by_reason": [{"code": code, "label": domain.REASONS.get(code, ("其他",))[0], "count": n}

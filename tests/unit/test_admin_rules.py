@@ -64,7 +64,8 @@ def test_the_summary_totals_days_reasons_reviewers_and_the_median():
     result = overview.summarise(tallies, {"3204": {"pending": 2, "approved": 2}}, days)
     assert result["totals"] == {"submitted": 4, "decided": 3, "approved": 2, "returned": 1, "rejected": 0}
     assert result["per_day"]["approved"] == [1, 1] and result["per_day"]["submitted"] == [3, 1]
-    assert result["median_first_decision_hours"] == 1.5 and result["first_decisions"] == 2
+    assert result["median_first_decision_hours"] == 1.5 and result["median_first_decision_s"] == 5400
+    assert result["first_decisions"] == 2
     assert result["returns_by_reason"] == [{"code": "unclear", "label": "图片不清晰", "count": 2}]
     assert result["reviewers"] == [{"reviewer_id": "a", "decisions": 2}, {"reviewer_id": "b", "decisions": 1}]
     assert result["sites"] == [{"site": "3204", "counts": {"pending": 2, "approved": 2}, "total": 4}]

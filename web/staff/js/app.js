@@ -13,7 +13,8 @@ function announce(text) {
 }
 
 export function scopeText(who) {
-  if (who.role === 'admin') return who.region === '*' ? '全国' : `考区 ${who.region}`;
+  if (who.role === 'admin' && who.region === '*') return '全国';
+  if (who.role === 'admin' && (!who.sites.length || who.sites.includes('*'))) return `考区 ${who.region}`;
   if (who.sites.includes('*')) return `考区 ${who.region} 全部考点`;
   return `考点 ${who.sites.join('、')}`;
 }

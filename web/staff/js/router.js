@@ -36,7 +36,10 @@ async function show(root, who, announce) {
   }
   const module = await found.route.load();
   if (ticket !== current) return; // another navigation overtook this one
-  clear(root);
+  // Each screen draws into its own element: a screen still finishing its awaits after
+  // the reviewer moved on appends to a detached element, never onto the next screen.
+  const screen = h('div', { class: 'screen' });
+  clear(root).append(screen);
   document.title = `${found.route.label} - 材料审核工作台`;
   for (const link of document.querySelectorAll('#nav a')) {
     if (link.getAttribute('href') === `/staff/${found.route.href}`) link.setAttribute('aria-current', 'page');
@@ -44,9 +47,14 @@ async function show(root, who, announce) {
   }
   const navigate = (hash) => { window.location.hash = hash; };
   try {
-    leave = (await module.render(root, { params: found.params, who, navigate, announce })) || null;
+    const cleanup = (await module.render(screen, { params: found.params, who, navigate, announce })) || null;
+    if (ticket === current) {
+      leave = cleanup;
+    } else if (cleanup) {
+      await cleanup(); // left while it was still opening: release what it took at once
+    }
   } catch (e) {
-    root.append(h('p', { class: 'alert error', role: 'alert' }, e.message || '页面加载失败，请刷新重试'));
+    screen.append(h('p', { class: 'alert error', role: 'alert' }, e.message || '页面加载失败，请刷新重试'));
   }
 }
 
