@@ -44,7 +44,7 @@ async function show(root, who, announce) {
   }
   const navigate = (hash) => { window.location.hash = hash; };
   try {
-    leave = (await module.render(root, { params: found.params, who, navigate, announce })) || null;
+    leave = (await module.render(root, { ...(found.route.options || {}), params: found.params, who, navigate, announce })) || null;
   } catch (e) {
     root.append(h('p', { class: 'alert error', role: 'alert' }, e.message || '页面加载失败，请刷新重试'));
   }

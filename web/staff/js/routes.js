@@ -7,6 +7,8 @@ export const ROUTES = [
     nav: true, load: () => import('./queue.js') },
   { id: 'case', pattern: /^#\/case\/([A-Za-z0-9_-]{1,64})$/, label: '审核材料', roles: ['reviewer', 'admin'],
     nav: false, load: () => import('./case.js') },
+  { id: 'view', pattern: /^#\/view\/([A-Za-z0-9_-]{1,64})$/, label: '查看材料', roles: ['reviewer', 'admin'],
+    nav: false, load: () => import('./case.js'), options: { readOnly: true } },
 ];
 
 // The first screen after sign-in, per role.
