@@ -252,4 +252,7 @@ def test_no_staff_screen_has_serious_or_critical_accessibility_violations(system
     page.get_by_label("退回「身份证明」").check()
     found["case"] = serious_violations(page)
     page.goto(f"{system.url}/staff/#/queue")
+    # Leaving the case released the claim: it is waiting again, not held by anyone.
+    queue_row(page, package_id).wait_for()
+    assert "审核中" not in queue_row(page, package_id).inner_text()
     assert {screen: v for screen, v in found.items() if v} == {}
