@@ -22,3 +22,21 @@ def staff_sign_in(page, base_url, username, password="Review@2026", otp=None, st
 def screenshot(page, output_dir, name):
     """The viewport as a reviewer sees it at 1366x768."""
     return shot(page, output_dir, name, full_page=False)
+
+
+def serious_violations(page):
+    """axe-core's serious and critical findings on the page as it is now (id: targets)."""
+    from axe_playwright_python.sync_playwright import Axe
+    results = Axe().run(page)
+    return {v["id"]: [n["target"] for n in v["nodes"]][:3] for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")}
+
+
+def queue_row(page, package_id):
+    return page.locator(f'tr[data-package="{package_id}"]')
+
+
+def choose_filter(page, label, value):
+    """Choose a queue filter and wait for the page it loads."""
+    with page.expect_response(lambda r: r.url.endswith("/rpc/review/list_queue")):
+        page.get_by_label(label, exact=True).select_option(value)

@@ -1,7 +1,7 @@
 // Shared wording of the staff screens: statuses, flags, times.
 export const STATUS_NAMES = {
   pending: '待审核', claimed: '审核中', approved: '审核通过', rejected: '审核不通过',
-  returned: '退回修改', withdrawn: '考生已撤回', closed: '已关闭', awaiting_confirmation: '待复核',
+  returned: '退回修改', withdrawn: '考生已撤回', closed: '已关闭', confirming: '不通过待复核',
 };
 
 export const FLAG_NAMES = {
@@ -31,3 +31,9 @@ export function bytesText(n) {
   if (n === null || n === undefined) return '';
   return n >= 1024 ? `${(n / 1024).toFixed(1)} KB` : `${n} B`;
 }
+
+export const ACTION_NAMES = {
+  submitted: '考生提交', claim: '领取审核', release: '释放', approve: '审核通过', return: '退回修改',
+  reject: '提出不通过', confirm_reject: '复核确认不通过', decline_reject: '复核不同意不通过',
+  withdrawn: '考生撤回', reopened: '报考信息变更重开', profile_changed: '报考信息变更',
+};

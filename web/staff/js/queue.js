@@ -5,9 +5,9 @@ import { call } from './rpc.js';
 import { ATTEMPT_NAMES, FLAG_NAMES, STATUS_NAMES, attemptText, timeText, waitingText } from './format.js';
 
 const PAGE = 50;
-const COUNTED = ['pending', 'claimed', 'returned', 'approved', 'rejected'];
+const COUNTED = ['pending', 'claimed', 'confirming', 'returned', 'approved', 'rejected'];
 // Kept while the tab lives: back from a case, the reviewer finds the same filters.
-const state = { site: '', attempt: '', flag: '', cursors: [null] };
+const state = { site: '', attempt: '', flag: '', status: 'pending', cursors: [null] };
 
 function select(id, label, options, value) {
   const el = h('select', { id, name: id },
@@ -27,17 +27,25 @@ async function siteOptions(who) {
 }
 
 function filters() {
-  const args = { limit: PAGE };
+  const args = { limit: PAGE, status: state.status };
   if (state.site) args.site = state.site;
   if (state.attempt) args.attempt = state.attempt;
   if (state.flag) args.flag = state.flag;
   return args;
 }
 
+// The oldest waiting package under the reviewer's current filters, or null ("next case").
+export async function nextPackage(skip) {
+  const page = await call('review', 'list_queue', { ...filters(), limit: 5 });
+  const found = page.items.find((item) => item.package_id !== skip && !item.claim);
+  return found ? found.package_id : null;
+}
+
 function row(item, navigate) {
   const claimed = item.claim ? h('span', { class: 'badge info' }, `${item.claim.reviewer_id.replace(/^staff:/, '')} 审核中`) : null;
+  const verb = item.status === 'pending' ? '领取' : '查看';
   const open = h('button', { class: 'btn primary', type: 'button', 'data-testid': 'claim',
-    'aria-label': `领取 ${item.candidate_id} ${item.name || ''}` }, '领取');
+    'aria-label': `${verb} ${item.candidate_id} ${item.name || ''}` }, verb);
   open.addEventListener('click', () => navigate(`#/case/${item.package_id}`));
   return h('tr', { 'data-package': item.package_id },
     h('td', {}, item.candidate_id),
@@ -45,7 +53,7 @@ function row(item, navigate) {
     h('td', {}, item.site),
     h('td', {}, attemptText(item.attempt)),
     h('td', {}, h('time', { datetime: item.submitted_at, title: timeText(item.submitted_at) }, waitingText(item.submitted_at))),
-    h('td', { class: 'flags' }, (item.flags || []).map((flag) => h('span', { class: 'badge warn' }, FLAG_NAMES[flag] || flag)), claimed),
+    h('td', {}, h('div', { class: 'flags' }, (item.flags || []).map((flag) => h('span', { class: 'badge warn' }, FLAG_NAMES[flag] || flag)), claimed)),
     h('td', {}, open));
 }
 
@@ -59,11 +67,12 @@ export async function render(root, { who, navigate }) {
   const [siteLabel, site] = select('f-site', '考点', [['', '全部考点'], ...sites.map((s) => [s, s])], state.site);
   const [attemptLabel, attempt] = select('f-attempt', '提交次数', [['', '全部'], ...Object.entries(ATTEMPT_NAMES)], state.attempt);
   const [flagLabel, flag] = select('f-flag', '标记', [['', '全部'], ...Object.entries(FLAG_NAMES)], state.flag);
+  const [statusLabel, status_] = select('f-status', '状态', [['pending', '待审核'], ['confirming', '不通过待复核'], ['claimed', '审核中']], state.status);
 
   append(root,
     h('div', { class: 'queue-head' }, h('h1', {}, '待审队列'), counts),
     h('form', { class: 'filters', 'aria-label': '筛选', onsubmit: (e) => e.preventDefault() },
-      siteLabel, site, attemptLabel, attempt, flagLabel, flag),
+      statusLabel, status_, siteLabel, site, attemptLabel, attempt, flagLabel, flag),
     h('table', { class: 'queue', 'data-testid': 'queue' },
       h('caption', { class: 'visually-hidden' }, '待审核的材料包，按提交时间从早到晚'),
       h('thead', {}, h('tr', {}, ['报名号', '姓名', '考点', '提交', '已等待', '标记', '操作'].map((t) => h('th', { scope: 'col' }, t)))),
@@ -100,7 +109,7 @@ export async function render(root, { who, navigate }) {
   }
 
   prev.addEventListener('click', () => { state.cursors.pop(); loadPage(); });
-  for (const [el, key] of [[site, 'site'], [attempt, 'attempt'], [flag, 'flag']]) {
+  for (const [el, key] of [[status_, 'status'], [site, 'site'], [attempt, 'attempt'], [flag, 'flag']]) {
     el.addEventListener('change', () => {
       state[key] = el.value;
       state.cursors = [null];

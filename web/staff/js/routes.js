@@ -7,6 +7,8 @@ export const ROUTES = [
     nav: true, load: () => import('./queue.js') },
   { id: 'case', pattern: /^#\/case\/([A-Za-z0-9_-]{1,64})$/, label: '审核材料', roles: ['reviewer', 'admin'],
     nav: false, load: () => import('./case.js') },
+  { id: 'view', pattern: /^#\/view\/([A-Za-z0-9_-]{1,64})$/, label: '查看材料', roles: ['reviewer', 'admin'],
+    nav: false, load: () => import('./case.js'), options: { readOnly: true } },
   // Administrators (issue 19 items 7-9): web/staff/js/admin/
   { id: 'overview', pattern: /^#\/admin\/overview$/, href: '#/admin/overview', label: '统计概览', roles: ['admin'],
     nav: true, load: () => import('./admin/overview.js') },
