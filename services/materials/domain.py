@@ -30,7 +30,7 @@ MATERIAL_TYPE = re.compile(r"^[a-z][a-z_]{1,39}$")
 IMAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
 BEIJING = timezone(timedelta(hours=8))
-DEFAULT_RESPOND_DAYS = 10
+DEFAULT_RESPOND_DAYS = 7  # what the staff page assumes too (web/staff/js/reference.js)
 # What an administrator may set, each with its bounds (checked by validate_region_config).
 REGION_KEYS = ("name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels",
                "min_sharpness", "sites", "categories", "respond_days", "contact", "notice")

@@ -31,6 +31,8 @@ class Administration:
     def export(self, principal, site, fmt="xlsx"):
         if fmt not in exports.FORMATS:
             raise errors.ValidationError("format 须为 xlsx 或 csv")
+        if not isinstance(site, str):
+            raise errors.ValidationError("请指定要导出的考点（四位代码）")
         area = scope.area(principal, None, site)
         now = self.clock()
         cases = sorted(self.repo.db.cases.find(area, EXPORT_FIELDS).limit(MAX_EXPORT_ROWS),

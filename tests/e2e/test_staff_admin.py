@@ -18,8 +18,8 @@ from staff_helpers import STAFF_DESKTOP, screenshot, staff_sign_in
 from support import Candidate, candidate, wait_for
 
 SCREENS = {"overview": "统计概览", "region": "考区设置", "import": "考生导入", "dead-letters": "失败事件"}
-SITE_3201 = [f"20263201009{n:02d}" for n in range(1, 4)]
-UPLOADER = "2026320400961"
+SITE_3201 = [f"20263201008{n:02d}" for n in range(1, 4)]
+UPLOADER = "2026320400871"
 
 
 @pytest.fixture(scope="module")
@@ -82,16 +82,27 @@ def chart_option(page, testid):
     }""", testid)
 
 
+@pytest.fixture(autouse=True)
+def region_32_restored(admin):
+    """Region 32 as it was before each test (the other modules' tests rely on it)."""
+    before = admin.call("materials", "get_region", region="32")
+    yield
+    region_32(admin, **{k: before[k] for k in SETTINGS})
+
+
+SETTINGS = ("name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels", "sites",
+            "categories", "respond_days", "contact", "notice")
+
+
 def region_32(admin, **changes):
     current = admin.call("materials", "get_region", region="32")
-    config = {k: current[k] for k in ("name", "upload_enabled", "window", "max_bytes", "min_short_side",
-                                      "max_pixels", "sites", "categories", "respond_days", "contact", "notice")}
+    config = {k: current[k] for k in SETTINGS}
     return admin.call("materials", "configure_region", region="32", config=dict(config, **changes))
 
 
 def test_an_administrator_turns_uploading_off_and_the_candidates_page_says_so_within_the_ttl(
         system, admin, admin_page, browser, output_dir):
-    admin.call("auth", "import_candidates", records=[candidate(UPLOADER, serial=961)])
+    admin.call("auth", "import_candidates", records=[candidate(UPLOADER, serial=871)])
     candidate_page = browser.new_page()
     try:
         sign_in(candidate_page, system.url, UPLOADER)
@@ -120,7 +131,6 @@ def test_an_administrator_turns_uploading_off_and_the_candidates_page_says_so_wi
             False, "常州考点 0519-88880000", "系统维护，暂停上传至另行通知")
         screenshot(candidate_page, output_dir, "candidate-upload-off")
     finally:
-        region_32(admin, upload_enabled=True, contact="", notice="")  # the other tests upload
         candidate_page.context.close()
 
 
@@ -140,7 +150,7 @@ def test_a_stale_edit_is_refused_with_a_chinese_message_and_can_be_reloaded(syst
 def decide_three_at_3201(system, admin):
     """Three fresh 3201 packages: two approved, one returned with two reasons."""
     admin.call("auth", "import_candidates",
-               records=[candidate(n, site="3201", serial=970 + i) for i, n in enumerate(SITE_3201)])
+               records=[candidate(n, site="3201", serial=870 + i) for i, n in enumerate(SITE_3201)])
     ids = []
     for number in SITE_3201:
         someone = Candidate(system, number)
@@ -209,7 +219,7 @@ def test_the_exported_workbook_opens_with_openpyxl_and_its_rows_match_the_cases(
 
 
 def test_a_candidate_list_is_previewed_with_its_errors_then_imported(system, admin_page, output_dir, tmp_path):
-    records = [candidate("2026320400981", serial=981), candidate("2026320400982", serial=982, phone="123")]
+    records = [candidate("2026320400881", serial=881), candidate("2026320400882", serial=882, phone="123")]
     out = io.StringIO()
     keys = ["registration_number", "name", "id_number", "phone", "region", "site", "category", "exam_year", "password"]
     writer = csv.writer(out)
@@ -229,7 +239,7 @@ def test_a_candidate_list_is_previewed_with_its_errors_then_imported(system, adm
     page.get_by_test_id("import-apply").click()
     page.get_by_test_id("import-result").wait_for()
     assert "已新建\n1" in page.get_by_test_id("import-result").inner_text()
-    assert system.login("2026320400981")["access_token"]
+    assert system.login("2026320400881")["access_token"]
     screenshot(page, output_dir, "import-applied")
 
 

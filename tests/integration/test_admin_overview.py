@@ -101,6 +101,7 @@ def test_the_exported_workbook_opens_with_its_rows_matching_the_cases_and_number
         book_file = proxy.review.export_outcomes(site="3204", format="xlsx")
         csv_file = proxy.review.export_outcomes(site="3204", format="csv")
         refused("ValidationError", proxy.review.export_outcomes, site="3204", format="pdf")
+        refused("ValidationError", proxy.review.export_outcomes, site=None)
         queue = {c["package_id"]: c for c in proxy.review.list_queue(site="3204", status="approved")["items"]
                  + proxy.review.list_queue(site="3204", status="returned")["items"]}
     sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(book_file["data"]))).active

@@ -39,7 +39,7 @@ def test_a_change_is_versioned_with_who_when_and_a_diff_against_the_previous_ver
     with rpc(admins["config"], admins["admin.32"]) as proxy:
         current = proxy.materials.get_region("32")
         proxy.materials.configure_region("32", settings(
-            upload_enabled=False, respond_days=7, contact="常州考点 0519-88880000", notice="上传已暂停"),
+            upload_enabled=False, respond_days=5, contact="常州考点 0519-88880000", notice="上传已暂停"),
             expected_version=current["version"])
         history = proxy.materials.region_history("32")
     newest = history[0]
@@ -47,7 +47,7 @@ def test_a_change_is_versioned_with_who_when_and_a_diff_against_the_previous_ver
     assert newest["updated_at"]
     changes = {c["field"]: (c["before"], c["after"]) for c in newest["changes"]}
     assert changes["upload_enabled"] == (True, False)
-    assert changes["respond_days"] == (10, 7)
+    assert changes["respond_days"] == (7, 5)
     assert changes["notice"] == ("", "上传已暂停")
     assert not any(f.startswith("sites") for f in changes)  # unchanged settings are not listed
     assert history[-1]["version"] == 1
