@@ -115,8 +115,9 @@ def test_an_administrator_turns_uploading_off_and_the_candidates_page_says_so_wi
         page.get_by_test_id("save-region").click()
         page.get_by_text("已保存为第").wait_for()
         saved_at = time.monotonic()
+        version = page.get_by_text("已保存为第").inner_text().split("第")[1].split("版")[0].strip()
         history = page.get_by_test_id("region-history").locator("li").first
-        history.get_by_text("网上上传").wait_for()
+        history.get_by_text(f"第 {version} 版").wait_for()
         assert "admin.32" in history.inner_text() and "开启 → 关闭" in history.inner_text()
         screenshot(page, output_dir, "region-settings-saved")
 

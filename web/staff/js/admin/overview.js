@@ -111,7 +111,7 @@ export async function render(root, { who }) {
       legend: { top: 0 }, xAxis: { type: 'category', boundaryGap: true, data: view.days.map((d) => d.slice(5)) },
       yAxis: { type: 'value', minInterval: 1 },
       series: [
-        { name: '提交', type: 'bar', data: view.per_day.submitted },
+        { name: '提交', type: 'bar', barMaxWidth: 24, data: view.per_day.submitted },
         { name: '通过', type: 'line', data: view.per_day.approved },
         { name: '退回', type: 'line', data: view.per_day.returned },
         { name: '不通过', type: 'line', data: view.per_day.rejected },
