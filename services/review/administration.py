@@ -14,9 +14,10 @@ EXPORT_FIELDS = {"candidate_id": 1, "candidate": 1, "region": 1, "site": 1, "cat
 
 
 class Administration:
-    def __init__(self, repo, caller, clock=time.time):
+    def __init__(self, repo, caller, status_counts, clock=time.time):
         self.repo = repo
         self.tallies = Tallies(repo.db)
+        self.status_counts = status_counts
         self.caller = caller
         self.clock = clock
 
@@ -25,8 +26,9 @@ class Administration:
         now = self.clock()
         shown = overview.days_back(domain.beijing_today(now).isoformat(), days)
         tallies = self.tallies.between(area, shown[0], shown[-1])
-        result = overview.summarise(tallies, self.tallies.counts_by_site(area, now), shown)
-        return dict(result, region=area.get("region"), site=area.get("site"))
+        counts, counted_at = self.status_counts.get(self.tallies, area, now)
+        result = overview.summarise(tallies, counts, shown)
+        return dict(result, region=area.get("region"), site=area.get("site"), counts_at=domain.iso(counted_at))
 
     def export(self, principal, site, fmt="xlsx"):
         if fmt not in exports.FORMATS:

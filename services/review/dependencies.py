@@ -10,6 +10,7 @@ from services.review.administration import Administration
 from services.review.cases import Reviews, Settings
 from services.review.ingest import Ingest, Profiles
 from services.review.repository import CaseRepository
+from services.review.tallies import StatusCounts
 
 MAX_CLIENT_LEN = 120
 
@@ -45,6 +46,7 @@ class ReviewDesk(MongoDependency):
         super().setup()
         config = self.container.config
         self.settings = Settings.from_config(config)
+        self.status_counts = StatusCounts(float((config.get("REVIEW") or {}).get("COUNTS_TTL_S", 60)))
         self.presigner = Presigner(s3.public_client(config), config["S3"]["BUCKET"],
                                    self.settings.url_ttl_s)
 
@@ -71,7 +73,8 @@ class Desk:
 
     @property
     def admin(self):
-        return Administration(CaseRepository(self._provider.db), caller_of(self._worker_ctx))
+        return Administration(CaseRepository(self._provider.db), caller_of(self._worker_ctx),
+                              self._provider.status_counts)
 
     @property
     def ingest(self):

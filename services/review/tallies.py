@@ -6,6 +6,9 @@ and its insert collides with the existing `_id`. Decisions are counted by the ou
 relay right after their event is published and before the outbox entry is removed, so
 a crash in between counts them on the next publish; submissions are counted by the
 handler of PackageSubmitted, whose message is redelivered until it succeeds."""
+import json
+import time
+
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
@@ -59,6 +62,28 @@ class Tallies:
             counts[row["_id"]][domain.CLAIMED] -= row["n"]
             counts[row["_id"]][domain.PENDING] += row["n"]
         return counts
+
+
+class StatusCounts:
+    """Per-site counts by status, kept a minute per scope in this process.
+
+    They are the one part of the overview that groups cases: MongoDB 7 answers that
+    from the (region, site, status) index, but dev/mongo reads every case of the
+    collection (about 0.3 s per 20,000 cases: tests/load/overview_bench.py). A manager's
+    overview a minute old is as useful, so each scope is counted at most once a minute
+    here, and the answer says when (`counts_at`)."""
+
+    def __init__(self, ttl_s=60.0):
+        self.ttl_s = ttl_s
+        self._entries = {}
+
+    def get(self, tallies, area, now):
+        key = json.dumps(area, sort_keys=True)
+        at, counted_at, counts = self._entries.get(key, (0.0, None, None))
+        if counts is None or time.monotonic() - at > self.ttl_s:
+            counts, counted_at = tallies.counts_by_site(area, now), now
+            self._entries[key] = (time.monotonic(), counted_at, counts)
+        return counts, counted_at
 
 
 class TallyingRelay(outbox.OutboxRelay):

@@ -11,7 +11,9 @@ per call, for one region and for one site:
 
 - `tallies`: the overview's own reads (Tallies.between over 14 days + overview.summarise);
 - `status counts`: the per-site counts by status (Tallies.counts_by_site, an aggregate
-  over the region's or site's cases: the one part that still groups cases);
+  over the region's or site's cases: the one part that still groups cases, hence
+  counted at most once a minute per scope, StatusCounts);
+- `overview as served`: both, with the counts of the last minute;
 - `reference`: the same daily figures computed from the cases themselves (every case of
   the region read with its decision), what the overview would cost without tallies.
 
@@ -37,7 +39,7 @@ from pymongo import MongoClient  # noqa: E402
 
 from services.review import domain, overview  # noqa: E402
 from services.review.repository import CaseRepository  # noqa: E402
-from services.review.tallies import Tallies  # noqa: E402
+from services.review.tallies import StatusCounts, Tallies  # noqa: E402
 from tests.load.procstat import cpu_seconds, stack_processes  # noqa: E402
 from tests.load.report import emit, percentiles  # noqa: E402
 
@@ -132,7 +134,13 @@ def main():
         days = overview.days_back(date.today().isoformat(), 14)
         results = {}
         for scope, area in (("region 32", {"region": "32"}), ("site 3201", {"region": "32", "site": "3201"})):
+            cache = StatusCounts()
+            cache.get(tallies, area, time.time())  # counted once a minute; served from memory meanwhile
             results[scope] = {
+                "overview as served (tallies + counts of the last minute)": timed(
+                    lambda: overview.summarise(tallies.between(area, days[0], days[-1]),
+                                               cache.get(tallies, area, time.time())[0], days),
+                    args.samples, server),
                 "tallies": timed(lambda: overview.summarise(tallies.between(area, days[0], days[-1]), {}, days),
                                  args.samples, server),
                 "status counts": timed(lambda: tallies.counts_by_site(area, time.time()), max(3, args.samples // 5), server),
