@@ -130,6 +130,7 @@ def main():
         started = time.perf_counter()
         tally_docs = seed(db, args.cases, random.Random(19))
         seeded_s = time.perf_counter() - started
+        print(f"seeded {args.cases} cases and {tally_docs} tallies in {seeded_s:.0f} s", file=sys.stderr, flush=True)
         tallies = Tallies(db)
         days = overview.days_back(date.today().isoformat(), 14)
         results = {}
