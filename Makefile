@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PIP_VERSION := 26.3
 
-.PHONY: run up down status test test-fast test-unit servers venv bench clean
+.PHONY: run up down status test test-fast test-unit servers venv bench clean vendor
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ test-fast: venv
 ## e.g. make bench BENCH_ARGS="--concurrency 50 --duration 60"
 bench: up
 	$(PY) -m tests.load.run $(BENCH_ARGS)
+
+## re-copy the staff pages' browser libraries from the npm registry (pinned in
+## dev/vendor.py; the copies are committed, so only upgrades need this)
+vendor: venv
+	$(PY) -m dev.vendor
 
 ## pure tests only, no servers
 test-unit: venv

@@ -57,8 +57,8 @@ class HttpsRpc(HttpEntrypoint):
     def _call_of(self, request):
         """(method name, keyword arguments) of an allowed call, or the refusal."""
         service, method = request.path_values["service"], request.path_values["method"]
-        self._allowed(service, method)
-        kwargs = read_json(request)
+        entrypoint = self._allowed(service, method)
+        kwargs = read_json(request, **({"max_bytes": entrypoint.max_body} if entrypoint.max_body else {}))
         signature = inspect.signature(getattr(self.container.service_cls, method))
         try:
             signature.bind(None, **kwargs)

@@ -35,6 +35,7 @@ DEFAULT_MAX_ATTEMPTS = 5
 ATTEMPTS = "x-attempts"
 ORIGIN = "x-original-queue"
 LAST_ERROR = "x-last-error"
+PEEK_LIMIT = 10_000  # parked messages looked through per queue
 
 
 def broker_user(config):
@@ -174,26 +175,37 @@ class DeadLetters:
         self.amqp_uri = amqp_uri
         self.queue_names = queue_names
 
-    def list(self, limit=100):
+    def list(self, limit=100, visible=None):
+        """Parked messages, oldest first per queue; `visible(letter)` filters what the
+        caller may see (an administrator's region or sites)."""
         found = []
         with Connection(self.amqp_uri) as conn:
             channel = conn.channel()
             for name in self.queue_names:
-                for message in self._peek(channel, dead_queue(name), limit - len(found)):
-                    found.append(describe(message))
+                for message in self._peek(channel, dead_queue(name), PEEK_LIMIT):
+                    letter = describe(message)
+                    if visible is None or visible(letter):
+                        found.append(letter)
+                    if len(found) >= limit:
+                        break
+                if len(found) >= limit:
+                    break
             channel.close()  # unacknowledged messages go back, in order
         return found
 
-    def replay(self, message_id):
+    def replay(self, message_id, visible=None):
         """Send one parked message (by message or event id) back to its handler with
-        fresh attempts."""
+        fresh attempts. A message already replayed is no longer parked, so a second
+        replay finds nothing (and the handler is idempotent on event_id besides)."""
         with Connection(self.amqp_uri) as conn:
             channel = conn.channel()
             for name in self.queue_names:
-                for message in self._peek(channel, dead_queue(name), 10_000):
-                    if message_id not in (message.properties.get("message_id"),
-                                          describe(message)["event_id"]):
+                for message in self._peek(channel, dead_queue(name), PEEK_LIMIT):
+                    letter = describe(message)
+                    if message_id not in (letter["message_id"], letter["event_id"]):
                         continue
+                    if visible is not None and not visible(letter):
+                        break  # as if absent: nobody learns of letters outside their scope
                     headers = {k: v for k, v in message.headers.items()
                                if k not in ("x-death", ATTEMPTS)}
                     producer = conn.Producer(channel=conn.channel())
@@ -228,7 +240,10 @@ def describe(message):
         "attempts": message.headers.get(ATTEMPTS),
         "last_error": message.headers.get(LAST_ERROR),
         "event_id": payload.get("event_id"),
+        "occurred_at": payload.get("occurred_at"),
         "package_id": payload.get("package_id"),
+        "region": payload.get("region"),
+        "site": payload.get("site"),
     }
 
 

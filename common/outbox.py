@@ -156,6 +156,7 @@ class OutboxRelay(DependencyProvider):
         for event_id, entry in entries:
             try:
                 self.publish(entry)
+                self.after_publish(collection, doc["_id"], entry)
             except Exception:
                 collection.update_one({"_id": doc["_id"], f"outbox.{event_id}": {"$exists": True}},
                                       {"$inc": {f"outbox.{event_id}.attempts": 1}})
@@ -179,6 +180,10 @@ class OutboxRelay(DependencyProvider):
             if collection.update_one(dict(guard, outbox_n=len(published)), done).modified_count:
                 return
         collection.update_one(guard, update)
+
+    def after_publish(self, collection, doc_id, entry):
+        """Hook for work that must follow every published event at least once (the entry
+        stays in the outbox until it has succeeded); it must be idempotent on event_id."""
 
     def publish(self, entry):
         exchange = get_event_exchange(entry["source"], self.container.config)

@@ -53,13 +53,16 @@ class SafeRpcConsumer(RpcConsumer):
 
 
 class RpcEntrypoint(Rpc):
-    """`https=True` also serves the method at POST /rpc/{service}/{method} (common/https_rpc.py)."""
+    """`https=True` also serves the method at POST /rpc/{service}/{method} (common/https_rpc.py);
+    `max_body` raises that route's body limit (the front door's route must allow it too)."""
 
     rpc_consumer = SafeRpcConsumer()
 
-    def __init__(self, expected_exceptions=(AppError, *OUTAGE_ERRORS), https=False, **kwargs):
+    def __init__(self, expected_exceptions=(AppError, *OUTAGE_ERRORS), https=False, max_body=None,
+                 **kwargs):
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
         self.https = https
+        self.max_body = max_body  # bytes of JSON over HTTPS, when a method takes a file
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None:

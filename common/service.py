@@ -4,12 +4,14 @@ A service class inherits `ServiceBase` and sets `name`; nameko collects entrypoi
 and dependencies from base classes too."""
 import logging
 import time
+from functools import partial
 
 from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from common.arguments import integer
 from common.errors import NotFound
 from common.messaging import DeadLetterOffice
 from common.metrics import exposition
@@ -92,12 +94,23 @@ class ServiceBase:
 
     @rpc(https=True)
     def dead_letters(self, limit=100):
-        self.auth.from_context("admin")
-        return self.dlq.list(limit=limit)
+        principal = self.auth.from_context("admin")
+        return self.dlq.list(limit=min(max(integer(limit, "limit"), 1), 500),
+                             visible=partial(letter_visible, principal))
 
     @rpc(https=True)
     def replay_dead_letter(self, message_id):
-        self.auth.from_context("admin")
-        if not self.dlq.replay(message_id):
-            raise NotFound("没有该死信消息")
+        principal = self.auth.from_context("admin")
+        if not isinstance(message_id, str) or not self.dlq.replay(
+                message_id, visible=partial(letter_visible, principal)):
+            raise NotFound("没有该死信消息（可能已重放）")
         return {"replayed": message_id}
+
+
+def letter_visible(principal, letter):
+    """National administrators see every parked event; a region's or a site's
+    administrator only those of their region or sites (an event naming no region is
+    national business)."""
+    if principal.is_national:
+        return True
+    return bool(letter.get("region")) and principal.covers(letter["region"], letter.get("site"))

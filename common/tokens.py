@@ -50,7 +50,13 @@ class Principal:
             return True
         if self.role not in ("reviewer", "admin") or self.region != region:
             return False
-        return self.role == "admin" or "*" in self.sites or site in self.sites
+        return self.whole_region or site in self.sites
+
+    @property
+    def whole_region(self):
+        """Staff of a whole region: "*" for sites, or an administrator named no sites
+        (an administrator with sites administers those sites only)."""
+        return self.is_national or "*" in self.sites or (self.role == "admin" and not self.sites)
 
 
 class KeySet:

@@ -93,8 +93,10 @@ def start_apps(state):
         procs.save_state(state)
 
 
-def write_nginx_conf(base, ports, listen):
-    """Render dev/nginx.conf for these service ports into `base`/nginx.conf."""
+def write_nginx_conf(base, ports, listen, s3_public=None):
+    """Render dev/nginx.conf for these service ports into `base`/nginx.conf; `s3_public`
+    is the origin of presigned image links (config S3.PUBLIC_ENDPOINT), which the staff
+    pages may show."""
     if not Path("/usr/sbin/nginx").exists():
         servers.apt_install("nginx")
     (base / "logs").mkdir(parents=True, exist_ok=True)
@@ -102,11 +104,20 @@ def write_nginx_conf(base, ports, listen):
     conf = (ROOT / "dev" / "nginx.conf").read_text()
     conf = conf.replace("{{ROOT}}", str(ROOT)).replace("{{VAR}}", str(base))
     conf = conf.replace("{{LISTEN}}", str(listen))
+    conf = conf.replace("{{S3_PUBLIC}}", _origin(s3_public or os.environ.get(
+        "S3_PUBLIC_ENDPOINT", "http://127.0.0.1:9000")))
     for name, port in ports.items():
         conf = conf.replace("{{%s}}" % name.upper(), str(port))
     path = base / "nginx.conf"
     path.write_text(conf)
     return path
+
+
+def _origin(url):
+    """scheme://host:port of a URL, for a Content-Security-Policy source."""
+    from urllib.parse import urlsplit
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def nginx_command(conf):

@@ -163,11 +163,18 @@ def validate_staff_scope(role, region, sites):
     if role == "admin":
         if region != "*" and not _REGION.match(region or ""):
             raise RecordInvalid("管理员须指定考区或全国(*)")
+        if region == "*" and sites:
+            raise RecordInvalid("全国管理员不限考点")
+        _check_sites(region, sites)  # none: the whole region; some: those sites only
         return
     if not _REGION.match(region or ""):
         raise RecordInvalid("审核员须指定考区")
     if not sites:
         raise RecordInvalid("审核员须指定考点或整个考区(*)")
+    _check_sites(region, sites)
+
+
+def _check_sites(region, sites):
     for site in sites:
         if site != "*" and not (_SITE.match(site) and site.startswith(region)):
             raise RecordInvalid(f"考点{site}不属于考区{region}")

@@ -33,6 +33,14 @@ class AuthRepository:
     def get_candidate(self, candidate_id):
         return self.db.candidates.find_one({"_id": candidate_id})
 
+    def get_candidates(self, candidate_ids, batch=500):
+        """{candidate_id: document} for those that exist."""
+        found = {}
+        for start in range(0, len(candidate_ids), batch):
+            for doc in self.db.candidates.find({"_id": {"$in": candidate_ids[start:start + batch]}}):
+                found[doc["_id"]] = doc
+        return found
+
     def find_candidate_by_id_hash(self, id_hash):
         return self.db.candidates.find_one({"id_number.hash": id_hash})
 

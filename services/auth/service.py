@@ -13,7 +13,7 @@ from common.errors import RateLimited, Unauthenticated, ValidationError
 from common.rpc import rpc
 from common import service as base
 from common.web import http, json_response, read_json, with_retry_after
-from services.auth import domain, pages
+from services.auth import domain, import_files, pages
 from services.auth.authority import STAFF_CLIENT
 from services.auth.dependencies import AuthorityProvider, LocalTokenAuth
 from services.auth.exceptions import InvalidClient, InvalidRequest, LoginFailed
@@ -156,6 +156,18 @@ class AuthService(base.ServiceBase):
         if not isinstance(records, list):
             raise ValidationError("records 须为列表")
         return self.authority.import_candidates(records, principal)
+
+    @rpc(https=True, max_body=import_files.MAX_BODY_BYTES)
+    def preview_import(self, file_name, data):
+        """What importing the registration system's CSV/XLSX would change, per row."""
+        principal = self.auth.from_context("admin")
+        return self.authority.preview_import(import_files.read(file_name, data), principal)
+
+    @rpc(https=True, max_body=import_files.MAX_BODY_BYTES)
+    def apply_import(self, file_name, data):
+        """Import that file through import_candidates' path (idempotent per record)."""
+        principal = self.auth.from_context("admin")
+        return self.authority.apply_import(import_files.read(file_name, data), principal)
 
     @rpc
     def get_contact(self, candidate_id):

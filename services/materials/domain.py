@@ -32,6 +32,11 @@ STATUS_NAMES = {DRAFT: "未提交", SUBMITTED: "已提交待审核", IN_REVIEW: 
 MATERIAL_TYPE = re.compile(r"^[a-z][a-z_]{1,39}$")
 IMAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
+DEFAULT_RESPOND_DAYS = 7  # what the staff page assumes too (web/staff/js/reference.js)
+# What an administrator may set, each with its bounds (checked by validate_region_config).
+REGION_KEYS = ("name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels",
+               "min_sharpness", "sites", "categories", "respond_days", "contact", "notice")
+TEXT_LIMITS = {"contact": 200, "notice": 500}
 
 
 # -- the catalogue ------------------------------------------------------------------------
@@ -73,7 +78,6 @@ class Catalogue:
 
 
 # -- region rules -------------------------------------------------------------------------
-DEFAULT_RESPOND_DAYS = 7
 @dataclass(frozen=True)
 class RegionRules:
     region: str
@@ -88,11 +92,11 @@ class RegionRules:
     min_sharpness: float | None = None
     sites: dict = field(default_factory=dict)
     categories: dict = field(default_factory=dict)  # category -> {"required": [...], "optional": [...]}
+    respond_days: int = DEFAULT_RESPOND_DAYS  # a return's deadline when the reviewer names none
     # What candidates read when they cannot upload here (uploading off, window closed):
     # the region's own words and whom to ask.
-    notice: str = ""
     contact: str = ""
-    respond_days: int = DEFAULT_RESPOND_DAYS  # a return's deadline when the reviewer names none
+    notice: str = ""
 
     def window_open(self, now):
         if not (self.window_start and self.window_end):
@@ -126,9 +130,7 @@ def validate_region_config(region, config, catalogue):
         raise errors.ValidationError("考区代码须为两位数字")
     if not isinstance(config, dict):
         raise errors.ValidationError("配置须为对象")
-    allowed = {"name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels",
-               "min_sharpness", "sites", "categories", "notice", "contact", "respond_days"}
-    unknown = set(config) - allowed
+    unknown = set(config) - set(REGION_KEYS)
     if unknown:
         raise errors.ValidationError(f"未知配置项: {', '.join(sorted(unknown))}")
     out = {"name": str(config.get("name", ""))[:20],
@@ -141,10 +143,9 @@ def validate_region_config(region, config, catalogue):
     if end <= start:
         raise errors.ValidationError("上传时间窗的结束须晚于开始")
     out["window"] = {"start": start.isoformat(), "end": end.isoformat()}
-    defaults = dict(catalogue.limits, respond_days=DEFAULT_RESPOND_DAYS)
     for key, low, high in (("max_bytes", 10_240, 10_485_760), ("min_short_side", 100, 4000),
-                           ("max_pixels", 100_000, 100_000_000), ("respond_days", 1, 180)):
-        value = config.get(key, defaults[key])
+                           ("max_pixels", 100_000, 100_000_000)):
+        value = config.get(key, catalogue.limits[key])
         if not isinstance(value, int) or not low <= value <= high:
             raise errors.ValidationError(f"{key} 须为 {low}–{high} 之间的整数")
         out[key] = value
@@ -157,13 +158,50 @@ def validate_region_config(region, config, catalogue):
             re.fullmatch(r"\d{4}", s) and s.startswith(region) for s in sites):
         raise errors.ValidationError("考点代码须为本考区的四位代码")
     out["sites"] = {s: str(n)[:20] for s, n in sites.items()}
-    for key, limit in (("notice", 500), ("contact", 200)):
-        value = config.get(key) or ""
-        if not isinstance(value, str) or len(value) > limit:
-            raise errors.ValidationError(f"{key} 须为不超过 {limit} 字的文字")
-        out[key] = value.strip()
     out["categories"] = _validate_categories(config.get("categories") or {}, catalogue)
+    respond_days = config.get("respond_days", DEFAULT_RESPOND_DAYS)
+    if not isinstance(respond_days, int) or isinstance(respond_days, bool) or not 1 <= respond_days <= 60:
+        raise errors.ValidationError("补正期限（respond_days）须为 1–60 之间的整数天数")
+    out["respond_days"] = respond_days
+    for key, limit in TEXT_LIMITS.items():
+        text = config.get(key) or ""
+        if not isinstance(text, str) or len(text.strip()) > limit:
+            raise errors.ValidationError(f"{key} 须为不超过 {limit} 字的文字")
+        out[key] = text.strip()
     return out
+
+
+def check_version(expected, current):
+    """Optimistic concurrency: an edit made on an older version than the stored one is
+    refused, so one administrator never silently overwrites another's change."""
+    if expected is None:
+        return
+    if not isinstance(expected, int) or isinstance(expected, bool) or expected < 0:
+        raise errors.ValidationError("expected_version 须为非负整数")
+    if expected != current:
+        raise errors.Conflict(f"考区配置已被他人修改（当前为第 {current} 版，您编辑的是第 {expected} 版），"
+                              "请刷新后在最新版本上修改")
+
+
+def settings_diff(before, after, prefix=""):
+    """[{"field", "before", "after"}] for every setting that differs, nested keys dotted
+    (`window.end`, `categories.integrated_practitioner.required`)."""
+    before, after = before or {}, after or {}
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        name = f"{prefix}{key}"
+        if isinstance(old, dict) and isinstance(new, dict) or (old is None and isinstance(new, dict)) \
+                or (new is None and isinstance(old, dict)):
+            changes.extend(settings_diff(old, new, f"{name}."))
+        elif old != new:
+            changes.append({"field": name, "before": old, "after": new})
+    return changes
+
+
+def settings_of(doc):
+    """The administrator-set part of a stored region document."""
+    return {key: doc[key] for key in REGION_KEYS if key in (doc or {})}
 
 
 def _validate_categories(categories, catalogue):

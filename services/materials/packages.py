@@ -32,9 +32,9 @@ def rules_from_doc(region, doc):
         window_end=window.get("end"), max_bytes=doc["max_bytes"],
         min_short_side=doc["min_short_side"], max_pixels=doc["max_pixels"],
         min_sharpness=doc.get("min_sharpness"), sites=doc.get("sites", {}),
-        categories=doc.get("categories", {}), notice=doc.get("notice", ""),
-        contact=doc.get("contact", ""),
-        respond_days=doc.get("respond_days", domain.DEFAULT_RESPOND_DAYS))
+        categories=doc.get("categories", {}),
+        respond_days=doc.get("respond_days", domain.DEFAULT_RESPOND_DAYS),
+        contact=doc.get("contact", ""), notice=doc.get("notice", ""))
 
 
 class RegionCache:
@@ -111,14 +111,29 @@ class Packages:
                       "orientation": "正向，不得翻转或旋转", "legibility": "清晰可辨"},
             "consent_notice_version": self.catalogue.consent_notice_version}
 
-    def configure_region(self, region, config, actor):
+    def configure_region(self, region, config, actor, expected_version=None):
         settings = domain.validate_region_config(region, config, self.catalogue)
+        current = self.repo.get_region(region)
+        domain.check_version(expected_version, (current or {}).get("version", 0))
         try:
-            version = self.repo.save_region(region, settings, actor)
+            version = self.repo.save_region(region, settings, actor, current)
         except DuplicateKeyError:
-            raise errors.Conflict("考区配置正被同时修改，请重试") from None
+            raise errors.Conflict("考区配置已被他人同时修改，请刷新后在最新版本上修改") from None
         self.regions.forget(region)
         return version
+
+    def region_history(self, region, limit=20):
+        """The newest versions, each with who, when and its diff against the one before."""
+        versions = self.repo.region_versions(region, limit + 1)
+        history = []
+        for newer, older in zip(versions, versions[1:] + [None]):
+            if len(history) == limit:
+                break
+            history.append({"version": newer["version"], "updated_by": newer.get("updated_by"),
+                            "updated_at": newer.get("updated_at"),
+                            "changes": domain.settings_diff(domain.settings_of(older),
+                                                            domain.settings_of(newer))})
+        return history
 
     # -- consent -------------------------------------------------------------------------------
     def consent(self, principal, notice_version):

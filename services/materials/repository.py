@@ -53,18 +53,23 @@ class PackageRepository:
     def get_region(self, region):
         return self.db.regions.find_one({"_id": region})
 
-    def save_region(self, region, settings, actor):
-        """Store a new version of the region's rules; earlier versions are kept.
+    def save_region(self, region, settings, actor, current):
+        """Store a new version of the region's rules on top of `current` (as read);
+        earlier versions are kept.
 
         The unique (region, version) index turns two concurrent changes into one
         success and one DuplicateKeyError for the caller to report."""
-        current = self.get_region(region)
         version = (current or {}).get("version", 0) + 1
         doc = dict(settings, version=version, updated_by=actor,
                    updated_at=domain.iso(domain.utcnow()))
         self.db.region_versions.insert_one(dict(doc, region=region))
         self.db.regions.replace_one({"_id": region}, dict(doc, _id=region), upsert=True)
         return version
+
+    def region_versions(self, region, limit):
+        """The newest `limit` versions of a region, newest first."""
+        return list(self.db.region_versions.find({"region": region}, {"_id": 0})
+                    .sort("version", -1).limit(limit))
 
     # -- profiles learnt from CandidateProfileChanged -------------------------------------------
     def get_profile(self, candidate_id):

@@ -118,16 +118,28 @@ class MaterialsService(base.ServiceBase):
                 "max_bytes": rules.max_bytes, "min_short_side": rules.min_short_side,
                 "max_pixels": rules.max_pixels, "min_sharpness": rules.min_sharpness,
                 "sites": rules.sites, "categories": rules.categories,
-                "notice": rules.notice, "contact": rules.contact,
-                "respond_days": rules.respond_days}
+                "respond_days": rules.respond_days, "contact": rules.contact, "notice": rules.notice,
+                "catalogue": [{"material_type": t.code, "name": t.name}
+                              for t in self.desk.catalogue.types.values()],
+                "national_required": list(self.desk.catalogue.required)}
 
     @rpc(https=True)
-    def configure_region(self, region, config):
-        principal = self.auth.from_context("admin")
-        if not principal.is_national and principal.region != region:
-            raise errors.Forbidden("只能配置本考区")
-        version = self.desk.configure_region(str(region), config, principal.sub)
+    def configure_region(self, region, config, expected_version=None):
+        principal = self._region_admin(region)
+        version = self.desk.configure_region(str(region), config, principal.sub, expected_version)
         return {"region": region, "version": version}
+
+    @rpc(https=True)
+    def region_history(self, region, limit=20):
+        """Every change of a region's settings: who, when, and what changed."""
+        self._region_admin(region)
+        return self.desk.region_history(str(region), min(max(arguments.integer(limit, "limit"), 1), 100))
+
+    def _region_admin(self, region):
+        principal = self.auth.from_context("admin")
+        if not principal.is_national and (principal.region != str(region) or not principal.whole_region):
+            raise errors.Forbidden("只能查看和配置本考区（考区设置须由全考区管理员修改）")
+        return principal
 
     @rpc
     def purge_exam_year(self, exam_year):

@@ -38,10 +38,11 @@ class Reviews:
 
     # -- reading ---------------------------------------------------------------------------------
     def list_queue(self, principal, site=None, status=domain.PENDING, limit=50, after=None,
-                   sort=None):
+                   sort=None, attempt=None, flag=None):
         now = self.clock()
         field, limit, page = scope.page(sort, limit, after)
-        query = dict(scope.area(principal, site=site), **scope.by_status(status, now), **page)
+        query = dict(scope.area(principal, site=site), **scope.by_status(status, now),
+                     **domain.queue_filter(attempt, flag), **page)
         found = self.repo.queue(query, field, limit + 1)
         more = len(found) > limit
         checks = self._id_checks(found[:limit])
@@ -52,11 +53,14 @@ class Reviews:
     def get_case(self, principal, package_id):
         case = self._with_snapshot(self._in_scope(principal, package_id, "read"))
         images = self._images(principal, case)
+        previous = self._previous(case)
         issued = sorted(i for i, image in images.items() if image["url"])
+        issued += sorted(image["image_id"] for entry in (previous or {}).get("items", [])
+                         for image in entry["images"] if image["url"])
         # Written before the URLs leave: no URL is ever handed out unrecorded.
         self._audit(principal, "read", case,
                     details={"images": issued, "url_ttl_s": self.settings.url_ttl_s})
-        return views.case(case, self.clock(), images, id_check_of(case, self._id_checks([case])))
+        return views.case(case, self.clock(), images, previous, id_check_of(case, self._id_checks([case])))
 
     def _id_checks(self, cases):
         """{image_id: check} of the cases' ID card images, in one query."""
@@ -112,10 +116,47 @@ class Reviews:
         return self._decide(principal, package_id, "approve", domain.APPROVED, plan)
 
     def reject(self, principal, package_id, reason):
+        """Propose the rejection: it takes effect (and the candidate hears of it) only when
+        a second reviewer confirms it (confirm_reject)."""
         def plan(case):
-            text = domain.clean_text(reason, "不通过的原因", required=True)
-            return {"reason": text}, domain.rejected_event(case, principal.sub, text), {}
-        return self._decide(principal, package_id, "reject", domain.REJECTED, plan)
+            return {"reason": domain.clean_text(reason, "不通过的原因", required=True)}, None, {}
+        return self._decide(principal, package_id, "reject", domain.CONFIRMING, plan)
+
+    def confirm_reject(self, principal, package_id):
+        def settle(case, now):
+            decision = case["decision"]
+            event = domain.rejected_event(case, decision["by"], decision["reason"])
+            sets = {"status": domain.REJECTED, "decision.confirmed_by": principal.sub,
+                    "decision.confirmed_at": domain.iso(now)}
+            return sets, event
+        return self._settle(principal, package_id, "confirm_reject", settle)
+
+    def decline_reject(self, principal, package_id, note=None):
+        """The second reviewer does not agree: the package goes back to the queue."""
+        def settle(case, now):
+            return {"status": domain.PENDING, "decision": None, "claimed_by": None,
+                    "lease_until": 0}, None
+        text = domain.clean_text(note, "复核意见")
+        return self._settle(principal, package_id, "decline_reject", settle, note=text)
+
+    def _settle(self, principal, package_id, action, settle, **details):
+        case = self._in_scope(principal, package_id, action)
+        for _ in range(3):
+            now = self.clock()
+            if action == "confirm_reject" and domain.repeated_confirmation(case, principal.sub):
+                return views.case(case, now)
+            refusal = domain.confirm_refusal(case, principal.sub)
+            if refusal is not None:
+                raise refusal
+            sets, event = settle(case, now)
+            history = self._history(now, action, principal, case, **details)
+            updated = self.repo.settle_proposal(case, principal.sub, sets, event, history)
+            if updated is not None:
+                audit = dict(details, event_id=event.event_id) if event else details
+                self._audit(principal, action, updated, details=audit)
+                return views.case(updated, now)
+            case = self._reread(package_id)
+        raise errors.Conflict()
 
     def return_materials(self, principal, package_id, items, respond_by=None):
         def plan(case):
@@ -126,6 +167,7 @@ class Reviews:
             # Remembered so a replacement that looks the same can be flagged later.
             marks = {f"returned_images.{image_id}": case["attempt"] for entry in returned
                      for image_id in case["items"][entry["material_type"]]}
+            marks["returned_before"] = True
             return ({"items": returned, "respond_by": deadline},
                     domain.returned_event(case, principal.sub, returned, deadline), marks)
         return self._decide(principal, package_id, "return", domain.RETURNED, plan)
@@ -146,7 +188,8 @@ class Reviews:
                                        dict(extra, status=status, decision=decision), event,
                                        self._history(now, action, principal, case, **fields))
             if updated is not None:
-                self._audit(principal, action, updated, details=dict(fields, event_id=event.event_id))
+                self._audit(principal, action, updated,
+                            details=dict(fields, event_id=event.event_id) if event else fields)
                 return views.case(updated, now)
             case = self._reread(package_id)
         raise errors.Conflict()
@@ -192,6 +235,23 @@ class Reviews:
             flags = similarity.flags(doc, others, returned, principal.covers)
             shown[image_id] = views.image(doc, self.presigner.url(doc["key"]), expires_at, flags)
         return shown
+
+    def _previous(self, case):
+        """The last return before this attempt, each returned type with the reason given
+        then and the images it was returned with (presigned like the current ones)."""
+        before = domain.previous_return(case)
+        if before is None:
+            return None
+        old_ids = [i for i, attempt in (case.get("returned_images") or {}).items()
+                   if attempt == before["attempt"]]
+        docs = self.repo.images.get_many(old_ids)
+        expires_at = domain.iso(self.clock() + self.settings.url_ttl_s)
+        items = []
+        for entry in before["items"]:
+            shown = [views.image(doc, self.presigner.url(doc["key"]), expires_at, [])
+                     for doc in docs.values() if doc.get("material_type") == entry["material_type"]]
+            items.append(dict(entry, images=sorted(shown, key=lambda i: i.get("uploaded_at") or "")))
+        return dict(before, items=items)
 
     def _history(self, now, action, principal, case, **details):
         return dict(details, at=domain.iso(now), action=action, by=principal.sub,

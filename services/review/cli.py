@@ -160,7 +160,12 @@ def cmd_approve(session, args):
 
 def cmd_reject(session, args):
     session.review("reject", package_id=args.package_id, reason=args.reason)
-    print(f"已审核不通过：{args.package_id}")
+    print(f"已提出不通过意见，待另一位审核员复核：{args.package_id}")
+
+
+def cmd_confirm_reject(session, args):
+    session.review("confirm_reject", package_id=args.package_id)
+    print(f"已复核确认不通过：{args.package_id}")
 
 
 def cmd_return(session, args):
@@ -194,7 +199,7 @@ def cmd_stats(session, args):
 
 COMMANDS = {"login": cmd_login, "logout": cmd_logout, "queue": cmd_queue, "claim": cmd_claim,
             "release": cmd_release, "show": cmd_show, "approve": cmd_approve,
-            "reject": cmd_reject, "return": cmd_return, "reasons": cmd_reasons,
+            "reject": cmd_reject, "confirm-reject": cmd_confirm_reject, "return": cmd_return, "reasons": cmd_reasons,
             "stats": cmd_stats}
 
 
@@ -216,9 +221,10 @@ def parser():
     approve = sub.add_parser("approve", help="审核通过")
     approve.add_argument("package_id")
     approve.add_argument("--note")
-    reject = sub.add_parser("reject", help="审核不通过")
+    reject = sub.add_parser("reject", help="提出审核不通过意见（须另一位审核员复核）")
     reject.add_argument("package_id")
     reject.add_argument("reason")
+    sub.add_parser("confirm-reject", help="复核确认另一位审核员提出的不通过意见").add_argument("package_id")
     ret = sub.add_parser("return", help="退回修改")
     ret.add_argument("package_id")
     ret.add_argument("items", nargs="+", metavar="TYPE:REASON")

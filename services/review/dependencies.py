@@ -8,12 +8,14 @@ from common.https_rpc import client_of
 from common.mongo import MongoDependency
 from common.rpc import ServiceRpc
 from common.wiring import sibling
+from services.review.administration import Administration
 from services.review.cases import Reviews, Settings
 from services.review.idcheck import IdChecks
 from services.review.ingest import Ingest, Profiles
 from services.review.regions import RegionSettings
 from services.review.reader import ImageSource, OcrPool
 from services.review.repository import CaseRepository
+from services.review.tallies import StatusCounts
 
 MAX_CLIENT_LEN = 120
 
@@ -55,6 +57,7 @@ class ReviewDesk(MongoDependency):
         self._materials_rpc = sibling(self, self.materials_rpc, ServiceRpc)
         config = self.container.config
         self.settings = Settings.from_config(config)
+        self.status_counts = StatusCounts(float((config.get("REVIEW") or {}).get("COUNTS_TTL_S", 60)))
         self.presigner = Presigner(s3.public_client(config), config["S3"]["BUCKET"],
                                    self.settings.url_ttl_s)
         self.region_cache = {}
@@ -94,6 +97,11 @@ class Desk:
         p = self._provider
         return Reviews(CaseRepository(p.db), p.presigner, p.profiles_for(self._worker_ctx),
                        p.settings, caller_of(self._worker_ctx), p.regions_for(self._worker_ctx))
+
+    @property
+    def admin(self):
+        return Administration(CaseRepository(self._provider.db), caller_of(self._worker_ctx),
+                              self._provider.status_counts)
 
     @property
     def ingest(self):

@@ -3,7 +3,9 @@ what a decision must carry, and the events that announce it.
 
 Case states (one case per package; `attempt` follows the package's):
 
-    pending --claim--> claimed --approve | reject | return--> approved | rejected | returned
+    pending --claim--> claimed --approve | return--> approved | returned
+    claimed --reject (a proposal)--> confirming --confirm_reject by another reviewer--> rejected
+    confirming --decline_reject--> pending               (four eyes: never the proposer's own)
     claimed --release | lease runs out--> pending        (an expired lease is just pending)
     any --PackageSubmitted of a later attempt--> pending (attempt from the event)
     any --SubmissionWithdrawn--> withdrawn         any --PackageReopened--> closed
@@ -23,7 +25,8 @@ from common.events import MaterialReturned, PackageApproved, PackageRejected, Re
 PENDING, CLAIMED = "pending", "claimed"
 APPROVED, REJECTED, RETURNED = "approved", "rejected", "returned"
 WITHDRAWN, CLOSED = "withdrawn", "closed"
-STATUSES = (PENDING, CLAIMED, APPROVED, REJECTED, RETURNED, WITHDRAWN, CLOSED)
+CONFIRMING = "confirming"  # a rejection proposed, waiting for a second reviewer
+STATUSES = (PENDING, CLAIMED, CONFIRMING, APPROVED, REJECTED, RETURNED, WITHDRAWN, CLOSED)
 IN_QUEUE = (PENDING, CLAIMED)
 DEFAULT_LEASE_S = 900
 MAX_URL_TTL_S = 600  # DESIGN §8: presigned URLs live at most 10 minutes
@@ -193,8 +196,65 @@ def repeated_decision(case, status, reviewer):
             and decision.get("attempt") == case["attempt"])
 
 
-STATUS_NAMES = {PENDING: "待审核", CLAIMED: "审核中", APPROVED: "审核通过", REJECTED: "审核不通过",
+STATUS_NAMES = {PENDING: "待审核", CLAIMED: "审核中", CONFIRMING: "不通过待复核",
+                APPROVED: "审核通过", REJECTED: "审核不通过",
                 RETURNED: "退回修改", WITHDRAWN: "考生已撤回", CLOSED: "因报考信息变更关闭"}
+
+
+# -- four eyes on a rejection -----------------------------------------------------------------
+def confirm_refusal(case, reviewer):
+    """Why `reviewer` cannot confirm (or decline) the rejection proposed on the case."""
+    if case["status"] != CONFIRMING:
+        return errors.InvalidTransition(f"该材料当前状态为“{STATUS_NAMES[case['status']]}”，没有待复核的不通过意见")
+    if (case.get("decision") or {}).get("by") == reviewer:
+        return errors.Forbidden("不通过意见须由另一位审核员复核，提出人不能复核自己的意见")
+    return None
+
+
+def repeated_confirmation(case, reviewer):
+    decision = case.get("decision") or {}
+    return (case["status"] == REJECTED and decision.get("confirmed_by") == reviewer
+            and decision.get("attempt") == case["attempt"])
+
+
+# -- what the queue flags and filters on (one indexed boolean each) ------------------------------
+# Intake refuses below 10 (materials/intake.py); up to half as much again is legible but
+# soft, the images a reviewer should look at closely first.
+UNCLEAR_BELOW = 15.0
+FLAGS = ("unclear", "duplicate", "returned_before")
+ATTEMPTS = {"first": False, "resubmission": True}  # filter value -> the `resubmission` field
+
+
+def unclear(quality):
+    return quality is not None and quality < UNCLEAR_BELOW
+
+
+def queue_flags(case):
+    return [flag for flag in FLAGS if case.get(flag)]
+
+
+def queue_filter(attempt, flag):
+    """The extra equality a queue filter adds (each has its index with the queue key)."""
+    query = {}
+    if attempt is not None:
+        if attempt not in ATTEMPTS:
+            raise errors.ValidationError("attempt 须为 first（首次提交）或 resubmission（再次提交）")
+        query["resubmission"] = ATTEMPTS[attempt]
+    if flag is not None:
+        if flag not in FLAGS:
+            raise errors.ValidationError(f"flag 须为以下之一: {', '.join(FLAGS)}")
+        query[flag] = True
+    return query
+
+
+def previous_return(case):
+    """The last return before this attempt: {attempt, at, respond_by, items (material_type,
+    reason_code, reason)}, from the case's history; None for a first submission."""
+    for line in reversed(case.get("history") or []):
+        if line.get("action") == "return" and (line.get("attempt") or 0) < case["attempt"]:
+            return {"attempt": line["attempt"], "at": line.get("at"),
+                    "respond_by": line.get("respond_by"), "items": line.get("items") or []}
+    return None
 
 
 # -- ordering keys (one indexed string each, so paging needs no $or) -------------------------
@@ -246,8 +306,9 @@ def returned_event(case, reviewer, items, respond_by):
 
 
 # -- what materials' events do to a case -------------------------------------------------------
-def submission(event, quality):
-    """The case for a (re)submitted package: back in the queue at the event's attempt."""
+def submission(event, quality, duplicate=False):
+    """The case for a (re)submitted package: back in the queue at the event's attempt.
+    `duplicate`: an image of it is close to another candidate's or to one returned before."""
     submitted_at = event["occurred_at"]
     package_id = event["package_id"]
     return {
@@ -258,6 +319,8 @@ def submission(event, quality):
         "submitted_at": submitted_at, "queue_key": queue_key(submitted_at, package_id),
         "quality": quality, "quality_key": quality_key(quality, submitted_at, package_id),
         "claimed_by": None, "lease_until": 0, "decision": None, "closed_reason": None,
+        "resubmission": int(event["attempt"]) > 1, "unclear": unclear(quality),
+        "duplicate": bool(duplicate),
         # Each submission is announced as started afresh: a candidate who withdrew and
         # resubmitted the same attempt must again be stopped from withdrawing mid-review.
         "started_attempt": 0,
@@ -273,4 +336,5 @@ def ending(event, status, reason=None):
 
 # Fields a case document needs from the start, whichever event created it.
 NEW_CASE = {"started_attempt": 0, "profile_at": "", "queue_key": "", "quality_key": "",
-            "items": {}, "candidate": None, "decision": None}
+            "items": {}, "candidate": None, "decision": None, "resubmission": False,
+            "unclear": False, "duplicate": False, "returned_before": False}

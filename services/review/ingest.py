@@ -43,13 +43,15 @@ class Ingest:
 
     def submitted(self, event):
         image_ids = [i for item in event["items"] for i in item["image_ids"]]
-        quality = domain.lowest_sharpness(self.repo.images.get_many(image_ids).values())
-        sets = domain.submission(event, quality)
+        images = self.repo.images.get_many(image_ids)
+        quality = domain.lowest_sharpness(images.values())
+        sets = domain.submission(event, quality, self._any_duplicate(event["package_id"], images))
         profile = self.profiles.fetch(event["candidate_id"])
         if profile is not None:
             sets["candidate"] = views.snapshot(profile)  # refreshed with every attempt
         key = domain.lifecycle_key(event["attempt"], event["occurred_at"])
         self.repo.apply_lifecycle(event["package_id"], key, sets, history(event, "submitted"))
+        self.repo.tallies.count_submission(event)  # for the overview; once per event_id
 
     def withdrawn(self, event):
         self._end(event, domain.WITHDRAWN, "withdrawn")
@@ -70,12 +72,29 @@ class Ingest:
     def uploaded(self, event):
         record = image_record(event)
         self.repo.images.save(record)
+        self._flag_matches(record)
         # Metadata may arrive after the submission it belongs to: refresh the sort hint.
         case = self.repo.get(event["package_id"])
         if case and event["image_id"] in (case.get("items") or {}).get(event["material_type"], []):
             ids = [i for ids in case["items"].values() for i in ids]
             self.repo.set_quality(case, domain.lowest_sharpness(
                 self.repo.images.get_many(ids).values()))
+
+    def _any_duplicate(self, package_id, images):
+        case = self.repo.get(package_id) or {}
+        returned = list(self.repo.images.get_many(case.get("returned_images") or {}).values())
+        return any(similarity.flags(doc, self._near(doc), returned, lambda region, site: True)
+                   for doc in images.values())
+
+    def _near(self, doc):
+        return self.repo.images.sharing_a_band(doc) if similarity.valid(doc.get("phash")) else []
+
+    def _flag_matches(self, record):
+        """A new image close to another candidate's flags both packages' cases."""
+        matches = [other for other in self._near(record)
+                   if similarity.flags(record, [other], [], lambda region, site: True)]
+        if matches:
+            self.repo.mark_duplicate({other["package_id"] for other in matches} | {record["package_id"]})
 
     def deleted(self, event):
         self.repo.images.mark_deleted(event["image_id"], {

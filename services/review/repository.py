@@ -12,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from common import outbox
 from services.review import domain, similarity
+from services.review.tallies import Tallies
 
 AFTER = ReturnDocument.AFTER
 # What readers of a case never need (its outbox is the relay's business).
@@ -35,6 +36,7 @@ class CaseRepository:
         self.images = ImageIndex(db)
         self.audit = AuditLog(db)
         self.id_checks = IdCheckStore(db)
+        self.tallies = Tallies(db)
 
     @staticmethod
     def create_indexes(db):
@@ -43,12 +45,20 @@ class CaseRepository:
                                    ("status", ASCENDING), (sort, ASCENDING)])
             db.cases.create_index([("region", ASCENDING), ("status", ASCENDING), (sort, ASCENDING)])
             db.cases.create_index([("status", ASCENDING), (sort, ASCENDING)])
+        # The queue's filters (attempt, flags): an equality just before the queue key, so
+        # a filtered page is still a range on one index, never a scan of the pending ones.
+        for field in ("resubmission", *domain.FLAGS):
+            db.cases.create_index([("region", ASCENDING), ("site", ASCENDING), ("status", ASCENDING),
+                                   (field, ASCENDING), ("queue_key", ASCENDING)])
+            db.cases.create_index([("region", ASCENDING), ("status", ASCENDING),
+                                   (field, ASCENDING), ("queue_key", ASCENDING)])
         db.cases.create_index([("candidate_id", ASCENDING)])
         db.cases.create_index([("outbox_pending", ASCENDING)])
         db.images.create_index([("package_id", ASCENDING)])
         for band in similarity.bands("0" * 16):
             db.images.create_index([(band, ASCENDING)])
         db.audit.create_index([("package_id", ASCENDING), ("seq", ASCENDING)])
+        Tallies.create_indexes(db)
 
     # -- reads ----------------------------------------------------------------------------------
     def get(self, package_id):
@@ -99,9 +109,14 @@ class CaseRepository:
     def set_snapshot(self, package_id, snapshot):
         self.db.cases.update_one({"_id": package_id}, {"$set": {"candidate": snapshot}})
 
+    def mark_duplicate(self, package_ids):
+        """Flag cases whose images turned out close to another candidate's."""
+        if package_ids:
+            self.db.cases.update_many({"_id": {"$in": sorted(package_ids)}}, {"$set": {"duplicate": True}})
+
     def set_quality(self, case, quality):
         self.db.cases.update_one({"_id": case["_id"], "attempt": case["attempt"]}, {"$set": {
-            "quality": quality,
+            "quality": quality, "unclear": domain.unclear(quality),
             "quality_key": domain.quality_key(quality, case["submitted_at"], case["_id"])}})
 
     # -- claims and decisions -------------------------------------------------------------------
@@ -126,11 +141,22 @@ class CaseRepository:
             return_document=AFTER)
 
     def decide(self, case, reviewer, now, sets, event, history):
-        """Record a decision and its event, only for the holder of a live claim."""
+        """Record a decision and its event (none for a proposed rejection), only for the
+        holder of a live claim."""
         guard = {"_id": case["_id"], "attempt": case["attempt"], "status": domain.CLAIMED,
                  "claimed_by": reviewer, "lease_until": {"$gt": now}}
         change = dict(sets, claimed_by=None, lease_until=0)
-        return self.db.cases.find_one_and_update(guard, _update(change, history, [event]),
+        events = [event] if event is not None else []
+        return self.db.cases.find_one_and_update(guard, _update(change, history, events),
+                                                 return_document=AFTER)
+
+    def settle_proposal(self, case, reviewer, sets, event, history):
+        """Confirm (with the event) or decline a proposed rejection: only a reviewer other
+        than the proposer, and only while it is still the proposal of this attempt."""
+        guard = {"_id": case["_id"], "attempt": case["attempt"], "status": domain.CONFIRMING,
+                 "decision.by": {"$ne": reviewer}}
+        events = [event] if event is not None else []
+        return self.db.cases.find_one_and_update(guard, _update(sets, history, events),
                                                  return_document=AFTER)
 
 

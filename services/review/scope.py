@@ -32,8 +32,9 @@ def area(principal, region=None, site=None):
 
 
 def _own_sites(principal, query):
-    """A site reviewer sees only their own sites, whatever region they name."""
-    if principal.role == "reviewer" and "*" not in principal.sites:
+    """A site reviewer or site administrator sees only their own sites, whatever
+    region they name."""
+    if not principal.whole_region:
         query["site"] = {"$in": list(principal.sites)}
     return query
 

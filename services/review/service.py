@@ -1,10 +1,10 @@
 """review: the reviewers' queue, claims, decisions and the audit log (DESIGN §5, §6, §8)."""
-from common import outbox
 from common import service as base
 from common.messaging import event_handler
 from common.rpc import ServiceRpc, rpc
 from services.review import domain, views
 from services.review.dependencies import ReviewDesk
+from services.review.tallies import TallyingRelay
 
 STAFF = ("reviewer", "admin")
 
@@ -14,7 +14,7 @@ class ReviewService(base.ServiceBase):
 
     # Wiring (common/wiring.py): providers name the siblings they use.
     desk = ReviewDesk(auth_rpc="auth_rpc", materials_rpc="materials_rpc")
-    relay = outbox.OutboxRelay(["cases"], database="desk")
+    relay = TallyingRelay(["cases"], database="desk")
     # Short: a snapshot is a nicety; a case is built (and opened) without one if auth is slow.
     auth_rpc = ServiceRpc("auth", timeout=5, tokens="auth")
     # A return without a date takes the region's default days from materials' settings.
@@ -22,9 +22,10 @@ class ReviewService(base.ServiceBase):
 
     # -- RPC (DESIGN §5) ---------------------------------------------------------------------------
     @rpc(https=True)
-    def list_queue(self, site=None, status=domain.PENDING, limit=50, after=None, sort=None):
+    def list_queue(self, site=None, status=domain.PENDING, limit=50, after=None, sort=None,
+                   attempt=None, flag=None):
         principal = self.auth.from_context(*STAFF)
-        return self.desk.reviews.list_queue(principal, site, status, limit, after, sort)
+        return self.desk.reviews.list_queue(principal, site, status, limit, after, sort, attempt, flag)
 
     @rpc(https=True)
     def claim(self, package_id):
@@ -47,6 +48,15 @@ class ReviewService(base.ServiceBase):
         return self.desk.reviews.reject(self.auth.from_context(*STAFF), package_id, reason)
 
     @rpc(https=True)
+    def confirm_reject(self, package_id):
+        """The second reviewer confirms a proposed rejection (never the proposer)."""
+        return self.desk.reviews.confirm_reject(self.auth.from_context(*STAFF), package_id)
+
+    @rpc(https=True)
+    def decline_reject(self, package_id, note=None):
+        return self.desk.reviews.decline_reject(self.auth.from_context(*STAFF), package_id, note)
+
+    @rpc(https=True)
     def return_materials(self, package_id, items, respond_by=None):
         principal = self.auth.from_context(*STAFF)
         return self.desk.reviews.return_materials(principal, package_id, items, respond_by)
@@ -54,6 +64,16 @@ class ReviewService(base.ServiceBase):
     @rpc(https=True)
     def stats(self, region=None, site=None):
         return self.desk.reviews.stats(self.auth.from_context(*STAFF), region, site)
+
+    @rpc(https=True)
+    def overview(self, region=None, site=None, days=14):
+        """Administrators' overview: per-site counts, per-day flow, medians, reasons."""
+        return self.desk.admin.overview(self.auth.from_context("admin"), region, site, days)
+
+    @rpc(https=True)
+    def export_outcomes(self, site, format="xlsx"):
+        """One site's outcomes as an XLSX or CSV file (base64), ID numbers masked; audited."""
+        return self.desk.admin.export(self.auth.from_context("admin"), site, format)
 
     @rpc(https=True)
     def audit(self, package_id):

@@ -26,16 +26,17 @@ def queue_item(case, now, id_check=None):
         "name": (case.get("candidate") or {}).get("name"), "region": case["region"],
         "site": case["site"], "category": case.get("category"), "attempt": case["attempt"],
         "status": domain.shown_status(case, now), "submitted_at": case.get("submitted_at"),
-        "quality": case.get("quality"),
+        "quality": case.get("quality"), "flags": domain.queue_flags(case),
         "images": sum(len(ids) for ids in (case.get("items") or {}).values()),
         "claim": claim(case, now),
-        "id_check": id_check, "flags": idcard.flags(id_check),
+        "id_check": id_check, "id_flags": idcard.flags(id_check),
     }
 
 
-def case(doc, now, images=None, id_check=None):
+def case(doc, now, images=None, previous=None, id_check=None):
     """The case; with `images` ({image_id: image view}) each item lists its images in
-    full, otherwise by id only (a claim answers without issuing image URLs)."""
+    full, otherwise by id only (a claim answers without issuing image URLs). `previous`:
+    the last return before this attempt (reasons then, the images returned)."""
     items = []
     for material_type, image_ids in sorted((doc.get("items") or {}).items()):
         if images is None:
@@ -50,7 +51,9 @@ def case(doc, now, images=None, id_check=None):
         "category": doc.get("category"), "submitted_at": doc.get("submitted_at"),
         "claim": claim(doc, now), "decision": doc.get("decision"),
         "candidate": doc.get("candidate"), "items": items, "history": doc.get("history", []),
-        "id_check": id_check, "flags": idcard.flags(id_check),
+        "flags": domain.queue_flags(doc), "previous": previous,
+        # the ID card cross-check: verdicts and their flags, hints that decide nothing
+        "id_check": id_check, "id_flags": idcard.flags(id_check),
     }
 
 

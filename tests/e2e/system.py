@@ -91,7 +91,8 @@ class System:
         self.sms.start()
         for name in SERVICES:
             self.start_service(name)
-        conf = write_nginx_conf(self.workdir / "nginx", self.ports, listen=self.port)
+        conf = write_nginx_conf(self.workdir / "nginx", self.ports, listen=self.port,
+                                s3_public=f"http://{self.s3_endpoint}")
         self._spawn("nginx", nginx_command(conf), os.environ)
         self.wait_healthy()
         seed = subprocess.run([sys.executable, "-m", "dev.seed"], cwd=ROOT, env=self.env(),

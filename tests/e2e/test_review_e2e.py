@@ -42,7 +42,7 @@ def test_a_seeded_reviewer_returns_a_type_and_the_candidate_sees_it_at_the_one_o
         found = reviewer.call("review", "get_case", package_id=package_id)
         return found if (found["id_check"] or {}).get("images") == 2 else None
     case = wait_for(checked, timeout=240, interval=1, message="the ID card cross-check")
-    assert case["id_check"]["id_number"] == "unreadable" and case["flags"] == ["无法识别"]
+    assert case["id_check"]["id_number"] == "unreadable" and case["id_flags"] == ["无法识别"]
     image = case["items"][0]["images"][0]
     fetched = requests.get(image["url"], timeout=10)
     assert fetched.status_code == 200 and hashlib.sha256(fetched.content).hexdigest() == image["sha256"]

@@ -69,7 +69,7 @@ def test_the_right_persons_card_matches_and_raises_no_flag(make_exam):
     else:
         assert check["expires"] == RIGHT.valid_until.isoformat()
     item = queue_item(exam, package_id)
-    assert item["id_check"] == check and item["flags"] == []
+    assert item["id_check"] == check and item["id_flags"] == []
     workers = [p for p in psutil.Process().children(recursive=True)
                if "services.review.ocr_worker" in p.cmdline()]
     assert len(workers) == 1 and workers[0].nice() == 10  # OCR.WORKERS, OCR.NICE
@@ -85,7 +85,7 @@ def test_another_persons_card_is_a_mismatch_and_what_was_read_is_kept_nowhere(
                                      idcards.photo_jpeg(OTHER, "back"))
     check = checked_case(exam, package_id)["id_check"]
     assert (check["id_number"], check["name"]) == ("mismatch", "mismatch")
-    assert queue_item(exam, package_id)["flags"] == ["证件号与报名信息不一致", "姓名与报名信息不一致"]
+    assert queue_item(exam, package_id)["id_flags"] == ["证件号与报名信息不一致", "姓名与报名信息不一致"]
 
     # The other person's number and name exist only on the photo: nothing may carry them.
     secrets = (OTHER.id_number, OTHER.name)
@@ -108,7 +108,7 @@ def test_a_card_under_glare_is_unreadable_never_a_mismatch(make_exam):
                                      idcards.photo_jpeg(GLARE, "back"))
     check = checked_case(exam, package_id)["id_check"]
     assert (check["id_number"], check["name"]) == ("unreadable", "unreadable")
-    assert queue_item(exam, package_id)["flags"] == ["无法识别"]
+    assert queue_item(exam, package_id)["id_flags"] == ["无法识别"]
 
 
 def capture_events(config):

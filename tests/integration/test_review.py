@@ -87,14 +87,18 @@ def test_a_reviewer_of_site_3201_cannot_list_open_or_decide_a_3204_package_but_a
     assert region.stats()["pending"] == 1
     assert region.get_case(package_id)["candidate"]["id_number_masked"].startswith("3204****")
     region.claim(package_id)
-    assert region.reject(package_id, "不符合报考条件")["status"] == "rejected"
+    assert region.reject(package_id, "不符合报考条件")["status"] == "confirming"
+    refused("Forbidden", nanjing.confirm_reject, package_id)
+    refused("Forbidden", region.confirm_reject, package_id)  # four eyes: not the proposer
+    assert exam.review(SITE_3204).confirm_reject(package_id)["status"] == "rejected"
     wait_for(lambda: exam.package(ANNA)["status"] == "rejected", timeout=5, message="rejected")
     assert exam.package(ANNA)["feedback"]["reason"] == "不符合报考条件"
 
     audit = exam.audit(package_id)
     assert actions(audit, "denied") == [(SITE_3201, a) for a in
-                                        ("read", "claim", "approve", "reject", "return")]
-    assert actions(audit) == [(REGION_32, "read"), (REGION_32, "claim"), (REGION_32, "reject")]
+                                        ("read", "claim", "approve", "reject", "return", "confirm_reject")]
+    assert actions(audit) == [(REGION_32, "read"), (REGION_32, "claim"), (REGION_32, "reject"),
+                              (SITE_3204, "confirm_reject")]
     assert all(entry["via"] and entry["at"] for entry in audit)
 
 
@@ -131,8 +135,19 @@ def test_a_returned_degree_certificate_is_replaced_and_resubmitted_and_approval_
     assert exam.queued(package_id, attempt=2)["status"] == "pending"
 
     other = exam.review(OTHER_3204)
+    resubmitted = other.list_queue(attempt="resubmission", flag="returned_before")["items"]
+    assert [(i["package_id"], i["attempt"]) for i in resubmitted] == [(package_id, 2)]
+    assert "returned_before" in resubmitted[0]["flags"]
+    assert other.list_queue(attempt="first")["items"] == []
     assert other.claim(package_id)["attempt"] == 2
     case = other.get_case(package_id)
+    # Beside the new images: the type returned then, its reason, and the image it had.
+    (before,) = case["previous"]["items"]
+    assert case["previous"]["attempt"] == 1 and before["material_type"] == "degree_certificate"
+    assert before["reason_code"] == "unclear" and before["reason"].startswith("图片模糊")
+    assert [i["image_id"] for i in before["images"]] == [old] and before["images"][0]["url"]
+    read = [e for e in exam.audit(package_id) if e["action"] == "read"][-1]
+    assert old in read["details"]["images"]  # the old image's link is audited too
     degree = next(i for i in case["items"] if i["material_type"] == "degree_certificate")
     flags = degree["images"][0]["duplicates"]
     assert {"kind": "previously_returned", "distance": 0, "identical": True, "image_id": old} in flags

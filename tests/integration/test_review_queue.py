@@ -2,8 +2,8 @@
 hints, counts, and decisions refused without changing anything."""
 from datetime import datetime, timedelta, timezone
 
-from review_helpers import (ADMIN, ANNA, BEN, CAI, SITE_3204, ReviewEvents, make_exam,  # noqa: F401
-                            refused, region_32)
+from review_helpers import (ADMIN, ANNA, BEN, CAI, OTHER_3204, SITE_3204, ReviewEvents,  # noqa: F401
+                            make_exam, refused, region_32)
 from unit.imagefactory import document_jpeg, phone_photo_jpeg
 from support import rpc, staff_token, wait_for
 
@@ -45,6 +45,40 @@ def test_an_image_copied_from_another_candidates_package_is_flagged_for_the_revi
         assert image["duplicate"]
         assert image["duplicates"][0] == {"kind": "other_candidate", "distance": 0,
                                           "identical": True, "package_id": original}
+    # Both packages carry the flag in the queue, and the flag filters the queue.
+    reviewer = exam.review(SITE_3204)
+    wait_for(lambda: {i["package_id"] for i in reviewer.list_queue(flag="duplicate")["items"]}
+             == {original, copy}, message="both flagged")
+    assert all("duplicate" in i["flags"] for i in reviewer.list_queue(flag="duplicate")["items"])
+
+
+def test_a_rejection_takes_a_second_reviewer_who_may_confirm_or_decline_it(make_exam):
+    exam = make_exam()
+    package_id = exam.submit_package(ANNA)
+    exam.queued(package_id)
+    first, second = exam.review(SITE_3204), exam.review(OTHER_3204)
+    first.claim(package_id)
+    assert first.reject(package_id, "不符合报考条件")["status"] == "confirming"
+    assert [i["package_id"] for i in second.list_queue(status="confirming")["items"]] == [package_id]
+    assert first.stats()["confirming"] == 1
+    refused("Forbidden", first.confirm_reject, package_id)
+    assert ReviewEvents.of("PackageRejected", package_id) == []
+
+    # Declined: back in the queue, nothing told to the candidate.
+    assert second.decline_reject(package_id, note="材料可补正，建议退回")["status"] == "pending"
+    refused("InvalidTransition", second.confirm_reject, package_id)
+    assert exam.package(ANNA)["status"] == "in_review"
+
+    # Proposed again by the second reviewer and confirmed by the first: rejected, once.
+    second.claim(package_id)
+    second.reject(package_id, "学历不符合报考条件")
+    assert first.confirm_reject(package_id)["status"] == "rejected"
+    assert first.confirm_reject(package_id)["status"] == "rejected"  # retried, answered again
+    wait_for(lambda: exam.package(ANNA)["status"] == "rejected", timeout=5, message="rejected")
+    (event,) = ReviewEvents.of("PackageRejected", package_id)
+    assert event["reason"] == "学历不符合报考条件" and event["reviewer_id"] == f"staff:{OTHER_3204}"
+    history = [h["action"] for h in first.get_case(package_id)["history"]]
+    assert history[-3:] == ["claim", "reject", "confirm_reject"] and "decline_reject" in history
 
 
 def test_decisions_need_a_live_claim_and_valid_reasons_and_refusals_change_nothing(make_exam):
@@ -67,7 +101,7 @@ def test_decisions_need_a_live_claim_and_valid_reasons_and_refusals_change_nothi
     assert reviewer.approve(package_id)["status"] == "approved"
     assert reviewer.approve(package_id)["status"] == "approved"  # a retried call, answered again
     refused("InvalidTransition", reviewer.reject, package_id, "不符合报考条件")
-    assert reviewer.stats() == {"pending": 0, "claimed": 0, "approved": 1, "rejected": 0,
+    assert reviewer.stats() == {"pending": 0, "claimed": 0, "confirming": 0, "approved": 1, "rejected": 0,
                                 "returned": 0, "withdrawn": 0, "closed": 0}
     wait_for(lambda: exam.package(ANNA)["status"] == "approved", timeout=5, message="approved")
     assert len(ReviewEvents.of("PackageApproved", package_id)) == 1

@@ -315,3 +315,55 @@ def test_type_names_from_the_submission_travel_on_in_the_return():
     returned = domain.returned_event(doc, "staff:alice", items, None).to_payload()
     assert returned["type_names"] == {"id_card": "身份证明"}
     assert domain.returned_event(claimed(), "staff:alice", items, None).type_names == {}
+
+
+# -- four eyes on a rejection, queue flags, the previous return (issue 19) -------------------------
+def proposed(by="staff:a", attempt=1):
+    return {"status": domain.CONFIRMING, "attempt": attempt,
+            "decision": {"action": "reject", "by": by, "reason": "不符合报考条件", "attempt": attempt}}
+
+
+def test_a_proposed_rejection_is_confirmed_only_by_another_reviewer():
+    assert domain.confirm_refusal(proposed(), "staff:b") is None
+    refusal = domain.confirm_refusal(proposed(), "staff:a")
+    assert isinstance(refusal, errors.Forbidden) and "另一位审核员" in refusal.message
+
+
+def test_only_a_case_awaiting_confirmation_can_be_confirmed():
+    assert isinstance(domain.confirm_refusal({"status": domain.CLAIMED}, "staff:b"), errors.InvalidTransition)
+
+
+def test_a_retried_confirmation_by_the_same_reviewer_is_recognised():
+    case = dict(proposed(), status=domain.REJECTED)
+    case["decision"]["confirmed_by"] = "staff:b"
+    assert domain.repeated_confirmation(case, "staff:b")
+    assert not domain.repeated_confirmation(case, "staff:c")
+
+
+def test_queue_filters_become_one_indexed_equality_each():
+    assert domain.queue_filter(None, None) == {}
+    assert domain.queue_filter("first", "duplicate") == {"resubmission": False, "duplicate": True}
+    assert domain.queue_filter("resubmission", None) == {"resubmission": True}
+    with pytest.raises(errors.ValidationError):
+        domain.queue_filter("second", None)
+    with pytest.raises(errors.ValidationError):
+        domain.queue_filter(None, "ugly")
+
+
+def test_a_resubmission_with_a_soft_image_and_a_duplicate_is_flagged_so():
+    event = {"package_id": "p1", "candidate_id": "c", "region": "32", "site": "3204",
+             "category": "x", "attempt": 2, "occurred_at": "2026-11-30T00:00:00.000Z", "items": []}
+    case = domain.submission(event, 12.0, duplicate=True)
+    assert case["resubmission"] and case["unclear"] and case["duplicate"]
+    assert domain.queue_flags(case) == ["unclear", "duplicate"]
+    assert not domain.submission(dict(event, attempt=1), 40.0)["unclear"]
+    assert not domain.submission(dict(event, attempt=1), None)["unclear"]  # not yet known
+
+
+def test_the_previous_return_is_the_last_one_before_this_attempt():
+    history = [{"action": "return", "attempt": 1, "at": "t1", "items": [{"material_type": "id_card"}]},
+               {"action": "submitted", "attempt": 2},
+               {"action": "return", "attempt": 2, "at": "t2", "items": [{"material_type": "degree"}]}]
+    assert domain.previous_return({"attempt": 2, "history": history})["at"] == "t1"
+    assert domain.previous_return({"attempt": 3, "history": history})["items"] == [{"material_type": "degree"}]
+    assert domain.previous_return({"attempt": 1, "history": history[:1]}) is None

@@ -1,14 +1,39 @@
 // Sign-in with the registration-system account: OAuth 2.0 authorization code + PKCE (S256).
 // Tokens live in memory and in this tab's sessionStorage (never localStorage), so a reload
 // keeps the candidate signed in and closing the tab forgets them.
+// The staff pages use the same flow with their own client (`configure`, web/staff/js/session.js).
 
-const CLIENT_ID = 'upload-web';
-const TOKENS = 'upload-web.tokens';
-const PENDING = 'upload-web.pkce';
+let CLIENT_ID = 'upload-web';
+let TOKENS = 'upload-web.tokens';
+let PENDING = 'upload-web.pkce';
+let HOME = '/';
+let CALLBACK = '/callback';
 const EARLY_S = 60; // refresh this long before the access token expires
 
 let tokens = load();
 let refreshing = null;
+
+// Another OAuth client of the same origin (before any other call of this module).
+export function configure({ clientId, home, callback }) {
+  CLIENT_ID = clientId;
+  TOKENS = `${clientId}.tokens`;
+  PENDING = `${clientId}.pkce`;
+  HOME = home;
+  CALLBACK = callback;
+  tokens = load();
+}
+
+// The access token's claims (who, which role and sites) for display only: the services
+// verify the token; the page never trusts these for anything but showing them.
+export function claims() {
+  try {
+    const part = tokens.access_token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(part), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    return null;
+  }
+}
 
 export class AuthError extends Error {}
 
@@ -39,7 +64,7 @@ export function signedIn() {
 }
 
 function redirectUri() {
-  return `${window.location.origin}/callback`;
+  return `${window.location.origin}${CALLBACK}`;
 }
 
 function base64url(bytes) {
@@ -97,14 +122,14 @@ async function tokenRequest(fields) {
   return body;
 }
 
-// On /callback: check the state, trade the code for tokens, return to "/".
+// On the callback path: check the state, trade the code for tokens, return home.
 // Returns true when this page load was a callback that signed the candidate in.
 export async function completeSignIn() {
-  if (window.location.pathname !== '/callback') return false;
+  if (window.location.pathname !== CALLBACK) return false;
   const query = new URLSearchParams(window.location.search);
   const pending = JSON.parse(sessionStorage.getItem(PENDING) || 'null');
   sessionStorage.removeItem(PENDING);
-  window.history.replaceState(null, '', '/');
+  window.history.replaceState(null, '', HOME);
   if (query.get('error')) {
     throw new AuthError(query.get('error') === 'access_denied' ? '您已取消授权登录' : '授权登录未完成，请重新登录');
   }

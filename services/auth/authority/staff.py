@@ -61,7 +61,8 @@ class StaffAdministration:
     def list_staff(self, principal=None):
         """Accounts the principal may manage (a regional admin: their region's)."""
         return [_staff_view(s) for s in self.repo.list_staff()
-                if principal is None or principal.is_national or s["region"] == principal.region]
+                if principal is None or principal.is_national
+                or (principal.whole_region and s["region"] == principal.region)]
 
     def disable_staff(self, username, principal=None):
         staff = self.repo.get_staff(username)
@@ -80,8 +81,9 @@ class StaffAdministration:
 
 def _require_scope(principal, region):
     """A regional admin manages the staff of their own region only."""
-    if principal is not None and not principal.is_national and region != principal.region:
-        raise Forbidden("只能管理本考区的账号")
+    if principal is not None and not principal.is_national and (
+            region != principal.region or not principal.whole_region):
+        raise Forbidden("只能管理本考区的账号（须为全考区管理员）")
 
 
 def _staff_view(staff):

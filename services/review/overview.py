@@ -1,0 +1,106 @@
+"""The administrators' overview, from per-site daily tallies (pure).
+
+Each review outcome and each submission is counted once into the document of its site
+and Beijing day (`<site>|<YYYY-MM-DD>`), so an overview reads a few dozen small
+documents however many packages there are. A decision is kept as a small fact: its kind,
+its reviewer, the return reasons and, for a first decision, the seconds since the
+package was first submitted (medians need the values, not a sum).
+"""
+from datetime import date, datetime, timedelta
+from statistics import median
+
+from common import errors
+from services.review import domain
+
+DECISION_KINDS = {"PackageApproved": "approved", "MaterialReturned": "returned",
+                  "PackageRejected": "rejected"}
+MAX_DAYS = 92
+
+
+def day_of(occurred_at):
+    """The Beijing calendar day of an ISO 8601 moment."""
+    moment = datetime.fromisoformat(occurred_at.replace("Z", "+00:00"))
+    return moment.astimezone(domain.BEIJING).date().isoformat()
+
+
+def tally_id(site, day):
+    return f"{site}|{day}"
+
+
+def days_back(today, days):
+    """The `days` calendar days ending with `today` (ISO dates), oldest first."""
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS:
+        raise errors.ValidationError(f"days 须为 1–{MAX_DAYS} 之间的整数")
+    end = date.fromisoformat(today)
+    return [(end - timedelta(days=n)).isoformat() for n in range(days - 1, -1, -1)]
+
+
+def first_submitted_at(history, attempt, before):
+    """When the package was (last) submitted as `attempt`, no later than `before`."""
+    times = [h["at"] for h in history or () if h.get("action") == "submitted"
+             and h.get("attempt") == attempt and h.get("at") and h["at"] <= before]
+    return max(times) if times else None
+
+
+def decision_fact(event_type, payload, case):
+    """What the overview keeps of one decision event. `case` (may be None) supplies the
+    return reasons' codes and when the package was first submitted."""
+    kind = DECISION_KINDS[event_type]
+    fact = {"k": kind, "r": payload.get("reviewer_id"), "w": None, "rs": []}
+    if kind == "returned":
+        fact["rs"] = _reason_codes(payload, case)
+    if payload.get("attempt") == 1 and case is not None:
+        submitted = first_submitted_at(case.get("history"), 1, payload["occurred_at"])
+        if submitted:
+            fact["w"] = round(_seconds_between(submitted, payload["occurred_at"]))
+    return fact
+
+
+def _reason_codes(payload, case):
+    decision = (case or {}).get("decision") or {}
+    if decision.get("action") == "return" and decision.get("attempt") == payload.get("attempt"):
+        return [item.get("reason_code") or "other" for item in decision.get("items", [])]
+    # The case has moved on: recognise the catalogue's texts, anything else is "other".
+    by_text = {text: code for code, (_, text) in domain.REASONS.items() if text}
+    return [by_text.get(item.get("reason"), "other") for item in payload.get("items", [])]
+
+
+def _seconds_between(start, end):
+    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+    return max((parse(end) - parse(start)).total_seconds(), 0.0)
+
+
+def summarise(tallies, counts_by_site, days):
+    """The overview: `tallies` are daily documents, `counts_by_site` {site: {status: n}},
+    `days` the ISO dates shown."""
+    per_day = {d: {"submitted": 0, "approved": 0, "returned": 0, "rejected": 0} for d in days}
+    reasons, reviewers, waits = {}, {}, []
+    for doc in tallies:
+        if doc["day"] not in per_day:
+            continue
+        row = per_day[doc["day"]]
+        row["submitted"] += doc.get("submitted", 0)
+        for fact in doc.get("decisions", []):
+            row[fact["k"]] += 1
+            reviewers[fact["r"]] = reviewers.get(fact["r"], 0) + 1
+            for code in fact.get("rs", []):
+                reasons[code] = reasons.get(code, 0) + 1
+            if fact.get("w") is not None:
+                waits.append(fact["w"])
+    decided = {k: sum(per_day[d][k] for d in days) for k in ("approved", "returned", "rejected")}
+    return {
+        "days": days,
+        "per_day": {k: [per_day[d][k] for d in days] for k in ("submitted", "approved", "returned", "rejected")},
+        "totals": dict(decided, submitted=sum(per_day[d]["submitted"] for d in days),
+                       decided=sum(decided.values())),
+        "median_first_decision_s": round(median(waits)) if waits else None,
+        "median_first_decision_hours": round(median(waits) / 3600, 2) if waits else None,
+        "first_decisions": len(waits),
+        "returns_by_reason": [{"code": code, "label": domain.REASONS.get(code, ("其他",))[0], "count": n}
+                              for code, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
+        "reviewers": [{"reviewer_id": r, "decisions": n}
+                      for r, n in sorted(reviewers.items(), key=lambda kv: (-kv[1], str(kv[0])))],
+        "sites": [{"site": site, "counts": counts, "total": sum(counts.values())}
+                  for site, counts in sorted(counts_by_site.items())],
+        "status_names": domain.STATUS_NAMES,
+    }

@@ -1,0 +1,42 @@
+"""Driving the staff workspace (web/staff/) in Debian's Chromium: sign-in through the
+auth service's staff form (client `staff-web`), and what the staff tests share."""
+from page_helpers import shot
+
+STAFF_DESKTOP = {"width": 1366, "height": 768}
+
+
+def staff_sign_in(page, base_url, username, password="Review@2026", otp=None, start="/staff/"):
+    """From the workspace's sign-in screen through auth's staff form and back."""
+    page.goto(f"{base_url}{start}")
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url("**/auth/authorize**")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    if otp is not None:
+        page.fill("#otp", otp)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(f"{base_url}/staff/**")
+    page.locator("[data-testid=who]").wait_for()
+
+
+def screenshot(page, output_dir, name):
+    """The viewport as a reviewer sees it at 1366x768."""
+    return shot(page, output_dir, name, full_page=False)
+
+
+def serious_violations(page):
+    """axe-core's serious and critical findings on the page as it is now (id: targets)."""
+    from axe_playwright_python.sync_playwright import Axe
+    results = Axe().run(page)
+    return {v["id"]: [n["target"] for n in v["nodes"]][:3] for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")}
+
+
+def queue_row(page, package_id):
+    return page.locator(f'tr[data-package="{package_id}"]')
+
+
+def choose_filter(page, label, value):
+    """Choose a queue filter and wait for the page it loads."""
+    with page.expect_response(lambda r: r.url.endswith("/rpc/review/list_queue")):
+        page.get_by_label(label, exact=True).select_option(value)

@@ -1,0 +1,261 @@
+"""The administrators' screens (issue 19 items 7-9) in Debian's Chromium against the
+whole system: uploading turned off for a region reaches the candidate's page within the
+cache TTL, the overview's charts carry the right totals (read from ECharts' option data,
+not pixels), the exported workbook opens with openpyxl and matches the cases, a candidate
+list is previewed and imported, dead letters are listed; an axe-core audit of every
+admin screen; screenshots at 1366x768 under test-output/."""
+import csv
+import io
+import time
+
+import openpyxl
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from common.rpc_client import RpcClient
+from page_helpers import Browser, ensure_cjk_font, sign_in
+from staff_helpers import STAFF_DESKTOP, screenshot, staff_sign_in
+from support import Candidate, candidate, wait_for
+
+SCREENS = {"overview": "统计概览", "region": "考区设置", "import": "考生导入", "dead-letters": "失败事件"}
+SITE_3201 = [f"20263201008{n:02d}" for n in range(1, 4)]
+UPLOADER = "2026320400871"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from system import ensure_chromium
+    ensure_chromium()
+    ensure_cjk_font()
+    chromium = Browser()
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="module")
+def recovery_codes(system):
+    """A whole-region administrator of 32 and a 3201-only one, each with a second factor;
+    every browser sign-in uses one of their single-use recovery codes (no TOTP step to wait for)."""
+    from services.auth.cli import build_authority
+    authority = build_authority(system.config)
+    codes = {}
+    for name, sites in (("admin.32", []), ("admin.3201", ["3201"])):
+        authority.save_staff(name, "admin", "32", sites, "Admin@2026")
+        codes[name] = list(authority.enrol_second_factor(name)["recovery_codes"])
+    return codes
+
+
+@pytest.fixture
+def admin_page(browser, system, recovery_codes):
+    pages = []
+
+    def make(username="admin.32"):
+        page = browser.new_page(STAFF_DESKTOP, accept_downloads=True)
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.on("console", lambda message: page.errors.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        staff_sign_in(page, system.url, username, "Admin@2026", otp=recovery_codes[username].pop())
+        pages.append(page)
+        return page
+
+    yield make
+    for page in pages:
+        errors = list(page.errors)
+        page.context.close()
+        assert not errors, f"script errors or CSP violations: {errors}"
+
+
+def open_screen(page, system, screen):
+    page.goto(f"{system.url}/staff/#/admin/{screen}")
+    page.get_by_role("heading", name=SCREENS[screen]).first.wait_for()
+
+
+def chart_option(page, testid):
+    """The chart's option as ECharts holds it (the same module instance the page loaded)."""
+    return page.evaluate("""async (testid) => {
+        const echarts = await import('/staff/vendor/echarts.esm.min.js');
+        const chart = echarts.getInstanceByDom(document.querySelector(`[data-testid=chart-${testid}]`));
+        const option = chart.getOption();
+        return {xAxis: option.xAxis[0].data, yAxis: option.yAxis[0].data,
+                series: option.series.map(s => ({name: s.name, data: s.data}))};
+    }""", testid)
+
+
+@pytest.fixture(autouse=True)
+def region_32_restored(admin):
+    """Region 32 as it was before each test (the other modules' tests rely on it)."""
+    before = admin.call("materials", "get_region", region="32")
+    yield
+    region_32(admin, **{k: before[k] for k in SETTINGS})
+
+
+SETTINGS = ("name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels", "sites",
+            "categories", "respond_days", "contact", "notice")
+
+
+def region_32(admin, **changes):
+    current = admin.call("materials", "get_region", region="32")
+    config = {k: current[k] for k in SETTINGS}
+    return admin.call("materials", "configure_region", region="32", config=dict(config, **changes))
+
+
+def test_an_administrator_turns_uploading_off_and_the_candidates_page_says_so_within_the_ttl(
+        system, admin, admin_page, browser, output_dir):
+    admin.call("auth", "import_candidates", records=[candidate(UPLOADER, serial=871)])
+    candidate_page = browser.new_page()
+    try:
+        sign_in(candidate_page, system.url, UPLOADER)
+        assert candidate_page.get_by_text("本考区未开通网上上传材料").count() == 0
+        page = admin_page()
+        open_screen(page, system, "region")
+        page.get_by_label("开放网上上传").uncheck()
+        page.get_by_label("考点联系方式").fill("常州考点 0519-88880000")
+        page.get_by_label("暂停上传时的公告").fill("系统维护，暂停上传至另行通知")
+        page.get_by_test_id("save-region").click()
+        page.get_by_text("已保存为第").wait_for()
+        saved_at = time.monotonic()
+        version = page.get_by_text("已保存为第").inner_text().split("第")[1].split("版")[0].strip()
+        history = page.get_by_test_id("region-history").locator("li").first
+        history.get_by_text(f"第 {version} 版").wait_for()
+        assert "admin.32" in history.inner_text() and "开启 → 关闭" in history.inner_text()
+        screenshot(page, output_dir, "region-settings-saved")
+
+        def says_so():
+            candidate_page.reload()
+            candidate_page.locator("[data-testid=status]").wait_for()
+            return "未开通网上上传材料" in candidate_page.locator("main").inner_text()
+        wait_for(says_so, timeout=5, interval=0.5, message="the candidate's page says uploading is off")
+        assert time.monotonic() - saved_at < 5  # the cache TTL is 2 s
+        seen = Candidate(system, UPLOADER, consent=False).package()
+        assert "系统维护，暂停上传至另行通知" in candidate_page.locator("#availability").inner_text()
+        assert (seen["upload_enabled"], seen["region_contact"], seen["region_notice"]) == (
+            False, "常州考点 0519-88880000", "系统维护，暂停上传至另行通知")
+        screenshot(candidate_page, output_dir, "candidate-upload-off")
+    finally:
+        candidate_page.context.close()
+
+
+def test_a_stale_edit_is_refused_with_a_chinese_message_and_can_be_reloaded(system, admin, admin_page, output_dir):
+    page = admin_page()
+    open_screen(page, system, "region")
+    region_32(admin, respond_days=9)  # someone else saves meanwhile
+    page.get_by_label("补正期限（天）").fill("12")
+    page.get_by_test_id("save-region").click()
+    page.get_by_role("alert").get_by_text("考区配置已被他人修改").wait_for()
+    screenshot(page, output_dir, "region-settings-conflict")
+    assert admin.call("materials", "get_region", region="32")["respond_days"] == 9
+    page.get_by_role("button", name="载入最新版本").click()
+    assert page.get_by_label("补正期限（天）").input_value() == "9"
+
+
+def decide_three_at_3201(system, admin):
+    """Three fresh 3201 packages: two approved, one returned with two reasons."""
+    admin.call("auth", "import_candidates",
+               records=[candidate(n, site="3201", serial=870 + i) for i, n in enumerate(SITE_3201)])
+    ids = []
+    for number in SITE_3201:
+        someone = Candidate(system, number)
+        someone.fill_required()
+        ids.append(someone.submit()["package_id"])
+    reviewer = RpcClient(system.url)
+    reviewer.staff_login("reviewer.3201", "Review@2026")
+    wait_for(lambda: set(ids) <= {i["package_id"] for i in reviewer.call("review", "list_queue", site="3201",
+                                                                          limit=200)["items"]},
+             timeout=15, message="queued at 3201")
+    for package_id in ids[:2]:
+        reviewer.call("review", "claim", package_id=package_id)
+        reviewer.call("review", "approve", package_id=package_id)
+    reviewer.call("review", "claim", package_id=ids[2])
+    reviewer.call("review", "return_materials", package_id=ids[2], items=[
+        {"material_type": "id_card", "reason": "unclear"}, {"material_type": "degree_certificate", "reason": "expired"}])
+    return ids
+
+
+def test_the_overview_charts_render_with_the_right_totals(system, admin, admin_page, output_dir):
+    before = admin.call("review", "overview", site="3201")
+    decide_three_at_3201(system, admin)
+    wait_for(lambda: admin.call("review", "overview", site="3201")["totals"]["decided"] == before["totals"]["decided"] + 3,
+             timeout=10, message="decisions counted")
+    page = admin_page("admin.3201")
+    open_screen(page, system, "overview")
+    page.locator("[data-testid=chart-daily] canvas").wait_for()
+    daily = {s["name"]: sum(s["data"]) for s in chart_option(page, "daily")["series"]}
+    assert daily["提交"] == before["totals"]["submitted"] + 3
+    assert daily["通过"] == before["totals"]["approved"] + 2 and daily["退回"] == before["totals"]["returned"] + 1
+    reasons = chart_option(page, "reasons")
+    counted = dict(zip(reasons["yAxis"], reasons["series"][0]["data"]))
+    was = {r["label"]: r["count"] for r in before["returns_by_reason"]}
+    assert counted["图片不清晰"] == was.get("图片不清晰", 0) + 1 and counted["材料已过期"] == was.get("材料已过期", 0) + 1
+    reviewers = chart_option(page, "reviewers")
+    assert dict(zip(reviewers["yAxis"], reviewers["series"][0]["data"]))["reviewer.3201"] >= 3
+    status = chart_option(page, "status")
+    assert status["xAxis"] == ["3201"]  # a 3201 administrator never sees 3204
+    stats = admin.call("review", "stats", site="3201")
+    per_status = {s["name"]: s["data"][0] for s in status["series"]}
+    assert per_status["审核通过"] == stats["approved"] and per_status["退回修改"] == stats["returned"]
+    kpis = page.get_by_test_id("kpis").inner_text()
+    assert f"提交\n{before['totals']['submitted'] + 3}" in kpis
+    screenshot(page, output_dir, "overview-3201")
+
+
+def test_the_exported_workbook_opens_with_openpyxl_and_its_rows_match_the_cases(system, admin, admin_page, output_dir):
+    page = admin_page("admin.3201")
+    open_screen(page, system, "overview")
+    assert page.locator("#x-site option").all_inner_texts() == ["3201"]
+    with page.expect_download() as download:
+        page.get_by_test_id("export-xlsx").click()
+    path = output_dir / "outcomes-3201.xlsx"
+    download.value.save_as(path)
+    rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
+    cases = {}
+    for status in ("pending", "claimed", "approved", "returned", "rejected", "withdrawn", "closed"):
+        for item in admin.call("review", "list_queue", site="3201", status=status, limit=200)["items"]:
+            cases[item["candidate_id"]] = item
+    assert {r[0] for r in rows[1:]} == set(cases) and len(rows) - 1 == len(cases)
+    assert set(SITE_3201) <= set(cases)
+    for row in rows[1:]:
+        assert row[4] == "3201" and "*" in (row[2] or "*")  # masked ID numbers only
+    page.get_by_text("已导出考点 3201").wait_for()
+    screenshot(page, output_dir, "overview-exported")
+
+
+def test_a_candidate_list_is_previewed_with_its_errors_then_imported(system, admin_page, output_dir, tmp_path):
+    records = [candidate("2026320400881", serial=881), candidate("2026320400882", serial=882, phone="123")]
+    out = io.StringIO()
+    keys = ["registration_number", "name", "id_number", "phone", "region", "site", "category", "exam_year", "password"]
+    writer = csv.writer(out)
+    writer.writerow(keys)
+    writer.writerows([[r[k] for k in keys] for r in records])
+    path = tmp_path / "名单.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    page = admin_page()
+    open_screen(page, system, "import")
+    page.set_input_files("#i-file", str(path))
+    page.get_by_test_id("import-preview-button").click()
+    preview = page.get_by_test_id("import-preview")
+    preview.wait_for()
+    assert "将新建\n1" in preview.inner_text() and "有错误\n1" in preview.inner_text()
+    assert "手机号格式错误" in page.get_by_test_id("import-errors").inner_text()
+    screenshot(page, output_dir, "import-preview")
+    page.get_by_test_id("import-apply").click()
+    page.get_by_test_id("import-result").wait_for()
+    assert "已新建\n1" in page.get_by_test_id("import-result").inner_text()
+    assert system.login("2026320400881")["access_token"]
+    screenshot(page, output_dir, "import-applied")
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_every_admin_screen_passes_an_axe_audit_without_serious_or_critical_violations(
+        system, admin_page, output_dir, screen):
+    page = admin_page()
+    open_screen(page, system, screen)
+    page.wait_for_load_state("networkidle")
+    # the queue (home after sign-in) was still loading when we moved on: only this screen shows
+    assert page.locator("main h1").all_inner_texts()[0].startswith(SCREENS[screen].split("（")[0][:2])
+    assert page.locator("main h1").count() == 1
+    results = Axe().run(page)
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    screenshot(page, output_dir, f"admin-{screen}")
+    assert serious == [], serious

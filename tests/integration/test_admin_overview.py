@@ -1,0 +1,120 @@
+"""The administrators' overview and outcome export in review (issue 19 item 8), on the
+real servers: totals that follow the decisions, counted once however often an event
+arrives, a 3201 administrator who never sees 3204, and exports that open and mask."""
+import base64
+import csv
+import io
+
+import openpyxl
+from services.review.tallies import Tallies
+from review_helpers import ANNA, BEN, DING, SITE_3201, SITE_3204, make_exam, refused  # noqa: F401
+from support import make_admin, rpc, staff_token, wait_for
+
+ADMIN_3201 = "admin.3201"
+
+
+def region_admin(exam, username, region="32", sites=()):
+    authority = make_admin(exam.config, username, region=region)
+    if sites:  # an administrator of those sites only
+        authority.save_staff(username, "admin", region, list(sites), "Admin@2026")
+    return staff_token(exam.config, username, "Admin@2026")
+
+
+def decide(exam):
+    """ANNA approved at 3204, BEN returned (two types) at 3204, DING approved at 3201."""
+    ids = {n: exam.submit_package(n, seed=s) for s, n in enumerate((ANNA, BEN, DING))}
+    for number in ids.values():
+        exam.queued(number)
+    reviewer = exam.review(SITE_3204)
+    reviewer.claim(ids[ANNA])
+    reviewer.approve(ids[ANNA])
+    reviewer.claim(ids[BEN])
+    reviewer.return_materials(ids[BEN], [{"material_type": "id_card", "reason": "unclear"},
+                                         {"material_type": "degree_certificate", "reason": "expired"}])
+    other = exam.review(SITE_3201)
+    other.claim(ids[DING])
+    other.approve(ids[DING])
+    return ids
+
+
+def test_the_overview_counts_submissions_decisions_reasons_and_reviewers_per_site(make_exam):
+    exam = make_exam()
+    decide(exam)
+    with rpc(exam.config, region_admin(exam, "admin.32")) as proxy:
+        view = wait_for(lambda: (lambda v: v if v["totals"]["decided"] == 3 else None)(
+            proxy.review.overview(region="32")), timeout=10, message="three decisions counted")
+    assert view["totals"] == {"submitted": 3, "decided": 3, "approved": 2, "returned": 1, "rejected": 0}
+    assert sum(view["per_day"]["submitted"]) == 3 and len(view["days"]) == 14
+    assert {r["code"]: r["count"] for r in view["returns_by_reason"]} == {"unclear": 1, "expired": 1}
+    assert {r["reviewer_id"]: r["decisions"] for r in view["reviewers"]} == {
+        f"staff:{SITE_3204}": 2, f"staff:{SITE_3201}": 1}
+    assert view["first_decisions"] == 3 and view["median_first_decision_hours"] >= 0
+    sites = {s["site"]: s["counts"] for s in view["sites"]}
+    assert sites["3204"]["approved"] == 1 and sites["3204"]["returned"] == 1 and sites["3201"]["approved"] == 1
+
+
+def test_an_event_delivered_twice_is_counted_once(make_exam, mongo_client):
+    exam = make_exam()
+    package_id = exam.submit_package(ANNA)
+    exam.queued(package_id)
+    admin = region_admin(exam, "admin.32")
+    with rpc(exam.config, admin) as proxy:
+        before = proxy.review.overview(site="3204")["totals"]["submitted"]
+    # the same PackageSubmitted again, as a redelivery would bring it
+    db = exam_db(exam, mongo_client)
+    tally = db.tallies.find_one({"site": "3204"})
+    again = {"event_id": tally["seen"][0], "occurred_at": "2026-01-01T00:00:00Z", "version": 1,
+             "package_id": package_id, "candidate_id": ANNA, "region": "32", "site": "3204",
+             "category": "integrated_practitioner", "attempt": 1, "items": []}
+    Tallies(db).count_submission(dict(again, occurred_at=tally["day"] + "T04:00:00Z"))
+    with rpc(exam.config, admin) as proxy:
+        assert proxy.review.overview(site="3204")["totals"]["submitted"] == before == 1
+
+
+def exam_db(exam, mongo_client):
+    return mongo_client[exam.config["MONGO"]["DB_PREFIX"] + "review"]
+
+
+def test_a_3201_administrator_never_sees_or_exports_3204(make_exam, mongo_client):
+    exam = make_exam()
+    decide(exam)
+    with rpc(exam.config, region_admin(exam, ADMIN_3201, sites=["3201"])) as proxy:
+        wait_for(lambda: proxy.review.overview()["totals"]["decided"] == 1, timeout=10, message="3201's decision")
+        view = proxy.review.overview(region="32")  # naming the region still shows 3201 only
+        assert [s["site"] for s in view["sites"]] == ["3201"] and view["totals"]["submitted"] == 1
+        assert [r["reviewer_id"] for r in view["reviewers"]] == [f"staff:{SITE_3201}"]
+        refused("Forbidden", proxy.review.overview, site="3204")
+        refused("Forbidden", proxy.review.export_outcomes, site="3204")
+        rows = proxy.review.export_outcomes(site="3201", format="csv")
+        assert ANNA not in base64.b64decode(rows["data"]).decode("utf-8-sig")
+    with rpc(exam.config, region_admin(exam, "admin.11", region="11")) as proxy:
+        refused("Forbidden", proxy.review.overview, region="32")
+        assert proxy.review.overview()["totals"]["submitted"] == 0  # its own region only
+    with rpc(exam.config, staff_token(exam.config, SITE_3201, "Review@2026")) as proxy:
+        refused("Forbidden", proxy.review.overview, region="32")  # reviewers have no overview
+
+
+def test_the_exported_workbook_opens_with_its_rows_matching_the_cases_and_numbers_masked(make_exam, mongo_client):
+    exam = make_exam()
+    ids = decide(exam)
+    with rpc(exam.config, region_admin(exam, "admin.32")) as proxy:
+        book_file = proxy.review.export_outcomes(site="3204", format="xlsx")
+        csv_file = proxy.review.export_outcomes(site="3204", format="csv")
+        refused("ValidationError", proxy.review.export_outcomes, site="3204", format="pdf")
+        refused("ValidationError", proxy.review.export_outcomes, site=None)
+        queue = {c["package_id"]: c for c in proxy.review.list_queue(site="3204", status="approved")["items"]
+                 + proxy.review.list_queue(site="3204", status="returned")["items"]}
+    sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(book_file["data"]))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("报名号", "姓名", "证件号码") and book_file["rows"] == len(rows) - 1 == 2
+    by_number = {r[0]: r for r in rows[1:]}
+    assert set(by_number) == {ANNA, BEN} == {queue[p]["candidate_id"] for p in queue}
+    assert by_number[ANNA][7] == "审核通过" and by_number[BEN][7] == "退回修改"
+    assert "id_card" in by_number[BEN][11] and DING not in by_number
+    for row in rows[1:]:
+        assert "*" in row[2] and len(row[2]) == 18  # masked, never the full number
+    text = base64.b64decode(csv_file["data"]).decode("utf-8-sig")
+    assert [r[0] for r in csv.reader(io.StringIO(text))][1:] == [r[0] for r in rows[1:]]
+    audit = exam_db(exam, mongo_client).audit.find_one({"action": "export", "site": "3204", "details.format": "xlsx"})
+    assert audit["actor"] == "staff:admin.32" and audit["details"]["rows"] == 2
+    assert ids[DING] not in str(rows)

@@ -1,0 +1,179 @@
+// The case screen, built around the images: every material type with its images large
+// (ID front and back side by side), image facts and duplicate matches, the previous
+// attempt's returned images beside the new ones with the reason then, the masked
+// snapshot, the history, the lease countdown, and the decision panel.
+//   #/case/PKG  claims the case (renewed while the reviewer works, released on leave)
+//   #/view/PKG  reads it without claiming (a duplicate's other package, a decided case)
+import { append, clear, h } from '/js/dom.js';
+import { call } from './rpc.js';
+import { viewer } from './viewer.js';
+import { confirmPanel, decisionPanel } from './decisions.js';
+import { nextPackage } from './queue.js';
+import { ACTION_NAMES, FLAG_NAMES, STATUS_NAMES, attemptText, bytesText, timeText } from './format.js';
+import { lease } from './lease.js';
+import { catalogueNames, reasonList, respondByDefault } from './reference.js';
+
+const DECIDED = { approve: '已审核通过', return_materials: '已退回修改', reject: '已提出不通过意见，等待另一位审核员复核',
+  confirm_reject: '已确认不通过', decline_reject: '已退回待审队列' };
+
+function facts(image) {
+  const parts = [image.format ? image.format.toUpperCase() : null, bytesText(image.bytes),
+    image.width ? `${image.width}×${image.height} 像素` : null,
+    image.sharpness !== undefined && image.sharpness !== null ? `清晰度 ${Number(image.sharpness).toFixed(1)}` : null,
+    image.uploaded_at ? `上传于 ${timeText(image.uploaded_at)}` : null];
+  const SHOWN = 3; // the closest few; the rest are counted
+  const all = image.duplicates || [];
+  const matches = all.slice(0, SHOWN).map((d) => h('li', { class: 'match' },
+    d.kind === 'previously_returned' ? '与上次退回的图片' : '与其他考生的材料',
+    d.identical ? '完全相同' : `相似（差异 ${d.distance} 位）`,
+    d.package_id ? h('a', { href: `/staff/#/view/${d.package_id}` }, ` 查看材料包 ${d.package_id}`) : null));
+  if (all.length > SHOWN) matches.push(h('li', { class: 'match' }, `另有 ${all.length - SHOWN} 处相似`));
+  return [h('span', { class: 'facts' }, parts.filter(Boolean).join(' · ')),
+    matches.length ? h('ul', { class: 'matches', 'aria-label': '疑似重复' }, matches) : null];
+}
+
+function typeSection(item, name, previous, viewers) {
+  const images = item.images.map((image, i) => {
+    const v = viewer(image, `${name} 第${i + 1}张（共${item.images.length}张）`, facts(image));
+    viewers.push(v);
+    return v.figure;
+  });
+  const before = previous ? h('div', { class: 'before' },
+    h('h3', {}, `上次退回的图片（第${previous.attempt}次提交）`),
+    h('p', { class: 'reason-then' }, `当时的原因：${previous.reason}`),
+    previous.images.map((image, i) => {
+      const v = viewer(image, `${name} 上次退回的第${i + 1}张`, facts(image));
+      viewers.push(v);
+      return v.figure;
+    })) : null;
+  return h('section', { class: 'type', 'data-type': item.material_type, 'aria-labelledby': `t-${item.material_type}` },
+    h('h2', { id: `t-${item.material_type}` }, name, h('span', { class: 'muted' }, ` ${item.images.length} 张`),
+      previous ? h('span', { class: 'badge warn' }, '上次退回，本次已更换') : null),
+    h('div', { class: before ? 'compare' : '' },
+      h('div', { class: `images n${Math.min(item.images.length, 2)}` }, images), before));
+}
+
+const VERDICTS = { match: '与报名信息一致', mismatch: '与报名信息不一致', unreadable: '无法识别' };
+
+// The ID card read automatically and compared by auth: verdicts only, a hint for the
+// reviewer's own check, never a decision.
+function idCheckPanel(check, flags) {
+  const rows = check ? [
+    ['证件号码', VERDICTS[check.id_number] || check.id_number],
+    ['姓名', VERDICTS[check.name] || check.name],
+    ['有效期至', check.long_term ? '长期' : (check.expires || '未识别')],
+    ['考试时是否过期', check.expired === null || check.expired === undefined ? '未识别' : (check.expired ? '已过期' : '未过期')],
+    ['识别', `${check.engine || ''}，置信度 ${Math.round((check.confidence || 0) * 100)}%`],
+  ] : [];
+  return h('section', { class: 'panel', 'aria-labelledby': 'idcheck-title', 'data-testid': 'id-check' },
+    h('h2', { id: 'idcheck-title' }, '证件自动核验'),
+    check ? h('dl', { class: 'snapshot' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))
+      : h('p', { class: 'muted' }, '身份证明图片尚未识别（上传后自动识别）。'),
+    flags.length ? h('p', {}, flags.map((f) => h('span', { class: 'badge warn' }, f))) : null,
+    h('p', { class: 'muted' }, '自动识别仅供参考，请以人工核对为准。'));
+}
+
+function sidePanel(view) {
+  const c = view.candidate || {};
+  const rows = [['姓名', c.name], ['报名号', view.candidate_id], ['证件号码', c.id_number_masked],
+    ['手机号码', c.phone_masked], ['考点', view.site], ['考试类别', view.category], ['提交', attemptText(view.attempt)],
+    ['提交时间', timeText(view.submitted_at)], ['状态', STATUS_NAMES[view.status] || view.status]];
+  return [
+    h('section', { class: 'panel', 'aria-labelledby': 'who-title' },
+      h('h2', { id: 'who-title' }, '考生信息'),
+      h('dl', { class: 'snapshot' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v || '—')])),
+      view.flags.length ? h('p', {}, view.flags.map((f) => h('span', { class: 'badge warn' }, FLAG_NAMES[f] || f))) : null),
+    idCheckPanel(view.id_check, view.id_flags || []),
+    h('section', { class: 'panel', 'aria-labelledby': 'history-title' },
+      h('h2', { id: 'history-title' }, '审核记录'),
+      h('ol', { class: 'history' }, view.history.map((line) => h('li', {},
+        h('time', {}, timeText(line.at)), ' ', ACTION_NAMES[line.action] || line.action,
+        line.by ? ` · ${line.by.replace(/^staff:/, '')}` : '', line.attempt ? ` · 第${line.attempt}次提交` : '')))),
+  ];
+}
+
+export async function render(root, { params, who, navigate, announce, readOnly = false }) {
+  const packageId = params[0];
+  const names = await catalogueNames();
+  let held = null;
+  if (!readOnly) {
+    try {
+      held = await lease(packageId, announce);
+    } catch (e) {
+      if (e.kind !== 'invalid_transition') throw e; // decided or awaiting confirmation: read it
+    }
+  }
+  const view = await call('review', 'get_case', { package_id: packageId });
+  const viewers = [];
+  const previous = Object.fromEntries(((view.previous || {}).items || []).map((p) =>
+    [p.material_type, { ...p, attempt: view.previous.attempt }]));
+  const main = h('div', { class: 'case-main' }, view.items.map((item) =>
+    typeSection(item, names[item.material_type] || item.material_type, previous[item.material_type], viewers)));
+  const side = h('aside', { class: 'case-side', 'aria-label': '考生信息与审核' });
+  const outcome = h('div', { role: 'status', class: 'outcome' });
+  let current = 0;
+
+  async function next() {
+    const found = await nextPackage(packageId).catch(() => null);
+    if (found) navigate(`#/case/${found}`);
+    else { outcome.textContent = '队列中暂无待审材料'; navigate('#/queue'); }
+  }
+
+  async function act(method, args) {
+    try {
+      const after = await call('review', method, { package_id: packageId, ...args });
+      if (held) held.done();
+      clear(outcome).append(h('p', { class: 'alert ok' }, `${DECIDED[method]}（${STATUS_NAMES[after.status] || after.status}）`),
+        h('button', { type: 'button', class: 'btn primary', id: 'next-case', onclick: next }, '下一个', h('kbd', {}, 'N')));
+      for (const panel of side.querySelectorAll('.decisions')) panel.remove();
+      announce(DECIDED[method]);
+      document.getElementById('next-case').focus();
+    } catch (e) {
+      clear(outcome).append(h('p', { class: 'alert error', role: 'alert' }, e.message));
+    }
+  }
+
+  let panel = null;
+  if (held) {
+    const [reasons, respondBy] = await Promise.all([reasonList(), respondByDefault(view.region)]);
+    panel = decisionPanel({ view, reasons, names, respondBy, act });
+  }
+  append(side, held ? held.el : h('p', { class: 'alert warn' }, readOnly ? '只读查看（未领取）' : `该材料${STATUS_NAMES[view.status] || view.status}，未领取`),
+    outcome, panel ? panel.el : null,
+    view.status === 'confirming' && !readOnly ? confirmPanel({ view, who, act }) : null,
+    sidePanel(view));
+  append(root,
+    h('div', { class: 'case-head' },
+      h('a', { href: '/staff/#/queue', class: 'back' }, '← 返回队列'),
+      h('h1', {}, `${(view.candidate || {}).name || ''} 的材料包`, h('span', { class: 'muted' }, ` ${view.package_id}`)),
+      h('p', { class: 'keys muted' }, '快捷键：', h('kbd', {}, 'J'), '/', h('kbd', {}, 'K'), ' 下一张/上一张 ',
+        h('kbd', {}, '+'), '/', h('kbd', {}, '-'), ' 缩放 ', h('kbd', {}, 'R'), ' 旋转 ', h('kbd', {}, 'A'), ' 通过 ',
+        h('kbd', {}, 'T'), ' 退回 ', h('kbd', {}, 'N'), ' 下一个 ', h('kbd', {}, 'Esc'), ' 回到图片')),
+    h('div', { class: 'case' }, main, side));
+
+  function onKey(e) {
+    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
+    if (e.key === 'Escape' && typing && viewers.length) { viewers[current].focus(); return; } // back to the images
+    if (e.ctrlKey || e.metaKey || e.altKey || typing) return;
+    const key = e.key.toLowerCase();
+    const go = (step) => { current = (current + step + viewers.length) % viewers.length; viewers[current].focus(); };
+    const active = () => viewers[Math.max(0, viewers.findIndex((v) => v.figure.contains(document.activeElement)))] || viewers[current];
+    const actions = {
+      j: () => go(1), k: () => go(-1), '+': () => active().zoom(1.25), '=': () => active().zoom(1.25),
+      '-': () => active().zoom(0.8), r: () => active().rotate(), 0: () => active().reset(),
+      a: () => panel && panel.approve(), t: () => panel && panel.focusReturn(),
+      n: () => (document.getElementById('next-case') ? next() : null),
+    };
+    if (actions[key] && viewers.length) {
+      e.preventDefault();
+      const index = viewers.findIndex((v) => v.figure.contains(document.activeElement));
+      if (index >= 0) current = index;
+      actions[key]();
+    }
+  }
+  document.addEventListener('keydown', onKey);
+  return async () => {
+    document.removeEventListener('keydown', onKey);
+    if (held) await held.release();
+  };
+}

@@ -1,0 +1,102 @@
+// The decision panel of a claimed case: approve (optional note); return chosen types,
+// each with a coded reason (the candidate's text previewed) and an optional note, and a
+// respond-by date; propose a rejection (a second reviewer confirms it).
+import { h } from '/js/dom.js';
+
+// What the candidate will read, as review's domain.explain() builds it.
+export function candidateText(reason, note) {
+  if (!reason) return '';
+  if (!reason.explanation) return note || '（请在补充说明中写明原因）';
+  return note ? `${reason.explanation}审核员说明：${note}` : reason.explanation;
+}
+
+function returnRow(item, name, reasons) {
+  const id = `ret-${item.material_type}`;
+  const box = h('input', { type: 'checkbox', id, name: 'return', value: item.material_type });
+  const select = h('select', { id: `${id}-reason`, 'aria-label': `退回原因：${name}` },
+    reasons.map((r) => h('option', { value: r.code }, r.label)));
+  const note = h('input', { type: 'text', id: `${id}-note`, maxlength: '200', 'aria-label': `补充说明（可选）：${name}`, placeholder: '补充说明（可选）' });
+  const preview = h('p', { class: 'preview-text', 'data-testid': `preview-${item.material_type}` });
+  const detail = h('div', { class: 'return-detail', hidden: true }, select, note,
+    h('p', { class: 'muted small' }, '考生将看到：'), preview);
+  const update = () => {
+    const reason = reasons.find((r) => r.code === select.value);
+    preview.textContent = candidateText(reason, note.value.trim());
+    detail.hidden = !box.checked;
+  };
+  for (const el of [box, select]) el.addEventListener('change', update);
+  note.addEventListener('input', update);
+  update();
+  return {
+    el: h('div', { class: 'return-row' }, h('label', { for: id, class: 'check' }, box, `退回「${name}」`), detail),
+    box,
+    chosen: () => (box.checked ? {
+      material_type: item.material_type,
+      reason: note.value.trim() ? { code: select.value, text: note.value.trim() } : select.value,
+    } : null),
+  };
+}
+
+export function decisionPanel({ view, reasons, names, respondBy, act }) {
+  const approveNote = h('textarea', { id: 'approve-note', maxlength: '500' });
+  const approve = h('button', { type: 'button', class: 'btn good', 'data-key': 'a' }, '审核通过', h('kbd', {}, 'A'));
+  approve.addEventListener('click', () => act('approve', { note: approveNote.value.trim() || null }));
+
+  const rows = view.items.map((item) => returnRow(item, names[item.material_type] || item.material_type, reasons));
+  const date = h('input', { type: 'date', id: 'respond-by', value: respondBy });
+  const sendBack = h('button', { type: 'button', class: 'btn primary' }, '退回所选材料', h('kbd', {}, 'T'));
+  const returnError = h('p', { class: 'field-error', role: 'alert' });
+  sendBack.addEventListener('click', () => {
+    const items = rows.map((row) => row.chosen()).filter(Boolean);
+    if (!items.length) {
+      returnError.textContent = '请至少勾选一类需要退回的材料';
+      rows[0].box.focus();
+      return;
+    }
+    returnError.textContent = '';
+    act('return_materials', { items, respond_by: date.value || null });
+  });
+
+  const rejectReason = h('textarea', { id: 'reject-reason', maxlength: '500' });
+  const reject = h('button', { type: 'button', class: 'btn danger' }, '提出不通过');
+  const rejectError = h('p', { class: 'field-error', role: 'alert' });
+  reject.addEventListener('click', () => {
+    if (!rejectReason.value.trim()) {
+      rejectError.textContent = '请填写不通过的原因';
+      rejectReason.focus();
+      return;
+    }
+    rejectError.textContent = '';
+    act('reject', { reason: rejectReason.value.trim() });
+  });
+
+  const panel = h('section', { class: 'panel decisions', 'aria-labelledby': 'decide-title' },
+    h('h2', { id: 'decide-title' }, '审核结论'),
+    h('div', { class: 'decide-block' },
+      h('label', { for: 'approve-note' }, '审核备注（可选）'), approveNote, approve),
+    h('fieldset', { class: 'decide-block', id: 'return-set' },
+      h('legend', {}, '退回修改（只解锁勾选的材料）'),
+      rows.map((row) => row.el),
+      h('label', { for: 'respond-by' }, '考生答复期限'), date, returnError, sendBack),
+    h('details', { class: 'decide-block' },
+      h('summary', {}, '审核不通过（须另一位审核员复核）'),
+      h('label', { for: 'reject-reason' }, '不通过原因（考生将看到）'), rejectReason, rejectError, reject));
+  return { el: panel, approve: () => approve.click(), focusReturn: () => rows[0] && rows[0].box.focus() };
+}
+
+// For a second reviewer: confirm or decline the rejection another reviewer proposed.
+export function confirmPanel({ view, who, act }) {
+  const proposal = view.decision || {};
+  const mine = proposal.by === `staff:${who.name}`;
+  const note = h('textarea', { id: 'decline-note', maxlength: '500' });
+  const confirm = h('button', { type: 'button', class: 'btn danger primary', disabled: mine }, '确认不通过');
+  confirm.addEventListener('click', () => act('confirm_reject', {}));
+  const decline = h('button', { type: 'button', class: 'btn' }, mine ? '撤回我的不通过意见' : '不同意，退回待审队列');
+  decline.addEventListener('click', () => act('decline_reject', { note: note.value.trim() || null }));
+  return h('section', { class: 'panel decisions', 'aria-labelledby': 'confirm-title' },
+    h('h2', { id: 'confirm-title' }, '不通过意见待复核'),
+    h('p', {}, `${String(proposal.by || '').replace(/^staff:/, '')} 提出：`, h('strong', {}, proposal.reason || '')),
+    mine ? h('p', { class: 'alert warn' }, '这是您提出的意见，须由另一位审核员复核确认。') : null,
+    h('label', { for: 'decline-note' }, '复核意见（可选）'), note,
+    h('div', { class: 'row' }, confirm, decline));
+}

@@ -1,0 +1,24 @@
+// Every screen of the staff workspace, in nav order. A screen is a module exporting
+// `render(root, ctx)` (ctx: params, who, navigate, announce), which may return a
+// function called when the screen is left (release a claim, stop timers).
+// `nav: true` puts it in the header's nav for the roles listed.
+export const ROUTES = [
+  { id: 'queue', pattern: /^#\/queue$/, href: '#/queue', label: '待审队列', roles: ['reviewer', 'admin'],
+    nav: true, load: () => import('./queue.js') },
+  { id: 'case', pattern: /^#\/case\/([A-Za-z0-9_-]{1,64})$/, label: '审核材料', roles: ['reviewer', 'admin'],
+    nav: false, load: () => import('./case.js') },
+  { id: 'view', pattern: /^#\/view\/([A-Za-z0-9_-]{1,64})$/, label: '查看材料', roles: ['reviewer', 'admin'],
+    nav: false, load: () => import('./case.js'), options: { readOnly: true } },
+  // Administrators (issue 19 items 7-9): web/staff/js/admin/
+  { id: 'overview', pattern: /^#\/admin\/overview$/, href: '#/admin/overview', label: '统计概览', roles: ['admin'],
+    nav: true, load: () => import('./admin/overview.js') },
+  { id: 'region', pattern: /^#\/admin\/region$/, href: '#/admin/region', label: '考区设置', roles: ['admin'],
+    nav: true, load: () => import('./admin/region.js') },
+  { id: 'import', pattern: /^#\/admin\/import$/, href: '#/admin/import', label: '考生导入', roles: ['admin'],
+    nav: true, load: () => import('./admin/imports.js') },
+  { id: 'dead-letters', pattern: /^#\/admin\/dead-letters$/, href: '#/admin/dead-letters', label: '失败事件', roles: ['admin'],
+    nav: true, load: () => import('./admin/deadletters.js') },
+];
+
+// The first screen after sign-in, per role.
+export const HOME = { reviewer: '#/queue', admin: '#/queue' };
