@@ -121,7 +121,7 @@ def test_a_reviewer_filters_claims_zooms_and_returns_two_types_the_candidate_see
     page.locator(".case-side").evaluate("el => el.scrollTo(0, el.scrollHeight)")
     screenshot(page, output_dir, "03-return-form")
     page.get_by_role("button", name="退回所选材料").click()
-    page.get_by_text("已退回修改").wait_for()
+    page.locator(".outcome", has_text="已退回修改").wait_for()
     assert page.get_by_role("button", name="下一个").is_visible()
     screenshot(page, output_dir, "04-returned")
 
@@ -151,7 +151,7 @@ def test_a_rejection_needs_a_second_reviewer_never_the_first(system, packages, s
     first.get_by_text("审核不通过（须另一位审核员复核）").click()
     first.get_by_label("不通过原因（考生将看到）").fill("学历不符合报考条件")
     first.get_by_role("button", name="提出不通过").click()
-    first.get_by_text("等待另一位审核员复核").wait_for()
+    first.locator(".outcome", has_text="等待另一位审核员复核").wait_for()
     # The proposer opens it again: the confirmation is not theirs to give.
     first.goto(f"{system.url}/staff/#/queue")
     choose_filter(first, "状态", "confirming")
@@ -166,7 +166,7 @@ def test_a_rejection_needs_a_second_reviewer_never_the_first(system, packages, s
     staff_sign_in(second, system.url, "reviewer.32", start=f"/staff/#/case/{package_id}")
     second.get_by_text("reviewer.3204 提出").wait_for()
     second.get_by_role("button", name="确认不通过").click()
-    second.get_by_text("已确认不通过").wait_for()
+    second.locator(".outcome", has_text="已确认不通过").wait_for()
     wait_for(lambda: api.package()["status"] == "rejected", timeout=20, message="rejected")
     assert api.package()["feedback"]["reason"] == "学历不符合报考条件"
 
@@ -229,7 +229,7 @@ def test_one_case_is_reviewed_with_the_keyboard_alone(system, packages, staff_pa
     page.keyboard.press("Escape")
     page.keyboard.press("j")
     page.keyboard.press("a")
-    page.get_by_text("已审核通过").wait_for()
+    page.locator(".outcome", has_text="已审核通过").wait_for()
     assert page.evaluate("() => document.activeElement.id") == "next-case"
     wait_for(lambda: api.package()["status"] == "approved", timeout=20, message="approved")
     with page.expect_response(lambda r: r.url.endswith("/rpc/review/list_queue")):

@@ -64,7 +64,7 @@ def test_an_expired_session_returns_to_sign_in_and_back_to_the_same_screen(syste
     page = staff_page()
     staff_sign_in(page, system.url, "reviewer.3204")
     page.goto(f"{system.url}/staff/#/case/not-a-package")
-    page.get_by_role("heading", name="材料包 not-a-package").wait_for()
+    page.get_by_role("alert").filter(has_text="没有该材料包").wait_for()
     # The session ends elsewhere (signed out in another window, or the account's tokens
     # revoked): the page still holds both tokens, and neither works any more.
     assert page.evaluate("""async () => {
@@ -73,6 +73,7 @@ def test_an_expired_session_returns_to_sign_in_and_back_to_the_same_screen(syste
             headers: {Authorization: `Bearer ${t.access_token}`}});
         return r.status;
     }""") in (200, 204)
+    page.wait_for_timeout(2500)  # services poll auth's revocation list every 2 s (common/security.py)
     page.reload()
     page.get_by_text("登录已过期，请重新登录").wait_for()
     page.get_by_role("button", name="登录", exact=True).click()

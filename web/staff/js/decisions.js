@@ -91,7 +91,7 @@ export function confirmPanel({ view, who, act }) {
   const note = h('textarea', { id: 'decline-note', maxlength: '500' });
   const confirm = h('button', { type: 'button', class: 'btn danger primary', disabled: mine }, '确认不通过');
   confirm.addEventListener('click', () => act('confirm_reject', {}));
-  const decline = h('button', { type: 'button', class: 'btn' }, mine ? '撤回我的不通过意见' : '不同意，退回待审队列');
+  const decline = h('button', { type: 'button', class: 'btn', disabled: mine }, '不同意，退回待审队列');
   decline.addEventListener('click', () => act('decline_reject', { note: note.value.trim() || null }));
   return h('section', { class: 'panel decisions', 'aria-labelledby': 'confirm-title' },
     h('h2', { id: 'confirm-title' }, '不通过意见待复核'),
