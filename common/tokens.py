@@ -31,7 +31,7 @@ class Principal:
     role: str
     jti: str
     exp: int
-    iat: int
+    iat: float
     region: str | None = None
     sites: tuple = field(default_factory=tuple)
     name: str | None = None

@@ -2,6 +2,7 @@
 import base64
 import hashlib
 import hmac
+import math
 import re
 import secrets
 import unicodedata
@@ -139,7 +140,10 @@ def throttled(account_failures, address_failures):
 
 # -- access-token claims ----------------------------------------------------------------
 def claims(*, sub, role, issuer, audience, now, ttl, region=None, sites=(), **extra):
-    body = {"iss": issuer, "aud": audience, "iat": int(now), "nbf": int(now),
+    # iat to the millisecond (RFC 7519 allows a fractional NumericDate): "tokens issued
+    # before T are revoked" must not catch a token issued later within the same second.
+    # Rounded down, so a token issued before T never appears to come after it.
+    body = {"iss": issuer, "aud": audience, "iat": math.floor(now * 1000) / 1000, "nbf": int(now),
             "exp": int(now) + int(ttl), "jti": uuid.uuid4().hex, "sub": sub, "role": role,
             "region": region, "sites": list(sites)}
     body.update({k: v for k, v in extra.items() if v is not None})

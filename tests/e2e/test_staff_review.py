@@ -5,7 +5,7 @@ needs a second reviewer; a 3201 reviewer never sees 3204; one case reviewed with
 keyboard alone; axe-core finds nothing serious on any screen. Screenshots at 1366x768
 in test-output/<test name>/.
 
-Candidates 2026320400961 ... 964 and 2026320100965 are imported here for these tests only."""
+Candidates 2026320400941 ... 964 and 2026320100945 are imported here for these tests only."""
 from datetime import date, timedelta
 
 import pytest
@@ -15,8 +15,8 @@ from staff_helpers import (STAFF_DESKTOP, choose_filter, queue_row, screenshot, 
                            staff_sign_in)
 from support import Candidate, candidate, wait_for
 
-MAIN, REJECTED, KEYS, OTHER_3204, NANJING = ("2026320400961", "2026320400962", "2026320400963",
-                                             "2026320400964", "2026320100965")
+MAIN, REJECTED, KEYS, OTHER_3204, NANJING = ("2026320400941", "2026320400942", "2026320400943",
+                                             "2026320400944", "2026320100945")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def staff_page(browser):
 def packages(system, admin):
     """{number: (candidate API, package_id)}: each imported candidate's package, submitted."""
     records = [candidate(n, serial=int(n[-3:])) for n in (MAIN, REJECTED, KEYS, OTHER_3204)]
-    records.append(candidate(NANJING, site="3201", serial=965))
+    records.append(candidate(NANJING, site="3201", serial=945))
     assert admin.call("auth", "import_candidates", records=records)["created"] == 5
     found = {}
     for number in (MAIN, REJECTED, KEYS, OTHER_3204, NANJING):

@@ -126,6 +126,19 @@ def test_revoked_tokens_and_subjects_are_refused(key):
         tokens.decode(token, keyset(key), "iss", "aud", fresh)
 
 
+def test_a_token_issued_in_the_same_second_just_after_a_revocation_is_good(key):
+    from services.auth import domain as auth_domain
+    revoked_at = int(time.time()) - 1 + 0.400  # a second ago, .4 into that second
+    revoked = tokens.RevocationSet()
+    revoked.add({"sub": "s1", "issued_before": revoked_at, "expires_at": revoked_at + 60})
+    body = lambda at: auth_domain.claims(sub="s1", role="reviewer", issuer="iss", audience="aud",  # noqa: E731
+                                         now=at, ttl=60, region="32", sites=["3204"])
+    assert tokens.decode(sign(key, body(revoked_at + 0.002)), keyset(key), "iss", "aud", revoked).sub == "s1"
+    for before in (revoked_at - 0.0004, revoked_at - 0.3):
+        with pytest.raises(errors.Unauthenticated):
+            tokens.decode(sign(key, body(before)), keyset(key), "iss", "aud", revoked)
+
+
 def test_a_verifier_that_never_heard_from_auth_says_unavailable_not_unauthenticated():
     with pytest.raises(errors.Unavailable):
         tokens.TokenState("iss", "aud").verify("anything")
