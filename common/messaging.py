@@ -103,7 +103,11 @@ class ReliableEventHandler(EventHandler):
     def _settle(self, message, exc, park=False):
         attempts = int((message.headers or {}).get(ATTEMPTS, 0))
         outage = is_outage(exc)
-        if not (outage or park):
+        # Back-pressure (a handler's own resource at capacity, e.g. the ID card reader):
+        # soon again at the short delay, no attempt used up. At the outage delay a burst
+        # would come back all at once every two minutes and only a few would get in.
+        busy = getattr(exc, "busy", False)
+        if not (outage or park or busy):
             attempts += 1
         try:
             if park or attempts >= self.max_attempts:
@@ -112,7 +116,10 @@ class ReliableEventHandler(EventHandler):
                           attempts, self.event_type, type(exc).__name__)
                 self._count("dead")
             else:
-                level = len(self.delays) - 1 if outage else min(attempts, len(self.delays)) - 1
+                if busy:
+                    level = min(1, len(self.delays) - 1)
+                else:
+                    level = len(self.delays) - 1 if outage else min(attempts, len(self.delays)) - 1
                 self._republish(message, retry_queue(self.queue.name, level, self.delays[level]),
                                 attempts, exc)
                 log.warning("event handling failed, retry %d scheduled: %s %s",

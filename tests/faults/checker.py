@@ -34,6 +34,9 @@ NOTIFYING = {"PackageSubmitted", "MaterialReturned", "PackageApproved", "Package
              "PackageReopened"}
 LIFECYCLE = {"PackageSubmitted", "SubmissionWithdrawn", "PackageReopened"}
 REVIEW_EVENTS = {"ReviewStarted", "MaterialReturned", "PackageApproved", "PackageRejected"}
+# Not events of DESIGN §6: materials' best-effort signal to its own instances that a
+# package changed (open pages' streams, services/materials/live.py); no outbox, no id.
+SIGNALS = {"PackageChanged"}
 
 
 class EventTap:
@@ -66,6 +69,8 @@ class EventTap:
                     break
                 source = message.delivery_info["exchange"].removesuffix(".events")
                 payload = message.body if isinstance(message.body, dict) else json.loads(message.body)
+                if message.delivery_info["routing_key"] in SIGNALS:
+                    continue
                 self.seen.append((source, message.delivery_info["routing_key"], payload))
                 got += 1
             channel.close()

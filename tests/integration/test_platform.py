@@ -61,12 +61,20 @@ class Flaky(base.ServiceBase):
     """A consumer that fails on a poison event, to prove nothing is dropped."""
     name = "flaky"
     seen = []
+    busy_left = 0
 
     @event_handler("materials", "MaterialDeleted", delays=(0.2, 0.2), max_attempts=3)
     def on_deleted(self, payload):
         Flaky.seen.append(payload["event_id"])
         if payload["image_id"] == "poison":
             raise ValueError("cannot handle this one")
+        if payload["image_id"] == "busy" and Flaky.busy_left > 0:
+            Flaky.busy_left -= 1
+            raise AtCapacity()
+
+
+class AtCapacity(Exception):
+    busy = True  # back-pressure: try again soon, no attempt used up
 
     @rpc_entrypoint
     def ping(self):
@@ -103,6 +111,17 @@ def test_a_poison_event_is_retried_then_parked_and_can_be_replayed(start_service
         # It fails again, so after its fresh attempts it is parked once more, not lost.
         parked = wait_for(lambda: proxy.flaky.dead_letters(), timeout=15, message="parked again")
     assert [p["event_id"] for p in parked] == [poison["event_id"]]
+
+
+def test_a_handler_at_capacity_gets_the_event_again_soon_without_using_up_attempts(start_service, config):
+    start_service(AuthService)
+    start_service(Flaky)
+    Flaky.seen.clear()
+    Flaky.busy_left = 5                       # more refusals than the 3 attempts allowed
+    busy = _deleted("busy")
+    event_dispatcher(config)("materials", "MaterialDeleted", busy)
+    wait_for(lambda: Flaky.seen.count(busy["event_id"]) == 6, timeout=15, message="handled after 5 refusals")
+    assert Flaky.busy_left == 0
 
 
 def test_an_event_without_its_required_fields_is_parked_at_once(start_service, config):

@@ -132,6 +132,9 @@ ADVISORIES = {
     ),
     "shapely": (),
     "pyclipper": (),
+    # -- administrators' workbooks (exports; imports of the registration system's lists) -----
+    "openpyxl": (),  # no advisory known; untrusted XML is parsed through defusedxml (below)
+    "defusedxml": (),
     # -- packaging (nameko's CLI imports pkg_resources at run time) --------------------------------
     "setuptools": (
         Advisory("65.5.1", ("CVE-2022-40897", "GHSA-r9hx-vwmv-q579"), "package_index ReDoS"),
