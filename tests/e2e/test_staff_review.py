@@ -5,7 +5,8 @@ needs a second reviewer; a 3201 reviewer never sees 3204; one case reviewed with
 keyboard alone; axe-core finds nothing serious on any screen. Screenshots at 1366x768
 in test-output/<test name>/.
 
-Candidates 2026320400941 ... 964 and 2026320100945 are imported here for these tests only."""
+Candidates 2026320400941 ... 964 and 2026320100945 are imported here for these tests only.
+(946: the short lease.)"""
 from datetime import date, timedelta
 
 import pytest
@@ -17,6 +18,8 @@ from support import Candidate, candidate, wait_for
 
 MAIN, REJECTED, KEYS, OTHER_3204, NANJING = ("2026320400941", "2026320400942", "2026320400943",
                                              "2026320400944", "2026320100945")
+LEASED = "2026320400946"
+SHORT_LEASE_S = 30
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +259,58 @@ def test_no_staff_screen_has_serious_or_critical_accessibility_violations(system
     queue_row(page, package_id).wait_for()
     assert "审核中" not in queue_row(page, package_id).inner_text()
     assert {screen: v for screen, v in found.items() if v} == {}
+
+
+@pytest.fixture
+def short_lease(system):
+    """review restarted with a lease of SHORT_LEASE_S seconds, and with the usual one after."""
+    def restart(**overrides):
+        system.stop_service("review")
+        system.start_service("review", **overrides)
+        system.wait_healthy(["review"])
+
+    restart(REVIEW_LEASE_S=str(SHORT_LEASE_S))
+    try:
+        yield SHORT_LEASE_S
+    finally:
+        restart()
+
+
+def test_the_case_screen_renews_a_short_lease_while_the_reviewer_works_and_releases_it_on_leaving(
+        system, admin, staff_page, short_lease, output_dir):
+    assert admin.call("auth", "import_candidates", records=[candidate(LEASED, serial=946)])["created"] == 1
+    api = Candidate(system, LEASED)
+    api.fill_required()
+    package_id = api.submit()["package_id"]
+    page = staff_page()
+    claims = []
+    page.on("response", lambda r: claims.append(r.json()["result"]["claim"]["lease_until"])
+            if r.url.endswith("/rpc/review/claim") and r.ok else None)
+    staff_sign_in(page, system.url, "reviewer.3204")
+    open_case_from_queue(page, package_id)
+    assert len(claims) == 1
+    # The reviewer keeps working (a key every second): with 2/3 of the lease left to run
+    # out, the page claims again before the first lease is gone.
+    for _ in range(short_lease):
+        page.keyboard.press("j")
+        page.wait_for_timeout(1000)
+        if len(claims) > 1:
+            break
+    assert len(claims) == 2, "the lease was not renewed while the reviewer worked"
+    assert claims[1] > claims[0]  # ISO times in UTC: later sorts after
+    page.wait_for_timeout(1500)
+    left = page.locator("[data-testid=lease]").inner_text()
+    minutes, seconds = map(int, left.split(":"))
+    assert short_lease * 2 / 3 - 3 < minutes * 60 + seconds <= short_lease, left
+    held = admin.call("review", "list_queue", status="claimed", site="3204")["items"]
+    assert package_id in [i["package_id"] for i in held]
+    screenshot(page, output_dir, "01-renewed")
+    with page.expect_response(lambda r: r.url.endswith("/rpc/review/release")) as released:
+        page.goto(f"{system.url}/staff/#/queue")
+    assert released.value.ok
+    queue_row(page, package_id).wait_for()
+    assert "审核中" not in queue_row(page, package_id).inner_text()
+    held = admin.call("review", "list_queue", status="claimed", site="3204")["items"]
+    assert package_id not in [i["package_id"] for i in held]
+    assert [e["action"] for e in admin.call("review", "audit", package_id=package_id)
+            if e["outcome"] == "ok" and e["action"] in ("claim", "release")] == ["claim", "claim", "release"]
