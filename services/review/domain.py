@@ -229,6 +229,30 @@ def unclear(quality):
     return quality is not None and quality < UNCLEAR_BELOW
 
 
+# The queue's filter fields (above), as a case made before they existed should have them.
+FILTER_FIELDS = ("resubmission", *FLAGS)
+
+
+def backfilled_flags(case):
+    """The filter fields a case lacks, from what it has: the attempt, the lowest sharpness,
+    a return in its history. `duplicate` starts False: the perceptual-hash comparison
+    that sets it runs at submission, and marks older cases too when a new image matches."""
+    returned = bool(case.get("returned_images")) or any(
+        line.get("action") == "return" for line in case.get("history") or [])
+    values = {"resubmission": int(case.get("attempt") or 1) > 1, "unclear": unclear(case.get("quality")),
+              "duplicate": False, "returned_before": returned}
+    return {field: value for field, value in values.items() if field not in case}
+
+
+def total_by_status(counts):
+    """{status: n} summed over several such dicts (per-site counts), every status present."""
+    total = dict.fromkeys(STATUSES, 0)
+    for one in counts:
+        for status, n in one.items():
+            total[status] += n
+    return total
+
+
 def queue_flags(case):
     return [flag for flag in FLAGS if case.get(flag)]
 

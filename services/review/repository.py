@@ -11,7 +11,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from common import outbox
-from services.review import domain, similarity
+from services.review import domain, migrations, similarity
 from services.review.tallies import Tallies
 
 AFTER = ReturnDocument.AFTER
@@ -59,6 +59,7 @@ class CaseRepository:
             db.images.create_index([(band, ASCENDING)])
         db.audit.create_index([("package_id", ASCENDING), ("seq", ASCENDING)])
         Tallies.create_indexes(db)
+        migrations.apply(db)  # after the indexes: cases older than the queue's filter fields
 
     # -- reads ----------------------------------------------------------------------------------
     def get(self, package_id):
@@ -69,19 +70,6 @@ class CaseRepository:
     def queue(self, query, field, limit):
         projection = dict(HIDDEN, history=0, returned_images=0)
         return list(self.db.cases.find(query, projection).sort(field, ASCENDING).limit(limit))
-
-    def counts(self, query, now):
-        """Cases per status as reviewers see them (an expired claim counts as pending)."""
-        counts = dict.fromkeys(domain.STATUSES, 0)
-        for row in self.db.cases.aggregate([{"$match": query},
-                                            {"$group": {"_id": "$status", "n": {"$sum": 1}}}]):
-            if row["_id"] in counts:
-                counts[row["_id"]] = row["n"]
-        expired = self.db.cases.count_documents(
-            dict(query, status=domain.CLAIMED, lease_until={"$lt": now}))
-        counts[domain.CLAIMED] -= expired
-        counts[domain.PENDING] += expired
-        return counts
 
     # -- what materials and auth announce ----------------------------------------------------------
     def apply_lifecycle(self, package_id, key, sets, history):

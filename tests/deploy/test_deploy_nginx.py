@@ -271,6 +271,47 @@ def test_security_headers_on_the_public_server():
         assert not location.find("add_header"), location.args
 
 
+def img_sources(tree, uri):
+    """The img-src the policy sends for `uri`, with nginx's maps of the http block applied."""
+    maps = {}
+    for block in http_block(tree).find("map"):
+        entries = [(d.name, d.args[0] if d.args else "") for d in block.block]
+        maps[block.args[1]] = (block.args[0], entries)
+
+    def value(variable):
+        source, entries = maps[variable]
+        subject = uri if source == "$uri" else ""
+        chosen = dict(entries)["default"]
+        for key, result in entries:
+            if key.startswith("~") and re.search(key[1:], subject):
+                chosen = result
+                break
+        return re.sub(r"\$\w+", lambda m: value(m.group()), chosen)
+
+    (csp,) = [headers_of(srv)["Content-Security-Policy"][0] for srv in http_block(tree).find("server")
+              if "Content-Security-Policy" in headers_of(srv)]  # the page's server
+    img = next(d for d in csp.split(";") if d.split()[0] == "img-src")
+    return re.sub(r"\$\w+", lambda m: value(m.group()), img).split()[1:]
+
+
+@pytest.mark.parametrize("conf", ["edge.conf", "web.conf"])
+def test_only_the_staff_workspace_admits_images_from_the_s3_public_host(conf):
+    tree = parse(NGINX_DIR / conf)
+    staff = img_sources(tree, "/staff/index.html")
+    assert staff == ["'self'", "data:", "blob:", "https://localhost:9443"]
+    for uri in ("/", "/index.html", "/callback", "/api/v1/package", "/staffing"):
+        assert img_sources(tree, uri) == ["'self'", "data:", "blob:"], uri
+
+
+def test_the_s3_public_origin_is_one_replaceable_file():
+    # compose and Kubernetes mount their own over it (test_manifests.py checks those)
+    text = (NGINX_DIR / "snippets" / "s3-public-origin.conf").read_text(encoding="utf-8")
+    assert re.findall(r'default\s+"([^"]+)"', text) == ["https://localhost:9443"]
+    for conf in ("edge.conf", "web.conf"):
+        assert "$exam_s3_public_origin" in [d.args[1] for d in http_block(
+            parse(NGINX_DIR / conf)).find("map")]
+
+
 def test_tls_termination_on_the_public_servers():
     tree = edge_tree()
     for port in (8443, 9443):
@@ -371,6 +412,8 @@ def make_prefix(scratch, edits=None):
                     "-out", str(prefix / "secrets" / "tls.crt")],
                    check=True, capture_output=True, timeout=20)
     (prefix / "html" / "index.html").write_text("<!doctype html><title>exam index</title>\n")
+    (prefix / "html" / "staff").mkdir()
+    (prefix / "html" / "staff" / "index.html").write_text("<!doctype html><title>staff index</title>\n")
     for conf in prefix.rglob("*.conf"):
         text = conf.read_text(encoding="utf-8")
         text = text.replace("/tmp/", f"{prefix}/run/")
@@ -544,6 +587,17 @@ def test_edge_end_to_end(running_edge):
     assert_page_csp(headers["Content-Security-Policy"])
     assert headers["Strict-Transport-Security"].startswith("max-age=")
     assert headers["Referrer-Policy"] == "no-referrer"
+
+    # the staff workspace, and only it, admits presigned images from the S3 public host
+    status, headers, payload = request(public, "GET", "/staff/case/p-1")
+    assert status == 200 and b"staff index" in payload
+    assert headers.get_all("Content-Security-Policy") == [
+        "default-src 'self'; img-src 'self' data: blob: https://localhost:9443; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"]
+    for path in ("/", "/callback?code=abc", "/api/v1/package"):
+        _, headers, _ = request(public, "GET", path)
+        assert "https://localhost:9443" not in headers["Content-Security-Policy"], path
+        assert "img-src 'self' data: blob:;" in headers["Content-Security-Policy"], path
 
     # a forged X-Forwarded-For does not reach the services
     status, _, payload = request(public, "GET", "/api/v1/package",

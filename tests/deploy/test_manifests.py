@@ -530,6 +530,8 @@ def route(host, request_path):
     ("/healthz/notify", "notify"),
     ("/", "web"),
     ("/callback", "web"),
+    ("/staff/", "web"),
+    ("/staff/callback", "web"),
 ])
 def test_ingress_routes(request_path, service):
     assert route("exam.example.cn", request_path)[0] == service
@@ -570,9 +572,45 @@ def test_security_headers_configmap():
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
     for ingress in by_name("Ingress").values():
-        if ingress["metadata"]["name"] != "exam-s3":
+        if ingress["metadata"]["name"] not in ("exam-s3", "exam-staff"):
             assert ingress["metadata"]["annotations"][
                 "nginx.ingress.kubernetes.io/custom-headers"] == "exam/exam-security-headers"
+
+
+def csp_directives(headers):
+    return {d.split()[0]: d.split()[1:] for d in headers["Content-Security-Policy"].split(";")}
+
+
+def s3_public_origin():
+    return by_name("ConfigMap")["exam-config"]["data"]["S3_PUBLIC_ENDPOINT"].rstrip("/")
+
+
+def test_only_the_staff_workspace_admits_images_from_the_s3_public_host():
+    configmaps = by_name("ConfigMap")
+    page = configmaps["exam-security-headers"]["data"]
+    staff = configmaps["exam-staff-security-headers"]["data"]
+    assert route("exam.example.cn", "/staff/case/p-1") == ("web", "exam-staff")
+    assert route("exam.example.cn", "/staffing") == ("web", "exam")
+    assert by_name("Ingress")["exam-staff"]["metadata"]["annotations"][
+        "nginx.ingress.kubernetes.io/custom-headers"] == "exam/exam-staff-security-headers"
+    assert csp_directives(staff)["img-src"] == ["'self'", "data:", "blob:", s3_public_origin()]
+    assert csp_directives(page)["img-src"] == ["'self'", "data:", "blob:"]
+    # everything else the same as the page's
+    assert {k: v for k, v in csp_directives(staff).items() if k != "img-src"} == {
+        k: v for k, v in csp_directives(page).items() if k != "img-src"}
+    assert {k: v for k, v in staff.items() if k != "Content-Security-Policy"} == {
+        k: v for k, v in page.items() if k != "Content-Security-Policy"}
+
+
+def test_the_web_pods_admit_the_same_s3_public_origin():
+    snippet = by_name("ConfigMap")["exam-web-nginx"]["data"]["s3-public-origin.conf"]
+    assert re.findall(r'default\s+"([^"]+)"', snippet) == [s3_public_origin()]
+    pod = by_name("Deployment")["web"]["spec"]["template"]["spec"]
+    (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "nginx-s3-origin"]
+    assert mount["mountPath"] == "/etc/nginx/exam/snippets/s3-public-origin.conf"
+    assert (DEPLOY / "nginx" / "snippets" / "s3-public-origin.conf").exists()
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "nginx-s3-origin"]
+    assert volume["configMap"]["name"] == "exam-web-nginx"
 
 
 # ===================================================== Kubernetes: NetworkPolicies ====
@@ -757,6 +795,15 @@ def test_compose_edge_and_published_ports(compose):
     assert compose["networks"]["backend"]["internal"] is True
     for name in ("rabbitmq", "mongo1", "mongo2", "mongo3"):
         assert "edge" not in services[name]["networks"]
+
+
+def test_compose_edge_admits_images_from_its_s3_public_endpoint(compose):
+    (mount,) = compose["services"]["proxy"]["configs"]
+    assert mount["target"] == "/etc/nginx/exam/snippets/s3-public-origin.conf"
+    content = compose["configs"][mount["source"]]["content"]
+    # $$ is compose's escape of nginx's $; the origin is the one the services presign with
+    assert "map $$host $$exam_s3_public_origin" in content
+    assert re.findall(r'default\s+"([^"]+)"', content) == [compose["x-app-env"]["S3_PUBLIC_ENDPOINT"]]
 
 
 def test_compose_infrastructure_is_production_shaped(compose):

@@ -101,10 +101,12 @@ class System:
             raise RuntimeError(f"seeding failed:\n{seed.stdout}\n{seed.stderr}")
         return self
 
-    def start_service(self, name):
+    def start_service(self, name, **overrides):
+        """Start `name`; `overrides` are environment variables config.yaml reads, for a test
+        that needs another setting (REVIEW_LEASE_S=...) until it starts the service again."""
         cmd = [sys.executable, "-m", "nameko", "run", "--config", str(ROOT / "config.yaml"),
                f"services.{name}.service"]
-        self._spawn(name, cmd, self.env(name))
+        self._spawn(name, cmd, dict(self.env(name), **overrides))
 
     def _spawn(self, name, cmd, env):
         log = open(self.workdir / f"{name}.log", "ab")

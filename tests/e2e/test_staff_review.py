@@ -5,7 +5,8 @@ needs a second reviewer; a 3201 reviewer never sees 3204; one case reviewed with
 keyboard alone; axe-core finds nothing serious on any screen. Screenshots at 1366x768
 in test-output/<test name>/.
 
-Candidates 2026320400941 ... 964 and 2026320100945 are imported here for these tests only."""
+Candidates 2026320400941 ... 964 and 2026320100945 are imported here for these tests only.
+(946: the short lease; 947: an ID card the OCR reader reads.)"""
 from datetime import date, timedelta
 
 import pytest
@@ -13,10 +14,15 @@ import pytest
 from page_helpers import Browser, card, ensure_cjk_font, sign_in
 from staff_helpers import (STAFF_DESKTOP, choose_filter, queue_row, screenshot, serious_violations,
                            staff_sign_in)
-from support import Candidate, candidate, wait_for
+from common.rpc_client import RpcClient
+from support import REQUIRED, Candidate, candidate, wait_for
+from unit import idcards
+from unit.imagefactory import document_jpeg
 
 MAIN, REJECTED, KEYS, OTHER_3204, NANJING = ("2026320400941", "2026320400942", "2026320400943",
                                              "2026320400944", "2026320100945")
+LEASED, CARD_READ = "2026320400946", "2026320400947"
+SHORT_LEASE_S = 30
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +262,99 @@ def test_no_staff_screen_has_serious_or_critical_accessibility_violations(system
     queue_row(page, package_id).wait_for()
     assert "审核中" not in queue_row(page, package_id).inner_text()
     assert {screen: v for screen, v in found.items() if v} == {}
+
+
+@pytest.fixture
+def short_lease(system):
+    """review restarted with a lease of SHORT_LEASE_S seconds, and with the usual one after."""
+    def restart(**overrides):
+        system.stop_service("review")
+        system.start_service("review", **overrides)
+        system.wait_healthy(["review"])
+
+    restart(REVIEW_LEASE_S=str(SHORT_LEASE_S))
+    try:
+        yield SHORT_LEASE_S
+    finally:
+        restart()
+
+
+def test_the_case_screen_renews_a_short_lease_while_the_reviewer_works_and_releases_it_on_leaving(
+        system, admin, staff_page, short_lease, output_dir):
+    assert admin.call("auth", "import_candidates", records=[candidate(LEASED, serial=946)])["created"] == 1
+    api = Candidate(system, LEASED)
+    api.fill_required()
+    package_id = api.submit()["package_id"]
+    page = staff_page()
+    claims = []
+    page.on("response", lambda r: claims.append(r.json()["result"]["claim"]["lease_until"])
+            if r.url.endswith("/rpc/review/claim") and r.ok else None)
+    staff_sign_in(page, system.url, "reviewer.3204")
+    open_case_from_queue(page, package_id)
+    assert len(claims) == 1
+    # The reviewer keeps working (a key every second): with 2/3 of the lease left to run
+    # out, the page claims again before the first lease is gone.
+    for _ in range(short_lease):
+        page.keyboard.press("j")
+        page.wait_for_timeout(1000)
+        if len(claims) > 1:
+            break
+    assert len(claims) == 2, "the lease was not renewed while the reviewer worked"
+    assert claims[1] > claims[0]  # ISO times in UTC: later sorts after
+    page.wait_for_timeout(1500)
+    left = page.locator("[data-testid=lease]").inner_text()
+    minutes, seconds = map(int, left.split(":"))
+    assert short_lease * 2 / 3 - 3 < minutes * 60 + seconds <= short_lease, left
+    held = admin.call("review", "list_queue", status="claimed", site="3204")["items"]
+    assert package_id in [i["package_id"] for i in held]
+    screenshot(page, output_dir, "01-renewed")
+    with page.expect_response(lambda r: r.url.endswith("/rpc/review/release")) as released:
+        page.goto(f"{system.url}/staff/#/queue")
+    assert released.value.ok
+    queue_row(page, package_id).wait_for()
+    assert "审核中" not in queue_row(page, package_id).inner_text()
+    held = admin.call("review", "list_queue", status="claimed", site="3204")["items"]
+    assert package_id not in [i["package_id"] for i in held]
+    assert [e["action"] for e in admin.call("review", "audit", package_id=package_id)
+            if e["outcome"] == "ok" and e["action"] in ("claim", "release")] == ["claim", "claim", "release"]
+
+
+def test_a_case_whose_id_card_was_read_shows_the_verdicts_in_the_side_panel(system, admin, staff_page, output_dir):
+    card = idcards.card(947)
+    assert admin.call("auth", "import_candidates", records=[candidate(
+        CARD_READ, serial=947, name=card.name, id_number=card.id_number)])["created"] == 1
+    api = Candidate(system, CARD_READ)
+    for side in ("front", "back"):
+        assert api.upload("id_card", idcards.photo_jpeg(card, side)).status_code == 201
+    for n, (material_type, count) in enumerate(REQUIRED[1:]):
+        for i in range(count):
+            assert api.upload(material_type, document_jpeg(seed=947 + n * 2 + i)).status_code == 201
+    package_id = api.submit()["package_id"]
+    reviewer = RpcClient(system.url)
+    reviewer.staff_login("reviewer.3204", "Review@2026")
+
+    def read():  # review's OCR worker reads both sides off the upload path, then auth compares
+        found = reviewer.call("review", "list_queue", limit=200)["items"]
+        item = next((i for i in found if i["package_id"] == package_id), None)
+        return item if item and (item["id_check"] or {}).get("images") == 2 else None
+    item = wait_for(read, timeout=240, interval=1, message="the ID card cross-check")
+    assert item["id_check"]["id_number"] == "match" and item["id_check"]["name"] == "match"
+    assert item["id_flags"] == []
+
+    page = staff_page()
+    staff_sign_in(page, system.url, "reviewer.3204")
+    assert queue_row(page, package_id).locator("[data-testid=id-flag]").count() == 0
+    open_case_from_queue(page, package_id)
+    panel = page.locator("[data-testid=id-check]")
+    panel.get_by_role("heading", name="证件自动核验").wait_for()
+    facts = dict(zip(panel.locator("dt").all_inner_texts(), panel.locator("dd").all_inner_texts()))
+    assert facts["证件号码"] == "与报名信息一致" and facts["姓名"] == "与报名信息一致"
+    check = item["id_check"]  # the expiry as read (OCR may miss it): shown as the service gives it
+    assert facts["有效期至"] == ("长期" if check["long_term"] else check["expires"] or "未识别")
+    assert facts["考试时是否过期"] == {True: "已过期", False: "未过期", None: "未识别"}[check["expired"]]
+    assert facts["识别"].startswith(item["id_check"]["engine"]) and "置信度" in facts["识别"]
+    assert card.id_number not in panel.inner_text()  # verdicts only, never the number read
+    panel.scroll_into_view_if_needed()
+    screenshot(page, output_dir, "01-id-check-panel")
+    assert serious_violations(page) == {}
+    page.goto(f"{system.url}/staff/#/queue")  # leaving releases the claim

@@ -65,6 +65,24 @@ def test_a_claim_can_be_released_for_a_colleague_and_renewed_by_its_holder(make_
     assert exam.review(ADMIN).list_queue(status="claimed")["items"][0]["package_id"] == package_id
 
 
+def test_a_renewed_lease_outlives_the_first_one_and_keeps_colleagues_out_until_released(make_exam):
+    exam = make_exam(lease_s=3)
+    package_id = exam.submit_package(ANNA)
+    exam.queued(package_id)
+    holder, colleague = exam.review(SITE_3204), exam.review(OTHER_3204)
+    first = holder.claim(package_id)["claim"]["lease_until"]
+    time.sleep(2)
+    renewed = holder.claim(package_id)["claim"]["lease_until"]  # what the case screen does
+    assert renewed > first
+    time.sleep(1.5)  # the first lease has run out; the renewed one has not
+    refused("Conflict", colleague.claim, package_id)
+    assert exam.review(ADMIN).list_queue(status="claimed")["items"][0]["package_id"] == package_id
+    assert holder.release(package_id)["status"] == "pending"  # leaving the screen
+    assert colleague.claim(package_id)["claim"]["reviewer_id"] == f"staff:{OTHER_3204}"
+    assert actions(exam.audit(package_id)) == [(SITE_3204, "claim"), (SITE_3204, "claim"),
+                                                (SITE_3204, "release"), (OTHER_3204, "claim")]
+
+
 # -- scope ---------------------------------------------------------------------------------------
 def test_a_reviewer_of_site_3201_cannot_list_open_or_decide_a_3204_package_but_a_region_reviewer_can(make_exam):
     exam = make_exam()

@@ -367,3 +367,19 @@ def test_the_previous_return_is_the_last_one_before_this_attempt():
     assert domain.previous_return({"attempt": 2, "history": history})["at"] == "t1"
     assert domain.previous_return({"attempt": 3, "history": history})["items"] == [{"material_type": "degree"}]
     assert domain.previous_return({"attempt": 1, "history": history[:1]}) is None
+
+
+def test_a_case_older_than_the_queue_filters_gets_only_the_fields_it_lacks_from_what_it_has():
+    old = {"attempt": 2, "quality": 11.0, "history": [{"action": "return", "attempt": 1}]}
+    assert domain.backfilled_flags(old) == {"resubmission": True, "unclear": True, "duplicate": False,
+                                            "returned_before": True}
+    assert domain.backfilled_flags({"attempt": 1, "quality": None, "returned_images": {"a": 1}}) == {
+        "resubmission": False, "unclear": False, "duplicate": False, "returned_before": True}
+    assert domain.backfilled_flags(dict(old, duplicate=True, unclear=False)) == {
+        "resubmission": True, "returned_before": True}
+
+
+def test_counts_per_site_add_up_per_status_with_every_status_present():
+    total = domain.total_by_status([{"pending": 2, "claimed": 1}, {"pending": 3, "approved": 4}])
+    assert total == dict.fromkeys(domain.STATUSES, 0) | {"pending": 5, "claimed": 1, "approved": 4}
+    assert domain.total_by_status([]) == dict.fromkeys(domain.STATUSES, 0)

@@ -3,8 +3,13 @@
 import { h } from '/js/dom.js';
 import { call } from './rpc.js';
 
-const RENEW_BELOW_S = 600; // renew once less than this is left...
-const ACTIVE_WITHIN_S = 300; // ...if the reviewer did something this recently
+// Renew once less than this is left, if the reviewer did something this recently. For
+// a shorter lease (REVIEW.LEASE_S) both shrink with it, in the same proportions (2/3,
+// 1/3 of the 15-minute default), so a short lease is neither renewed at every tick
+// nor lost while the reviewer works.
+const RENEW_BELOW_S = 600;
+const ACTIVE_WITHIN_S = 300;
+const DEFAULT_LEASE_S = 900;
 
 function clock(seconds) {
   const s = Math.max(0, Math.floor(seconds));
@@ -14,6 +19,11 @@ function clock(seconds) {
 export async function lease(packageId, announce) {
   let claimed = await call('review', 'claim', { package_id: packageId });
   let until = Date.parse(claimed.claim.lease_until);
+  // the lease's length by the server's own clock (claimed_at is set at every claim)
+  const leaseS = (until - Date.parse(claimed.claim.claimed_at)) / 1000;
+  const share = Number.isFinite(leaseS) ? Math.min(1, Math.max(leaseS, 1) / DEFAULT_LEASE_S) : 1;
+  const renewBelowS = RENEW_BELOW_S * share;
+  const activeWithinS = ACTIVE_WITHIN_S * share;
   let lastActive = Date.now();
   let renewing = false;
   let finished = false;
@@ -45,7 +55,7 @@ export async function lease(packageId, announce) {
       el.className = 'lease alert error';
       el.textContent = '领取已超时，其他审核员可以领取该材料。请返回队列重新领取。';
       announce('领取已超时');
-    } else if (remaining < RENEW_BELOW_S && Date.now() - lastActive < ACTIVE_WITHIN_S * 1000 && !renewing) {
+    } else if (remaining < renewBelowS && Date.now() - lastActive < activeWithinS * 1000 && !renewing) {
       renew();
     }
   }, 1000);
