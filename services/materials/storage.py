@@ -8,6 +8,7 @@ import logging
 
 import eventlet
 from minio.error import S3Error
+from urllib3 import exceptions as http_errors
 from nameko.extensions import DependencyProvider
 
 from common import s3
@@ -16,6 +17,8 @@ from common.errors import NotFound, Unavailable
 log = logging.getLogger(__name__)
 
 
+# The connection was never made: the request cannot have reached S3.
+NEVER_CONNECTED = (http_errors.NewConnectionError, http_errors.ConnectTimeoutError)
 DEADLINE_S = 4.0  # one S3 call; with the database's own deadline a request answers in 5 s
 CHECK_DEADLINE_S = 2.0
 
@@ -25,7 +28,8 @@ class IntegrityError(Exception):
 
 
 class StorageTimeout(Unavailable):
-    """S3 did not answer in time: whether the call took effect is unknown."""
+    """S3 did not answer in time, or the connection broke mid-call: whether the call took
+    effect is unknown."""
     message = "图片存储暂时不可用，请稍后再试"
 
 
@@ -41,12 +45,24 @@ class ImageStore:
         self.bucket = bucket
 
     def put(self, key, data, content_type):
+        """Store the object. Unavailable: certainly not stored (S3 answered so, or was never
+        reached); StorageTimeout: perhaps stored (the caller keeps its pending note)."""
         try:
             with deadline():
                 self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
                                        content_type=content_type)
         except S3Error as exc:
             raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
+        except http_errors.MaxRetryError as exc:
+            if isinstance(exc.reason, NEVER_CONNECTED):
+                raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
+            raise StorageTimeout() from exc
+        except NEVER_CONNECTED as exc:
+            raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
+        except (http_errors.HTTPError, OSError) as exc:
+            # Cut off after the request went out (S3 stopped mid-answer): it may have
+            # stored the object; seen as an orphan without a note in the fault suite.
+            raise StorageTimeout() from exc
 
     def get(self, key, sha256):
         try:
