@@ -113,9 +113,9 @@ def test_an_administrator_turns_uploading_off_and_the_candidates_page_says_so_wi
         page.get_by_label("考点联系方式").fill("常州考点 0519-88880000")
         page.get_by_label("暂停上传时的公告").fill("系统维护，暂停上传至另行通知")
         page.get_by_test_id("save-region").click()
-        page.get_by_text("已保存为第").wait_for()
+        page.locator("p.alert.ok", has_text="已保存为第").wait_for()
         saved_at = time.monotonic()
-        version = page.get_by_text("已保存为第").inner_text().split("第")[1].split("版")[0].strip()
+        version = page.locator("p.alert.ok", has_text="已保存为第").inner_text().split("第")[1].split("版")[0].strip()
         history = page.get_by_test_id("region-history").locator("li").first
         history.get_by_text(f"第 {version} 版").wait_for()
         assert "admin.32" in history.inner_text() and "开启 → 关闭" in history.inner_text()
