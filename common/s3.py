@@ -1,9 +1,13 @@
 """S3 client construction (minio), sized to the worker pool (README, "Stack pitfalls")."""
 import urllib3
 from minio import Minio
+from minio.error import S3Error
 from urllib.parse import urlsplit
 
 from common.config import as_bool
+from common.errors import Unavailable
+
+UNAVAILABLE = "图片存储暂时不可用，请稍后再试"
 
 
 def make_client(config, access_key="ACCESS_KEY", secret_key="SECRET_KEY", endpoint=None):
@@ -27,3 +31,21 @@ def make_client(config, access_key="ACCESS_KEY", secret_key="SECRET_KEY", endpoi
 def public_client(config, access_key="READ_ACCESS_KEY", secret_key="READ_SECRET_KEY"):
     """A client that only presigns, for the host:port browsers use (SigV4 covers Host)."""
     return make_client(config, access_key, secret_key, endpoint=config["S3"]["PUBLIC_ENDPOINT"])
+
+
+def read_object(client, bucket, key, deadline):
+    """An object's bytes, or None when there is no such key; Unavailable when S3 refused.
+    `deadline`: a started eventlet.Timeout bounding the whole call (it raises the caller's
+    own outage), since the client's timeouts bound each socket operation only."""
+    try:
+        with deadline:
+            response = client.get_object(bucket, key)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+    except S3Error as exc:
+        if exc.code == "NoSuchKey":
+            return None
+        raise Unavailable(UNAVAILABLE) from exc

@@ -52,31 +52,22 @@ class ImageStore:
                 self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
                                        content_type=content_type)
         except S3Error as exc:
-            raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
+            raise Unavailable(s3.UNAVAILABLE) from exc
         except http_errors.MaxRetryError as exc:
             if isinstance(exc.reason, NEVER_CONNECTED):
-                raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
+                raise Unavailable(s3.UNAVAILABLE) from exc
             raise StorageTimeout() from exc
         except NEVER_CONNECTED as exc:
-            raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
+            raise Unavailable(s3.UNAVAILABLE) from exc
         except (http_errors.HTTPError, OSError) as exc:
             # Cut off after the request went out (S3 stopped mid-answer): it may have
             # stored the object; seen as an orphan without a note in the fault suite.
             raise StorageTimeout() from exc
 
     def get(self, key, sha256):
-        try:
-            with deadline():
-                response = self.client.get_object(self.bucket, key)
-                try:
-                    data = response.read()
-                finally:
-                    response.close()
-                    response.release_conn()
-        except S3Error as exc:
-            if exc.code == "NoSuchKey":
-                raise NotFound("图片不存在") from None
-            raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
+        data = s3.read_object(self.client, self.bucket, key, deadline())
+        if data is None:
+            raise NotFound("图片不存在")
         if hashlib.sha256(data).hexdigest() != sha256:
             log.error("stored object fails its SHA-256 check: %s", key)
             raise IntegrityError(key)
@@ -88,7 +79,7 @@ class ImageStore:
                 self.client.remove_object(self.bucket, key)
         except S3Error as exc:
             if exc.code != "NoSuchKey":
-                raise Unavailable("图片存储暂时不可用，请稍后再试") from exc
+                raise Unavailable(s3.UNAVAILABLE) from exc
 
     def keys(self, prefix=""):
         for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):

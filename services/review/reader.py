@@ -26,8 +26,8 @@ import sys
 import eventlet
 from eventlet.green import subprocess
 from eventlet.queue import LightQueue
-from minio.error import S3Error
 
+from common import s3
 from common.errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -141,18 +141,10 @@ class ImageSource:
 
     def get(self, key, sha256):
         """The image's bytes, or None when it is gone (deleted since the upload)."""
-        try:
-            with eventlet.Timeout(self.deadline_s, Unavailable("图片存储暂时不可用")):
-                response = self.client.get_object(self.bucket, key)
-                try:
-                    data = response.read()
-                finally:
-                    response.close()
-                    response.release_conn()
-        except S3Error as exc:
-            if exc.code == "NoSuchKey":
-                return None
-            raise Unavailable("图片存储暂时不可用") from exc
+        data = s3.read_object(self.client, self.bucket, key,
+                              eventlet.Timeout(self.deadline_s, Unavailable(s3.UNAVAILABLE)))
+        if data is None:
+            return None
         if hashlib.sha256(data).hexdigest() != sha256:
             raise ReaderFailed("stored image fails its SHA-256 check")
         return data

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from page_helpers import PHONE, Browser, ensure_cjk_font
+from staff_helpers import STAFF_DESKTOP
 from system import own_vhost, running_system
 from unit.imagefactory import document_jpeg
 
@@ -52,12 +53,13 @@ def browser():
 
 @pytest.fixture
 def open_page(browser):
-    """open_page(viewport) -> a fresh page (own cookies and sessionStorage) that records
-    script errors; the test fails if the page threw any."""
+    """open_page(viewport, **context options) -> a fresh page (own cookies and
+    sessionStorage) that records script errors and CSP violations; the test fails if
+    there were any."""
     pages = []
 
-    def make(viewport=PHONE):
-        page = browser.new_page(viewport)
+    def make(viewport=PHONE, **options):
+        page = browser.new_page(viewport, **options)
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
         page.on("console", lambda message: page.errors.append(message.text)
@@ -82,3 +84,10 @@ def images(tmp_path_factory):
         path.write_bytes(document_jpeg(seed=seed))
         paths.append(path)
     return paths
+
+
+@pytest.fixture
+def staff_page(open_page):
+    """staff_page() -> a fresh page of the staff workspace's size (1366x768), checked as
+    open_page's are."""
+    return lambda: open_page(STAFF_DESKTOP)

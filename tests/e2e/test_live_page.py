@@ -8,24 +8,12 @@ Screenshots land in test-output/<test name>/."""
 import time
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
-from page_helpers import PHONE, Browser, ensure_cjk_font, shot, sign_in
+from page_helpers import PHONE, shot, sign_in
 from support import Candidate, candidate, rpc, staff_token, wait_until_queued
 
 NUMBER = "2026320400971"
 STREAM = "/api/v1/package/events"
 BEIJING = timezone(timedelta(hours=8))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from system import ensure_chromium
-    ensure_chromium()
-    ensure_cjk_font()
-    chromium = Browser()
-    yield chromium
-    chromium.close()
 
 
 def test_a_reviewers_return_shows_on_an_open_page_within_five_seconds_without_reload(

@@ -10,26 +10,15 @@ import time
 
 import openpyxl
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from common.rpc_client import RpcClient
-from page_helpers import Browser, ensure_cjk_font, sign_in
-from staff_helpers import STAFF_DESKTOP, screenshot, staff_sign_in
+from page_helpers import sign_in
+from staff_helpers import STAFF_DESKTOP, screenshot, serious_violations, staff_sign_in
 from support import Candidate, candidate, wait_for
 
 SCREENS = {"overview": "统计概览", "region": "考区设置", "import": "考生导入", "dead-letters": "失败事件"}
 SITE_3201 = [f"20263201008{n:02d}" for n in range(1, 4)]
 UPLOADER = "2026320400871"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from system import ensure_chromium
-    ensure_chromium()
-    ensure_cjk_font()
-    chromium = Browser()
-    yield chromium
-    chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -46,24 +35,15 @@ def recovery_codes(system):
 
 
 @pytest.fixture
-def admin_page(browser, system, recovery_codes):
-    pages = []
-
+def admin_page(open_page, system, recovery_codes):
+    """admin_page(username) -> a signed-in administrator's 1366x768 page (open_page's
+    checks: the test fails on script errors or CSP violations)."""
     def make(username="admin.32"):
-        page = browser.new_page(STAFF_DESKTOP, accept_downloads=True)
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.on("console", lambda message: page.errors.append(message.text)
-                if "Content Security Policy" in message.text else None)
+        page = open_page(STAFF_DESKTOP, accept_downloads=True)
         staff_sign_in(page, system.url, username, "Admin@2026", otp=recovery_codes[username].pop())
-        pages.append(page)
         return page
 
-    yield make
-    for page in pages:
-        errors = list(page.errors)
-        page.context.close()
-        assert not errors, f"script errors or CSP violations: {errors}"
+    return make
 
 
 def open_screen(page, system, screen):
@@ -254,8 +234,6 @@ def test_every_admin_screen_passes_an_axe_audit_without_serious_or_critical_viol
     # the queue (home after sign-in) was still loading when we moved on: only this screen shows
     assert page.locator("main h1").all_inner_texts()[0].startswith(SCREENS[screen].split("（")[0][:2])
     assert page.locator("main h1").count() == 1
-    results = Axe().run(page)
-    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-               for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    serious = serious_violations(page)
     screenshot(page, output_dir, f"admin-{screen}")
-    assert serious == [], serious
+    assert serious == {}, serious

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from page_helpers import Browser, card, ensure_cjk_font, sign_in
+from page_helpers import card, sign_in
 from staff_helpers import (STAFF_DESKTOP, choose_filter, queue_row, screenshot, serious_violations,
                            staff_sign_in)
 from common.rpc_client import RpcClient
@@ -23,36 +23,6 @@ MAIN, REJECTED, KEYS, OTHER_3204, NANJING = ("2026320400941", "2026320400942", "
                                              "2026320400944", "2026320100945")
 LEASED, CARD_READ = "2026320400946", "2026320400947"
 SHORT_LEASE_S = 30
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from system import ensure_chromium
-    ensure_chromium()
-    ensure_cjk_font()
-    chromium = Browser()
-    yield chromium
-    chromium.close()
-
-
-@pytest.fixture
-def staff_page(browser):
-    pages = []
-
-    def make():
-        page = browser.new_page(STAFF_DESKTOP)
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.on("console", lambda message: page.errors.append(message.text)
-                if "Content Security Policy" in message.text else None)
-        pages.append(page)
-        return page
-
-    yield make
-    for page in pages:
-        errors = list(page.errors)
-        page.context.close()
-        assert not errors, f"script errors or CSP violations: {errors}"
 
 
 @pytest.fixture(scope="module")

@@ -1,42 +1,7 @@
 """The staff workspace's shell (issue 19 item 1) in Debian's Chromium against the whole
 system: sign in through the staff flow, the header with who and which sites, the nav,
 sign out; an expired session returns to sign-in and back to the same screen."""
-import pytest
-
-from page_helpers import Browser, ensure_cjk_font
-from staff_helpers import STAFF_DESKTOP, screenshot, staff_sign_in
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from system import ensure_chromium
-    ensure_chromium()
-    ensure_cjk_font()
-    chromium = Browser()
-    yield chromium
-    chromium.close()
-
-
-@pytest.fixture
-def staff_page(browser):
-    """A fresh 1366x768 page that records script errors and CSP violations; the test
-    fails if there were any."""
-    pages = []
-
-    def make():
-        page = browser.new_page(STAFF_DESKTOP)
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.on("console", lambda message: page.errors.append(message.text)
-                if "Content Security Policy" in message.text else None)
-        pages.append(page)
-        return page
-
-    yield make
-    for page in pages:
-        errors = list(page.errors)
-        page.context.close()
-        assert not errors, f"script errors or CSP violations: {errors}"
+from staff_helpers import screenshot, staff_sign_in
 
 
 def test_a_reviewer_signs_in_and_the_header_shows_who_and_which_sites(system, staff_page, output_dir):
