@@ -70,6 +70,7 @@ class LiveHub(DependencyProvider):
     """This instance's open streams, by package id, and the announcer of changes."""
 
     def setup(self):
+        self._desk = sibling(self, self.database, PackageDesk)
         config = self.container.config
         self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY], serializer="json",
                                    use_confirms=True, user_id=broker_user(config))
@@ -82,7 +83,7 @@ class LiveHub(DependencyProvider):
 
     def db(self):
         # The package desk's client and database: one MongoClient per container.
-        return sibling(self, self.database, PackageDesk).db
+        return self._desk.db
 
     def get_dependency(self, worker_ctx):
         return LiveStreams(self, self.db())

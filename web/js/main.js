@@ -225,7 +225,6 @@ function renderPackage(pkg) {
     renderProfile(pkg),
     pageError ? h('p', { class: 'alert error', role: 'alert' }, pageError.message) : null,
     renderBanner(pkg),
-    renderAvailability(pkg),
     renderSubmitError(),
     consented(pkg) || !pkgEditable(pkg) ? null : renderConsent(pkg),
     renderProgress(pkg),
@@ -302,9 +301,9 @@ function windowState(pkg) {
   return 'unknown';
 }
 
-// What to do when this page cannot take uploads: the region's own notice and contact.
+// What to do when this page cannot take uploads (unavailable(pkg)): the region's own
+// notice and contact.
 function renderAvailability(pkg) {
-  if (!unavailable(pkg)) return null;
   const region = (pkg.candidate && pkg.candidate.region_name) || '本考区';
   let title;
   let lead;
