@@ -10,6 +10,7 @@
 """
 import argparse
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -104,6 +105,7 @@ def write_nginx_conf(base, ports, listen, s3_public=None):
     conf = (ROOT / "dev" / "nginx.conf").read_text()
     conf = conf.replace("{{ROOT}}", str(ROOT)).replace("{{VAR}}", str(base))
     conf = conf.replace("{{LISTEN}}", str(listen))
+    conf = conf.replace("{{USER}}", pwd.getpwuid(os.geteuid()).pw_name)
     conf = conf.replace("{{S3_PUBLIC}}", _origin(s3_public or os.environ.get(
         "S3_PUBLIC_ENDPOINT", "http://127.0.0.1:9000")))
     for name, port in ports.items():
