@@ -8,6 +8,12 @@ once the copy is confirmed. After `max_attempts` failures the message is parked 
 (database or broker down) are retried at the longest delay without using up attempts;
 a payload that fails its schema is parked at once.
 
+A handler whose work is slow and bounded by a resource of its own (the ID card reader)
+takes `prefetch=`: it then consumes on a channel of its own with at most that many
+messages unacknowledged, so the broker keeps the backlog instead of the handler
+refusing and republishing it every few seconds (which cost the upload path's broker,
+database and S3 work for nothing during a burst).
+
 Only the source service publishes its events (DESIGN §6): every publish carries the
 publisher's broker user as `user_id`, which RabbitMQ refuses unless it is the connection's
 own, and a handler takes an event only from its source's broker user (`BROKER_USER_PREFIX`
@@ -22,6 +28,7 @@ from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import BROADCAST, SERVICE_POOL, EventHandler
 from nameko.extensions import DependencyProvider
+from nameko.messaging import QueueConsumer
 
 from common import events
 from common.privacy import mask_text
@@ -63,13 +70,36 @@ def dead_queue(queue_name):
     return Queue(f"{queue_name}.dead", durable=True)
 
 
+class OwnQueueConsumer(QueueConsumer):
+    """nameko's consumer, one per handler that asks for it instead of one per service:
+    its own connection and channel, so its prefetch limits that handler's queue only
+    (RabbitMQ applies a consumer's prefetch per channel, and nameko sets the service's
+    `max_workers` for all its queues). `prefetch(config)` says how many; handlers
+    naming the same function share the channel, each with that prefetch."""
+
+    def __init__(self, prefetch):
+        super().__init__()
+        self.prefetch = prefetch
+
+    @property
+    def sharing_key(self):
+        return (type(self), self.prefetch)
+
+    @property
+    def prefetch_count(self):
+        # never 0: to AMQP that means no limit at all
+        return max(int(self.prefetch(self.container.config)), 1)
+
+
 class ReliableEventHandler(EventHandler):
     def __init__(self, source_service, event_type, delays=DEFAULT_DELAYS_S,
-                 max_attempts=DEFAULT_MAX_ATTEMPTS, **kwargs):
+                 max_attempts=DEFAULT_MAX_ATTEMPTS, prefetch=None, **kwargs):
         super().__init__(source_service, event_type, handler_type=SERVICE_POOL,
                          reliable_delivery=True, requeue_on_error=False, **kwargs)
         self.delays = tuple(delays)
         self.max_attempts = max_attempts
+        if prefetch is not None:
+            self.queue_consumer = OwnQueueConsumer(prefetch)
 
     def setup(self):
         super().setup()

@@ -24,7 +24,9 @@ class IdChecks:
         self.auth_rpc = auth_rpc
 
     def uploaded(self, event):
-        if event["material_type"] != ID_CARD or self.checks.has(event["image_id"]):
+        if event["material_type"] != ID_CARD or not self.reader.on:
+            return
+        if self.checks.has(event["image_id"]):
             return
         data = self.source.get(image_record(event)["key"], event["sha256"])
         if data is None:

@@ -7,7 +7,7 @@ requests. So it runs in `OCR.WORKERS` long-lived child processes
 first use and kept: loading the models costs about as much as one read. Pipes are green
 (eventlet.green.subprocess), so a waiting handler blocks nothing; a read that takes
 longer than `OCR.TIMEOUT_S` kills its worker and raises, and the event handler retries
-later (common/messaging.py). At most WORKERS images are read at once per instance.
+later (common/messaging.py). At most WORKERS images are read at once per instance; 0 switches the reader off.
 
 nameko's worker pool (`max_workers`) is shared by every entrypoint of review, so handlers
 waiting for an OCR worker would take the slots reviewers' calls need. At most
@@ -76,8 +76,20 @@ class Worker:
             self.process.wait()
 
 
+def prefetch(config):
+    """ID card events review takes from the broker at once: as many as the pool admits.
+    The rest wait in the broker, so the reader never has to refuse (see
+    common/messaging.py)."""
+    workers = int((config.get("OCR") or {}).get("WORKERS", 1))
+    return max(workers, 1) * (1 + WAITING_PER_WORKER)
+
+
 class OcrPool:
+    """`workers=0` switches the reader off in this instance (an operator's lever):
+    ID card images are then not read, and reviewers compare the card by eye as before."""
+
     def __init__(self, workers=1, nice=10, timeout_s=30.0, start_timeout_s=60.0):
+        self.on = int(workers) > 0
         self.size = max(int(workers), 1)
         self.nice = int(nice)
         self.timeout_s = float(timeout_s)

@@ -2,7 +2,7 @@
 from common import service as base
 from common.messaging import event_handler
 from common.rpc import ServiceRpc, rpc
-from services.review import domain, views
+from services.review import domain, reader, views
 from services.review.dependencies import ReviewDesk
 from services.review.tallies import TallyingRelay
 
@@ -102,10 +102,11 @@ class ReviewService(base.ServiceBase):
     def on_material_uploaded(self, payload):
         self.desk.ingest.uploaded(payload)
 
-    @event_handler("materials", "MaterialUploaded")
+    @event_handler("materials", "MaterialUploaded", prefetch=reader.prefetch)
     def read_id_card(self, payload):
         """The OCR cross-check of an ID card image (issue 21), on its own queue so that
-        reading never holds up the image metadata above."""
+        reading never holds up the image metadata above, and with a prefetch of its
+        own so that a backlog waits in the broker."""
         self.desk.id_checks.uploaded(payload)
 
     @event_handler("materials", "MaterialDeleted")

@@ -1,12 +1,12 @@
 """The walking skeleton: every service up on the real servers, health that tells the
 truth, an RPC and an event crossing services, events never dropped on failure."""
+import eventlet
 import pymongo
 import requests
 from nameko.standalone.events import event_dispatcher
 
 from common import service as base
 from common.messaging import event_handler
-from common.rpc import rpc as rpc_entrypoint
 from services.auth.service import AuthService
 from services.materials.service import MaterialsService
 from services.notify.service import NotifyService
@@ -76,9 +76,25 @@ class Flaky(base.ServiceBase):
 class AtCapacity(Exception):
     busy = True  # back-pressure: try again soon, no attempt used up
 
-    @rpc_entrypoint
-    def ping(self):
-        return "pong"
+
+def two_at_once(config):
+    return 2
+
+
+class Slow(base.ServiceBase):
+    """A handler bounded by a resource of its own (like the ID card reader)."""
+    name = "slow"
+    holding = 0
+    most = 0
+    done = []
+
+    @event_handler("materials", "MaterialDeleted", prefetch=two_at_once)
+    def on_deleted(self, payload):
+        Slow.holding += 1
+        Slow.most = max(Slow.most, Slow.holding)
+        eventlet.sleep(0.2)
+        Slow.holding -= 1
+        Slow.done.append(payload["event_id"])
 
 
 def _deleted(image_id):
@@ -122,6 +138,21 @@ def test_a_handler_at_capacity_gets_the_event_again_soon_without_using_up_attemp
     event_dispatcher(config)("materials", "MaterialDeleted", busy)
     wait_for(lambda: Flaky.seen.count(busy["event_id"]) == 6, timeout=15, message="handled after 5 refusals")
     assert Flaky.busy_left == 0
+
+
+def test_a_handler_with_a_prefetch_of_its_own_holds_that_many_and_the_broker_keeps_the_rest(
+        start_service, config):
+    start_service(AuthService)
+    start_service(Slow)  # max_workers is 20: without its own prefetch it would take all 8
+    Slow.done.clear()
+    Slow.most = 0
+    events = [_deleted(f"slow-{i}") for i in range(8)]
+    dispatch = event_dispatcher(config)
+    for event in events:
+        dispatch("materials", "MaterialDeleted", event)
+    wait_for(lambda: len(Slow.done) == 8, timeout=20, message="all eight handled")
+    assert Slow.most == 2
+    assert sorted(Slow.done) == sorted(e["event_id"] for e in events)  # each once, none lost
 
 
 def test_an_event_without_its_required_fields_is_parked_at_once(start_service, config):

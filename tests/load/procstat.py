@@ -1,7 +1,7 @@
 """CPU time per process of the running stack, to say where a benchmark's CPU went.
 
 Reads /proc only. `stack_processes()` finds the servers `make up` started (the four
-`nameko run` services by their WEB_SERVER_ADDRESS, nginx of var/nginx, the MongoDB-wire server (dev/mongo),
+`nameko run` services by their WEB_SERVER_ADDRESS, review's OCR workers, nginx of var/nginx, the MongoDB-wire server (dev/mongo),
 SeaweedFS, RabbitMQ); `cpu_seconds()` samples their user+system time, so the
 difference of two samples is what each used meanwhile. Test suites that run their own
 private services on the same machine are counted apart ("other nameko", "pytest").
@@ -65,6 +65,8 @@ def stack_processes(root):
             label = "seaweedfs"
         elif "beam.smp" in cmd and "rabbit" in cmd:
             label = "rabbitmq"
+        elif "services.review.ocr_worker" in cmd:
+            label = "review: OCR workers (nice 10)"  # the ID card reader's processes
         elif "pytest" in cmd:
             label = "pytest"
         elif "locust" in cmd and "-f" in cmd:

@@ -7,6 +7,8 @@ import pytest
 from common import idnumber
 from services.auth import domain as auth
 from services.review import idcard
+from services.review.idcheck import IdChecks
+from services.review.reader import OcrPool, prefetch
 
 NUMBER = "11010519491231002X"
 
@@ -130,3 +132,18 @@ def test_an_expired_card_and_an_unread_number_are_flagged():
     result = idcard.summary([check("unknown", "unreadable", "unreadable"),
                              check("back", "unreadable", "unreadable", "2020-01-01", True)])
     assert idcard.flags(result) == ["证件已过期", "无法识别"]
+
+
+class Untouchable:
+    """Whatever the check must not reach when the reader is off."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"{name} used with the reader switched off")
+
+
+def test_with_the_reader_switched_off_an_id_card_is_neither_fetched_nor_read():
+    off = OcrPool(workers=0)  # OCR.WORKERS: 0 starts no worker process
+    checks = IdChecks(checks=Untouchable(), source=Untouchable(), reader=off, auth_rpc=Untouchable())
+    assert checks.uploaded({"material_type": "id_card", "image_id": "i1"}) is None
+    assert not off.live
+    assert prefetch({"OCR": {"WORKERS": 0}}) == 3 and prefetch({"OCR": {"WORKERS": 2}}) == 6
