@@ -62,8 +62,8 @@ class ReviewDesk(MongoDependency):
                                    self.settings.url_ttl_s)
         self.region_cache = {}
         ocr = config.get("OCR") or {}
-        self.reader = OcrPool(workers=ocr.get("WORKERS", 1), nice=ocr.get("NICE", 10),
-                              timeout_s=ocr.get("TIMEOUT_S", 30))
+        self.reader = OcrPool(workers=ocr.get("WORKERS", 1), nice=ocr.get("NICE", 19),
+                              cpu_limit_s=ocr.get("CPU_LIMIT_S", 10))
         self.source = ImageSource(s3.make_client(config, "READ_ACCESS_KEY", "READ_SECRET_KEY"),
                                   config["S3"]["BUCKET"])
 

@@ -5,9 +5,13 @@ eventlet hub (heartbeats would be missed) and too much to let compete with revie
 requests. So it runs in `OCR.WORKERS` long-lived child processes
 (services/review/ocr_worker.py, one ONNX thread each, at nice `OCR.NICE`), started on
 first use and kept: loading the models costs about as much as one read. Pipes are green
-(eventlet.green.subprocess), so a waiting handler blocks nothing; a read that takes
-longer than `OCR.TIMEOUT_S` kills its worker and raises, and the event handler retries
-later (common/messaging.py). At most WORKERS images are read at once per instance; 0 switches the reader off.
+(eventlet.green.subprocess), so a waiting handler blocks nothing. A read may use
+`OCR.CPU_LIMIT_S` of the worker's CPU (the worker stops itself past it, see
+ocr_worker.py) and raises; the event handler retries later (common/messaging.py). The
+limit is CPU time, not wall time: the workers run at the lowest priority, so on a
+saturated machine a read waits for CPU for a long while, and a wall-clock limit there
+killed reads that were only waiting (under `make bench`) and used up their attempts.
+A worker that answers nothing for `hung_s` (wall time, generous) is killed. At most WORKERS images are read at once per instance; 0 switches the reader off.
 
 nameko's worker pool (`max_workers`) is shared by every entrypoint of review, so handlers
 waiting for an OCR worker would take the slots reviewers' calls need. At most
@@ -48,11 +52,13 @@ class ReaderBusy(Unavailable):
 
 
 class Worker:
-    def __init__(self, nice):
+    def __init__(self, nice, cpu_limit_s):
         env = dict(os.environ, OMP_NUM_THREADS="1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.review.ocr_worker", str(nice)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+            [sys.executable, "-m", "services.review.ocr_worker", str(nice), str(cpu_limit_s)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+            start_new_session=True)  # its own scheduling group: ocr_worker.lower_priority
         try:
             self.engine = self._answer()["ready"]
         except BaseException:  # a timeout or a crash at start: leave no process behind
@@ -88,11 +94,12 @@ class OcrPool:
     """`workers=0` switches the reader off in this instance (an operator's lever):
     ID card images are then not read, and reviewers compare the card by eye as before."""
 
-    def __init__(self, workers=1, nice=10, timeout_s=30.0, start_timeout_s=60.0):
+    def __init__(self, workers=1, nice=19, cpu_limit_s=10.0, hung_s=600.0, start_timeout_s=60.0):
         self.on = int(workers) > 0
         self.size = max(int(workers), 1)
         self.nice = int(nice)
-        self.timeout_s = float(timeout_s)
+        self.cpu_limit_s = float(cpu_limit_s)
+        self.hung_s = float(hung_s)
         self.start_timeout_s = float(start_timeout_s)
         self.idle = LightQueue()
         self.slots = eventlet.semaphore.Semaphore(self.size)
@@ -113,12 +120,15 @@ class OcrPool:
         with self.slots:
             worker = self._take()
             try:
-                with eventlet.Timeout(self.timeout_s, ReaderFailed("OCR timed out")):
+                with eventlet.Timeout(self.hung_s, ReaderFailed("OCR worker hung")):
                     answer = worker.read(data)
             except BaseException:
                 self._discard(worker)  # its pipe may hold half an answer: never reuse it
                 raise
-            self.idle.put(worker)
+            if answer.get("over_cpu_limit"):
+                self._discard(worker)  # it exits after saying so
+            else:
+                self.idle.put(worker)
         if "error" in answer:
             raise ReaderFailed(f"OCR failed: {answer['error']}")
         return {"engine": worker.engine, "fields": answer["fields"]}
@@ -130,7 +140,7 @@ class OcrPool:
                 return worker
             self._discard(worker)
         with eventlet.Timeout(self.start_timeout_s, ReaderFailed("OCR worker did not start")):
-            worker = Worker(self.nice)
+            worker = Worker(self.nice, self.cpu_limit_s)
         self.live.add(worker)
         return worker
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
 SERVICE_PORTS = {"8001": "auth", "8002": "materials", "8003": "review", "8004": "notify"}
+OCR_WORKERS = "review: OCR workers (nice 19)"
+ON_DEMAND = {OCR_WORKERS}  # started at first use, often after a measurement began
 
 
 def _cmdline(pid):
@@ -66,7 +68,7 @@ def stack_processes(root):
         elif "beam.smp" in cmd and "rabbit" in cmd:
             label = "rabbitmq"
         elif "services.review.ocr_worker" in cmd:
-            label = "review: OCR workers (nice 10)"  # the ID card reader's processes
+            label = OCR_WORKERS  # the ID card reader's processes
         elif "pytest" in cmd:
             label = "pytest"
         elif "locust" in cmd and "-f" in cmd:
@@ -127,6 +129,7 @@ class CpuMeter:
         self.machine_before = machine_cpu()
 
     def stop(self, seconds):
+        started = self._started_meanwhile()
         after = cpu_seconds(self.processes)
         busy0, total0 = self.machine_before
         busy1, total1 = machine_cpu()
@@ -134,6 +137,8 @@ class CpuMeter:
         for (label, pid), seconds_after in after.items():
             if (label, pid) in self.before:  # alive throughout (short-lived test processes are not)
                 used[label] += seconds_after - self.before[(label, pid)]
+            elif (label, pid) in started:  # all of its CPU falls in the window
+                used[label] += seconds_after
         used = {label: round(value, 2) for label, value in used.items()}
         return {
             "wall_s": round(seconds, 2),
@@ -141,6 +146,19 @@ class CpuMeter:
             "cpu_s": used,
             "cores_used": {k: round(v / seconds, 2) for k, v in used.items() if seconds > 0},
         }
+
+
+    def _started_meanwhile(self):
+        """Adds the on-demand processes that started since start(); returns them."""
+        started = set()
+        for label, pids in stack_processes(self.root).items():
+            if label not in ON_DEMAND:
+                continue
+            for pid in pids:
+                if pid not in self.processes.get(label, []):
+                    self.processes.setdefault(label, []).append(pid)
+                    started.add((label, pid))
+        return started
 
 
 def loadavg():
