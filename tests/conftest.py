@@ -25,6 +25,9 @@ from support import MONGO_URI, S3_ENDPOINT, free_port  # noqa: E402
 from dev.secrets import services_env  # noqa: E402
 for _name, _value in services_env().items():
     os.environ.setdefault(_name, _value)
+# The suites keep this machine's CPU contended, and the ID card reader would defer its
+# reads for minutes there (services/review/reader.py); its deferral has unit tests.
+os.environ.setdefault("OCR_MAX_DEFER_S", "0")
 
 
 # Whole-system and fault tests are `slow` by where they live, so a new test there is too;

@@ -11,7 +11,15 @@ ocr_worker.py) and raises; the event handler retries later (common/messaging.py)
 limit is CPU time, not wall time: the workers run at the lowest priority, so on a
 saturated machine a read waits for CPU for a long while, and a wall-clock limit there
 killed reads that were only waiting (under `make bench`) and used up their attempts.
-A worker that answers nothing for `hung_s` (wall time, generous) is killed. At most WORKERS images are read at once per instance; 0 switches the reader off.
+A worker that answers nothing for `hung_s` (wall time, generous) is killed.
+
+Even at the lowest priority the reader slowed requests on a machine they saturate
+(2 cores under `make bench`: upload p99 99 → 184 ms at 20 candidates, tests/load/README.md),
+so a read first waits while the CPU is contended: while Linux's pressure stall figure
+(`cpu_pressure`, the share of the last 10 s in which a runnable task waited for a CPU)
+is above `OCR.DEFER_ABOVE_CPU_PRESSURE` percent, for at most `OCR.MAX_DEFER_S`, after
+which it reads anyway (at the lowest priority) so that checks still come through on a
+machine that is never quiet. At most WORKERS images are read at once per instance; 0 switches the reader off.
 
 nameko's worker pool (`max_workers`) is shared by every entrypoint of review, so handlers
 waiting for an OCR worker would take the slots reviewers' calls need. At most
@@ -26,6 +34,7 @@ import logging
 import os
 import struct
 import sys
+from pathlib import Path
 
 import eventlet
 from eventlet.green import subprocess
@@ -82,6 +91,23 @@ class Worker:
             self.process.wait()
 
 
+# the container's own cgroup (v2) first: in a pod, what its processes wait; else the machine's
+PRESSURE_FILES = (Path("/sys/fs/cgroup/cpu.pressure"), Path("/proc/pressure/cpu"))
+
+
+def cpu_pressure():
+    """Percent of the last 10 s in which some runnable task waited for a CPU (PSI
+    `some avg10`), or None where the kernel does not say."""
+    for path in PRESSURE_FILES:
+        try:
+            first = path.read_text().splitlines()[0]
+        except OSError:
+            continue
+        fields = dict(item.split("=", 1) for item in first.split()[1:])
+        return float(fields["avg10"])
+    return None
+
+
 def prefetch(config):
     """ID card events review takes from the broker at once: as many as the pool admits.
     The rest wait in the broker, so the reader never has to refuse (see
@@ -94,12 +120,17 @@ class OcrPool:
     """`workers=0` switches the reader off in this instance (an operator's lever):
     ID card images are then not read, and reviewers compare the card by eye as before."""
 
-    def __init__(self, workers=1, nice=19, cpu_limit_s=10.0, hung_s=600.0, start_timeout_s=60.0):
+    def __init__(self, workers=1, nice=19, cpu_limit_s=10.0, hung_s=600.0, start_timeout_s=60.0,
+                 defer_above=10.0, max_defer_s=300.0, pressure=cpu_pressure, poll_s=1.0):
         self.on = int(workers) > 0
         self.size = max(int(workers), 1)
         self.nice = int(nice)
         self.cpu_limit_s = float(cpu_limit_s)
         self.hung_s = float(hung_s)
+        self.defer_above = float(defer_above)
+        self.max_defer_s = float(max_defer_s)
+        self.pressure = pressure
+        self.poll_s = float(poll_s)
         self.start_timeout_s = float(start_timeout_s)
         self.idle = LightQueue()
         self.slots = eventlet.semaphore.Semaphore(self.size)
@@ -116,8 +147,20 @@ class OcrPool:
         finally:
             self.admitted -= 1
 
+    def wait_for_quiet(self):
+        """Returns once the CPU is not contended, or after `max_defer_s`; the seconds waited."""
+        waited = 0.0
+        while waited < self.max_defer_s:
+            pressure = self.pressure()
+            if pressure is None or pressure <= self.defer_above:
+                break
+            eventlet.sleep(self.poll_s)
+            waited += self.poll_s
+        return waited
+
     def _read(self, data):
         with self.slots:
+            self.wait_for_quiet()
             worker = self._take()
             try:
                 with eventlet.Timeout(self.hung_s, ReaderFailed("OCR worker hung")):
