@@ -52,9 +52,10 @@ class Tallies:
         """{site: {status: n}} as reviewers see them (an expired claim counts as pending).
 
         One `count` per site and status, each an equality on the (region, site, status)
-        prefix of the queue index: MongoDB answers it from the index alone, and
-        dev/mongo reads only the matching cases (grouping with an aggregate made it
-        read the whole collection: 10 s at 200,000 cases)."""
+        prefix of the queue index: MongoDB and dev/mongo answer it from the index alone
+        (grouping with an aggregate read the whole collection: 10 s at 200,000 cases).
+        Cases are read only for the expired claims (a range on `lease_until`: the site's
+        claimed cases) and for a national scope (no region: no prefix of the index)."""
         counts = {}
         for site in self._sites(area):
             query = dict(area, site=site)
@@ -80,11 +81,11 @@ class Tallies:
 class StatusCounts:
     """Per-site counts by status, kept a minute per scope in this process.
 
-    They are the one part of the overview that counts cases: MongoDB 7 answers from
-    the (region, site, status) index, but dev/mongo reads the matching cases (about
-    0.12 s per 20,000 of a region: tests/load/overview_bench.py). A manager's overview a
-    minute old is as useful, so each scope is counted at most once a minute here, and
-    the answer says when (`counts_at`)."""
+    They are the one part of the overview that counts cases: MongoDB 7 and dev/mongo
+    answer from the (region, site, status) index, but the expired claims are read and
+    a region's counts are one per site and status. A manager's overview a minute old is
+    as useful, so each scope is counted at most once a minute here, and the answer says
+    when (`counts_at`)."""
 
     def __init__(self, ttl_s=60.0):
         self.ttl_s = ttl_s

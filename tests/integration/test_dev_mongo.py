@@ -1,10 +1,17 @@
 """dev/mongo, the development MongoDB-wire server: what it acknowledged survives a SIGKILL,
-and after a restart its indexes (kept in memory, rebuilt from the data) answer again."""
+after a restart its indexes (kept in memory, rebuilt from the data) answer again, and a
+`count` read off an index answers what reading the documents would.
+
+Which way a count went is seen in collStats: `devmongo.countsFromIndex` counts those
+answered from an index alone (no timing: the answers and that counter are the test)."""
 import os
+import random
 import shutil
 import signal
 import subprocess
 import threading
+import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from pymongo import ASCENDING, MongoClient
@@ -73,3 +80,177 @@ def test_acknowledged_writes_survive_a_sigkill_and_the_indexes_come_back(devmong
     with pytest.raises(DuplicateKeyError):
         docs.insert_one({"_id": "again", "serial": 7})
     client.close()
+
+
+# -- counts from an index ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def counting_client(tmp_path_factory):
+    """One private dev/mongo, built from this checkout, for the count tests."""
+    server = DevMongo(tmp_path_factory.mktemp("devmongo"))
+    client = server.start()
+    yield client
+    client.close()
+    server.kill()
+
+
+@pytest.fixture
+def cases(counting_client):
+    """A collection indexed as the review service's cases are for the queue and its counts."""
+    name = f"t{uuid.uuid4().hex[:10]}_count"
+    collection = counting_client[name].cases
+    collection.create_index([("region", ASCENDING), ("site", ASCENDING), ("status", ASCENDING),
+                             ("queue_key", ASCENDING)])
+    collection.create_index([("status", ASCENDING), ("queue_key", ASCENDING)])
+    yield collection
+    counting_client.drop_database(name)
+
+
+def count(collection, query):
+    return collection.database.command("count", collection.name, query=query)["n"]
+
+
+def counts_from_index(collection):
+    return collection.database.command("collStats", collection.name)["devmongo"]["countsFromIndex"]
+
+
+def scanned(model, query):
+    """What the count should be, from the documents themselves."""
+    return sum(all(doc.get(field) == value for field, value in query.items()) for doc in model.values())
+
+
+SITES, STATUSES = ["3204", "3201", "1101"], ["pending", "claimed", "approved", "returned"]
+
+
+def test_a_count_on_an_index_prefix_answers_the_same_as_a_scan(cases):
+    rng = random.Random(19)
+    model = {}
+
+    def case(n):
+        site = rng.choice(SITES)
+        return {"_id": f"c{n}", "region": site[:2], "site": site, "status": rng.choice(STATUSES),
+                "queue_key": f"{rng.randint(0, 999):03d}|c{n}", "note": rng.choice("xyz")}
+
+    def check():
+        queries = [{"region": "32"}, {"region": "11"}, {"region": "99"}]
+        queries += [{"region": site[:2], "site": site} for site in SITES]
+        queries += [{"region": site[:2], "site": site, "status": status} for site in SITES for status in STATUSES]
+        queries += [{"status": status} for status in STATUSES]
+        queries += [{"status": "claimed", "site": "3204", "region": "32"}]  # fields in another order
+        before = counts_from_index(cases)
+        for query in queries:
+            assert count(cases, query) == scanned(model, query), query
+        assert counts_from_index(cases) == before + len(queries)
+
+    docs = [case(n) for n in range(600)]
+    cases.insert_many([dict(doc) for doc in docs])
+    model.update((doc["_id"], doc) for doc in docs)
+    check()
+    for step in range(400):
+        doc_id = rng.choice(sorted(model))
+        kind = rng.random()
+        if kind < 0.35:  # the review flow: a status change, the indexed key moves
+            status = rng.choice(STATUSES)
+            cases.update_one({"_id": doc_id}, {"$set": {"status": status}})
+            model[doc_id]["status"] = status
+        elif kind < 0.45:  # a guarded change, as the services make them
+            status = model[doc_id]["status"]
+            assert cases.find_one_and_update({"_id": doc_id, "status": status}, {"$set": {"status": "approved"}})
+            model[doc_id]["status"] = "approved"
+        elif kind < 0.55:  # moved to another site (and region)
+            site = rng.choice(SITES)
+            cases.update_one({"_id": doc_id}, {"$set": {"site": site, "region": site[:2]}})
+            model[doc_id].update(site=site, region=site[:2])
+        elif kind < 0.65:  # a field outside the index: the entry stays
+            cases.update_one({"_id": doc_id}, {"$set": {"note": "w"}})
+            model[doc_id]["note"] = "w"
+        elif kind < 0.75:
+            replacement = dict(case(1000 + step), _id=doc_id)
+            cases.replace_one({"_id": doc_id}, replacement)
+            model[doc_id] = replacement
+        elif kind < 0.85:
+            cases.delete_one({"_id": doc_id})
+            del model[doc_id]
+        else:
+            doc = case(2000 + step)
+            cases.insert_one(dict(doc))
+            model[doc["_id"]] = doc
+        if step % 100 == 99:
+            check()
+    query = {"region": "32", "site": "3204", "status": "returned"}
+    removed = cases.delete_many(query).deleted_count
+    assert removed == scanned(model, query) > 0
+    model = {doc_id: doc for doc_id, doc in model.items()
+             if not all(doc.get(field) == value for field, value in query.items())}
+    check()
+
+
+def test_a_document_without_an_indexed_key_is_counted_under_none_of_its_values(cases):
+    cases.insert_many([{"_id": 1, "region": "32", "site": "3204", "status": "pending", "queue_key": "a"},
+                       {"_id": 2, "region": "32", "site": "3204"},
+                       {"_id": 3, "region": "32", "status": "pending"},
+                       {"_id": 4, "region": "32", "site": "3204", "status": None}])
+    cases.update_one({"_id": 1}, {"$unset": {"site": ""}})
+    before = counts_from_index(cases)
+    assert count(cases, {"region": "32"}) == 4
+    assert count(cases, {"region": "32", "site": "3204"}) == 2
+    assert count(cases, {"region": "32", "site": "3204", "status": "pending"}) == 0
+    assert count(cases, {"status": "pending"}) == 2
+    assert counts_from_index(cases) == before + 4
+    # null also matches a missing field (and 32 is not "32"): not strings, so read
+    assert count(cases, {"region": "32", "site": "3204", "status": None}) == 2
+    assert count(cases, {"region": 32}) == 0
+    assert counts_from_index(cases) == before + 4
+
+
+def test_an_array_under_an_indexed_key_makes_counts_read_the_documents_and_stay_right(cases):
+    cases.insert_many([{"_id": n, "region": "32", "site": "3204", "status": STATUSES[n % 3], "queue_key": f"{n}"}
+                       for n in range(30)])
+    query = {"region": "32", "site": "3204", "status": "pending"}
+    before = counts_from_index(cases)
+    assert count(cases, query) == 10 and counts_from_index(cases) == before + 1
+    # Two entries for one document: counting entries would say 31 and 32 below.
+    cases.insert_one({"_id": "m", "region": "32", "site": "3204", "status": ["pending", "claimed"]})
+    assert count(cases, query) == 11
+    assert count(cases, dict(query, status="claimed")) == 11
+    assert count(cases, {"region": "32", "site": "3204"}) == 31
+    assert count(cases, {"status": "approved"}) == 10
+    assert counts_from_index(cases) == before + 1
+    # Multikey stays once seen (as MongoDB's flag does): still read, still right.
+    cases.delete_one({"_id": "m"})
+    assert count(cases, {"region": "32", "site": "3204"}) == 30
+    assert counts_from_index(cases) == before + 1
+
+
+def test_a_sparse_index_is_not_counted_from(counting_client):
+    name = f"t{uuid.uuid4().hex[:10]}_sparse"
+    collection = counting_client[name].docs
+    try:
+        collection.create_index([("tag", ASCENDING), ("n", ASCENDING)], sparse=True)
+        collection.insert_many([{"_id": n, "tag": ["a", "b"][n % 2], "n": n} if n % 3 else {"_id": n, "n": n}
+                                for n in range(60)])
+        assert count(collection, {"tag": "a"}) == sum(1 for n in range(60) if n % 3 and n % 2 == 0)
+        assert count(collection, {"tag": "b"}) == sum(1 for n in range(60) if n % 3 and n % 2 == 1)
+        assert counts_from_index(collection) == 0
+        assert count(collection, {"_id": 7}) == 1  # numbers are not counted from an index either
+        assert counts_from_index(collection) == 0
+    finally:
+        counting_client.drop_database(name)
+
+
+def test_a_count_with_a_condition_outside_the_index_prefix_reads_the_documents(cases):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    cases.insert_many([{"_id": n, "region": "32", "site": ["3204", "3201"][n % 2], "status": "claimed",
+                        "queue_key": f"{n:03d}", "reviewer": f"r{n % 5}",
+                        "lease_until": now + timedelta(minutes=(n % 4) - 2)} for n in range(80)])
+    before = counts_from_index(cases)
+    claimed = {"region": "32", "site": "3204", "status": "claimed"}
+    assert count(cases, dict(claimed, reviewer="r1")) == sum(1 for n in range(80) if n % 2 == 0 and n % 5 == 1)
+    # the review service's count of expired claims
+    assert count(cases, dict(claimed, lease_until={"$lt": now})) == \
+        sum(1 for n in range(80) if n % 2 == 0 and n % 4 < 2)
+    assert count(cases, {"site": "3204", "status": "claimed"}) == 40  # no index starts with site
+    assert count(cases, {"region": "32", "status": "claimed"}) == 80  # not a prefix: site skipped
+    assert count(cases, {"region": "32", "site": {"$eq": "3204"}}) == 40
+    assert count(cases, {"region": "32", "$comment": "x"}) == 80
+    assert counts_from_index(cases) == before
+    assert count(cases, claimed) == 40 and counts_from_index(cases) == before + 1

@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableSet;
 import java.util.NoSuchElementException;
 import java.util.Objects;
@@ -49,6 +50,10 @@ final class DevCollection extends H2Collection {
 
     /** While the database opens, indexes are registered empty and filled in one pass. */
     private boolean deferIndexBuilds;
+
+    /** Counts answered from an index alone ({@link #count}), shown by collStats as
+     * {@code devmongo.countsFromIndex} so that tests can see which way a count went. */
+    private long countsFromIndex;
 
     // Index changes take the collection's lock, as queries do, so a query never walks the
     // index list while a service's start-up adds to it.
@@ -119,6 +124,74 @@ final class DevCollection extends H2Collection {
         }
         oplog.handleDelete(getFullName(), selector, deletedIds);
         return deletedIds.size();
+    }
+
+    /**
+     * Counts from an index when it is sure to give the scan's answer. Upstream counts by
+     * running the query, reading every matching document: one site's counts per status
+     * (the review queue's, 63,000 cases at 200,000 packages) took 5.3 s, past the service's
+     * deadline. MongoDB answers them from the index (COUNT_SCAN), and so does this when the
+     * query is only equalities to strings on leading keys of an index with one entry per
+     * document ({@link #countFromIndex}); anything else is counted as upstream does.
+     */
+    @Override
+    public int count(Document query, int skip, int limit) {
+        Integer counted = skip == 0 && limit <= 0 ? countFromIndex(query) : null;
+        return counted != null ? counted : super.count(query, skip, limit);
+    }
+
+    /**
+     * The number of entries under the query's values in an index whose leading keys are
+     * exactly the query's fields, or null. Entries are documents only if every document
+     * has one ({@link OrderedIndex#hasOneEntryPerDocument}). Strings only: an index entry
+     * equals a string exactly when the matcher's equality holds (same type, same
+     * characters), which is not so for numbers (the index compares a long beyond a
+     * double's precision with a double as longs: Long.MAX_VALUE and 2^63 are one key, the
+     * matcher finds them different). Top-level fields only: a dotted path may reach into
+     * an array element by its number. Under the collection's lock, so a write is counted
+     * wholly or not at all (an update that moves a document removes its entry, then adds).
+     */
+    private synchronized Integer countFromIndex(Document query) {
+        if (query == null || query.isEmpty() || deferIndexBuilds) {
+            return null;  // no query: upstream counts the data map, no reading either
+        }
+        for (Map.Entry<String, Object> condition : query.entrySet()) {
+            if (condition.getKey().startsWith("$") || condition.getKey().contains(".")
+                || !(condition.getValue() instanceof String)) {
+                return null;
+            }
+        }
+        for (OrderedIndex index : orderedIndexes()) {
+            Object[] prefix = leadingValues(query, index);
+            if (prefix != null && index.hasOneEntryPerDocument()) {
+                countsFromIndex++;
+                return index.range(prefix, OrderedIndex.Bound.FIRST, OrderedIndex.Bound.LAST).size();
+            }
+        }
+        return null;
+    }
+
+    /** The query's values in the order of the index's first keys, if those are its fields. */
+    private static Object[] leadingValues(Document query, OrderedIndex index) {
+        if (index.size() < query.size()) {
+            return null;
+        }
+        Object[] values = new Object[query.size()];
+        for (int i = 0; i < values.length; i++) {
+            String key = index.getKeys().get(i).getKey();
+            if (!query.containsKey(key)) {
+                return null;
+            }
+            values[i] = query.get(key);
+        }
+        return values;  // an index names a key once: these are all of the query's fields
+    }
+
+    @Override
+    public synchronized Document getStats() {
+        Document stats = super.getStats();
+        stats.put("devmongo", new Document("countsFromIndex", countsFromIndex));
+        return stats;
     }
 
     @Override

@@ -17,8 +17,10 @@ import de.bwaldvogel.mongo.MongoServer;
  * <li>indexes that are used: every index, unique or not, is an ordered in-memory index
  * rebuilt from the data at start ({@link OrderedIndex}), and queries are planned over them
  * ({@link QueryPlanner}): equality and {@code $in} prefixes, a range on the next key, a
- * sort read off the index, and top-level {@code $or} as a union. Upstream answers only a
- * query whose keys equal a unique index's keys and scans for everything else;</li>
+ * sort read off the index, and top-level {@code $or} as a union; a {@code count} of
+ * string equalities on an index's leading keys is the number of its entries there, no
+ * document read ({@link DevCollection#count}). Upstream answers only a query whose keys
+ * equal a unique index's keys, scans for everything else, and counts by reading;</li>
  * <li>every write is committed to the file before it is acknowledged ({@link DevBackend}):
  * upstream commits in the background about once a second and a SIGKILL loses what came
  * after the last commit;</li>

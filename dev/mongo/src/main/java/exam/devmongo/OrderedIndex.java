@@ -26,7 +26,8 @@ import de.bwaldvogel.mongo.exception.DuplicateKeyError;
  * marks the index multikey, which stops it from being used for sorting.
  *
  * Missing fields are indexed as null, as MongoDB does. {@code partialFilterExpression} is
- * not supported (as upstream): the services do not use partial indexes.
+ * not supported (as upstream): the services do not use partial indexes, and every
+ * document is indexed whatever the expression says.
  */
 final class OrderedIndex extends Index<Object> {
 
@@ -153,6 +154,17 @@ final class OrderedIndex extends Index<Object> {
 
     boolean isMultikey() {
         return multikey.get();
+    }
+
+    /**
+     * True when every document has exactly one entry here, so the entries in a range are
+     * the documents in it: not sparse (a document without the keys has none) and not
+     * multikey (an array gives one per element; the flag stays set once any document had
+     * one, as MongoDB's does). Partial filters are ignored (see above): if they are ever
+     * honoured, a partial index must answer false here.
+     */
+    boolean hasOneEntryPerDocument() {
+        return !isSparse() && !isMultikey();
     }
 
     int size() {
