@@ -105,12 +105,24 @@ final class QueryPlanner {
         return best;
     }
 
+    /**
+     * More equality keys first. With as many, a scan that yields the requested order beats
+     * one that only adds a range: the ordered one needs no sort of everything it finds and
+     * a limit stops it early (the review queue's first page, which filters on the lease as
+     * well, has both kinds; MongoDB's planner, racing them, settles on the ordered one).
+     */
     private static boolean better(Scan a, Scan b) {
-        if (a.selectivity() != b.selectivity()) {
-            return a.selectivity() > b.selectivity();
+        if (a.point != b.point) {
+            return a.point;
+        }
+        if (a.equalKeys != b.equalKeys) {
+            return a.equalKeys > b.equalKeys;
         }
         if ((a.direction != 0) != (b.direction != 0)) {
             return a.direction != 0;
+        }
+        if (a.selectivity() != b.selectivity()) {
+            return a.selectivity() > b.selectivity();
         }
         return a.index.size() < b.index.size();
     }
