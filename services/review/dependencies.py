@@ -61,11 +61,7 @@ class ReviewDesk(MongoDependency):
         self.presigner = Presigner(s3.public_client(config), config["S3"]["BUCKET"],
                                    self.settings.url_ttl_s)
         self.region_cache = {}
-        ocr = config.get("OCR") or {}
-        self.reader = OcrPool(workers=ocr.get("WORKERS", 1), nice=ocr.get("NICE", 19),
-                              cpu_limit_s=ocr.get("CPU_LIMIT_S", 10),
-                              defer_above=ocr.get("DEFER_ABOVE_CPU_PRESSURE", 10),
-                              max_defer_s=ocr.get("MAX_DEFER_S", 300))
+        self.reader = OcrPool.from_config(config)
         self.source = ImageSource(s3.make_client(config, "READ_ACCESS_KEY", "READ_SECRET_KEY"),
                                   config["S3"]["BUCKET"])
 

@@ -23,8 +23,9 @@ machine that is never quiet. At most WORKERS images are read at once per instanc
 
 nameko's worker pool (`max_workers`) is shared by every entrypoint of review, so handlers
 waiting for an OCR worker would take the slots reviewers' calls need. At most
-`WAITING_PER_WORKER` handlers per OCR worker may wait; the next one raises ReaderBusy,
-back-pressure to the event handler: the event comes back after the short retry delay
+`WAITING_PER_WORKER` handlers per OCR worker may wait, and the handler's prefetch
+(`prefetch`) takes no more than that from the broker. Should one more arrive anyway, it
+raises ReaderBusy, back-pressure to the event handler: the event comes back after the short retry delay
 (5 s) without using up an attempt, and nothing is lost. (At the two-minute outage delay
 a burst came back all at once and only a few got in each time: 40 images took longer
 than the e2e suite's four-minute wait.)"""
@@ -112,8 +113,7 @@ def prefetch(config):
     """ID card events review takes from the broker at once: as many as the pool admits.
     The rest wait in the broker, so the reader never has to refuse (see
     common/messaging.py)."""
-    workers = int((config.get("OCR") or {}).get("WORKERS", 1))
-    return max(workers, 1) * (1 + WAITING_PER_WORKER)
+    return OcrPool.from_config(config).capacity
 
 
 class OcrPool:
@@ -137,9 +137,23 @@ class OcrPool:
         self.live = set()
         self.admitted = 0  # reading or waiting
 
+    @classmethod
+    def from_config(cls, config):
+        """The pool `OCR` in the service's configuration describes (no process started)."""
+        ocr = config.get("OCR") or {}
+        return cls(workers=ocr.get("WORKERS", 1), nice=ocr.get("NICE", 19),
+                   cpu_limit_s=ocr.get("CPU_LIMIT_S", 10),
+                   defer_above=ocr.get("DEFER_ABOVE_CPU_PRESSURE", 10),
+                   max_defer_s=ocr.get("MAX_DEFER_S", 300))
+
+    @property
+    def capacity(self):
+        """Reads admitted at once: one reading and WAITING_PER_WORKER waiting per worker."""
+        return self.size * (1 + WAITING_PER_WORKER)
+
     def read(self, data):
         """{engine, fields} for one image; raises ReaderFailed or ReaderBusy."""
-        if self.admitted >= self.size * (1 + WAITING_PER_WORKER):
+        if self.admitted >= self.capacity:
             raise ReaderBusy()
         self.admitted += 1
         try:

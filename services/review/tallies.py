@@ -54,8 +54,9 @@ class Tallies:
         One `count` per site and status, each an equality on the (region, site, status)
         prefix of the queue index: MongoDB and dev/mongo answer it from the index alone
         (grouping with an aggregate read the whole collection: 10 s at 200,000 cases).
-        Cases are read only for the expired claims (a range on `lease_until`: the site's
-        claimed cases) and for a national scope (no region: no prefix of the index)."""
+        Cases are read only for the expired claims (a range on `lease_until`, read off
+        the (region, site, status, lease_until) index: the expired ones only) and for a
+        national scope (no region: no prefix of the index)."""
         counts = {}
         for site in self._sites(area):
             query = dict(area, site=site)

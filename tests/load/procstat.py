@@ -147,7 +147,6 @@ class CpuMeter:
             "cores_used": {k: round(v / seconds, 2) for k, v in used.items() if seconds > 0},
         }
 
-
     def _started_meanwhile(self):
         """Adds the on-demand processes that started since start(); returns them."""
         started = set()

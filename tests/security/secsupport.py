@@ -9,6 +9,7 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
+from common import s3
 from support import candidate, rpc
 
 # DESIGN §7: {region}/{site}/{candidate_id}/{material_type}/{image_id}.{jpg|png}
@@ -30,12 +31,9 @@ def bucket_keys(s3_client, bucket):
 
 
 def object_bytes(s3_client, bucket, key):
-    response = s3_client.get_object(bucket, key)
-    try:
-        return response.read()
-    finally:
-        response.close()
-        response.release_conn()
+    data = s3.read_object(s3_client, bucket, key, contextlib.nullcontext())
+    assert data is not None, f"no object {key}"
+    return data
 
 
 def key_of(s3_client, bucket, image_id):

@@ -41,8 +41,8 @@ final class QueryPlanner {
     record Scan(OrderedIndex index, List<Object[]> prefixes, int equalKeys, Object low, Object high,
                 int direction, boolean point) implements Access {
 
-        double selectivity() {
-            return point ? Double.MAX_VALUE : equalKeys + (low != null || high != null ? 0.5 : 0);
+        boolean ranged() {
+            return low != null || high != null;
         }
     }
 
@@ -121,8 +121,8 @@ final class QueryPlanner {
         if ((a.direction != 0) != (b.direction != 0)) {
             return a.direction != 0;
         }
-        if (a.selectivity() != b.selectivity()) {
-            return a.selectivity() > b.selectivity();
+        if (a.ranged() != b.ranged()) {
+            return a.ranged();
         }
         return a.index.size() < b.index.size();
     }
