@@ -254,3 +254,65 @@ def test_a_count_with_a_condition_outside_the_index_prefix_reads_the_documents(c
     assert count(cases, {"region": "32", "$comment": "x"}) == 80
     assert counts_from_index(cases) == before
     assert count(cases, claimed) == 40 and counts_from_index(cases) == before + 1
+
+
+def test_a_count_of_a_range_after_the_prefix_answers_from_the_index_as_a_scan_would(counting_client):
+    """The review queue's expired claims: a lease before now after (region, site, status).
+    Values of other types sit in the same index among the numbers' neighbours (null for a
+    missing lease, strings, dates, booleans) and are never in a numeric range."""
+    name = f"t{uuid.uuid4().hex[:10]}_range"
+    collection = counting_client[name].cases
+    collection.create_index([("region", ASCENDING), ("site", ASCENDING), ("status", ASCENDING),
+                             ("lease_until", ASCENDING)])
+    collection.create_index([("site", ASCENDING), ("lease_until", -1)])
+    rng = random.Random(21)
+    now = 1_800_000_000.25
+    others = [None, "1800000000", True, datetime(2027, 1, 1, tzinfo=timezone.utc), 0]
+    model = {}
+    try:
+        for n in range(400):
+            doc = {"_id": n, "region": "32", "site": rng.choice(SITES), "status": rng.choice(STATUSES)}
+            kind = rng.random()
+            if kind < 0.6:
+                doc["lease_until"] = now + rng.choice([-600.5, -1, 0, 0.25, 1, 600])
+            elif kind < 0.7:
+                doc["lease_until"] = rng.randint(-5, 5)
+            elif kind < 0.95:
+                doc["lease_until"] = rng.choice(others)
+            model[n] = doc
+        collection.insert_many([dict(doc) for doc in model.values()])
+        for n in range(0, 400, 7):  # moved under the index after the insert
+            model[n]["lease_until"] = now + 5
+            collection.update_one({"_id": n}, {"$set": {"lease_until": now + 5}})
+
+        def scanned_range(site, status, test):
+            return sum(1 for d in model.values() if d["site"] == site and d["status"] == status
+                       and isinstance(d.get("lease_until"), (int, float)) and not isinstance(d["lease_until"], bool)
+                       and test(d["lease_until"]))
+
+        before = counts_from_index(collection)
+        ranges = [({"$lt": now}, lambda v: v < now), ({"$lte": now}, lambda v: v <= now),
+                  ({"$gt": 0}, lambda v: v > 0), ({"$gte": 0, "$lt": now + 1}, lambda v: 0 <= v < now + 1),
+                  ({"$gt": now, "$lt": 0}, lambda v: False)]
+        asked = 0
+        for site in SITES:
+            for status in STATUSES:
+                for condition, test in ranges:
+                    query = {"region": "32", "site": site, "status": status, "lease_until": condition}
+                    assert count(collection, query) == scanned_range(site, status, test)
+                    asked += 1
+            # a descending key after the prefix
+            assert count(collection, {"site": site, "lease_until": {"$lt": now}}) == \
+                sum(scanned_range(site, status, lambda v: v < now) for status in STATUSES)
+            asked += 1
+        assert counts_from_index(collection) == before + asked
+        # a range of strings is counted too; booleans, null and other operators are read
+        assert count(collection, {"site": "3204", "lease_until": {"$gte": "1"}}) == \
+            sum(1 for d in model.values() if d["site"] == "3204" and d.get("lease_until") == "1800000000")
+        assert counts_from_index(collection) == before + asked + 1
+        for condition in ({"$lt": True}, {"$gte": None}, {"$ne": 0}, {"$lt": now, "$exists": True}):
+            expected = collection.count_documents({"site": "3201", "lease_until": condition})
+            assert count(collection, {"site": "3201", "lease_until": condition}) == expected
+        assert counts_from_index(collection) == before + asked + 1
+    finally:
+        counting_client.drop_database(name)

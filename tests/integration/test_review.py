@@ -83,6 +83,35 @@ def test_a_renewed_lease_outlives_the_first_one_and_keeps_colleagues_out_until_r
                                                 (SITE_3204, "release"), (OTHER_3204, "claim")]
 
 
+def test_an_expired_claim_counts_as_pending_for_the_site_the_region_and_the_nation(make_exam, mongo_client):
+    exam = make_exam(lease_s=2)
+    claimed, waiting = exam.submit_package(ANNA), exam.submit_package(BEN)
+    for package_id in (claimed, waiting):
+        exam.queued(package_id)
+    exam.review(SITE_3204).claim(claimed)
+    views = {"site": lambda: exam.review(SITE_3204).stats(), "region": lambda: exam.review(REGION_32).stats(),
+             "nation": lambda: exam.review(ADMIN).stats()}
+
+    def counts():
+        return {view: (stats()["pending"], stats()["claimed"]) for view, stats in views.items()}
+
+    assert counts() == {"site": (1, 1), "region": (1, 1), "nation": (1, 1)}
+    time.sleep(2.2)
+    assert counts() == {"site": (2, 0), "region": (2, 0), "nation": (2, 0)}
+    # On dev/mongo, every one of those counts was read off an index, the nation's too
+    # (its queries name the region of each site); MongoDB shows no such figure.
+    db = mongo_client[exam.config["MONGO"]["DB_PREFIX"] + "review"]
+
+    def from_index():
+        return db.command("collStats", "cases").get("devmongo", {}).get("countsFromIndex")
+
+    before = from_index()
+    if before is not None:
+        stats = exam.review(ADMIN).stats()
+        # site 3204's only: one count per status and one of its expired claims
+        assert from_index() - before == len(stats) + 1
+
+
 # -- scope ---------------------------------------------------------------------------------------
 def test_a_reviewer_of_site_3201_cannot_list_open_or_decide_a_3204_package_but_a_region_reviewer_can(make_exam):
     exam = make_exam()

@@ -1,5 +1,6 @@
 package exam.devmongo;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -42,6 +43,8 @@ import de.bwaldvogel.mongo.oplog.Oplog;
 final class DevCollection extends H2Collection {
 
     private static final Comparator<Object> VALUES = ValueComparator.ascWithoutListHandling();
+    private static final Set<String> RANGE_OPERATORS = Set.of("$gt", "$gte", "$lt", "$lte");
+    private static final long MAX_EXACT_LONG = 1L << 53;
 
     DevCollection(MongoDatabase database, String collectionName, CollectionOptions options,
                   MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursorRegistry) {
@@ -132,7 +135,8 @@ final class DevCollection extends H2Collection {
      * (the review queue's, 63,000 cases at 200,000 packages) took 5.3 s, past the service's
      * deadline. MongoDB answers them from the index (COUNT_SCAN), and so does this when the
      * query is only equalities to strings on leading keys of an index with one entry per
-     * document ({@link #countFromIndex}); anything else is counted as upstream does.
+     * document, maybe with a range on the next key ({@link #countFromIndex}); anything else
+     * is counted as upstream does.
      */
     @Override
     public int count(Document query, int skip, int limit) {
@@ -142,47 +146,122 @@ final class DevCollection extends H2Collection {
 
     /**
      * The number of entries under the query's values in an index whose leading keys are
-     * exactly the query's fields, or null. Entries are documents only if every document
-     * has one ({@link OrderedIndex#hasOneEntryPerDocument}). Strings only: an index entry
-     * equals a string exactly when the matcher's equality holds (same type, same
-     * characters), which is not so for numbers (the index compares a long beyond a
-     * double's precision with a double as longs: Long.MAX_VALUE and 2^63 are one key, the
-     * matcher finds them different). Top-level fields only: a dotted path may reach into
-     * an array element by its number. Under the collection's lock, so a write is counted
-     * wholly or not at all (an update that moves a document removes its entry, then adds).
+     * exactly the query's equality fields, or null; a range on one more field (the review
+     * queue's expired claims: a lease before now) must be on the next key. Entries are
+     * documents only if every document has one ({@link OrderedIndex#hasOneEntryPerDocument}).
+     * Equalities to strings only: an index entry equals a string exactly when the matcher's
+     * equality holds (same type, same characters), which is not so for numbers (the index
+     * compares a long beyond a double's precision with a double as longs: Long.MAX_VALUE
+     * and 2^63 are one key, the matcher finds them different). Top-level fields only: a
+     * dotted path may reach into an array element by its number. Under the collection's
+     * lock, so a write is counted wholly or not at all (an update that moves a document
+     * removes its entry, then adds).
      */
     private synchronized Integer countFromIndex(Document query) {
         if (query == null || query.isEmpty() || deferIndexBuilds) {
             return null;  // no query: upstream counts the data map, no reading either
         }
+        String rangeField = null;
         for (Map.Entry<String, Object> condition : query.entrySet()) {
-            if (condition.getKey().startsWith("$") || condition.getKey().contains(".")
-                || !(condition.getValue() instanceof String)) {
+            String field = condition.getKey();
+            if (field.startsWith("$") || field.contains(".")) {
                 return null;
+            }
+            if (!(condition.getValue() instanceof String)) {
+                if (rangeField != null || !isCountableRange(condition.getValue())) {
+                    return null;
+                }
+                rangeField = field;
             }
         }
         for (OrderedIndex index : orderedIndexes()) {
-            Object[] prefix = leadingValues(query, index);
+            Object[] prefix = leadingValues(query, index, rangeField);
             if (prefix != null && index.hasOneEntryPerDocument()) {
                 countsFromIndex++;
-                return index.range(prefix, OrderedIndex.Bound.FIRST, OrderedIndex.Bound.LAST).size();
+                return rangeField == null
+                    ? index.range(prefix, OrderedIndex.Bound.FIRST, OrderedIndex.Bound.LAST).size()
+                    : countInRange(index, prefix, rangeField, (Document) query.get(rangeField));
             }
         }
         return null;
     }
 
-    /** The query's values in the order of the index's first keys, if those are its fields. */
-    private static Object[] leadingValues(Document query, OrderedIndex index) {
+    /**
+     * A range the index can bound exactly: only {@code $gt $gte $lt $lte}, each to a string,
+     * a date or a number the index orders as the matcher compares it (not NaN, no long
+     * beyond a double's precision; see above).
+     */
+    private static boolean isCountableRange(Object condition) {
+        if (!(condition instanceof Document operators) || operators.isEmpty()) {
+            return false;
+        }
+        for (Map.Entry<String, Object> operator : operators.entrySet()) {
+            if (!RANGE_OPERATORS.contains(operator.getKey())) {
+                return false;
+            }
+            Object value = operator.getValue();
+            boolean ordered = value instanceof String || value instanceof Instant
+                || value instanceof Integer
+                || value instanceof Long l && Math.abs(l) <= MAX_EXACT_LONG
+                || value instanceof Double d && !d.isNaN();
+            if (!ordered) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The prefix's entries whose next value the range matches. The walk is bounded by the
+     * range's ends in index order, and each entry's value is put to upstream's matcher, so
+     * values of other types between those ends (a string among numbers, null for a
+     * missing field) are left out as reading the documents would leave them out.
+     */
+    private int countInRange(OrderedIndex index, Object[] prefix, String field, Document range) {
+        Object low = null;
+        Object high = null;
+        for (Map.Entry<String, Object> operator : range.entrySet()) {
+            Object value = Values.normalize(operator.getValue());
+            if (operator.getKey().startsWith("$g")) {
+                low = low == null || VALUES.compare(value, low) > 0 ? value : low;
+            } else {
+                high = high == null || VALUES.compare(value, high) < 0 ? value : high;
+            }
+        }
+        if (low != null && high != null && VALUES.compare(low, high) > 0) {
+            return 0;
+        }
+        boolean ascending = index.isAscending(prefix.length);
+        Object first = ascending ? low : high;
+        Object last = ascending ? high : low;
+        Document condition = new Document(field, range);
+        int count = 0;
+        for (OrderedIndex.Entry entry : index.range(prefix, first == null ? OrderedIndex.Bound.FIRST : first,
+                                                    last == null ? OrderedIndex.Bound.LAST : last)) {
+            if (documentMatchesQuery(new Document(field, entry.values()[prefix.length]), condition)) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** The query's equality values in the order of the index's first keys, if those are
+     * its equality fields and `rangeField` (if any) is the key after them; else null. */
+    private static Object[] leadingValues(Document query, OrderedIndex index, String rangeField) {
+        int equalities = rangeField == null ? query.size() : query.size() - 1;
         if (index.size() < query.size()) {
             return null;
         }
-        Object[] values = new Object[query.size()];
-        for (int i = 0; i < values.length; i++) {
+        Object[] values = new Object[equalities];
+        for (int i = 0; i < equalities; i++) {
             String key = index.getKeys().get(i).getKey();
-            if (!query.containsKey(key)) {
+            if (!query.containsKey(key) || key.equals(rangeField)) {
                 return null;
             }
             values[i] = query.get(key);
+        }
+        if (rangeField != null && !index.getKeys().get(equalities).getKey().equals(rangeField)) {
+            return null;
         }
         return values;  // an index names a key once: these are all of the query's fields
     }
