@@ -15,6 +15,9 @@ from services.notify.repository import NotifyRepository, utcnow
 log = logging.getLogger(__name__)
 
 MESSAGE_ID = re.compile(r"^[0-9a-f]{32}$")
+# An operator's refused retry names the delivery's state in words.
+SMS_STATUS_NAMES = {policy.PENDING: "待发送", policy.SENDING: "发送中", policy.SENT: "已发送",
+                    policy.FAILED: "发送失败", policy.SUPPRESSED: "超出每小时限制", policy.SKIPPED: "无需发送"}
 DEFAULT_LIMIT, MAX_LIMIT = 50, 100
 
 
@@ -62,10 +65,11 @@ def message_view(doc):
 
 
 def delivery_view(doc):
-    """A message as operators see it: who was told what, by which channel, when read."""
+    """A message as operators see it: who was told what, by which channel, when read
+    (`title` is the in-app message's, domain.py's words for the kind)."""
     sms = doc.get("sms") or {}
     return {"message_id": doc["_id"], "event_id": doc.get("event_id"), "kind": doc["kind"],
-            "candidate_id": doc["candidate_id"], "package_id": doc.get("package_id"),
+            "title": doc.get("title"), "candidate_id": doc["candidate_id"], "package_id": doc.get("package_id"),
             "region": doc.get("region"), "site": doc.get("site"),
             "created_at": iso(doc.get("created_at")), "read": doc.get("read"),
             "read_at": iso(doc.get("read_at")),
@@ -134,8 +138,8 @@ class Inbox:
 
     # -- operators ----------------------------------------------------------------------------
     def deliveries(self, principal, statuses, limit):
-        region = None if principal.is_national else principal.region
-        docs = self.repo.deliveries(statuses, region, parse_limit(limit))
+        region, sites = scope(principal)
+        docs = self.repo.deliveries(statuses, region, parse_limit(limit), sites=sites)
         return [delivery_view(doc) for doc in docs]
 
     def of_candidate(self, principal, candidate_id):
@@ -143,14 +147,15 @@ class Inbox:
         return [delivery_view(doc) for doc in docs if self._covers(principal, doc)]
 
     def retry(self, principal, message_id):
-        region = None if principal.is_national else principal.region
-        doc = self.repo.retry(str(message_id), principal.sub, self.clock(), region)
+        region, sites = scope(principal)
+        doc = self.repo.retry(str(message_id), principal.sub, self.clock(), region, sites)
         if doc is None:
             current = self.repo.get(str(message_id))
             if current is None or not self._covers(principal, current):
                 raise errors.NotFound("没有该消息")
+            status = current["sms"]["status"]
             raise errors.InvalidTransition(
-                f"该短信当前状态为 {current['sms']['status']}，只有失败或被限制的短信可以重发")
+                f"该短信当前状态为“{SMS_STATUS_NAMES.get(status, status)}”，只有发送失败或超出每小时限制的短信可以重发")
         log.info("sms retry requested message_id=%s by=%s", message_id, principal.sub)
         if self.on_new is not None:
             self.on_new()
@@ -158,4 +163,13 @@ class Inbox:
 
     @staticmethod
     def _covers(principal, doc):
-        return principal.is_national or principal.region == doc.get("region")
+        return principal.covers(doc.get("region"), doc.get("site"))
+
+
+def scope(principal):
+    """(region, sites) an administrator's delivery views are bounded by, as every other
+    operator view is (common/tokens.py): None for "all". A site's administrator sees
+    only their sites' candidates, not the rest of the region's."""
+    if principal.is_national:
+        return None, None
+    return principal.region, (None if principal.whole_region else principal.sites)

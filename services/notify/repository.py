@@ -96,10 +96,17 @@ class NotifyRepository:
             {"_id": message_id, "sms.status": policy.SENDING, "sms.claim": claim}, update)
         return result.modified_count == 1
 
-    def deliveries(self, statuses, region=None, limit=100):
-        query = {"sms.status": {"$in": list(statuses)}}
+    @staticmethod
+    def _scoped(query, region, sites):
+        """`region` None: every region; `sites` None: the whole region."""
         if region is not None:
             query["region"] = region
+        if sites is not None:
+            query["site"] = {"$in": list(sites)}
+        return query
+
+    def deliveries(self, statuses, region=None, limit=100, sites=None):
+        query = self._scoped({"sms.status": {"$in": list(statuses)}}, region, sites)
         cursor = (self.db.messages.find(query, {"body": 0, "items": 0})
                   .sort([("sms.due_at", ASCENDING)]).limit(limit))
         return list(cursor)
@@ -111,11 +118,10 @@ class NotifyRepository:
         return list(self.db.messages.find({"candidate_id": candidate_id}, {"body": 0})
                     .sort([("occurred_at", DESCENDING)]).limit(limit))
 
-    def retry(self, message_id, actor, now, region=None):
+    def retry(self, message_id, actor, now, region=None, sites=None):
         """An operator's retry: failed or suppressed back to pending with fresh attempts."""
-        query = {"_id": message_id, "sms.status": {"$in": list(policy.RETRYABLE_BY_OPERATOR)}}
-        if region is not None:
-            query["region"] = region
+        query = self._scoped({"_id": message_id, "sms.status": {"$in": list(policy.RETRYABLE_BY_OPERATOR)}},
+                             region, sites)
         at = utcnow()
         return self.db.messages.find_one_and_update(query, {
             "$set": {"sms.status": policy.PENDING, "sms.due_at": now, "sms.attempts": 0,

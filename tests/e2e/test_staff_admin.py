@@ -2,10 +2,12 @@
 whole system: uploading turned off for a region reaches the candidate's page within the
 cache TTL, the overview's charts carry the right totals (read from ECharts' option data,
 not pixels), the exported workbook opens with openpyxl and matches the cases, a candidate
-list is previewed and imported, dead letters are listed; an axe-core audit of every
-admin screen; screenshots at 1366x768 under test-output/."""
+list is previewed and imported, dead letters are listed, SMS the provider refused are
+re-sent; an axe-core audit of every admin screen; screenshots at 1366x768 under
+test-output/."""
 import csv
 import io
+import re
 import time
 
 import openpyxl
@@ -19,6 +21,8 @@ from support import Candidate, candidate, wait_for
 SCREENS = {"overview": "统计概览", "region": "考区设置", "import": "考生导入", "dead-letters": "失败事件"}
 SITE_3201 = [f"20263201008{n:02d}" for n in range(1, 4)]
 UPLOADER = "2026320400871"
+UNSENT = {"3204": ("2026320400891", 891), "3201": ("2026320100892", 892)}  # number, serial (phone 1380000<serial>)
+FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
 @pytest.fixture(scope="module")
@@ -223,6 +227,82 @@ def test_a_candidate_list_is_previewed_with_its_errors_then_imported(system, adm
     assert "已新建\n1" in page.get_by_test_id("import-result").inner_text()
     assert system.login("2026320400881")["access_token"]
     screenshot(page, output_dir, "import-applied")
+
+
+def refused_sms_at_3204_and_3201(system, admin):
+    """Two candidates submit while the SMS account has run out of balance: the provider
+    (the stand-in) refuses both sends with a code retrying cannot fix, so notify marks them
+    failed at once. Returns {site: the failed delivery}."""
+    admin.call("auth", "import_candidates", records=[candidate(n, site=site, serial=serial)
+                                                     for site, (n, serial) in UNSENT.items()])
+    wait_for(lambda: admin.call("notify", "pending") == [], timeout=60, message="earlier SMS settled")
+    system.sms.set_mode("fail", times=len(UNSENT), code="FailedOperation.InsufficientBalanceInSmsPackage")
+    try:
+        for number, _ in UNSENT.values():
+            someone = Candidate(system, number)
+            someone.fill_required()
+            someone.submit()
+
+        def failed():
+            found = {d["candidate_id"]: d for d in admin.call("notify", "failed")}
+            return {site: found[n] for site, (n, _) in UNSENT.items()} if all(
+                n in found for n, _ in UNSENT.values()) else None
+        return wait_for(failed, timeout=30, interval=0.5, message="both SMS refused")
+    finally:
+        system.sms.set_mode("ok")
+
+
+def phone_of(site):
+    return f"1380000{UNSENT[site][1]:04d}"  # support.candidate's
+
+
+def unsent_row(page, delivery):
+    return page.locator(f'tr[data-message="{delivery["message_id"]}"]')
+
+
+def test_undelivered_sms_are_listed_masked_and_resent_once(system, admin, admin_page, output_dir):
+    refused = refused_sms_at_3204_and_3201(system, admin)
+    site_admin = admin_page("admin.3201")
+    open_screen(site_admin, system, "dead-letters")
+    unsent_row(site_admin, refused["3201"]).wait_for()
+    assert unsent_row(site_admin, refused["3204"]).count() == 0  # another site's candidate
+
+    page, other_tab = admin_page(), admin_page()
+    for each in (page, other_tab):
+        open_screen(each, system, "dead-letters")
+        unsent_row(each, refused["3204"]).wait_for()
+    row = unsent_row(page, refused["3204"])
+    cells = row.locator("td").all_inner_texts()
+    assert cells[:6] == ["材料已提交审核", f"{UNSENT['3204'][0]}-2026", "32 / 3204", "138****0891", "失败", "1"]
+    assert "InsufficientBalanceInSmsPackage" in cells[6]
+    table = page.get_by_role("table", name="发送失败或超出每小时限制、需要管理员重发的短信（站内消息已送达）")
+    assert table.locator("th[scope=col]").all_inner_texts()[:5] == ["通知类型", "材料包", "考区/考点", "手机号", "状态"]
+    shown = page.locator("main").inner_text()
+    assert phone_of("3204") not in shown and not FULL_PHONE.search(shown)  # masked only (DESIGN §8)
+    page.get_by_role("heading", name="未发出的短信").scroll_into_view_if_needed()
+    screenshot(page, output_dir, "undelivered-sms")
+
+    row.get_by_role("button", name=re.compile(r"^重发短信")).click()
+    row.wait_for(state="detached")
+    page.locator("p.alert.ok", has_text="已重发该短信").wait_for()
+    wait_for(lambda: page.locator("#announce").inner_text() == "已重发该短信", timeout=3, message="announced")
+    assert refused["3204"]["message_id"] not in {d["message_id"] for d in admin.call("notify", "failed")}
+
+    def status():
+        told = admin.call("notify", "messages_of", candidate_id=UNSENT["3204"][0])
+        return next(m["sms"]["status"] for m in told if m["message_id"] == refused["3204"]["message_id"])
+    assert status() in ("pending", "sending", "sent")
+    wait_for(lambda: status() == "sent", timeout=15, message="re-sent")
+    assert len(system.sms.messages_to(phone_of("3204"))) == 1
+
+    # The other tab still shows it: a second re-send is refused in Chinese and changes nothing.
+    stale = unsent_row(other_tab, refused["3204"]).get_by_role("button", name=re.compile(r"^重发短信"))
+    stale.click()
+    other_tab.get_by_role("alert").get_by_text("只有发送失败或超出每小时限制的短信可以重发").wait_for()
+    assert "已发送" in other_tab.get_by_role("alert").inner_text() and stale.is_enabled()
+    screenshot(other_tab, output_dir, "undelivered-sms-resent-twice")
+    assert len(system.sms.messages_to(phone_of("3204"))) == 1
+    # 3201's stays failed: the axe audit of 失败事件 below sees the table with a row.
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))

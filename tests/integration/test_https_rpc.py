@@ -5,6 +5,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from review_helpers import ADMIN, ANNA, DING, SITE_3201, SITE_3204, make_exam  # noqa: F401 (fixture)
+from services.notify.service import NotifyService
 from support import bearer, https_rpc, staff_token
 
 
@@ -42,18 +43,26 @@ def test_a_site_reviewer_works_a_case_over_https_within_their_sites_only(make_ex
                                package_id=package_id))["status"] == "approved"
 
 
-def test_only_allow_listed_methods_answer_and_each_only_at_its_own_service(make_exam):
+def test_only_allow_listed_methods_answer_and_each_only_at_its_own_service(make_exam, start_service):
     exam = make_exam()
+    notify_url = start_service(NotifyService)
     admin = staff_token(exam.config, ADMIN, "Admin@2026")
     for url, service, method in ((exam.auth_url, "auth", "get_contact"), (exam.auth_url, "auth", "token_state"),
                                  (exam.auth_url, "auth", "compare_identity"),
                                  (exam.auth_url, "auth", "service_token"), (exam.review_url, "review", "nothing"),
                                  (exam.review_url, "review", "rpc_over_https"),
-                                 (exam.materials_url, "review", "list_queue")):
+                                 (exam.materials_url, "review", "list_queue"),
+                                 (notify_url, "notify", "on_package_approved"), (notify_url, "notify", "deliver_sms")):
         error_of(https_rpc(url, service, method, admin), 404, "not_found")
     assert result_of(https_rpc(exam.review_url, "review", "reasons", admin))
     assert result_of(https_rpc(exam.materials_url, "materials", "get_region", admin, region="32"))["region"] == "32"
     assert isinstance(result_of(https_rpc(exam.review_url, "review", "dead_letters", admin)), list)
+    # notify's delivery views and retry (the staff pages' undelivered SMS)
+    assert result_of(https_rpc(notify_url, "notify", "failed", admin, limit=10)) == []
+    assert result_of(https_rpc(notify_url, "notify", "pending", admin)) == []
+    error_of(https_rpc(notify_url, "notify", "retry", admin, message_id="f" * 32), 404, "not_found")
+    reviewer = staff_token(exam.config, SITE_3204, "Review@2026")
+    error_of(https_rpc(notify_url, "notify", "failed", reviewer), 403, "forbidden")  # admin only
 
 
 def test_a_call_needs_a_valid_token_of_a_staff_role(make_exam):

@@ -15,7 +15,7 @@ from common import events
 from dev.sms_standin import SmsStandin
 from services.auth.service import AuthService
 from services.notify.service import NotifyService
-from support import bearer, candidate, login, make_admin, rpc, staff_token, wait_for
+from support import bearer, candidate, https_rpc, login, make_admin, rpc, staff_token, wait_for
 
 ANNA, BEN = "2026320400901", "2026320400902"
 RECORDS = {ANNA: candidate(ANNA, serial=901), BEN: candidate(BEN, serial=902)}
@@ -63,9 +63,9 @@ class World:
         return requests.post(f"{self.url}/api/v1/messages/{message_id}/read", timeout=10,
                              headers=bearer(self.token(number)))
 
-    def publish(self, cls, number, **fields):
-        payload = cls(package_id=f"{number}-2026", candidate_id=number, region="32",
-                      site="3204", **fields).to_payload()
+    def publish(self, cls, number, site="3204", **fields):
+        payload = cls(package_id=f"{number}-2026", candidate_id=number, region=site[:2],
+                      site=site, **fields).to_payload()
         self.dispatch(cls.source, cls.__name__, payload)
         return payload
 
@@ -291,6 +291,42 @@ def test_operators_see_failed_deliveries_and_retry_them(world):
     metrics = requests.get(f"{world.url}/metrics/notify", timeout=10).text
     assert 'notify_sms_attempts_total{outcome="failed"}' in metrics
     assert 'notify_sms_deliveries_total{outcome="sent"}' in metrics
+
+
+def test_a_site_administrator_sees_and_retries_only_their_own_sites_undelivered_sms(world):
+    # The SMS account ran out of balance: a refusal retrying cannot fix, failed at once;
+    # an operator re-sends once it is topped up.
+    world.standin.set_mode("fail", times=2, code="FailedOperation.InsufficientBalanceInSmsPackage")
+    at_3204 = world.settled(world.approved(ANNA)["event_id"], status="failed")
+    at_3201 = world.settled(world.publish(events.PackageApproved, BEN, site="3201", attempt=1,
+                                          reviewer_id="staff:r")["event_id"], status="failed")
+    assert at_3201["sms"]["attempts"] == 1
+    assert at_3201["sms"]["note"] == "provider refused: FailedOperation.InsufficientBalanceInSmsPackage"
+    authority = make_admin(world.config)
+    authority.save_staff("admin.3201", "admin", "32", ["3201"], "Admin@2026")
+    authority.save_staff("admin.32", "admin", "32", [], "Admin@2026")
+    site, region = (staff_token(world.config, name, "Admin@2026") for name in ("admin.3201", "admin.32"))
+
+    with rpc(world.config, site) as proxy:
+        [mine] = proxy.notify.failed()
+        assert (mine["message_id"], mine["site"], mine["title"]) == (at_3201["_id"], "3201", "报名材料审核通过")
+        assert mine["sms"]["phone_masked"] == "138****0902"
+        assert proxy.notify.messages_of(ANNA) == [] and len(proxy.notify.messages_of(BEN)) == 1
+        with pytest.raises(RemoteError) as refused:
+            proxy.notify.retry(at_3204["_id"])  # another site's answers as an unknown one
+        assert refused.value.exc_type == "NotFound"
+    with rpc(world.config, region) as proxy:
+        assert {f["message_id"] for f in proxy.notify.failed()} == {at_3201["_id"], at_3204["_id"]}
+
+    # Over HTTPS as the staff pages call it: re-sent once, then refused in Chinese.
+    again = https_rpc(world.url, "notify", "retry", site, message_id=at_3201["_id"])
+    assert again.status_code == 200 and again.json()["result"]["sms"]["status"] == "pending"
+    world.settled(at_3201["event_id"])
+    twice = https_rpc(world.url, "notify", "retry", site, message_id=at_3201["_id"])
+    assert twice.status_code == 409 and twice.json()["error"] == {
+        "code": "invalid_transition", "message": "该短信当前状态为“已发送”，只有发送失败或超出每小时限制的短信可以重发"}
+    assert https_rpc(world.url, "notify", "failed", site).json() == {"result": []}
+    assert len(world.sms_to(BEN)) == 1 and world.sms_to(ANNA) == []
 
 
 def test_every_kind_of_outcome_is_told(world):

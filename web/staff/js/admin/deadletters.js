@@ -2,10 +2,12 @@
 // after their retries; an administrator sees those of their region or sites and replays
 // one once its cause is fixed (handlers are idempotent on event_id, and a replayed
 // letter leaves the list, so replaying twice is refused rather than applied twice).
+// Below them, notify's undelivered SMS (undelivered.js), re-sent the same way.
 import { append, h } from '/js/dom.js';
 import { call } from '../rpc.js';
 import { timeText } from '../format.js';
 import { messages } from './common.js';
+import { undelivered } from './undelivered.js';
 
 const SERVICES = { auth: '认证', materials: '材料', review: '审核', notify: '通知' };
 
@@ -23,7 +25,8 @@ export async function render(root, { announce }) {
     h('thead', {}, h('tr', {}, ['服务', '事件', '材料包', '考区/考点', '发生时间', '尝试次数', '最后错误', '操作'].map((t) => h('th', { scope: 'col' }, t)))),
     body);
   const refresh = h('button', { class: 'btn', type: 'button' }, '刷新');
-  append(root, h('div', { class: 'page-head' }, h('h1', {}, '失败事件（死信）'), refresh), note.box, table);
+  const sms = undelivered({ note, announce });
+  append(root, h('div', { class: 'page-head' }, h('h1', {}, '失败事件（死信）'), refresh), note.box, table, sms.section);
 
   async function load() {
     body.replaceChildren(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, '加载中…')));
@@ -64,6 +67,7 @@ export async function render(root, { announce }) {
       body.append(row);
     }
   }
-  refresh.addEventListener('click', load);
-  await load();
+  const loadAll = () => Promise.all([load(), sms.load()]);
+  refresh.addEventListener('click', loadAll);
+  await loadAll();
 }
