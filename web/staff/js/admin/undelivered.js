@@ -2,7 +2,8 @@
 // send without an operator (the provider refused, attempts used up, or the phone's hourly
 // limit), each with its in-app message already standing. An administrator re-sends one
 // once its cause is fixed; notify puts it back to pending with fresh attempts, and a
-// second re-send of the same message is refused (InvalidTransition), not sent twice.
+// second re-send of the same message (from a stale screen) is refused (InvalidTransition),
+// not sent twice, and its row leaves.
 // Phones only ever as notify masks them (DESIGN §8).
 import { h } from '/js/dom.js';
 import { call } from '../rpc.js';
@@ -33,17 +34,24 @@ export function undelivered({ note, announce }) {
       h('td', {}, sms.phone_masked || '—'), h('td', {}, SMS_STATUS[sms.status] || sms.status || ''),
       h('td', {}, String(sms.attempts ?? '')), h('td', { class: 'error-text' }, sms.note || ''),
       h('td', {}, timeText(d.created_at)), h('td', {}, resend));
+    const drop = () => {
+      tr.remove();
+      if (!body.rows.length) body.append(empty());
+    };
     resend.addEventListener('click', async () => {
       resend.disabled = true;
       try {
         await call('notify', 'retry', { message_id: d.message_id });
-        tr.remove();
-        if (!body.rows.length) body.append(empty());
+        drop();
         note.show('ok', '已重发该短信；若仍发不出，它会再次出现在这里。');
         announce('已重发该短信');
       } catch (e) {
         note.show('error', e.message);
-        resend.disabled = false;
+        if (e.kind === 'invalid_transition' || e.kind === 'not_found') {
+          drop();  // re-sent from another screen meanwhile: the row is stale, not retryable
+        } else {
+          resend.disabled = false;
+        }
       }
     });
     return tr;
