@@ -178,9 +178,7 @@ final class DevCollection extends H2Collection {
             Object[] prefix = leadingValues(query, index, rangeField);
             if (prefix != null && index.hasOneEntryPerDocument()) {
                 countsFromIndex++;
-                return rangeField == null
-                    ? index.range(prefix, OrderedIndex.Bound.FIRST, OrderedIndex.Bound.LAST).size()
-                    : countInRange(index, prefix, rangeField, (Document) query.get(rangeField));
+                return countInScan(index, prefix, rangeField, query);
             }
         }
         return null;
@@ -212,34 +210,28 @@ final class DevCollection extends H2Collection {
     }
 
     /**
-     * The prefix's entries whose next value the range matches. The walk is bounded by the
-     * range's ends in index order, and each entry's value is put to upstream's matcher, so
-     * values of other types between those ends (a string among numbers, null for a
-     * missing field) are left out as reading the documents would leave them out.
+     * The prefix's entries, or with a range those whose next value it matches: the walk is
+     * the planner's scan of that range (bounded by its ends in index order), and each
+     * entry's value is put to upstream's matcher, so values of other types between the
+     * ends (a string among numbers, null for a missing field) are left out as reading the
+     * documents would leave them out.
      */
-    private int countInRange(OrderedIndex index, Object[] prefix, String field, Document range) {
-        Object low = null;
-        Object high = null;
-        for (Map.Entry<String, Object> operator : range.entrySet()) {
-            Object value = Values.normalize(operator.getValue());
-            if (operator.getKey().startsWith("$g")) {
-                low = low == null || VALUES.compare(value, low) > 0 ? value : low;
-            } else {
-                high = high == null || VALUES.compare(value, high) < 0 ? value : high;
-            }
-        }
-        if (low != null && high != null && VALUES.compare(low, high) > 0) {
-            return 0;
-        }
-        boolean ascending = index.isAscending(prefix.length);
-        Object first = ascending ? low : high;
-        Object last = ascending ? high : low;
-        Document condition = new Document(field, range);
+    private int countInScan(OrderedIndex index, Object[] prefix, String rangeField, Document query) {
+        QueryPlanner.Range range = rangeField == null ? QueryPlanner.Range.ALL
+            : QueryPlanner.range(query.get(rangeField));
+        QueryPlanner.Scan scan = new QueryPlanner.Scan(index, List.<Object[]>of(prefix), prefix.length,
+            range.low(), range.high(), 1, false);
+        Document condition = rangeField == null ? null : new Document(rangeField, query.get(rangeField));
         int count = 0;
-        for (OrderedIndex.Entry entry : index.range(prefix, first == null ? OrderedIndex.Bound.FIRST : first,
-                                                    last == null ? OrderedIndex.Bound.LAST : last)) {
-            if (documentMatchesQuery(new Document(field, entry.values()[prefix.length]), condition)) {
-                count++;
+        for (NavigableSet<OrderedIndex.Entry> entries : ranges(scan)) {  // one, or none if the ends cross
+            if (condition == null) {
+                count += entries.size();
+                continue;
+            }
+            for (OrderedIndex.Entry entry : entries) {
+                if (documentMatchesQuery(new Document(rangeField, entry.values()[prefix.length]), condition)) {
+                    count++;
+                }
             }
         }
         return count;

@@ -49,7 +49,9 @@ final class QueryPlanner {
     record Union(List<Scan> branches) implements Access {
     }
 
-    private record Range(Object low, Object high) {
+    /** The tightest [low, high] of a range condition, in value order; null for an open end. */
+    record Range(Object low, Object high) {
+        static final Range ALL = new Range(null, null);
     }
 
     private QueryPlanner() {
@@ -225,7 +227,7 @@ final class QueryPlanner {
     }
 
     /** The tightest [low, high] the range operators allow, or null if there are none. */
-    private static Range range(Object condition) {
+    static Range range(Object condition) {
         if (!(condition instanceof Document operators) || !onlyOperators(operators)) {
             return null;
         }
