@@ -52,6 +52,17 @@ class Principal:
             return False
         return self.whole_region or site in self.sites
 
+    def area(self):
+        """What this staff member sees, as a filter on documents that carry `region` and
+        `site` (review's cases, notify's messages): everything for the nation, their
+        region, or only their sites of it; so a list never shows what `covers` would
+        refuse to open."""
+        if self.is_national:
+            return {}
+        if self.whole_region:
+            return {"region": self.region}
+        return {"region": self.region, "site": {"$in": list(self.sites)}}
+
     @property
     def whole_region(self):
         """Staff of a whole region: "*" for sites, or an administrator named no sites

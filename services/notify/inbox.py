@@ -138,8 +138,7 @@ class Inbox:
 
     # -- operators ----------------------------------------------------------------------------
     def deliveries(self, principal, statuses, limit):
-        region, sites = scope(principal)
-        docs = self.repo.deliveries(statuses, region, parse_limit(limit), sites=sites)
+        docs = self.repo.deliveries(statuses, principal.area(), parse_limit(limit))
         return [delivery_view(doc) for doc in docs]
 
     def of_candidate(self, principal, candidate_id):
@@ -147,8 +146,7 @@ class Inbox:
         return [delivery_view(doc) for doc in docs if self._covers(principal, doc)]
 
     def retry(self, principal, message_id):
-        region, sites = scope(principal)
-        doc = self.repo.retry(str(message_id), principal.sub, self.clock(), region, sites)
+        doc = self.repo.retry(str(message_id), principal.sub, self.clock(), principal.area())
         if doc is None:
             current = self.repo.get(str(message_id))
             if current is None or not self._covers(principal, current):
@@ -164,12 +162,3 @@ class Inbox:
     @staticmethod
     def _covers(principal, doc):
         return principal.covers(doc.get("region"), doc.get("site"))
-
-
-def scope(principal):
-    """(region, sites) an administrator's delivery views are bounded by, as every other
-    operator view is (common/tokens.py): None for "all". A site's administrator sees
-    only their sites' candidates, not the rest of the region's."""
-    if principal.is_national:
-        return None, None
-    return principal.region, (None if principal.whole_region else principal.sites)

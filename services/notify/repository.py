@@ -96,17 +96,9 @@ class NotifyRepository:
             {"_id": message_id, "sms.status": policy.SENDING, "sms.claim": claim}, update)
         return result.modified_count == 1
 
-    @staticmethod
-    def _scoped(query, region, sites):
-        """`region` None: every region; `sites` None: the whole region."""
-        if region is not None:
-            query["region"] = region
-        if sites is not None:
-            query["site"] = {"$in": list(sites)}
-        return query
-
-    def deliveries(self, statuses, region=None, limit=100, sites=None):
-        query = self._scoped({"sms.status": {"$in": list(statuses)}}, region, sites)
+    def deliveries(self, statuses, area=None, limit=100):
+        """`area`: the operator's (Principal.area), none for every region."""
+        query = dict(area or {}, **{"sms.status": {"$in": list(statuses)}})
         cursor = (self.db.messages.find(query, {"body": 0, "items": 0})
                   .sort([("sms.due_at", ASCENDING)]).limit(limit))
         return list(cursor)
@@ -118,10 +110,10 @@ class NotifyRepository:
         return list(self.db.messages.find({"candidate_id": candidate_id}, {"body": 0})
                     .sort([("occurred_at", DESCENDING)]).limit(limit))
 
-    def retry(self, message_id, actor, now, region=None, sites=None):
-        """An operator's retry: failed or suppressed back to pending with fresh attempts."""
-        query = self._scoped({"_id": message_id, "sms.status": {"$in": list(policy.RETRYABLE_BY_OPERATOR)}},
-                             region, sites)
+    def retry(self, message_id, actor, now, area=None):
+        """An operator's retry: failed or suppressed back to pending with fresh attempts,
+        if the message is in `area` (Principal.area)."""
+        query = dict(area or {}, _id=message_id, **{"sms.status": {"$in": list(policy.RETRYABLE_BY_OPERATOR)}})
         at = utcnow()
         return self.db.messages.find_one_and_update(query, {
             "$set": {"sms.status": policy.PENDING, "sms.due_at": now, "sms.attempts": 0,

@@ -84,9 +84,9 @@ class StatusCounts:
     """Per-site counts by status, kept a minute per scope in this process.
 
     They are the one part of the overview that counts cases: MongoDB 7 and dev/mongo
-    answer each from an index, but a region's counts are six per site. A manager's overview a minute old is
-    as useful, so each scope is counted at most once a minute here, and the answer says
-    when (`counts_at`)."""
+    answer each from an index, but a region's counts are nine per site (each status and
+    the expired claims). A manager's overview a minute old is as useful, so each scope
+    is counted at most once a minute here, and the answer says when (`counts_at`)."""
 
     def __init__(self, ttl_s=60.0):
         self.ttl_s = ttl_s

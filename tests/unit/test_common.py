@@ -155,6 +155,16 @@ def test_region_reviewers_and_national_admins_cover_what_they_should():
     assert not candidate.covers("32", "3204")
 
 
+def test_a_staff_members_area_filters_to_what_they_cover():
+    def staff(role, region, *sites):
+        return tokens.Principal(sub="s", role=role, jti="j", exp=0, iat=0, region=region, sites=sites)
+
+    assert staff("admin", "*").area() == {}
+    assert staff("reviewer", "32", "*").area() == {"region": "32"}
+    assert staff("admin", "32").area() == {"region": "32"}  # an administrator named no sites
+    assert staff("admin", "32", "3201").area() == {"region": "32", "site": {"$in": ["3201"]}}
+    assert staff("reviewer", "32", "3204", "3201").area() == {"region": "32", "site": {"$in": ["3204", "3201"]}}
+
 
 def test_recording_events_adds_entries_and_raises_the_pending_flag_the_relay_finds_work_by():
     from common import outbox
