@@ -29,6 +29,20 @@ def utcnow_iso():
     return iso(utcnow())
 
 
+def beijing_date(moment):
+    """The Beijing calendar date of an instant (a naive moment is taken as UTC, as our
+    stored times are)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(BEIJING).date()
+
+
+def beijing_today():
+    """Today as the exam counts it: from 16:00 to 24:00 UTC this is the machine's
+    tomorrow, so nothing (tests included) may take "today" from `date.today()`."""
+    return beijing_date(utcnow())
+
+
 def parse_iso(value):
     """The inverse of `iso`, and any other ISO 8601 text (`Z` or an offset, or none)."""
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -94,12 +94,23 @@ def start_apps(state):
         procs.save_state(state)
 
 
+NGINX = "/usr/sbin/nginx"
+
+
+def ensure_nginx():
+    """Debian's nginx (and openssl, which the deploy tests sign with), installed when missing."""
+    missing = [package for package, path in (("nginx", NGINX), ("openssl", "/usr/bin/openssl"))
+               if not Path(path).exists()]
+    if missing:
+        servers.apt_install(*missing)
+    return NGINX
+
+
 def write_nginx_conf(base, ports, listen, s3_public=None):
     """Render dev/nginx.conf for these service ports into `base`/nginx.conf; `s3_public`
     is the origin of presigned image links (config S3.PUBLIC_ENDPOINT), which the staff
     pages may show."""
-    if not Path("/usr/sbin/nginx").exists():
-        servers.apt_install("nginx")
+    ensure_nginx()
     (base / "logs").mkdir(parents=True, exist_ok=True)
     procs.LOG_DIR.mkdir(parents=True, exist_ok=True)
     conf = (ROOT / "dev" / "nginx.conf").read_text()
@@ -123,7 +134,7 @@ def _origin(url):
 
 
 def nginx_command(conf):
-    return ["/usr/sbin/nginx", "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"]
+    return [NGINX, "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"]
 
 
 def _running(state, name):

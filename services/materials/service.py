@@ -6,7 +6,7 @@ from nameko.timer import timer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from common import arguments, errors, outbox
+from common import arguments, clock, errors, outbox
 from common.messaging import broadcast_handler, event_handler
 from common.rpc import rpc
 from common import service as base
@@ -147,7 +147,7 @@ class MaterialsService(base.ServiceBase):
         principal = self.auth.from_context("admin")
         if not principal.is_national:
             raise errors.Forbidden("仅全国管理员可清除历史年度数据")
-        return self.desk.purge_exam_year(arguments.integer(exam_year, "考试年度"), domain.utcnow().year)
+        return self.desk.purge_exam_year(arguments.integer(exam_year, "考试年度"), clock.beijing_today().year)  # the exam year is Beijing's
 
     # -- events consumed (DESIGN §6); each idempotent on event_id ----------------------------------
     @event_handler("review", "ReviewStarted")

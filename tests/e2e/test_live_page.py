@@ -6,14 +6,14 @@ carries the region's default respond-by date (item 3), shown in the banner.
 
 Screenshots land in test-output/<test name>/."""
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
+from common import clock
 from page_helpers import PHONE, shot, sign_in
 from support import Candidate, candidate, rpc, staff_token, wait_until_queued
 
 NUMBER = "2026320400971"
 STREAM = "/api/v1/package/events"
-BEIJING = timezone(timedelta(hours=8))
 
 
 def test_a_reviewers_return_shows_on_an_open_page_within_five_seconds_without_reload(
@@ -47,7 +47,7 @@ def test_a_reviewers_return_shows_on_an_open_page_within_five_seconds_without_re
     status.filter(has_text="已退回待补正").wait_for(timeout=5_000)
     assert time.monotonic() - returned_at < 5.0
     assert loads == [], "the page was reloaded"
-    deadline = datetime.now(BEIJING).date() + timedelta(days=7)  # the region's default
+    deadline = clock.beijing_today() + timedelta(days=7)  # the region's default
     banner = page.locator("section.banner.returned")
     assert f"{deadline.year}年{deadline.month}月{deadline.day}日" in banner.inner_text()
     assert api.package()["feedback"]["respond_by"] == deadline.isoformat()

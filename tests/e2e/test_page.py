@@ -12,11 +12,12 @@ tests do not depend on each other's order; the session's other e2e tests use 002
 2026320100002. Screenshots land in test-output/<test name>/.
 """
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import requests
 from PIL import Image
 
+from common import clock
 from page_helpers import (DESKTOP, PHONE, card, choose, consent_on_page, delete, horizontal_overflow,
                           shot, sign_in, upload, wait_count, wait_thumbnails)
 from support import Candidate, rpc, staff_token, wait_for, wait_until_queued
@@ -149,7 +150,7 @@ def test_a_returned_type_shows_the_reason_and_deadline_and_alone_unlocks(system,
                                                                         output_dir):
     number = "2026320400004"
     api, package_id = submit_by_api(system, number)
-    respond_by = (date.today() + timedelta(days=7)).isoformat()
+    respond_by = (clock.beijing_today() + timedelta(days=7)).isoformat()
     reviewer = staff_token(system.config, "reviewer.3204", "Review@2026")
     with rpc(system.config, reviewer) as proxy:
         wait_until_queued(proxy, package_id, timeout=20)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from common import clock
 from page_helpers import (PHONE, audit, card, choose, consent_on_page, delete, shot, sign_in, upload,
                           wait_count, wait_thumbnails)
 from support import Candidate, candidate, rpc, staff_token, wait_for, wait_until_queued
@@ -71,7 +72,7 @@ def test_a_returned_type_counts_as_unfinished_until_its_images_are_replaced(syst
     ids = card(page, "id_card")
     assert ids.locator(".tag.to-fix").inner_text() == "待补正"
     # The reviewer named no date: the region's default (7 days, Beijing) is on the card.
-    due = (datetime.now(timezone(timedelta(hours=8))) + timedelta(days=7)).date()
+    due = clock.beijing_today() + timedelta(days=7)
     assert f"补正截止：{due.year}年{due.month}月{due.day}日前" in ids.locator(".reason").inner_text()
     submit = page.get_by_role("button", name="提交审核")
     assert "is-incomplete" in submit.get_attribute("class")
@@ -131,7 +132,7 @@ def test_a_closed_window_shows_its_dates_and_the_region_s_contact_and_no_control
     sign_in(page, system.url, "2026120100001")
     panel = page.locator("#availability")
     assert panel.get_by_role("heading", name="材料上传尚未开始").is_visible()
-    beijing = opens.astimezone(timezone(timedelta(hours=8)))
+    beijing = clock.beijing_date(opens)
     assert f"{beijing.year}年{beijing.month}月{beijing.day}日" in panel.inner_text()
     assert "022-2000 0000" in panel.inner_text() and "请在上传时间内登录" in panel.inner_text()
     assert page.locator("section.card, #consent, input[type=file], [data-key=submit]").count() == 0

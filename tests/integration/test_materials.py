@@ -11,7 +11,7 @@ import requests
 from nameko.events import event_handler as nameko_event_handler
 from nameko.standalone.events import event_dispatcher
 
-from common import events
+from common import clock, events
 from common.s3 import make_client
 from services.auth.service import AuthService
 from services.materials.service import MaterialsService
@@ -463,7 +463,7 @@ def test_the_retention_job_removes_a_closed_years_images_and_packages(world, con
     db.packages.update_one({"_id": package_id}, {"$set": {"exam_year": 2025}})
     with rpc(config, world.admin) as proxy:
         with pytest.raises(Exception) as refused:
-            proxy.materials.purge_exam_year(datetime.now(timezone.utc).year)
+            proxy.materials.purge_exam_year(clock.beijing_today().year)
         assert refused.value.exc_type == "ValidationError"
         assert proxy.materials.purge_exam_year(2025) == {"packages": 1, "images": 1}
     assert db.packages.count_documents({"_id": package_id}) == 0

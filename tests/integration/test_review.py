@@ -2,10 +2,12 @@
 scope refused by token, a return travelling to the candidate's page and back, URLs
 that open the image and then stop, and one audit entry per read and decision."""
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import eventlet
 import requests
+
+from common import clock
 
 from review_helpers import (ADMIN, ANNA, BEN, OTHER_3204, REGION_32, SITE_3201, SITE_3204,
                             ReviewEvents, make_exam, refused, sha256)  # noqa: F401 (fixture)
@@ -159,7 +161,7 @@ def test_a_returned_degree_certificate_is_replaced_and_resubmitted_and_approval_
     reviewer.claim(package_id)
     reviewer.get_case(package_id)
     returned_at = time.monotonic()
-    respond_by = (date.today() + timedelta(days=7)).isoformat()
+    respond_by = (clock.beijing_today() + timedelta(days=7)).isoformat()
     case = reviewer.return_materials(
         package_id, [{"material_type": "degree_certificate", "reason": "unclear"}], respond_by)
     assert case["status"] == "returned" and case["decision"]["respond_by"] == respond_by

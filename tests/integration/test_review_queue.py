@@ -1,13 +1,13 @@
 """The reviewer's queue and desk on the real servers: paging, the quality order, copy
 hints, counts, and decisions refused without changing anything."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
+from common import clock
 from review_helpers import (ADMIN, ANNA, BEN, CAI, OTHER_3204, SITE_3204, ReviewEvents,  # noqa: F401
                             make_exam, refused, region_32)
 from unit.imagefactory import document_jpeg, phone_photo_jpeg
 from support import rpc, staff_token, wait_for
 
-BEIJING = timezone(timedelta(hours=8))
 
 
 def test_the_queue_pages_oldest_first_and_can_put_the_blurriest_package_first(make_exam):
@@ -140,7 +140,7 @@ def test_a_return_without_a_date_carries_the_regions_default_days_as_a_beijing_d
     exam.queued(package_id)
     reviewer = exam.review(SITE_3204)
     reviewer.claim(package_id)
-    expected = (datetime.now(BEIJING).date() + timedelta(days=10)).isoformat()
+    expected = (clock.beijing_today() + timedelta(days=10)).isoformat()
 
     case = reviewer.return_materials(package_id, [{"material_type": "id_card", "reason": "unclear"}])
 

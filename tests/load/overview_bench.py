@@ -28,7 +28,7 @@ import random
 import sys
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
 
 from pymongo import MongoClient  # noqa: E402
 
+from common import clock  # noqa: E402
 from services.review import domain, overview  # noqa: E402
 from services.review.repository import CaseRepository  # noqa: E402
 from services.review.tallies import StatusCounts, Tallies  # noqa: E402
@@ -51,7 +52,7 @@ DAYS = 60
 
 
 def seed(db, cases, rnd, batch=2000):
-    today = date.today()
+    today = clock.beijing_today()
     weights = [w for _, w in STATES]
     tallies = {}
     docs = []
@@ -132,7 +133,7 @@ def main():
         seeded_s = time.perf_counter() - started
         print(f"seeded {args.cases} cases and {tally_docs} tallies in {seeded_s:.0f} s", file=sys.stderr, flush=True)
         tallies = Tallies(db)
-        days = overview.days_back(date.today().isoformat(), 14)
+        days = overview.days_back(clock.beijing_today().isoformat(), 14)
         results = {}
         for scope, area in (("region 32", {"region": "32"}), ("site 3201", {"region": "32", "site": "3201"})):
             cache = StatusCounts()

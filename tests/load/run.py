@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common import clock  # noqa: E402
 from tests.load import images as image_pool  # noqa: E402
 from tests.load.procstat import CpuMeter, loadavg  # noqa: E402
 from tests.load.report import emit, percentiles  # noqa: E402
@@ -391,7 +392,7 @@ def main():
                   "image_pool": {"files": len(payloads), "min_bytes": min(map(len, payloads)),
                                  "max_bytes": max(map(len, payloads)),
                                  "mean_bytes": sum(map(len, payloads)) // len(payloads)},
-                  "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+                  "started": clock.utcnow_iso()}
     meter = CpuMeter(ROOT, pids=stack["pids"] if stack else None)
     if stack:
         conditions["target"] = {"private stack": stack["url"], "source": stack["source"],

@@ -5,11 +5,11 @@ import importlib.metadata as metadata
 import re
 import tomllib
 import warnings
-from datetime import date
 from pathlib import Path
 
 from packaging.version import Version
 
+from common import clock
 from advisories import ADVISORIES, REVIEW_EVERY_DAYS, REVIEWED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def test_the_advisory_list_is_well_formed_and_recently_reviewed():
             Version(advisory.fixed_in)
             assert advisory.ids and all(re.match(r"^(CVE-\d{4}-\d{4,}|GHSA(-[0-9a-z]{4}){3}|PYSEC-\d{4}-\d+)$", i)
                                         for i in advisory.ids), (package, advisory.ids)
-    age = (date.today() - REVIEWED).days
+    age = (clock.beijing_today() - REVIEWED).days
     if age > REVIEW_EVERY_DAYS:
         warnings.warn(f"tests/security/advisories.py was last reviewed {age} days ago; "
                       f"look up new advisories and update REVIEWED", UserWarning)
