@@ -37,7 +37,7 @@ def test_a_moved_lane_runs_where_the_machines_date_is_not_the_exams(moved_clock)
     """Under `EXAM_TEST_CLOCK` every unit test runs in those hours; on the real clock there
     is nothing to check."""
     if moved_clock is not None:
-        assert clock.utcnow().date() != clock.beijing_today()
+        assert clock.utcnow().date() != clock.beijing_today()  # machine date: the lane's point
         assert abs((clock.utcnow() - moved_clock).total_seconds()) < 3600
 
 
