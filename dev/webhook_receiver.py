@@ -1,0 +1,134 @@
+"""A Standard Webhooks receiver on 127.0.0.1, as the registration system would run one
+(DESIGN §4a): every request is verified with the `standardwebhooks` package
+(`Webhook.verify`: signature over id, timestamp and body; timestamp within 5 minutes),
+and an outcome is applied once per `webhook-id`, however often it is delivered.
+
+For the stand-in registration system and the tests. It can also misbehave, to show
+what notify does then: `set_mode("error")` answers 500, `"slow"` waits `seconds`
+before answering, `"redirect"` answers 307 to `location`, `"ok"` is normal; `stop()`
+and `start()` take it down and bring it back on the same port.
+
+    receiver = WebhookReceiver().start()                  # receiver.url: http://127.0.0.1:PORT/hook
+    receiver.secret = added["secret"]                     # from add_webhook_subscriber
+    receiver.applied                                      # {webhook-id: outcome record}, first arrival
+"""
+import json
+import logging
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standardwebhooks import Webhook, WebhookVerificationError
+
+log = logging.getLogger("webhook_receiver")
+
+
+class WebhookReceiver:
+    def __init__(self, host="127.0.0.1", port=0, path="/hook", secret=None, on_outcome=None):
+        self.host, self.port, self.path = host, port, path
+        self.secret = secret
+        self.on_outcome = on_outcome  # called once per webhook-id with the record
+        self.lock = threading.Lock()
+        self.mode, self.seconds, self.location = "ok", 0.0, None
+        self.requests = []     # every request: {"webhook_id", "verified", "answered", "at"}
+        self.applied = {}      # webhook-id -> the outcome record (`data`), first arrival only
+        self.duplicates = 0    # verified requests whose webhook-id was applied before
+        self.rejected = 0      # requests that failed verification
+        self._server = None
+        self._thread = None
+
+    @property
+    def url(self):
+        return f"http://{self.host}:{self.port}{self.path}"
+
+    def start(self):
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                receiver._handle(self)
+
+            def log_message(self, *args):
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="webhook-receiver", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Down: nothing listens on the port until `start()` again."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = None
+
+    def set_mode(self, mode, seconds=0.0, location=None):
+        with self.lock:
+            self.mode, self.seconds, self.location = mode, float(seconds), location
+
+    def records(self):
+        """The outcomes applied, in the order they first arrived."""
+        with self.lock:
+            return list(self.applied.values())
+
+    # -- one request ----------------------------------------------------------------------------
+    def _handle(self, request):
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length)
+        headers = {k: v for k, v in request.headers.items()}
+        with self.lock:
+            mode, seconds, location, secret = self.mode, self.seconds, self.location, self.secret
+        webhook_id = request.headers.get("webhook-id")
+        try:
+            payload = Webhook(secret).verify(body, headers)
+            verified = True
+        except Exception as exc:  # WebhookVerificationError, no secret yet, a malformed header
+            if not isinstance(exc, WebhookVerificationError):
+                exc = f"{type(exc).__name__}: {exc}"
+            log.warning("webhook refused: %s", exc)
+            payload, verified = None, False
+        if mode == "slow":
+            time.sleep(seconds)
+        status = {"ok": 204, "slow": 204, "error": 500, "redirect": 307}.get(mode, 204)
+        if not verified:
+            status = 400
+        if status == 204:  # applied only when we answer that we took it
+            self._apply(webhook_id, payload)
+        with self.lock:
+            self.requests.append({"webhook_id": webhook_id, "verified": verified, "answered": status,
+                                  "at": time.time()})
+            if not verified:
+                self.rejected += 1
+        try:
+            request.send_response(status)
+            if status == 307:
+                request.send_header("Location", location or "/")
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+        except OSError:  # the sender gave up waiting (its deadline): it will retry
+            pass
+
+    def _apply(self, webhook_id, payload):
+        with self.lock:
+            if webhook_id in self.applied:
+                self.duplicates += 1
+                return
+            self.applied[webhook_id] = payload["data"]
+        if self.on_outcome is not None:
+            self.on_outcome(payload["data"])
+
+
+if __name__ == "__main__":  # python -m dev.webhook_receiver SECRET [PORT]: print what arrives
+    import sys
+    logging.basicConfig(level=logging.INFO)
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 9031
+    WebhookReceiver(port=port, secret=sys.argv[1],
+                    on_outcome=lambda r: print(json.dumps(r, ensure_ascii=False), flush=True)).start()
+    while True:
+        time.sleep(3600)
