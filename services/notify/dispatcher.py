@@ -107,7 +107,7 @@ class Dispatcher:
                                               self.settings, self.rand)
             sets.update(status=status, due_at=due, note=note)
             if status == hooks.FAILED:
-                sets["note"] = f"{note}；{self.settings.horizon_s / 3600:g} 小时内未能送达，已停止重试"
+                sets["note"] = f"{note}；{duration_text(self.settings.horizon_s)}内未能送达，已停止重试"
         if not self.repo.settle(doc["_id"], doc["claim"], sets):
             log.warning("webhook claim lapsed before settling delivery_id=%s", doc["_id"])
             return
@@ -143,4 +143,13 @@ class Dispatcher:
             return "delivered", status, None
         if 300 <= status < 400:
             return "redirect", status, f"接收方返回 HTTP {status} 重定向，推送不跟随重定向"
-        return "http_error", status, f"接收方返回 HTTP {status}：{' '.join(answer.split())[:120]}"
+        said = " ".join(answer.split())[:120]
+        return "http_error", status, f"接收方返回 HTTP {status}" + (f"：{said}" if said else "")
+
+
+def duration_text(seconds):
+    """`72 小时`, `5 分钟`, `3 秒`: the retry horizon in an operator's note."""
+    for unit, name in ((3600, "小时"), (60, "分钟")):
+        if seconds >= unit:
+            return f"{round(seconds / unit, 1):g} {name}"
+    return f"{seconds:g} 秒"

@@ -169,6 +169,11 @@ def test_failed_attempts_back_off_doubling_until_the_horizon_then_fail():
     assert hooks.after_failure(9, now=950, expires_at=1000, settings=s, rand=lambda: 1.0) == ("failed", None)
 
 
+def test_the_horizon_reads_in_hours_minutes_or_seconds_in_an_operators_note():
+    from services.notify.dispatcher import duration_text
+    assert [duration_text(s) for s in (259200, 5400, 300, 3)] == ["72 小时", "1.5 小时", "5 分钟", "3 秒"]
+
+
 def test_defaults_are_seventy_two_hours_and_config_overrides_them():
     assert hooks.Settings().horizon_s == 72 * 3600
     s = hooks.Settings.from_config({"WEBHOOKS": {"HORIZON_S": "60", "LOCAL_DEVELOPMENT": "false",
