@@ -90,9 +90,17 @@ class Feed:
         return {"items": items, "next": outcomes.sign_cursor(last, self.keys)}
 
     # -- retention --------------------------------------------------------------------------------
-    def purge(self):
-        now = utcnow()
-        return self.repo.purge(now) + self.hooks_repo.purge(now)
+    def purge(self, batches=20, size=500):
+        """Delete what is past its keep_until, at most `batches` x `size` of each kind a
+        call (the hourly call keeps up with millions a year without holding numbering up)."""
+        now, removed = utcnow(), 0
+        for repo in (self.repo, self.hooks_repo):
+            for _ in range(batches):
+                done = repo.purge(now, size)
+                removed += done
+                if done < size:
+                    break
+        return removed
 
 
 class Sequencer:
