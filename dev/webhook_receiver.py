@@ -11,6 +11,9 @@ and `start()` take it down and bring it back on the same port.
     receiver = WebhookReceiver().start()                  # receiver.url: http://127.0.0.1:PORT/hook
     receiver.secret = added["secret"]                     # from add_webhook_subscriber
     receiver.applied                                      # {webhook-id: outcome record}, first arrival
+
+`Inbox` is the part to reuse in a receiver of one's own (a Flask route): verify, then
+apply once per webhook-id.
 """
 import json
 import logging
@@ -23,10 +26,39 @@ from standardwebhooks import Webhook, WebhookVerificationError
 log = logging.getLogger("webhook_receiver")
 
 
+class Inbox:
+    """What a receiver keeps to apply each outcome once: the webhook-ids it has taken.
+    For a receiver of one's own (the stand-in registration system's Flask route):
+
+        inbox = Inbox(secret)
+        record = inbox.receive(request.get_data(), dict(request.headers))  # raises if forged
+        if record is not None: ...apply it...                              # None: a repeat
+        return "", 204
+
+    (In memory: a receiver that must survive restarts keeps the ids in its database.)"""
+
+    def __init__(self, secret):
+        self.secret = secret
+        self.seen = set()
+        self.lock = threading.Lock()
+
+    def receive(self, body, headers):
+        """The outcome record the first time a webhook-id arrives, None after; raises
+        WebhookVerificationError for a bad signature or a timestamp more than 5 minutes
+        away (standardwebhooks' Webhook.verify)."""
+        payload = Webhook(self.secret).verify(body, headers)
+        webhook_id = {k.lower(): v for k, v in headers.items()}["webhook-id"]
+        with self.lock:
+            if webhook_id in self.seen:
+                return None
+            self.seen.add(webhook_id)
+        return payload["data"]
+
+
 class WebhookReceiver:
     def __init__(self, host="127.0.0.1", port=0, path="/hook", secret=None, on_outcome=None):
         self.host, self.port, self.path = host, port, path
-        self.secret = secret
+        self.inbox = Inbox(secret)
         self.on_outcome = on_outcome  # called once per webhook-id with the record
         self.lock = threading.Lock()
         self.mode, self.seconds, self.location = "ok", 0.0, None
@@ -36,6 +68,14 @@ class WebhookReceiver:
         self.rejected = 0      # requests that failed verification
         self._server = None
         self._thread = None
+
+    @property
+    def secret(self):
+        return self.inbox.secret
+
+    @secret.setter
+    def secret(self, value):
+        self.inbox.secret = value
 
     @property
     def url(self):
@@ -86,20 +126,20 @@ class WebhookReceiver:
             mode, seconds, location, secret = self.mode, self.seconds, self.location, self.secret
         webhook_id = request.headers.get("webhook-id")
         try:
-            payload = Webhook(secret).verify(body, headers)
+            Webhook(secret).verify(body, headers, json_parse=False)
             verified = True
         except Exception as exc:  # WebhookVerificationError, no secret yet, a malformed header
             if not isinstance(exc, WebhookVerificationError):
                 exc = f"{type(exc).__name__}: {exc}"
             log.warning("webhook refused: %s", exc)
-            payload, verified = None, False
+            verified = False
         if mode == "slow":
             time.sleep(seconds)
         status = {"ok": 204, "slow": 204, "error": 500, "redirect": 307}.get(mode, 204)
         if not verified:
             status = 400
         if status == 204:  # applied only when we answer that we took it
-            self._apply(webhook_id, payload)
+            self._apply(webhook_id, self.inbox.receive(body, headers))
         with self.lock:
             self.requests.append({"webhook_id": webhook_id, "verified": verified, "answered": status,
                                   "at": time.time()})
@@ -114,14 +154,14 @@ class WebhookReceiver:
         except OSError:  # the sender gave up waiting (its deadline): it will retry
             pass
 
-    def _apply(self, webhook_id, payload):
+    def _apply(self, webhook_id, record):
         with self.lock:
-            if webhook_id in self.applied:
+            if record is None:  # Inbox.receive: this webhook-id was applied before
                 self.duplicates += 1
                 return
-            self.applied[webhook_id] = payload["data"]
+            self.applied[webhook_id] = record
         if self.on_outcome is not None:
-            self.on_outcome(payload["data"])
+            self.on_outcome(record)
 
 
 if __name__ == "__main__":  # python -m dev.webhook_receiver SECRET [PORT]: print what arrives

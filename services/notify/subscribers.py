@@ -8,6 +8,8 @@ import socket
 import time
 from datetime import datetime
 
+import eventlet
+
 from common import errors
 from common.clock import iso, iso_from_epoch, utcnow
 from services.notify import hooks, targets
@@ -80,7 +82,10 @@ class Subscribers:
         _national(principal)
         regions = hooks.regions_filter(regions)
         description = hooks.description_text(description)
-        target, _ = targets.check(url, self.settings.local_development, self.resolver)
+        # A name server that never answers must not hold the administrator's call.
+        with eventlet.Timeout(self.settings.send_timeout_s,
+                              targets.TargetRefused("推送地址的主机名解析超时，请稍后重试")):
+            target, _ = targets.check(url, self.settings.local_development, self.resolver)
         url = url.strip()
         if self.repo.active_with_url(url) is not None:
             raise errors.Conflict("该推送地址已登记；如需更换密钥，请先删除原订阅再重新添加")

@@ -199,6 +199,19 @@ def test_the_headers_verify_with_standardwebhooks_and_every_retry_keeps_the_webh
         Webhook(secret).verify(payload, stale)
 
 
+def test_a_receivers_inbox_applies_a_webhook_id_once_and_refuses_a_forged_one():
+    import time
+    from dev.webhook_receiver import Inbox
+    secret, record = hooks.new_secret(), outcomes.with_sequence(outcomes.record("returned", returned_event()), 1)
+    payload, inbox = hooks.body(record), Inbox(secret)
+    headers = hooks.signed_headers(secret, "msg_1", payload, time.time())
+    assert inbox.receive(payload, headers) == record
+    assert inbox.receive(payload, hooks.signed_headers(secret, "msg_1", payload, time.time() + 1)) is None  # a retry
+    with pytest.raises(WebhookVerificationError):
+        inbox.receive(payload, hooks.signed_headers(hooks.new_secret(), "msg_2", payload, time.time()))
+    assert inbox.seen == {"msg_1"}
+
+
 def test_regions_and_descriptions_of_subscribers_are_checked():
     assert hooks.regions_filter(None) is None and hooks.regions_filter(["32", "11", "32"]) == ["11", "32"]
     assert hooks.regions_filter("32") == ["32"]
