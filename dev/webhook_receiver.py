@@ -45,7 +45,8 @@ class Inbox:
     def receive(self, body, headers):
         """The outcome record the first time a webhook-id arrives, None after; raises
         WebhookVerificationError for a bad signature or a timestamp more than 5 minutes
-        away (standardwebhooks' Webhook.verify)."""
+        away (standardwebhooks' Webhook.verify; a signature header without a comma makes
+        it raise ValueError instead: answer 400 to both)."""
         payload = Webhook(self.secret).verify(body, headers)
         webhook_id = {k.lower(): v for k, v in headers.items()}["webhook-id"]
         with self.lock:
