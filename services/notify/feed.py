@@ -45,6 +45,7 @@ import uuid
 from common import errors
 from common.clock import parse_iso, utcnow
 from services.notify import hooks, outcomes
+from services.notify.metrics import OUTCOMES, OUTCOMES_NUMBERED
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class Feed:
             "unnumbered": True, "received_at": utcnow(), "exam_year": year,
             "keep_until": outcomes.keep_until(year)})
         if created:
+            OUTCOMES.labels(status=status).inc()
             log.info("outcome recorded status=%s event_id=%s", status, rec["event_id"])
         return created
 
@@ -144,6 +146,7 @@ class Sequencer:
                     return numbered
                 last += 1
                 numbered += 1
+                OUTCOMES_NUMBERED.inc()
         return numbered
 
     def _fan_out(self, ends):

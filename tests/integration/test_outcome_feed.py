@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import eventlet
+from prometheus_client import REGISTRY
 
 from common import events
 from common.clock import utcnow
@@ -27,7 +28,12 @@ def refused(response, status, code):
     return error
 
 
+def recorded(status):
+    return REGISTRY.get_sample_value("notify_outcomes_total", {"status": status}) or 0
+
+
 def test_each_outcome_is_read_once_with_the_design_record_and_nothing_personal(outcomes):
+    returns_before = recorded("returned")
     submitted = outcomes.submitted("2026320400501")
     returned = outcomes.returned("2026320400501", items=[
         {"material_type": "id_card", "reason_code": "mismatch", "reason": "证件号 320400199501010011 与报名信息不一致"}])
@@ -62,6 +68,7 @@ def test_each_outcome_is_read_once_with_the_design_record_and_nothing_personal(o
     for item in items:
         assert not {"reviewer_id", "type_names", "image_ids", "phone", "id_number", "category"} & set(item)
     assert outcomes.db.outcomes.count_documents({}) == len(sent)
+    assert recorded("returned") - returns_before == 1  # the redelivery recorded nothing
 
 
 def test_a_reader_following_next_sees_every_outcome_once_in_order_while_two_instances_write(
