@@ -70,7 +70,6 @@ class NotifyDesk(MongoDependency):
         self.limit_secret = (config.get("PII") or {}).get("HASH_KEY")
         self.cursor_keys = outcomes.cursor_keys(config)  # none configured fails the start
         self.hooks = hooks.Settings.from_config(config)
-        self.ca_file = (config.get("WEBHOOKS") or {}).get("CA_FILE") or None
         self.holder = uuid.uuid4().hex  # this instance, as the outcome sequencer's lease names it
         self.next_purge = 0.0
         self.next_outcome_purge = 0.0
@@ -132,7 +131,7 @@ class Desk:
         p = self._provider
         entrypoint = self._worker_ctx.entrypoint
         return Dispatcher(HooksRepository(p.db), p.hooks, stopping=getattr(entrypoint, "stopping", lambda: False),
-                          poll_s=min(p.settings.poll_s, 0.5), ca_file=p.ca_file)
+                          poll_s=min(p.settings.poll_s, 0.5))
 
     def outcome_housekeeping(self, every_s=3600.0):
         """Outcomes and deliveries past the exam year and the one after (DESIGN §4a)."""

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 class Dispatcher:
     def __init__(self, repo, settings, resolver=socket.getaddrinfo, clock=time.time,
-                 rand=random.random, stopping=lambda: False, poll_s=0.2, ca_file=None):
+                 rand=random.random, stopping=lambda: False, poll_s=0.2):
         self.repo = repo
         self.settings = settings
         self.resolver = resolver
@@ -36,7 +36,6 @@ class Dispatcher:
         self.rand = rand
         self.stopping = stopping
         self.poll_s = poll_s
-        self.ca_file = ca_file
 
     def run(self):
         """One round; returns the deliveries claimed. Ends when idle, after `tick_s`,
@@ -126,7 +125,7 @@ class Dispatcher:
             headers = hooks.signed_headers(subscriber["secret"], doc["_id"], doc["payload"], self.clock())
             status, answer = targets.post(target, addresses[0], headers, doc["payload"],
                                           self.settings.connect_timeout_s,
-                                          self.settings.read_timeout_s, self.ca_file)
+                                          self.settings.read_timeout_s, self.settings.ca_file)
         except eventlet.Timeout as fired:
             if fired is not timeout:
                 raise

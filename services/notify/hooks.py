@@ -45,6 +45,7 @@ class Settings:
     per_subscriber: int = 2           # of which at most this many to one subscriber
     tick_s: float = 30.0              # one delivery round claims work for at most this long
     local_development: bool = False   # http:// and loopback/private targets allowed
+    ca_file: str | None = None        # CA bundle for receivers' certificates; None: the system's
 
     @property
     def lease_s(self):
@@ -69,7 +70,8 @@ _KEYS = (("RETRY_BASE_S", "retry_base_s", float), ("RETRY_MAX_S", "retry_max_s",
          ("HORIZON_S", "horizon_s", float), ("CONNECT_TIMEOUT_S", "connect_timeout_s", float),
          ("READ_TIMEOUT_S", "read_timeout_s", float), ("SEND_TIMEOUT_S", "send_timeout_s", float),
          ("SENDERS", "senders", int), ("PER_SUBSCRIBER", "per_subscriber", int),
-         ("TICK_S", "tick_s", float), ("LOCAL_DEVELOPMENT", "local_development", _flag))
+         ("TICK_S", "tick_s", float), ("LOCAL_DEVELOPMENT", "local_development", _flag),
+         ("CA_FILE", "ca_file", str))
 
 
 # -- subscribers ----------------------------------------------------------------------------------

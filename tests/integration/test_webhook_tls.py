@@ -1,7 +1,9 @@
 """A webhook over HTTPS goes to the address that was checked, with the subscriber's name
 in Host and TLS SNI and its certificate verified against that name (targets.post):
 a TLS receiver on 127.0.0.1 with a certificate for `hooks.exam.test` from a CA made
-here stands in for the subscriber, reached by its address, never by a lookup."""
+here stands in for the subscriber, reached by its address, never by a lookup. Then
+notify itself delivers to a TLS receiver for `localhost` whose CA it was told to trust
+(WEBHOOKS.CA_FILE), signed as Standard Webhooks."""
 import datetime
 import ssl
 import threading
@@ -14,7 +16,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from outcome_helpers import config, outcomes  # noqa: F401 (fixtures)
 from services.notify import targets
+from standardwebhooks import Webhook
+from support import wait_for
 
 NAME = "hooks.exam.test"
 
@@ -35,8 +40,13 @@ def certificate(subject, issuer_key, issuer=None, ca=False):
 
 @pytest.fixture
 def tls_receiver(tmp_path):
+    yield from serve_tls(tmp_path, NAME)
+
+
+def serve_tls(tmp_path, name):
+    """(port, CA file, what it saw) of a TLS receiver with a certificate for `name`."""
     ca_key, ca_cert = certificate("exam test CA", None, ca=True)
-    key, cert = certificate(NAME, ca_key, issuer=ca_cert.subject)
+    key, cert = certificate(name, ca_key, issuer=ca_cert.subject)
     (tmp_path / "ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -47,6 +57,7 @@ def tls_receiver(tmp_path):
         def do_POST(self):  # noqa: N802
             body = self.rfile.read(int(self.headers["Content-Length"]))
             seen["requests"].append({"host": self.headers["Host"], "body": body, "path": self.path})
+            seen.setdefault("headers", []).append(dict(self.headers.items()))
             self.send_response(204)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -88,3 +99,23 @@ def test_a_certificate_from_an_unknown_ca_is_refused(tls_receiver):
     with pytest.raises(urllib3.exceptions.SSLError):
         targets.post(targets.parse(f"https://{NAME}:{port}/hook"), "127.0.0.1", {}, "{}", 2, 2)
     assert seen["requests"] == []
+
+
+@pytest.fixture
+def localhost_tls(tmp_path, config):
+    """A TLS receiver for `localhost` whose CA notify is told to trust (WEBHOOKS.CA_FILE)."""
+    for found in serve_tls(tmp_path, "localhost"):
+        config["WEBHOOKS"] = dict(config["WEBHOOKS"], CA_FILE=found[1])
+        yield found
+
+
+def test_notify_delivers_over_https_to_a_receiver_whose_certificate_it_verifies(localhost_tls, outcomes):
+    port, _, seen = localhost_tls
+    response = outcomes.call("add_webhook_subscriber", url=f"https://localhost:{port}/hook")
+    assert response.status_code == 200, response.text
+    secret = response.json()["result"]["secret"]
+    event = outcomes.approved()
+    wait_for(lambda: seen["requests"], timeout=15, message="a delivery over TLS")
+    [request], [headers] = seen["requests"], seen["headers"]
+    assert seen["sni"] == ["localhost"] and request["host"] == f"localhost:{port}"
+    assert Webhook(secret).verify(request["body"], headers)["data"]["event_id"] == event["event_id"]
