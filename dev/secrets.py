@@ -65,6 +65,7 @@ def services_env():
         "S3_ACCESS_KEY": keys["materials"][0], "S3_SECRET_KEY": keys["materials"][1],
         "S3_READ_ACCESS_KEY": keys["review"][0], "S3_READ_SECRET_KEY": keys["review"][1],
         "REGISTRATION_SYSTEM_SECRET": registration_client_secret(),
+        "NOTIFY_CURSOR_KEYS": local_secret("notify.cursor_key", _token),
     }
 
 

@@ -46,7 +46,7 @@ def log(message):
 def service_env(name):
     return {"WEB_SERVER_ADDRESS": f"127.0.0.1:{SERVICE_PORTS[name]}",
             "JWT_KEYS_DIR": str(VAR / "keys"), "SMS_ENDPOINT": f"127.0.0.1:{SMS_PORT}",
-            "PYTHONUNBUFFERED": "1", **secrets.services_env()}
+            "PYTHONUNBUFFERED": "1", "WEBHOOKS_LOCAL_DEVELOPMENT": "true", **secrets.services_env()}
 
 
 def ensure_keys():

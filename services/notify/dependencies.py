@@ -1,6 +1,7 @@
 """Adapters of the notify service: the desk over its database and the SMS provider, and
 the timer entrypoint that runs delivery rounds."""
 import time
+import uuid
 
 import eventlet
 from eventlet.event import Event
@@ -9,11 +10,17 @@ from nameko.timer import Timer
 
 from common.errors import Unavailable
 from common.mongo import MongoDependency
+from services.notify import hooks, outcomes
 from services.notify.courier import Courier, contact_lookup
+from services.notify.dispatcher import Dispatcher
+from services.notify.feed import Feed, Sequencer
+from services.notify.feed_repository import FeedRepository
+from services.notify.hooks_repository import HooksRepository
 from services.notify.inbox import Inbox
 from services.notify.policy import Settings
 from services.notify.repository import NotifyRepository
 from services.notify.sms import SmsClient
+from services.notify.subscribers import Subscribers
 
 
 class DeliveryTimer(Timer):
@@ -61,7 +68,11 @@ class NotifyDesk(MongoDependency):
         self.settings = Settings.from_config(config)
         self.sms = SmsClient.from_config(config["SMS"])  # bad SMS config fails the start
         self.limit_secret = (config.get("PII") or {}).get("HASH_KEY")
+        self.cursor_keys = outcomes.cursor_keys(config)  # none configured fails the start
+        self.hooks = hooks.Settings.from_config(config)
+        self.holder = uuid.uuid4().hex  # this instance, as the outcome sequencer's lease names it
         self.next_purge = 0.0
+        self.next_outcome_purge = 0.0
         self.indexed = Event()
 
     def _ensure_indexes(self):
@@ -97,6 +108,40 @@ class Desk:
     def inbox(self):
         p = self._provider
         return Inbox(NotifyRepository(p.db), on_new=p.poke, ready=p.require_indexes)
+
+    @property
+    def feed(self):
+        p = self._provider
+        return Feed(FeedRepository(p.db), HooksRepository(p.db), p.cursor_keys)
+
+    @property
+    def subscribers(self):
+        p = self._provider
+        return Subscribers(HooksRepository(p.db), p.hooks, on_change=p.poke)
+
+    def sequencer(self):
+        """A numbering round, once the indexes exist (the unique `seq` index is what
+        keeps two sequencers from sharing a number: feed.py)."""
+        p = self._provider
+        if not p.indexed.ready():
+            return None
+        return Sequencer(FeedRepository(p.db), HooksRepository(p.db), p.hooks.horizon_s, holder=p.holder)
+
+    def dispatcher(self):
+        p = self._provider
+        entrypoint = self._worker_ctx.entrypoint
+        return Dispatcher(HooksRepository(p.db), p.hooks, stopping=getattr(entrypoint, "stopping", lambda: False),
+                          poll_s=min(p.settings.poll_s, 0.5))
+
+    def outcome_housekeeping(self, every_s=3600.0):
+        """Outcomes and deliveries past the exam year and the one after (DESIGN §4a)."""
+        p, now = self._provider, time.time()
+        if now >= p.next_outcome_purge:
+            p.next_outcome_purge = now + every_s
+            self.feed.purge()
+
+    def wake(self):
+        self._provider.poke()
 
     def courier(self, get_contact):
         p = self._provider

@@ -9,3 +9,10 @@ SMS_ATTEMPTS = Counter("notify_sms_attempts_total", "SMS provider calls by outco
 SMS_DELIVERIES = Counter("notify_sms_deliveries_total", "SMS deliveries settled by outcome",
                          ["outcome"])
 SMS_RETRIES = Counter("notify_sms_retries_total", "SMS attempts rescheduled", ["reason"])
+# The outcome feed and webhooks (DESIGN §4a).
+OUTCOMES = Counter("notify_outcomes_total", "Outcomes recorded for the registration system", ["status"])
+OUTCOMES_NUMBERED = Counter("notify_outcomes_numbered_total", "Outcomes given their feed sequence")
+# One per request to a subscriber: delivered | http_error | redirect | timeout | unreachable | refused.
+WEBHOOK_ATTEMPTS = Counter("notify_webhook_attempts_total", "Webhook requests by outcome", ["outcome"])
+# One per delivery when it settles for good: delivered | failed.
+WEBHOOK_DELIVERIES = Counter("notify_webhook_deliveries_total", "Webhook deliveries settled", ["outcome"])

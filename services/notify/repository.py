@@ -19,6 +19,8 @@ from pymongo.errors import DuplicateKeyError
 
 from common.clock import utcnow  # noqa: F401 (repository.utcnow)
 from services.notify import policy
+from services.notify.feed_repository import FeedRepository
+from services.notify.hooks_repository import HooksRepository
 
 AFTER = ReturnDocument.AFTER
 # What a candidate sees of a message; delivery internals stay with operators.
@@ -36,6 +38,8 @@ class NotifyRepository:
         db.messages.create_index([("candidate_id", ASCENDING), ("occurred_at", DESCENDING)])
         db.messages.create_index([("sms.status", ASCENDING), ("sms.due_at", ASCENDING)])
         db.sms_limits.create_index([("expires_at", ASCENDING)])
+        FeedRepository.create_indexes(db)   # the outcome feed (feed_repository.py)
+        HooksRepository.create_indexes(db)  # its webhooks (hooks_repository.py)
 
     # -- recording (event handlers) -------------------------------------------------------------
     def insert(self, doc):

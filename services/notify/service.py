@@ -8,6 +8,11 @@ Category or site changes: the issue asks for a message when `CandidateProfileCha
 reopens a package, but only materials knows whether a change reopened one (and which
 types it now needs). So notify listens to materials' `PackageReopened`, which materials
 sends exactly then, instead of guessing from the auth event.
+
+The same events are the registration system's outcomes (DESIGN §4a): each is stored
+once (feed.py), numbered by one sequencer, read through the pull feed
+`GET /integration/v1/outcomes` and pushed as Standard Webhooks to the subscribers a
+national administrator registered (dispatcher.py).
 """
 import logging
 
@@ -43,6 +48,34 @@ class NotifyService(base.ServiceBase):
         principal = self.auth.from_request(request, "candidate")
         return json_response(self.desk.inbox.read(principal.sub, message_id))
 
+    # -- the registration system (DESIGN §4a) -----------------------------------------------------
+    @http("GET", "/integration/v1/outcomes")
+    def outcomes(self, request):
+        principal = self.auth.from_request(request, "registration", "admin")
+        return json_response(self.desk.feed.page(principal, request.args.get("after"),
+                                                 request.args.get("limit")))
+
+    @rpc(https=True)
+    def webhook_subscribers(self):
+        return self.desk.subscribers.list(self.auth.from_context("admin"))
+
+    @rpc(https=True)
+    def add_webhook_subscriber(self, url, regions=None, description=None):
+        """The new subscriber and its `secret` (whsec_…), shown this once."""
+        return self.desk.subscribers.add(self.auth.from_context("admin"), url, regions, description)
+
+    @rpc(https=True)
+    def remove_webhook_subscriber(self, subscriber_id):
+        return self.desk.subscribers.remove(self.auth.from_context("admin"), subscriber_id)
+
+    @rpc(https=True)
+    def failed_webhooks(self, limit=100):
+        return self.desk.subscribers.failed(self.auth.from_context("admin"), limit)
+
+    @rpc(https=True)
+    def replay_webhook(self, delivery_id):
+        return self.desk.subscribers.replay(self.auth.from_context("admin"), delivery_id)
+
     # -- operators (RPC, admin) -----------------------------------------------------------------
     @rpc(https=True)
     def pending(self, limit=100):
@@ -68,30 +101,49 @@ class NotifyService(base.ServiceBase):
     # -- events consumed (DESIGN §6); idempotent on event_id -------------------------------------
     @event_handler("materials", "PackageSubmitted")
     def on_package_submitted(self, payload):
-        self.desk.inbox.record("submitted", payload)
+        self._outcome("submitted", payload)
 
     @event_handler("materials", "SubmissionWithdrawn")
     def on_submission_withdrawn(self, payload):
-        self.desk.inbox.record("withdrawn", payload)
+        self._outcome("withdrawn", payload)
 
     @event_handler("review", "MaterialReturned")
     def on_material_returned(self, payload):
-        self.desk.inbox.record("returned", payload)
+        self._outcome("returned", payload)
 
     @event_handler("review", "PackageApproved")
     def on_package_approved(self, payload):
-        self.desk.inbox.record("approved", payload)
+        self._outcome("approved", payload)
 
     @event_handler("review", "PackageRejected")
     def on_package_rejected(self, payload):
-        self.desk.inbox.record("rejected", payload)
+        self._outcome("rejected", payload)
 
     @event_handler("materials", "PackageReopened")
     def on_package_reopened(self, payload):
-        self.desk.inbox.record("reopened", payload)
+        self._outcome("reopened", payload)
+
+    def _outcome(self, kind, payload):
+        """The registration system's record first, then the candidate's messages; each is
+        idempotent on event_id, so a retried event completes whichever is missing."""
+        if self.desk.feed.record(kind, payload):
+            self.desk.wake()
+        self.desk.inbox.record(kind, payload)
 
     # -- SMS delivery ------------------------------------------------------------------------------
     @delivery_timer(interval=1.0)
     def deliver_sms(self):
         self.desk.courier(self.auth_rpc.get_contact).run()
         self.desk.housekeeping()
+
+    # -- outcomes to the registration system ------------------------------------------------------
+    @delivery_timer(interval=1.0)
+    def number_outcomes(self):
+        sequencer = self.desk.sequencer()
+        if sequencer is not None and sequencer.run():
+            self.desk.wake()  # deliveries were made: the webhook round need not wait
+        self.desk.outcome_housekeeping()
+
+    @delivery_timer(interval=1.0)
+    def deliver_webhooks(self):
+        self.desk.dispatcher().run()

@@ -324,7 +324,10 @@ def returned_event(case, reviewer, items, respond_by):
     names = case.get("type_names") or {}
     return MaterialReturned(
         **_about(case), reviewer_id=reviewer, respond_by=respond_by,
-        items=[{"material_type": i["material_type"], "reason": i["reason"]} for i in items],
+        # reason_code beyond DESIGN §6's item fields: the registration system's outcome
+        # record carries it (DESIGN §4a, notify's feed and webhooks)
+        items=[{"material_type": i["material_type"], "reason_code": i.get("reason_code"),
+                "reason": i["reason"]} for i in items],
         type_names={i["material_type"]: names[i["material_type"]] for i in items
                     if i["material_type"] in names})
 

@@ -520,6 +520,7 @@ def route(host, request_path):
     ("/auth/jwks.json", "auth"),
     ("/api/v1/messages", "notify"),
     ("/api/v1/messages/m-1/read", "notify"),
+    ("/integration/v1/outcomes", "notify"),
     ("/api/v1/package", "materials"),
     ("/api/v1/package/submit", "materials"),
     ("/api/v1/catalogue", "materials"),

@@ -55,7 +55,8 @@ class System:
                    S3_BUCKET=self.bucket, S3_PUBLIC_ENDPOINT=f"http://{self.s3_endpoint}",
                    JWT_KEYS_DIR=str(self.keys_dir), JWT_ACTIVE_KID="test-1",
                    PUBLIC_URL=self.url, SMS_ENDPOINT=f"127.0.0.1:{self.sms.port}",
-                   PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore", **services_env())
+                   PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore", WEBHOOKS_LOCAL_DEVELOPMENT="true",
+                   **services_env())
         if service:
             env["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{self.ports[service]}"
             env["AMQP_URI"] = self.amqp_uri_of(service)

@@ -63,6 +63,10 @@ def test_only_allow_listed_methods_answer_and_each_only_at_its_own_service(make_
     error_of(https_rpc(notify_url, "notify", "retry", admin, message_id="f" * 32), 404, "not_found")
     reviewer = staff_token(exam.config, SITE_3204, "Review@2026")
     error_of(https_rpc(notify_url, "notify", "failed", reviewer), 403, "forbidden")  # admin only
+    # notify's webhook subscribers (DESIGN §4a), national administrators only
+    assert result_of(https_rpc(notify_url, "notify", "webhook_subscribers", admin)) == []
+    assert result_of(https_rpc(notify_url, "notify", "failed_webhooks", admin)) == []
+    error_of(https_rpc(notify_url, "notify", "webhook_subscribers", reviewer), 403, "forbidden")
 
 
 def test_a_call_needs_a_valid_token_of_a_staff_role(make_exam):

@@ -122,8 +122,8 @@ def test_a_return_may_combine_catalogue_reasons_and_the_reviewers_own_words(make
     assert reasons["id_card"].startswith("材料已超过有效期") and reasons["id_card"].endswith("身份证有效期至2025年")
     assert reasons["registration_form"] == "请补充单位盖章"
     [event] = ReviewEvents.of("MaterialReturned", package_id)
-    assert event["items"] == [{"material_type": t, "reason": reasons[t]}
-                              for t in ("id_card", "registration_form")]
+    assert event["items"] == [{"material_type": t, "reason_code": code, "reason": reasons[t]}
+                              for t, code in (("id_card", "expired"), ("registration_form", "other"))]
     assert [r["code"] for r in reviewer.reasons()] == ["unclear", "incomplete", "wrong_document",
                                                       "expired", "mismatch", "other"]
 

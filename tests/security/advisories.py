@@ -135,6 +135,10 @@ ADVISORIES = {
     # -- administrators' workbooks (exports; imports of the registration system's lists) -----
     "openpyxl": (),  # no advisory known; untrusted XML is parsed through defusedxml (below)
     "defusedxml": (),
+    # -- outcomes to the registration system (issue 27): Standard Webhooks signing --------------
+    # none known (2026-12-07: its repository's issues and PyPI page); note that its verify()
+    # raises ValueError, not WebhookVerificationError, on a signature header without a comma
+    "standardwebhooks": (),
     # -- packaging (nameko's CLI imports pkg_resources at run time) --------------------------------
     "setuptools": (
         Advisory("65.5.1", ("CVE-2022-40897", "GHSA-r9hx-vwmv-q579"), "package_index ReDoS"),

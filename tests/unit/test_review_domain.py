@@ -179,7 +179,8 @@ def test_decision_events_carry_exactly_the_design_fields():
         assert validate(event.event_type(), payload) is payload
         assert payload["package_id"] == PKG and payload["reviewer_id"] == "staff:alice"
     returned = domain.returned_event(doc, "staff:alice", items, None).to_payload()
-    assert returned["items"] == [{"material_type": "id_card", "reason": domain.REASONS["incomplete"][1]}]
+    assert returned["items"] == [{"material_type": "id_card", "reason_code": "incomplete",   # for DESIGN §4a
+                                  "reason": domain.REASONS["incomplete"][1]}]
 
 
 def test_a_later_attempt_or_a_later_event_of_the_same_attempt_sorts_after():

@@ -1,7 +1,7 @@
 // A hash router: #/queue, #/case/PKG, ... (routes.js). One screen at a time; leaving a
 // screen runs its cleanup before the next one renders.
 import { clear, h } from '/js/dom.js';
-import { HOME, ROUTES } from './routes.js';
+import { HOME, ROUTES, allowed } from './routes.js';
 
 let leave = null;
 let current = 0;
@@ -15,7 +15,7 @@ export function match(hash) {
 }
 
 export function navItems(who) {
-  return ROUTES.filter((route) => route.nav && route.roles.includes(who.role));
+  return ROUTES.filter((route) => route.nav && allowed(route, who));
 }
 
 // Run the current screen's cleanup (release its claim, stop its timers), once.
@@ -30,7 +30,7 @@ async function show(root, who, announce) {
   const ticket = ++current;
   await leaveScreen();
   const found = match(window.location.hash);
-  if (!found || !found.route.roles.includes(who.role)) {
+  if (!found || !allowed(found.route, who)) {
     window.location.replace(`/staff/${HOME[who.role] || '#/queue'}`);
     return;
   }

@@ -18,7 +18,15 @@ export const ROUTES = [
     nav: true, load: () => import('./admin/imports.js') },
   { id: 'dead-letters', pattern: /^#\/admin\/dead-letters$/, href: '#/admin/dead-letters', label: '失败事件', roles: ['admin'],
     nav: true, load: () => import('./admin/deadletters.js') },
+  // Outcomes to the registration system (DESIGN §4a): national administrators only.
+  { id: 'webhooks', pattern: /^#\/admin\/webhooks$/, href: '#/admin/webhooks', label: '结果推送', roles: ['admin'],
+    national: true, nav: true, load: () => import('./admin/webhooks.js') },
 ];
+
+// Whether `who` may open `route`: the role, and for `national: true` the whole country.
+export function allowed(route, who) {
+  return route.roles.includes(who.role) && (!route.national || who.region === '*');
+}
 
 // The first screen after sign-in, per role.
 export const HOME = { reviewer: '#/queue', admin: '#/queue' };
