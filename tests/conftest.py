@@ -28,6 +28,17 @@ for _name, _value in services_env().items():
 # The suites keep this machine's CPU contended, and the ID card reader would defer its
 # reads for minutes there (services/review/reader.py); its deferral has unit tests.
 os.environ.setdefault("OCR_MAX_DEFER_S", "0")
+# The ID card reader is off (OCR.WORKERS 0) wherever it is not under test: each review
+# container that met an id_card upload started a worker and read images nobody checked.
+# test_id_check.py and the e2e tests of the check switch it on.
+os.environ.setdefault("OCR_WORKERS", "0")
+# argon2 at its cheapest (about 1 ms instead of 190 ms of CPU): every test makes staff
+# accounts and signs people in, and at the production cost those hashes were minutes of
+# the suite's CPU. The same code path; the cost's own behaviour is tested in
+# tests/unit/test_auth_passwords.py and measured by `make bench` at the production cost.
+for _name, _value in (("AUTH_HASH_TIME_COST", "1"), ("AUTH_HASH_MEMORY_KIB", "8"),
+                      ("AUTH_HASH_PARALLELISM", "1")):
+    os.environ.setdefault(_name, _value)
 
 
 # Whole-system and fault tests are `slow` by where they live, so a new test there is too;

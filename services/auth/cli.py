@@ -47,7 +47,7 @@ def build_authority(config):
     tokens = config["TOKENS"]
     return Authority(AuthRepository(db), KeyRing(tokens["KEYS_DIR"], tokens["ACTIVE_KID"]),
                      PiiVault(config["PII"]["ENCRYPTION_KEY"], config["PII"]["HASH_KEY"]),
-                     Passwords(), settings_from(config))
+                     Passwords.from_config(config), settings_from(config))
 
 
 def read_records(path):

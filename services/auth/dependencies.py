@@ -37,7 +37,7 @@ class AuthorityProvider(MongoDependency):
         config = self.container.config
         self.keyring = KeyRing(config["TOKENS"]["KEYS_DIR"], config["TOKENS"]["ACTIVE_KID"])
         self.vault = PiiVault(config["PII"]["ENCRYPTION_KEY"], config["PII"]["HASH_KEY"])
-        self.passwords = Passwords(concurrency=int((config.get("AUTH") or {}).get("HASH_CONCURRENCY", 2)))
+        self.passwords = Passwords.from_config(config)
         self.settings = settings_from(config)
 
     def make(self):

@@ -48,7 +48,13 @@ def lower_priority(nice):
     In a pod's cgroup there is no autogroup; the task's nice applies there.
 
     And SCHED_IDLE: the kernel preempts an idle-policy task at once when any other task
-    wakes, so a request never waits for the reader's time slice to end."""
+    wakes, so a request never waits for the reader's time slice to end.
+
+    `nice` 0 leaves the worker at requests' priority (a node of its own, or a test of
+    what the reader reads rather than when: on a saturated machine an idle-policy task
+    may wait minutes)."""
+    if nice <= 0:
+        return
     os.nice(nice)
     if AUTOGROUP.exists():
         AUTOGROUP.write_text(str(nice))

@@ -25,6 +25,15 @@ def system(tmp_path_factory, base_config, rabbit_vhost, s3_bucket, keys_dir):
 
 
 @pytest.fixture
+def reader_on(system):
+    """review's ID card reader on for one test (the suites keep it off, tests/conftest.py),
+    at requests' priority: these tests check what it read, and an idle-class worker
+    waits minutes on a machine the other test lanes keep busy."""
+    with system.restarted("review", OCR_WORKERS="1", OCR_NICE="0"):
+        yield
+
+
+@pytest.fixture
 def output_dir(request):
     """Where a test leaves screenshots and other artefacts (git-ignored)."""
     path = OUTPUT / request.node.name

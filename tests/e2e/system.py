@@ -114,6 +114,21 @@ class System:
         self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
 
+    def restart(self, name, **overrides):
+        """`name` stopped and started again with `overrides` (none: its usual settings)."""
+        self.stop_service(name)
+        self.start_service(name, **overrides)
+        self.wait_healthy([name])
+
+    @contextlib.contextmanager
+    def restarted(self, name, **overrides):
+        """`name` with other settings for the block, and with its usual ones after."""
+        self.restart(name, **overrides)
+        try:
+            yield
+        finally:
+            self.restart(name)
+
     def stop_service(self, name, sig=15):
         proc = self.procs.pop(name, None)
         if proc is None:

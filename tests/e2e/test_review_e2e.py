@@ -15,7 +15,7 @@ REQUIRED = (("id_card", 2), ("degree_certificate", 1), ("probation_certificate",
             ("registration_form", 1))
 
 
-def test_a_seeded_reviewer_returns_a_type_and_the_candidate_sees_it_at_the_one_origin(system, admin):
+def test_a_seeded_reviewer_returns_a_type_and_the_candidate_sees_it_at_the_one_origin(system, reader_on, admin):
     assert admin.call("auth", "import_candidates", records=[candidate(NUMBER, serial=951)])["created"] == 1
     token = system.login(NUMBER)["access_token"]
 

@@ -238,16 +238,8 @@ def test_no_staff_screen_has_serious_or_critical_accessibility_violations(system
 @pytest.fixture
 def short_lease(system):
     """review restarted with a lease of SHORT_LEASE_S seconds, and with the usual one after."""
-    def restart(**overrides):
-        system.stop_service("review")
-        system.start_service("review", **overrides)
-        system.wait_healthy(["review"])
-
-    restart(REVIEW_LEASE_S=str(SHORT_LEASE_S))
-    try:
+    with system.restarted("review", REVIEW_LEASE_S=str(SHORT_LEASE_S)):
         yield SHORT_LEASE_S
-    finally:
-        restart()
 
 
 def test_the_case_screen_renews_a_short_lease_while_the_reviewer_works_and_releases_it_on_leaving(
@@ -290,7 +282,8 @@ def test_the_case_screen_renews_a_short_lease_while_the_reviewer_works_and_relea
             if e["outcome"] == "ok" and e["action"] in ("claim", "release")] == ["claim", "claim", "release"]
 
 
-def test_a_case_whose_id_card_was_read_shows_the_verdicts_in_the_side_panel(system, admin, staff_page, output_dir):
+def test_a_case_whose_id_card_was_read_shows_the_verdicts_in_the_side_panel(system, reader_on, admin, staff_page,
+                                                                           output_dir):
     card = idcards.card(947)
     assert admin.call("auth", "import_candidates", records=[candidate(
         CARD_READ, serial=947, name=card.name, id_number=card.id_number)])["created"] == 1

@@ -24,6 +24,21 @@ EMMA, FANG, GAO = "2026320400021", "2026320400022", "2026320400023"
 RIGHT, OTHER, GLARE = idcards.card(21), idcards.card(22), idcards.card(23)
 
 
+@pytest.fixture
+def reader_on(config):
+    """The reader on (off elsewhere in the suites), at requests' priority: these tests are
+    about what it reads; its priority is one test's subject (`reader_at_lowest_priority`),
+    and an idle-class worker waits minutes on a machine the other lanes keep busy."""
+    config["OCR"] = dict(config["OCR"], WORKERS=1, NICE=0)
+    return config["OCR"]
+
+
+@pytest.fixture
+def reader_at_lowest_priority(reader_on):
+    reader_on["NICE"] = 19
+    return reader_on
+
+
 def register(exam, number, card, serial):
     record = candidate(number, serial=serial, name=card.name, id_number=card.id_number)
     with rpc(exam.config, staff_token(exam.config, ADMIN, "Admin@2026")) as proxy:
@@ -65,7 +80,7 @@ def own_autogroup():
     return fields[0] if fields else None
 
 
-def test_the_right_persons_card_matches_and_raises_no_flag(make_exam):
+def test_the_right_persons_card_matches_and_raises_no_flag(reader_at_lowest_priority, make_exam):
     exam = make_exam()
     register(exam, EMMA, RIGHT, 21)
     package_id = submit_with_id_card(exam, EMMA, idcards.photo_jpeg(RIGHT),
@@ -93,7 +108,7 @@ def test_the_right_persons_card_matches_and_raises_no_flag(make_exam):
 
 
 def test_another_persons_card_is_a_mismatch_and_what_was_read_is_kept_nowhere(
-        make_exam, mongo_client, caplog, config):
+        reader_on, make_exam, mongo_client, caplog, config):
     caplog.set_level(logging.DEBUG)
     exam = make_exam()
     register(exam, FANG, RIGHT, 22)
@@ -118,7 +133,7 @@ def test_another_persons_card_is_a_mismatch_and_what_was_read_is_kept_nowhere(
         assert secret not in stored and secret not in logged and secret not in published
 
 
-def test_a_card_under_glare_is_unreadable_never_a_mismatch(make_exam):
+def test_a_card_under_glare_is_unreadable_never_a_mismatch(reader_on, make_exam):
     exam = make_exam()
     register(exam, GAO, GLARE, 23)
     package_id = submit_with_id_card(exam, GAO, idcards.glare_jpeg(GLARE),
@@ -152,7 +167,7 @@ def capture_events(config):
 
 # -- the reader's worker processes ---------------------------------------------------------------
 def test_a_worker_that_dies_mid_read_fails_that_read_and_a_fresh_one_reads_the_next():
-    pool = OcrPool()
+    pool = OcrPool(nice=0, max_defer_s=0)
     data = idcards.photo_jpeg(RIGHT)
     try:
         first = pool.read(data)
@@ -168,7 +183,7 @@ def test_a_worker_that_dies_mid_read_fails_that_read_and_a_fresh_one_reads_the_n
 
 
 def test_a_read_past_its_cpu_limit_fails_and_a_fresh_worker_reads_the_next():
-    pool = OcrPool(cpu_limit_s=0.05)
+    pool = OcrPool(nice=0, max_defer_s=0, cpu_limit_s=0.05)
     data = idcards.photo_jpeg(RIGHT)
     try:
         with pytest.raises(ReaderFailed, match="OverCpuLimit"):
@@ -182,7 +197,7 @@ def test_a_read_past_its_cpu_limit_fails_and_a_fresh_worker_reads_the_next():
 
 def test_a_read_waiting_for_cpu_is_not_failed_for_the_time_it_waited():
     """The limit is CPU: a worker held off the CPU for longer than the limit still reads."""
-    pool = OcrPool(cpu_limit_s=5)
+    pool = OcrPool(nice=0, max_defer_s=0, cpu_limit_s=5)
     data = idcards.photo_jpeg(RIGHT)
     try:
         pool.read(data)  # started and warm
@@ -197,7 +212,7 @@ def test_a_read_waiting_for_cpu_is_not_failed_for_the_time_it_waited():
 
 def test_beyond_two_waiting_reads_per_worker_the_reader_is_busy_and_the_event_waits_for_later():
     """Handlers share review's worker pool with reviewers' calls: only a few may wait."""
-    pool = OcrPool()
+    pool = OcrPool(nice=0, max_defer_s=0)
     data = idcards.photo_jpeg(RIGHT)
     try:
         reads = [eventlet.spawn(pool.read, data) for _ in range(3)]

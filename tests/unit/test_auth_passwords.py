@@ -61,3 +61,15 @@ def test_the_event_loop_goes_on_while_hashes_wait():
     ticker.wait()
     assert hasher.most == 1
     assert any(done < 4 for done in seen), seen  # it ran while hashes were still going
+
+
+def test_the_configured_cost_is_the_hashs_and_a_hash_of_another_cost_still_verifies():
+    production = Passwords.from_config({})
+    cheap = Passwords.from_config({"AUTH": {"HASH_TIME_COST": 1, "HASH_MEMORY_KIB": 8,
+                                            "HASH_PARALLELISM": 1, "HASH_CONCURRENCY": 1}})
+    assert production.hasher.time_cost == 3 and production.hasher.memory_cost == 65536
+    assert production.hasher.parallelism == 4
+    stored = cheap.hash("Review@2026")
+    assert stored.startswith("$argon2id$") and "m=8,t=1,p=1" in stored
+    assert production.verify(stored, "Review@2026") and not production.verify(stored, "wrong")
+    assert not cheap.verify(None, "Review@2026")  # no account: checked against the dummy

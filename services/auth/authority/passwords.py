@@ -1,5 +1,6 @@
 """Password hashing for sign-in and imports: argon2id, bounded and at a lower CPU priority."""
 import os
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -22,8 +23,24 @@ class Passwords:
     def __init__(self, hasher=None, concurrency=2):
         self.hasher = hasher or PasswordHasher()
         self.slots = Semaphore(concurrency)
-        # Verifying against this when the account does not exist keeps timing equal.
-        self.dummy_hash = self.hasher.hash("timing-equaliser-not-a-password")
+
+    @classmethod
+    def from_config(cls, config):
+        """`AUTH.HASH_*` (config.yaml): argon2id's cost, argon2-cffi's RFC 9106 defaults
+        unless set. The test suites set the cheapest cost (their sign-ins and staff
+        accounts took seconds of CPU per test); a stored hash carries its own cost, so
+        verifying follows whatever hashed it."""
+        auth = config.get("AUTH") or {}
+        hasher = PasswordHasher(time_cost=int(auth.get("HASH_TIME_COST", 3)),
+                                memory_cost=int(auth.get("HASH_MEMORY_KIB", 65536)),
+                                parallelism=int(auth.get("HASH_PARALLELISM", 4)))
+        return cls(hasher, concurrency=int(auth.get("HASH_CONCURRENCY", 2)))
+
+    @cached_property
+    def dummy_hash(self):
+        """Verified against when the account does not exist, which keeps timing equal;
+        made on first need (each instance and console start paid a hash for it)."""
+        return self.hasher.hash("timing-equaliser-not-a-password")
 
     def hash(self, password):
         return self._run(self.hasher.hash, password)
