@@ -62,11 +62,11 @@ class AuthService(base.ServiceBase):
         refusal = self._check_oauth_params(params)
         if refusal is not None:
             return refusal
+        if params["client_id"] != STAFF_CLIENT:  # candidates sign in at the registration system
+            return pages.error_page("考生请使用报名系统账号授权登录：请回到材料上传页面重新登录")
         csrf = request.cookies.get(CSRF_COOKIE, "")
         if not csrf or not hmac.compare_digest(csrf, form.get("csrf_token", "")):
             return _fresh_form(request, params, "页面已过期，请重新登录", status=400)
-        if params["client_id"] != STAFF_CLIENT:  # candidates sign in at the registration system
-            return pages.error_page("考生请使用报名系统账号授权登录：请回到材料上传页面重新登录")
         username = form.get("username", "")[:32]
         try:
             subject = self.authority.authenticate_staff(
