@@ -279,6 +279,21 @@ def test_bad_records_are_reported_and_change_nothing(auth_url, config, mongo_cli
     assert db.candidates.count_documents({}) == 1  # only the fixture's candidate
 
 
+def test_import_refuses_each_record_that_carries_a_password_or_a_password_hash(auth_url, config, mongo_client):
+    token = staff_token(config, "admin.test", "Admin@2026")
+    feed = [candidate("2026320400806", serial=806, password="Demo@2026"),
+            candidate("2026320400807", serial=807, password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"),
+            candidate("2026320400808", serial=808)]
+    with rpc(config, token) as proxy:
+        summary = proxy.auth.import_candidates(feed)
+    assert summary["created"] == 1 and [e["index"] for e in summary["errors"]] == [0, 1]
+    assert all("password / password_hash" in e["message"] and "不接收、不保存考生密码" in e["message"]
+               for e in summary["errors"])
+    db = mongo_client[config["MONGO"]["DB_PREFIX"] + "auth"]
+    assert db.candidates.count_documents({"_id": {"$in": ["2026320400806", "2026320400807"]}}) == 0
+    assert "password_hash" not in db.candidates.find_one({"_id": "2026320400808"})
+
+
 def test_only_admins_may_import_candidates(auth_url, config):
     make_reviewer(config, "reviewer.t", ["3204"])
     token = staff_token(config, "reviewer.t", "Review@2026")
