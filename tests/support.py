@@ -4,8 +4,8 @@ system's stand-in, an OAuth client that signs them in through it, RPC as someone
 Candidates: `candidate(...)` builds one import_candidates record (no password: DESIGN §5);
 `create_candidates(standin, records)` is the one way a test makes candidates who can sign
 in: the stand-in keeps their accounts (password PASSWORD) and feeds the records to auth
-through import_candidates, as the registration system does. `standin` is the `standin`
-fixture (integration) or `system.standin` (the whole system)."""
+through import_candidates, as the registration system does. `standin` is the
+`registration_standin` fixture (integration) or `system.standin` (the whole system)."""
 import base64
 import os
 import hashlib
@@ -95,7 +95,7 @@ def provider_sign_in(session, authorize_url, username, password=PASSWORD, consen
 
 def create_candidates(standin, records, password=PASSWORD, feed=True):
     """Make candidates as the registration system does: their accounts at its stand-in
-    (`standin`: the fixture, `system.standin`, or its URL), their records fed to auth
+    (`standin`: the `registration_standin` fixture, `system.standin`, or its URL), their records fed to auth
     through import_candidates. Returns the import's summary (created, updated, unchanged,
     errors). `feed=False` keeps the accounts only: registration data not yet sent to us."""
     url = standin if isinstance(standin, str) else standin.url

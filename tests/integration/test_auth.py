@@ -22,10 +22,10 @@ NUMBER = "2026320400801"
 
 
 @pytest.fixture
-def auth_url(start_service, config, standin):
+def auth_url(start_service, config, registration_standin):
     url = start_service(AuthService)
     make_admin(config)
-    assert create_candidates(standin, [candidate(NUMBER, serial=801)])["created"] == 1
+    assert create_candidates(registration_standin, [candidate(NUMBER, serial=801)])["created"] == 1
     return url
 
 

@@ -14,7 +14,7 @@ def old_candidate(number):
             "phone": {"hash": f"phone-{number}", "masked": "138****0011"}, "password_hash": OLD_HASH}
 
 
-def test_auth_removes_stored_candidate_password_hashes_once_at_start(config, mongo_client, start_service, standin):
+def test_auth_removes_stored_candidate_password_hashes_once_at_start(config, mongo_client, start_service, registration_standin):
     db = mongo_client[config["MONGO"]["DB_PREFIX"] + "auth"]
     db.candidates.insert_many([old_candidate("2026320400821"), old_candidate("2026320400822")])
     db.staff.insert_one({"_id": "reviewer.m", "password_hash": OLD_HASH, "role": "reviewer"})
@@ -30,5 +30,5 @@ def test_auth_removes_stored_candidate_password_hashes_once_at_start(config, mon
     migrations.apply(db)
     assert db.candidates.count_documents({"password_hash": {"$exists": True}}) == 1
     # and candidates imported since sign in through the registration system
-    create_candidates(standin, [candidate("2026320400823", serial=823)])
+    create_candidates(registration_standin, [candidate("2026320400823", serial=823)])
     assert login(url, "2026320400823")["access_token"]

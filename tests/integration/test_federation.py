@@ -16,9 +16,9 @@ NUMBER = "2026320400811"
 
 
 @pytest.fixture
-def auth_url(start_service, standin):
+def auth_url(start_service, registration_standin):
     url = start_service(AuthService)
-    assert create_candidates(standin, [candidate(NUMBER, serial=811)])["created"] == 1
+    assert create_candidates(registration_standin, [candidate(NUMBER, serial=811)])["created"] == 1
     return url
 
 
@@ -51,13 +51,13 @@ def assert_refused(response, auth_db, words="无效"):
     assert auth_db.auth_codes.count_documents({}) == 0
 
 
-def mischief(standin, kind):
-    assert requests.post(f"{standin.url}/_standin/mode", json={"id_token": kind}, timeout=5).status_code == 200
+def mischief(registration_standin, kind):
+    assert requests.post(f"{registration_standin.url}/_standin/mode", json={"id_token": kind}, timeout=5).status_code == 200
 
 
 # -- the whole flow ----------------------------------------------------------------------------
 def test_a_candidate_signs_in_at_the_registration_system_and_the_pages_code_flow_continues(
-        auth_url, standin, auth_db):
+        auth_url, registration_standin, auth_db):
     verifier, challenge = pkce()
     session = requests.Session()
     start = session.get(f"{auth_url}/auth/authorize", params=page_request(challenge),
@@ -65,7 +65,7 @@ def test_a_candidate_signs_in_at_the_registration_system_and_the_pages_code_flow
     assert start.status_code == 302
     sent = urlparse(start.headers["Location"])
     asked = {k: v[0] for k, v in parse_qs(sent.query).items()}
-    assert f"{sent.scheme}://{sent.netloc}" == standin.url and sent.path == "/authorize"
+    assert f"{sent.scheme}://{sent.netloc}" == registration_standin.url and sent.path == "/authorize"
     assert asked["scope"] == "openid" and asked["response_type"] == "code"
     assert asked["client_id"] == "exam-upload" and asked["code_challenge_method"] == "S256"
     assert asked["redirect_uri"] == f"{auth_url}/auth/federation/callback"
@@ -99,11 +99,11 @@ def test_a_candidate_who_refuses_consent_returns_to_the_page_with_access_denied(
 # -- what the provider's answer must not get away with ---------------------------------------------------
 @pytest.mark.parametrize("kind", ["forged", "expired", "wrong_audience", "alg_none"])
 def test_an_id_token_that_is_forged_expired_misaddressed_or_unsigned_signs_no_one_in(
-        auth_url, standin, auth_db, kind):
-    mischief(standin, kind)
+        auth_url, registration_standin, auth_db, kind):
+    mischief(registration_standin, kind)
     session, callback_url = to_callback(auth_url)
     assert_refused(session.get(callback_url, allow_redirects=False, timeout=20), auth_db)
-    assert standin.mischief.describe()["id_token"] == "ok"  # the bent token was the one checked
+    assert registration_standin.mischief.describe()["id_token"] == "ok"  # the bent token was the one checked
 
 
 def test_a_replayed_state_is_refused(auth_url, auth_db):
@@ -114,11 +114,11 @@ def test_a_replayed_state_is_refused(auth_url, auth_db):
     assert_refused(session.get(callback_url, allow_redirects=False, timeout=20), auth_db, "已使用")
 
 
-def test_a_replayed_nonce_is_refused(auth_url, standin, auth_db):
+def test_a_replayed_nonce_is_refused(auth_url, registration_standin, auth_db):
     session, callback_url = to_callback(auth_url)
     assert session.get(callback_url, allow_redirects=False, timeout=20).status_code == 302
     auth_db.auth_codes.delete_many({})
-    mischief(standin, "stale_nonce")  # the next ID token carries the last one's nonce
+    mischief(registration_standin, "stale_nonce")  # the next ID token carries the last one's nonce
     session, callback_url = to_callback(auth_url, session=session)
     assert_refused(session.get(callback_url, allow_redirects=False, timeout=20), auth_db)
 
@@ -139,17 +139,17 @@ def test_an_answer_brought_by_another_browser_is_refused(auth_url, auth_db):
     assert_refused(requests.get(callback_url, allow_redirects=False, timeout=20), auth_db, "浏览器")
 
 
-def test_a_registration_number_not_in_the_directory_gets_the_not_arrived_page(auth_url, standin, auth_db):
-    create_candidates(standin, [candidate("2026320400812", serial=812)], feed=False)
+def test_a_registration_number_not_in_the_directory_gets_the_not_arrived_page(auth_url, registration_standin, auth_db):
+    create_candidates(registration_standin, [candidate("2026320400812", serial=812)], feed=False)
     session, callback_url = to_callback(auth_url, number="2026320400812")
     page = session.get(callback_url, allow_redirects=False, timeout=20)
     assert page.status_code == 403 and "尚未同步" in page.text and "Location" not in page.headers
     assert auth_db.auth_codes.count_documents({}) == 0
 
 
-def test_the_provider_down_at_sign_in_gets_a_503_page_offering_to_try_again(start_service, standin, auth_db):
+def test_the_provider_down_at_sign_in_gets_a_503_page_offering_to_try_again(start_service, registration_standin, auth_db):
     auth_url = start_service(AuthService)  # has not read the provider's discovery yet
-    standin.stop()
+    registration_standin.stop()
     params = page_request(pkce()[1])
     page = requests.get(f"{auth_url}/auth/authorize", params=params, allow_redirects=False, timeout=20)
     assert page.status_code == 503 and page.headers["Retry-After"] == "5"
@@ -159,9 +159,9 @@ def test_the_provider_down_at_sign_in_gets_a_503_page_offering_to_try_again(star
 
 
 def test_the_provider_down_at_its_answer_gets_a_503_page_that_restarts_the_pages_request(
-        auth_url, standin, auth_db):
+        auth_url, registration_standin, auth_db):
     session, callback_url = to_callback(auth_url)
-    standin.stop()
+    registration_standin.stop()
     page = session.get(callback_url, allow_redirects=False, timeout=30)
     assert page.status_code == 503 and "重试" in page.text and "page-state-1" in page.text
     assert auth_db.auth_codes.count_documents({}) == 0
