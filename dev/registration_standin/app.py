@@ -68,9 +68,10 @@ class Standin:
         self.server.serve_forever()
 
     def stop(self):
-        self.server.shutdown()
-        if self._thread is not None:
+        if self._thread is not None:  # shutdown() waits for a serve_forever that must be running
+            self.server.shutdown()
             self._thread.join(timeout=5)
+            self._thread = None
         self.server.server_close()
         self.store.close()
 
