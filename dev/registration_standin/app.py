@@ -246,7 +246,9 @@ def _upload_state(standin, region):
     window = settings.get("window") or {}
     start, end = _parse(window.get("start")), _parse(window.get("end"))
     view = {"notice": settings.get("notice") or "", "contact": settings.get("contact") or "",
-            "start": _beijing(window.get("start")), "end": _beijing(window.get("end"))}
+            "start": _beijing(window.get("start")), "end": _beijing(window.get("end")),
+            # the material types' names, for the outcomes' returned items
+            "type_names": {t["material_type"]: t["name"] for t in settings.get("catalogue") or []}}
     now = datetime.now(timezone.utc)
     if not settings.get("upload_enabled"):
         return dict(view, state="disabled")

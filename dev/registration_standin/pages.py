@@ -37,7 +37,7 @@ a:focus,input:focus,button:focus{outline:3px solid #f5a623;outline-offset:2px}
 dl.facts{display:grid;grid-template-columns:7em 1fr;gap:6px 12px;margin:0}
 dl.facts dt{color:#4a5666} dl.facts dd{margin:0}
 ol.outcomes{list-style:none;padding:0;margin:0}
-ol.outcomes li{border-top:1px solid #e1e6ed;padding:10px 0}
+ol.outcomes>li{border-top:1px solid #e1e6ed;padding:10px 0}
 .status{font-weight:600}
 footer{max-width:720px;margin:0 auto 24px;padding:0 12px;color:#4a5666;font-size:13px}
 </style></head><body>
@@ -110,7 +110,7 @@ _REGISTRATION = """<h1>报名信息</h1>
 {% for o in outcomes %}<li>
 <span class="status">{{ status_names.get(o.status, o.status) }}</span>
 （第{{ o.attempt }}次提交，{{ o.occurred }}）
-{% if o.items %}<ul>{% for item in o.items %}<li>{{ item.name or item.material_type }}：{{ item.reason }}</li>{% endfor %}</ul>{% endif %}
+{% if o["items"] %}<ul>{% for item in o["items"] %}<li>{{ type_names.get(item.material_type, item.material_type) }}：{{ item.reason }}</li>{% endfor %}</ul>{% endif %}
 {% if o.respond_by %}<p class="note">请于 {{ o.respond_by }} 前在材料上传系统重新提交。</p>{% endif %}
 {% if o.reason %}<p>原因：{{ o.reason }}</p>{% endif %}
 </li>{% endfor %}
@@ -147,6 +147,7 @@ def consent(account, csrf, action):
 def registration(account, csrf, upload, upload_url, outcomes):
     return _page("报名信息", _REGISTRATION, account=account, csrf=csrf, upload=upload,
                  upload_url=upload_url, outcomes=outcomes, status_names=STATUS_NAMES,
+                 type_names=upload.get("type_names", {}),
                  category=CATEGORY_NAMES.get(account.get("category"), account.get("category")))
 
 

@@ -94,6 +94,7 @@ def test_stored_review_outcomes_are_listed_under_the_review_result(system, open_
     sign_in_at_the_registration_system(page, system, number)
     results = page.locator("section", has=page.get_by_role("heading", name="材料审核结果")).inner_text()
     assert "退回修改" in results and "身份证照片不清晰" in results and "2026-05-09" in results
+    assert "id_card" not in results  # the type by its name (our catalogue, read with the region)
     assert "审核通过" not in results and "2026-05-02 10:00" in results  # Beijing time
     assert not audit(page, output_dir, "axe-outcomes")
     shot(page, output_dir, "outcomes")
