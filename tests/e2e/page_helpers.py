@@ -80,8 +80,7 @@ def sign_in(page, base_url, username, password="Demo@2026"):
     consent (its stand-in) and back, signed in."""
     page.goto(f"{base_url}/")
     page.get_by_role("button", name="使用报名系统账号登录").click()
-    page.wait_for_url("**/authorize**")  # the registration system's, via auth's
-    provider_sign_in(page, username, password)
+    provider_sign_in(page, username, password)  # at the registration system, via auth
     page.wait_for_url(f"{base_url}/")
     page.locator("[data-testid=status]").wait_for()
 
