@@ -50,6 +50,9 @@ class OpenIdProvider:
         """The discovery document (kept METADATA_TTL_S); ProviderUnavailable without one."""
         if self._metadata is not None and time.monotonic() < self._until:
             return self._metadata
+        if not (self.issuer and self.client_id and self.client_secret):
+            log.error("FEDERATION.ISSUER, CLIENT_ID and CLIENT_SECRET must be set for candidates to sign in")
+            raise ProviderUnavailable()
         url = f"{self.issuer}/.well-known/openid-configuration"
         try:
             response = requests.get(url, timeout=self.timeout)
