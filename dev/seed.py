@@ -106,9 +106,19 @@ def admin_client(url, attempts=60):
             time.sleep(1)
 
 
-def call_as_admin(config, calls):
-    """Run `calls(client)` with an RPC client signed in as the admin."""
-    return calls(admin_client(config.get("PUBLIC_URL", "http://127.0.0.1:8000")))
+def call_as_admin(config, calls, attempts=30):
+    """Run `calls(client)` with an RPC client signed in as the admin; again while a
+    service answers 503 (just started, it has not heard from auth yet). `calls` must be
+    idempotent."""
+    client = admin_client(config.get("PUBLIC_URL", "http://127.0.0.1:8000"))
+    for attempt in range(attempts):
+        try:
+            return calls(client)
+        except RpcRefused as exc:
+            if exc.status != 503 or attempt == attempts - 1:
+                raise
+            print(f"[seed] waiting: {exc.message}", flush=True)
+            time.sleep(1)
 
 
 def feed_candidates(standin_url, records, password=DEMO_PASSWORD, attempts=60):
