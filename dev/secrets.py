@@ -2,7 +2,8 @@
 and kept under var/secrets/ (or $SECRETS_DIR), one file each, readable by this user only.
 Nothing usable is fixed in the repository (config.yaml leaves them empty); a person or a
 script that must type one reads it from its file (`admin.totp`: the demo admin's TOTP
-secret, base32).
+secret, base32). `federation.client_secret` is auth's secret at the registration system
+(its stand-in, dev/registration_standin, knows it too).
 
     python -m dev.secrets COMMAND ...    runs COMMAND with the local secrets in its
                                          environment (e.g. auth's bootstrap-admin)
@@ -44,6 +45,18 @@ def registration_client_secret():
     return local_secret("registration-system.client_secret", lambda: secrets.token_urlsafe(32))
 
 
+def federation_client_secret():
+    """auth's client secret at the registration system (its stand-in locally)."""
+    return local_secret("federation.client_secret", lambda: secrets.token_urlsafe(32))
+
+
+def standin_env():
+    """What the registration system's stand-in reads from the environment."""
+    return {"FEDERATION_CLIENT_SECRET": federation_client_secret(),
+            "REGISTRATION_SYSTEM_SECRET": registration_client_secret(),
+            "STANDIN_SECRET_KEY": local_secret("registration-standin.key", _token)}
+
+
 def _token():
     return secrets.token_urlsafe(32)
 
@@ -66,6 +79,7 @@ def services_env():
         "S3_READ_ACCESS_KEY": keys["review"][0], "S3_READ_SECRET_KEY": keys["review"][1],
         "REGISTRATION_SYSTEM_SECRET": registration_client_secret(),
         "NOTIFY_CURSOR_KEYS": local_secret("notify.cursor_key", _token),
+        "FEDERATION_CLIENT_SECRET": federation_client_secret(),
     }
 
 

@@ -2,12 +2,17 @@
 
 Staff accounts go straight into auth's database through its operator console code (there
 is no admin yet to ask), the demo admin with a second factor whose secret is the local
-secret `admin.totp` (dev/secrets.py); candidates and regions go through the services' RPC
-over HTTPS as that admin, exactly as an operator would.
+secret `admin.totp` (dev/secrets.py); regions go through materials' RPC over HTTPS as
+that admin, exactly as an operator would. Candidates are made where they live, at the
+registration system's stand-in ($STANDIN_URL, default http://127.0.0.1:9030), with the
+demo password there; it feeds them to auth through import_candidates (no password ever
+reaches auth).
 """
 import os
 import sys
 import time
+
+import requests
 from datetime import datetime, timedelta, timezone
 
 import pyotp
@@ -16,7 +21,7 @@ from common.config import load_config
 from common.rpc_client import RpcClient, RpcRefused, Unreachable
 from dev.secrets import local_secret
 from services.auth import second_factor
-from services.auth.cli import NATIONAL_ADMIN, build_authority
+from services.auth.cli import build_authority
 from common.idnumber import check_character as id_check_char
 
 DEMO_PASSWORD = "Demo@2026"
@@ -47,7 +52,7 @@ def demo_candidates():
         "registration_number": number, "name": name,
         "id_number": demo_id_number(f"{site}00", serial),
         "phone": f"1380000{serial:04d}", "region": region, "site": site,
-        "category": CATEGORY, "exam_year": EXAM_YEAR, "password": DEMO_PASSWORD,
+        "category": CATEGORY, "exam_year": EXAM_YEAR,
     } for number, region, site, name, serial in people]
 
 
@@ -101,16 +106,45 @@ def admin_client(url, attempts=60):
             time.sleep(1)
 
 
-def call_as_admin(config, calls):
-    """Run `calls(client)` with an RPC client signed in as the admin."""
-    return calls(admin_client(config.get("PUBLIC_URL", "http://127.0.0.1:8000")))
+def call_as_admin(config, calls, attempts=30):
+    """Run `calls(client)` with an RPC client signed in as the admin; again while a
+    service answers 503 (just started, it has not heard from auth yet). `calls` must be
+    idempotent."""
+    client = admin_client(config.get("PUBLIC_URL", "http://127.0.0.1:8000"))
+    for attempt in range(attempts):
+        try:
+            return calls(client)
+        except RpcRefused as exc:
+            if exc.status != 503 or attempt == attempts - 1:
+                raise
+            print(f"[seed] waiting: {exc.message}", flush=True)
+            time.sleep(1)
+
+
+def feed_candidates(standin_url, records, password=DEMO_PASSWORD, attempts=60):
+    """The candidates' accounts at the registration system's stand-in, fed to auth by it
+    (POST /_standin/candidates); waits while the stand-in or our services start."""
+    for attempt in range(attempts):
+        try:
+            response = requests.post(f"{standin_url}/_standin/candidates", timeout=120,
+                                     json=[dict(record, password=password) for record in records])
+        except requests.RequestException:
+            response = None
+        if response is not None and response.status_code == 201:
+            return response.json()
+        if attempt == attempts - 1:
+            sys.exit(f"the registration stand-in did not take the demo candidates: "
+                     f"{response.status_code if response is not None else 'no answer'} "
+                     f"{response.text[:300] if response is not None else ''}")
+        print("[seed] waiting for the registration system's stand-in", flush=True)
+        time.sleep(1)
 
 
 def main():
     config = load_config(os.environ.get("EXAM_CONFIG"))
     authority = build_authority(config)
     seed_staff(authority)
-    summary = authority.import_candidates(demo_candidates(), NATIONAL_ADMIN)
+    summary = feed_candidates(os.environ.get("STANDIN_URL", "http://127.0.0.1:9030"), demo_candidates())
     if summary["errors"]:
         sys.exit(f"demo candidates refused: {summary['errors']}")
 

@@ -2,7 +2,8 @@
 
 - servers: RabbitMQ, the MongoDB-wire server and S3 (dev/servers.py), nothing else.
 - up:      servers, then a supervisor (dev/supervise.py) that runs and restarts the SMS
-           stand-in, the four services (one `nameko run` each) and nginx on :8000 in
+           stand-in, the registration system's stand-in (:9030, the candidates' OpenID
+           Provider), the four services (one `nameko run` each) and nginx on :8000 in
            front of them; demo data; returns once every /healthz answers 200.
 - run:     `up`, print the URL and demo accounts, follow the logs, and on Ctrl-C stop
            what this run started.
@@ -26,13 +27,17 @@ VAR = ROOT / "var"
 PUBLIC_URL = "http://127.0.0.1:8000"
 SERVICE_PORTS = {"auth": 8001, "materials": 8002, "review": 8003, "notify": 8004}
 SMS_PORT = 9020
-APP_ORDER = ["supervisor", "nginx", "auth", "materials", "review", "notify", "sms-standin"]
+STANDIN_PORT = 9030
+STANDIN_URL = f"http://127.0.0.1:{STANDIN_PORT}"
+APP_ORDER = ["supervisor", "nginx", "auth", "materials", "review", "notify", "sms-standin",
+             "registration-standin"]
 SERVER_ORDER = ["seaweedfs", "minio", "devmongo", "mongod", "rabbitmq"]
 
 DEMO_ACCOUNTS = """\
 Demo accounts (local-development defaults, see README):
   candidates  2026320400001 … 2026320400010 (site 3204), 2026320100001 … 2026320100003 (site 3201),
               2026110100001 (region 11, uploading disabled)     password Demo@2026
+              (their registration-system accounts: sign in at http://127.0.0.1:9030/)
   reviewers   reviewer.3204, reviewer.3201, reviewer.32           password Review@2026
   admin       admin                                               password Admin@2026
               + a TOTP code: secret in var/secrets/admin.totp (any authenticator app)
@@ -74,13 +79,17 @@ def broker_env():
 
 
 def programs():
-    """What the supervisor runs: the SMS stand-in, the four services, nginx."""
+    """What the supervisor runs: the SMS and registration-system stand-ins, the four
+    services, nginx."""
     from dev.supervise import Program
     python = sys.executable
     accounts = broker_env()
     found = [Program("sms-standin", [python, "-m", "dev.sms_standin", "--port", str(SMS_PORT), "--config",
                                      str(ROOT / "config.yaml"), "--record", str(VAR / "sms-standin.jsonl")],
-                     env=secrets.services_env())]
+                     env=secrets.services_env()),
+             Program("registration-standin", [python, "-m", "dev.registration_standin", "--port", str(STANDIN_PORT),
+                                              "--api-url", PUBLIC_URL, "--upload-url", f"{PUBLIC_URL}/"],
+                     env=dict(secrets.standin_env(), PUBLIC_URL=PUBLIC_URL))]
     found += [Program(name, [python, "-m", "nameko", "run", "--config", str(ROOT / "config.yaml"),
                              f"services.{name}.service"], env=dict(service_env(name), **accounts[name]))
               for name in SERVICE_PORTS]
@@ -169,7 +178,8 @@ def up():
     start_apps(state)
     wait_healthy(state)
     subprocess.run([sys.executable, "-m", "dev.seed"], check=True, cwd=ROOT,
-                   env=dict(os.environ, JWT_KEYS_DIR=str(VAR / "keys"), **secrets.services_env()))
+                   env=dict(os.environ, JWT_KEYS_DIR=str(VAR / "keys"), STANDIN_URL=STANDIN_URL,
+                            **secrets.services_env()))
     log(f"ready: {PUBLIC_URL}/")
 
 
@@ -202,7 +212,8 @@ def run():
     before = set(procs.load_state())
     up()
     started_here = set(procs.load_state()) - before
-    print(f"\n  Open {PUBLIC_URL}/  (Ctrl-C stops everything this run started)\n\n{DEMO_ACCOUNTS}\n",
+    print(f"\n  Open {STANDIN_URL}/  (the registration system: 报名信息 → 上传相关材料 → {PUBLIC_URL}/)"
+          f"\n  or {PUBLIC_URL}/ directly  (Ctrl-C stops everything this run started)\n\n{DEMO_ACCOUNTS}\n",
           flush=True)
     stop = []
     signal.signal(signal.SIGINT, lambda *_: stop.append(True))

@@ -120,12 +120,38 @@ def _wait_for_token_state(container, timeout=15):
 
 
 @pytest.fixture
-def start_service(container_factory, config):
-    """Start a service container on a port of its own; returns its base URL."""
+def registration_standin(config):
+    """The registration system's stand-in (dev/registration_standin) for this test, in this
+    process on a free port, with a database of its own under the test's prefix. Auth
+    started with start_service signs candidates in through it; tests make candidates
+    with support.create_candidates(registration_standin, records)."""
+    from dev.registration_standin import Standin
+    server = Standin(mongo_uri=MONGO_URI, database=f"{config['MONGO']['DB_PREFIX']}standin",
+                     secret_key=uuid.uuid4().hex, client_id=config["FEDERATION"]["CLIENT_ID"],
+                     client_secret=os.environ["FEDERATION_CLIENT_SECRET"],
+                     registration_secret=os.environ["REGISTRATION_SYSTEM_SECRET"]).start()
+    yield server
+    server.stop()
+
+
+def federation_config(config, standin, auth_url):
+    """auth's FEDERATION settings for the stand-in, its callback at `auth_url`."""
+    callback = f"{auth_url}/auth/federation/callback"
+    standin.connect(auth_url, redirect_uri=callback)
+    return dict(config["FEDERATION"], ISSUER=standin.url, REDIRECT_URI=callback)
+
+
+@pytest.fixture
+def start_service(container_factory, config, request):
+    """Start a service container on a port of its own; returns its base URL. Auth gets the
+    `registration_standin` fixture as its OpenID Provider (and the stand-in feeds that auth)."""
     started = {}
 
     def start(service_cls):
         own = dict(config, WEB_SERVER_ADDRESS=f"127.0.0.1:{free_port()}")
+        if service_cls.name == "auth":
+            own["FEDERATION"] = federation_config(config, request.getfixturevalue("registration_standin"),
+                                                  f"http://{own['WEB_SERVER_ADDRESS']}")
         container = container_factory(service_cls, own)
         container.start()
         started[service_cls.name] = container

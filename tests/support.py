@@ -1,13 +1,21 @@
-"""Helpers the integration and e2e suites share: an OAuth client, RPC as someone, waits."""
+"""Helpers the integration and e2e suites share: candidates made at the registration
+system's stand-in, an OAuth client that signs them in through it, RPC as someone, waits.
+
+Candidates: `candidate(...)` builds one import_candidates record (no password: DESIGN §5);
+`create_candidates(standin, records)` is the one way a test makes candidates who can sign
+in: the stand-in keeps their accounts (password PASSWORD) and feeds the records to auth
+through import_candidates, as the registration system does. `standin` is the
+`registration_standin` fixture (integration) or `system.standin` (the whole system)."""
 import base64
 import os
 import hashlib
+import html
 import re
 import secrets
 import socket
 import time
 from contextlib import contextmanager
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urljoin, urlparse
 
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -47,18 +55,54 @@ def pkce():
     return verifier, challenge
 
 
-def authorize(auth_url, username, password=PASSWORD, redirect=REDIRECT, session=None, challenge=None):
-    """Sign in on the login form; returns (session, response of the POST)."""
+def authorize(auth_url, username, password=PASSWORD, redirect=REDIRECT, session=None, challenge=None,
+              consent=True):
+    """The page's request at auth's authorization endpoint, the candidate's sign-in and
+    consent at the registration system, and its answer at auth's callback; returns
+    (session, auth's answer to the callback, the page's parameters). Signed in, that
+    answer is a 302 to `redirect` with our code."""
     session = session or requests.Session()
     params = {"response_type": "code", "client_id": "upload-web", "redirect_uri": redirect,
               "state": secrets.token_hex(8), "code_challenge": challenge or pkce()[1],
               "code_challenge_method": "S256"}
-    form = session.get(f"{auth_url}/auth/authorize", params=params, timeout=10)
-    assert form.status_code == 200, form.text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
-    response = session.post(f"{auth_url}/auth/authorize", allow_redirects=False, timeout=10,
-                            data=dict(params, csrf_token=csrf, username=username, password=password))
-    return session, response, params
+    start = session.get(f"{auth_url}/auth/authorize", params=params, allow_redirects=False, timeout=10)
+    assert start.status_code == 302, start.text
+    answer = provider_sign_in(session, start.headers["Location"], username, password, consent)
+    assert answer.status_code == 302, answer.text
+    callback = session.get(answer.headers["Location"], allow_redirects=False, timeout=20)
+    return session, callback, params
+
+
+def _form_field(page, name):
+    found = re.search(rf'name="{name}" value="([^"]*)"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def provider_sign_in(session, authorize_url, username, password=PASSWORD, consent=True):
+    """At the registration system's stand-in: sign in (if not already) and answer its
+    consent page; returns its answer (a 302 back to the client, not followed)."""
+    page = session.get(authorize_url, timeout=10)
+    assert page.status_code == 200, page.text
+    if 'action="/login"' in page.text:
+        page = session.post(urljoin(page.url, "/login"), timeout=10, data={
+            "csrf_token": _form_field(page.text, "csrf_token"), "next": _form_field(page.text, "next"),
+            "login": username, "password": password})
+        assert page.status_code == 200 and "consent-title" in page.text, page.text
+    action = html.unescape(re.search(r'<form method="post" action="(/authorize[^"]*)"', page.text).group(1))
+    return session.post(urljoin(page.url, action), allow_redirects=False, timeout=10, data={
+        "csrf_token": _form_field(page.text, "csrf_token"), "decision": "allow" if consent else "deny"})
+
+
+def create_candidates(standin, records, password=PASSWORD, feed=True):
+    """Make candidates as the registration system does: their accounts at its stand-in
+    (`standin`: the `registration_standin` fixture, `system.standin`, or its URL), their records fed to auth
+    through import_candidates. Returns the import's summary (created, updated, unchanged,
+    errors). `feed=False` keeps the accounts only: registration data not yet sent to us."""
+    url = standin if isinstance(standin, str) else standin.url
+    response = requests.post(f"{url}/_standin/candidates", params=None if feed else {"feed": "0"},
+                             json=[dict(record, password=password) for record in records], timeout=120)
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 def code_from(response):
@@ -66,7 +110,8 @@ def code_from(response):
 
 
 def login(auth_url, username, password=PASSWORD, redirect=REDIRECT):
-    """The whole code flow with PKCE; returns the token response."""
+    """The whole code flow with PKCE, the candidate signing in at the registration
+    system's stand-in (made with create_candidates); returns our token response."""
     verifier, challenge = pkce()
     session, response, _ = authorize(auth_url, username, password, redirect=redirect,
                                      challenge=challenge)
@@ -114,7 +159,7 @@ def id_number(area="320400", serial=1):
 def candidate(number, site="3204", serial=1, category="integrated_practitioner", **overrides):
     record = {"registration_number": number, "name": f"考生{serial}", "id_number":
               id_number(f"{site}00", serial), "phone": f"1380000{serial:04d}", "region": site[:2],
-              "site": site, "category": category, "exam_year": 2026, "password": PASSWORD}
+              "site": site, "category": category, "exam_year": 2026}
     record.update(overrides)
     return record
 

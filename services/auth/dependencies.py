@@ -6,6 +6,8 @@ from common.wiring import sibling
 from services.auth.authority import Authority, Passwords
 from services.auth.keys import KeyRing
 from services.auth.pii import PiiVault
+from services.auth.provider import OpenIdProvider
+from services.auth.provider import settings_from as provider_settings
 from services.auth.repository import AuthRepository
 
 
@@ -25,6 +27,8 @@ def settings_from(config):
             "role": "registration"}},
         # the card's end is judged against this month-day of the candidate's exam year
         "exam_day": str((config.get("AUTH") or {}).get("EXAM_DAY", "08-20")),
+        # the registration system, our OpenID Provider (FEDERATION in config.yaml)
+        "federation": provider_settings(config, public_url),
     }
 
 
@@ -39,10 +43,12 @@ class AuthorityProvider(MongoDependency):
         self.vault = PiiVault(config["PII"]["ENCRYPTION_KEY"], config["PII"]["HASH_KEY"])
         self.passwords = Passwords.from_config(config)
         self.settings = settings_from(config)
+        # One per instance: its discovery document and the provider's keys are kept here.
+        self.provider = OpenIdProvider(**self.settings["federation"])
 
     def make(self):
         return Authority(AuthRepository(self.db), self.keyring, self.vault, self.passwords,
-                         self.settings)
+                         self.settings, self.provider)
 
     def get_dependency(self, worker_ctx):
         return self.make()

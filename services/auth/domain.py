@@ -57,17 +57,23 @@ class CandidateRecord:
     site: str
     category: str
     exam_year: int
-    password: str | None = None
-    password_hash: str | None = None
+
+
+# Candidates sign in at the registration system (DESIGN §1, §4 Auth): a record that carries
+# a password of any kind is refused whole, so that no copy of one is ever stored here.
+PASSWORD_FIELDS = ("password", "password_hash")
+PASSWORD_REFUSED = "记录不得包含密码或密码哈希（password / password_hash）：考生使用报名系统账号授权登录，本系统不接收、不保存考生密码"
 
 
 def parse_record(raw):
     """Validate one record of the registration system's feed."""
     if not isinstance(raw, dict):
         raise RecordInvalid("记录格式错误")
+    if any(str(raw.get(key) or "").strip() for key in PASSWORD_FIELDS):
+        raise RecordInvalid(PASSWORD_REFUSED)
     text = {key: str(raw.get(key) or "").strip() for key in (
         "registration_number", "name", "id_number", "phone", "region", "site", "category",
-        "exam_year", "password", "password_hash")}
+        "exam_year")}
     text["id_number"] = text["id_number"].upper()
     checks = [
         (_REGISTRATION.match(text["registration_number"]), "报名号格式错误"),
@@ -78,9 +84,6 @@ def parse_record(raw):
         (_SITE.match(text["site"]) and text["site"].startswith(text["region"]), "考点代码格式错误"),
         (text["category"] in CATEGORIES, "考试类别未知"),
         (text["exam_year"].isdigit() and 2000 < int(text["exam_year"]) < 2100, "考试年度错误"),
-        (bool(text["password"]) != bool(text["password_hash"]), "须提供初始密码或密码哈希之一"),
-        (not text["password_hash"] or text["password_hash"].startswith("$argon2"),
-         "密码哈希须为argon2格式"),
     ]
     for ok, message in checks:
         if not ok:
@@ -88,8 +91,7 @@ def parse_record(raw):
     return CandidateRecord(
         registration_number=text["registration_number"], name=text["name"],
         id_number=text["id_number"], phone=text["phone"], region=text["region"],
-        site=text["site"], category=text["category"], exam_year=int(text["exam_year"]),
-        password=text["password"] or None, password_hash=text["password_hash"] or None)
+        site=text["site"], category=text["category"], exam_year=int(text["exam_year"]))
 
 
 def changed_profile_fields(stored, record, phone_hash):
@@ -130,6 +132,35 @@ def new_secret():
 def secret_hash(secret):
     """Codes and refresh tokens are stored hashed: a database dump yields no token."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# -- federated sign-in: the registration system's ID token (DESIGN §4 Auth) --------------
+FLOW_TTL_S = 600          # from our redirect to the provider until its answer comes back
+ID_TOKEN_MAX_AGE_S = 600  # an ID token issued longer ago than this is not a fresh sign-in
+CLOCK_LEEWAY_S = 60
+PROVIDER_ERRORS = {"access_denied": "access_denied"}  # what the page is told; anything else: server_error
+
+
+def id_token_problem(claims, nonce, client_id, now):
+    """Why the ID token's claims cannot sign anyone in (None when they can), beyond what
+    the JWT library checked (signature, iss, aud, exp, iat's form): our nonce, a fresh iat,
+    the authorised party when there are several audiences, and a 报名号 as sub."""
+    if not isinstance(claims.get("nonce"), str) or not hmac.compare_digest(claims["nonce"], nonce):
+        return "nonce"
+    iat = claims.get("iat")
+    if not isinstance(iat, (int, float)) or iat < now - ID_TOKEN_MAX_AGE_S or iat > now + CLOCK_LEEWAY_S:
+        return "iat"
+    audiences = claims["aud"] if isinstance(claims.get("aud"), list) else [claims.get("aud")]
+    if len(audiences) > 1 and claims.get("azp") != client_id:
+        return "azp"
+    if not isinstance(claims.get("sub"), str) or not _REGISTRATION.match(claims["sub"]):
+        return "sub"
+    return None
+
+
+def provider_error(error):
+    """The OAuth error the page is told when the provider refused (RFC 6749 §4.1.2.1)."""
+    return PROVIDER_ERRORS.get(error, "server_error")
 
 
 # -- throttling -------------------------------------------------------------------------

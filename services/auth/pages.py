@@ -1,4 +1,7 @@
-"""The Chinese sign-in page of the authorization endpoint (server-rendered, no script)."""
+"""auth's own pages (Chinese, server-rendered, no script): the staff sign-in form of the
+authorization endpoint, and what a candidate sees when the sign-in at the registration
+system cannot finish (its answer refused, registration data not here yet, the system
+unreachable). Candidates have no form here: they sign in at the registration system."""
 from html import escape
 
 from werkzeug.wrappers import Response
@@ -20,20 +23,9 @@ input:focus,button:focus{{outline:3px solid #7aa7ff;outline-offset:1px}}
 button{{width:100%;margin-top:22px;font-size:16px;padding:11px;border:0;border-radius:8px;background:#1565c0;color:#fff;cursor:pointer}}
 .error{{background:#fdecea;color:#a32117;border-radius:8px;padding:10px 12px;font-size:14px;margin-bottom:8px}}
 .note{{color:#5a6778;font-size:12px;margin-top:18px;line-height:1.6}}
+a.button{{display:flex;align-items:center;justify-content:center;min-height:44px;margin-top:22px;font-size:16px;border-radius:8px;background:#1565c0;color:#fff;text-decoration:none}}
+a.button:focus{{outline:3px solid #7aa7ff;outline-offset:1px}}
 </style></head><body><main>{body}</main></body></html>"""
-
-_FORM = """<h1>登录</h1>
-<p class="sub">请使用医师资格考试网上报名系统的账号授权登录材料上传系统</p>
-{error}
-<form method="post" action="/auth/authorize" autocomplete="on">
-{hidden}
-<label for="username">报名号或身份证号</label>
-<input id="username" name="username" type="text" required maxlength="32" value="{username}" autocomplete="username" autofocus>
-<label for="password">密码</label>
-<input id="password" name="password" type="password" required maxlength="128" autocomplete="current-password">
-<button type="submit">授权并登录</button>
-</form>
-<p class="note">本系统不单独注册账号。忘记密码请在网上报名系统中找回。</p>"""
 
 _STAFF_FORM = """<h1>审核人员登录</h1>
 <p class="sub">考点审核员与考区管理员使用本系统分配的账号登录</p>
@@ -66,11 +58,28 @@ def login_form(params, csrf, error=None, username="", status=200):
         f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
         for k, v in sorted(dict(params, csrf_token=csrf).items()))
     error_html = f'<div class="error" role="alert">{escape(error)}</div>' if error else ""
-    form = _STAFF_FORM if params.get("client_id") == "staff-web" else _FORM
-    return _response(form.format(hidden=hidden, error=error_html, username=escape(username)),
+    return _response(_STAFF_FORM.format(hidden=hidden, error=error_html, username=escape(username)),
                      status, "登录")
 
 
 def error_page(message, status=400):
     return _response(f'<h1>无法登录</h1><div class="error" role="alert">{escape(message)}</div>',
                      status, "错误")
+
+
+def not_arrived_page():
+    """A candidate the registration system vouches for, whose registration data has not
+    reached us yet (its feed runs in batches)."""
+    return _response(
+        '<h1>报名信息尚未同步</h1><p class="sub" role="alert">您已在报名系统完成授权，但您的报名信息尚未同步到材料上传系统。</p>'
+        '<p class="note">报名信息一般在报名成功后数小时内同步。请稍后回到报名系统，再次点击“上传相关材料”。'
+        '如超过一天仍无法登录，请联系您所在考点。</p>', 403, "报名信息尚未同步")
+
+
+def unavailable_page(retry_url, retry_after=5):
+    """The registration system did not answer: try again (our authorization endpoint with
+    the page's own request, so the page's sign-in continues)."""
+    return _response(
+        '<h1>报名系统暂时无法访问</h1><p class="sub" role="alert">暂时无法连接医师资格考试网上报名系统，无法完成授权登录。</p>'
+        f'<p class="note">请稍候片刻再试。</p><a class="button" href="{escape(retry_url)}">重试</a>',
+        503, "暂时无法登录", headers={"Retry-After": str(retry_after)})

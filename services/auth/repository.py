@@ -1,4 +1,5 @@
-"""The `auth` database: candidates, staff, codes, refresh tokens, revocations, failures.
+"""The `auth` database: candidates (profiles, no passwords), staff, codes, federated
+sign-in flows, refresh tokens, revocations, failures.
 
 Every write that must not happen twice is one guarded single-document update."""
 import time
@@ -8,6 +9,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from common import outbox
+from services.auth import migrations
 
 
 class DuplicateIdNumber(Exception):
@@ -28,6 +30,8 @@ class AuthRepository:
         db.login_failures.create_index([("account", ASCENDING), ("at", ASCENDING)])
         db.login_failures.create_index([("address", ASCENDING), ("at", ASCENDING)])
         db.auth_codes.create_index([("expires_at", ASCENDING)])
+        db.federation_flows.create_index([("expires_at", ASCENDING)])
+        migrations.apply(db)  # after the indexes: candidates' password hashes from before federation
 
     # -- candidates ----------------------------------------------------------------------
     def get_candidate(self, candidate_id):
@@ -56,8 +60,7 @@ class AuthRepository:
     def update_candidate(self, stored, changes, events):
         """Apply `changes` only if the profile is still what `stored` says (else False)."""
         guard = {"_id": stored["_id"], "region": stored["region"], "site": stored["site"],
-                 "category": stored["category"], "phone.hash": stored["phone"]["hash"],
-                 "password_hash": stored["password_hash"]}
+                 "category": stored["category"], "phone.hash": stored["phone"]["hash"]}
         update = outbox.record(events, {"$set": dict(changes, updated_at=time.time())})
         if not update["$inc"]["outbox_n"]:
             del update["$inc"]
@@ -102,6 +105,19 @@ class AuthRepository:
 
     def purge_codes(self, before):
         self.db.auth_codes.delete_many({"expires_at": {"$lt": before}})
+
+    # -- federated sign-in flows (authority/federation.py) ------------------------------------
+    def save_flow(self, state_hash, flow):
+        self.db.federation_flows.insert_one(dict(flow, _id=state_hash, used=False))
+
+    def use_flow(self, state_hash, now):
+        """The flow, marked answered; None if there is none or it was answered before."""
+        return self.db.federation_flows.find_one_and_update(
+            {"_id": state_hash, "used": False}, {"$set": {"used": True, "used_at": now}},
+            return_document=ReturnDocument.BEFORE)
+
+    def purge_flows(self, before):
+        self.db.federation_flows.delete_many({"expires_at": {"$lt": before}})
 
     # -- refresh tokens --------------------------------------------------------------------
     def save_refresh(self, token_hash, record):

@@ -1,4 +1,5 @@
-"""auth: candidate directory, staff accounts, OAuth 2.0 code flow with PKCE, tokens."""
+"""auth: candidate directory, staff accounts, OAuth 2.0 code flow with PKCE, tokens;
+candidates sign in at the registration system (OpenID Connect, authority/federation.py)."""
 import hmac
 import logging
 import time
@@ -16,11 +17,16 @@ from common.web import http, json_response, read_json, with_retry_after
 from services.auth import domain, import_files, pages
 from services.auth.authority import STAFF_CLIENT
 from services.auth.dependencies import AuthorityProvider, LocalTokenAuth
-from services.auth.exceptions import InvalidClient, InvalidRequest, LoginFailed
+from services.auth.exceptions import (FederationRefused, InvalidClient, InvalidRequest, LoginFailed,
+                                      NotArrived, ProviderUnavailable)
 
 log = logging.getLogger(__name__)
 
 CSRF_COOKIE = "auth_csrf"
+# Ties the registration system's answer to the browser that was sent there (RFC 9700
+# §4.7.1, login CSRF). SameSite=Lax: the answer arrives by a top-level navigation from
+# the provider's origin, which Strict would strip the cookie from.
+BROWSER_COOKIE, FLOW_PATH = "auth_browser", "/auth/federation"
 OAUTH_PARAMS = ("response_type", "client_id", "redirect_uri", "state", "code_challenge",
                 "code_challenge_method")
 FORM_LIMIT = 16 * 1024
@@ -41,6 +47,8 @@ class AuthService(base.ServiceBase):
         refusal = self._check_oauth_params(params)
         if refusal is not None:
             return refusal
+        if params["client_id"] != STAFF_CLIENT:
+            return self._federate(request, params)
         csrf = domain.new_secret()
         response = pages.login_form(params, csrf)
         _set_csrf_cookie(response, csrf, request)
@@ -54,28 +62,49 @@ class AuthService(base.ServiceBase):
         refusal = self._check_oauth_params(params)
         if refusal is not None:
             return refusal
+        if params["client_id"] != STAFF_CLIENT:  # candidates sign in at the registration system
+            return pages.error_page("考生请使用报名系统账号授权登录：请回到材料上传页面重新登录")
         csrf = request.cookies.get(CSRF_COOKIE, "")
         if not csrf or not hmac.compare_digest(csrf, form.get("csrf_token", "")):
             return _fresh_form(request, params, "页面已过期，请重新登录", status=400)
         username = form.get("username", "")[:32]
-        staff = params["client_id"] == STAFF_CLIENT
         try:
-            if staff:
-                subject = self.authority.authenticate_staff(
-                    username, form.get("password", "")[:128], form.get("otp", "")[:32], request.remote_addr)
-            else:
-                subject = self.authority.authenticate_candidate(
-                    username, form.get("password", "")[:128], request.remote_addr)
+            subject = self.authority.authenticate_staff(
+                username, form.get("password", "")[:128], form.get("otp", "")[:32], request.remote_addr)
         except (LoginFailed, RateLimited) as exc:
             return with_retry_after(
                 _fresh_form(request, params, exc.message, username=username, status=exc.status), exc)
         code = self.authority.issue_code(subject, params["client_id"], params["redirect_uri"],
-                                         params["code_challenge"], kind="staff" if staff else "candidate")
+                                         params["code_challenge"], kind="staff")
         location = f"{params['redirect_uri']}?{urlencode({'code': code, 'state': params['state']})}"
         response = Response(status=302, headers={"Location": location})
         response.delete_cookie(CSRF_COOKIE, path="/auth", secure=request.is_secure, httponly=True,
                                samesite="Strict")
         return response
+
+    def _federate(self, request, params):
+        """Off to the registration system's sign-in and consent (DESIGN §4 Auth)."""
+        browser = request.cookies.get(BROWSER_COOKIE) or domain.new_secret()
+        try:
+            location = self.authority.begin_federation(params, browser)
+        except ProviderUnavailable as exc:
+            return pages.unavailable_page(request.full_path, exc.retry_after)
+        response = Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
+        response.set_cookie(BROWSER_COOKIE, browser, path=FLOW_PATH, httponly=True, samesite="Lax",
+                            max_age=domain.FLOW_TTL_S, secure=request.is_secure)
+        return response
+
+    @http("GET", "/auth/federation/callback")
+    def federation_callback(self, request):
+        """The registration system's answer: on to the page's redirect URI with our code."""
+        args = request.args
+        try:
+            location = self.authority.finish_federation(
+                args.get("state", "")[:128], args.get("code", "")[:512], args.get("error", "")[:64],
+                request.cookies.get(BROWSER_COOKIE, ""))
+        except tuple(FEDERATION_PAGES) as exc:
+            return FEDERATION_PAGES[type(exc)](exc)
+        return Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
 
     def _check_oauth_params(self, params):
         """None if the request may proceed; otherwise the refusal to send.
@@ -228,7 +257,16 @@ class AuthService(base.ServiceBase):
     def purge_expired(self):
         now = time.time()
         self.authority.repo.purge_codes(now - 3600)
+        self.authority.repo.purge_flows(now - 3600)
         self.authority.repo.purge_failures(now - domain.FAILURE_WINDOW_S)
+
+
+# What a candidate sees when the registration system's sign-in cannot finish.
+FEDERATION_PAGES = {
+    FederationRefused: lambda exc: pages.error_page(exc.message),
+    NotArrived: lambda exc: pages.not_arrived_page(),
+    ProviderUnavailable: lambda exc: pages.unavailable_page(getattr(exc, "retry", "/"), exc.retry_after),
+}
 
 
 def _optional_text(value, limit=64):

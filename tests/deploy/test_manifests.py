@@ -441,6 +441,33 @@ def test_only_auth_mounts_the_signing_keys_and_s3_keys_follow_least_privilege():
         assert write_key == {"materials": "exam-s3-materials", "review": "exam-s3-review"}.get(name)
 
 
+def test_only_auth_holds_the_registration_systems_client_secrets_and_knows_its_issuer():
+    deployments = by_name("Deployment")
+    for name in SERVICES:
+        env = {var["name"]: var.get("valueFrom", {}).get("secretKeyRef", {})
+               for var in deployments[name]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        for var in ("FEDERATION_CLIENT_SECRET", "REGISTRATION_SYSTEM_SECRET"):
+            if name == "auth":
+                assert env[var] == {"name": "exam-auth-clients", "key": var}
+            else:
+                assert var not in env, f"{name} must not hold {var}"
+    config = by_name("ConfigMap")["exam-config"]["data"]
+    assert config["FEDERATION_ISSUER"].startswith("https://")
+    assert config["FEDERATION_REDIRECT_URI"].startswith("https://") and config[
+        "FEDERATION_REDIRECT_URI"].endswith("/auth/federation/callback")
+    assert config["FEDERATION_CLIENT_ID"]
+
+
+def test_only_auth_reaches_the_registration_system_and_only_public_https():
+    policy = policies()["allow-auth-to-registration-system"]["spec"]
+    assert policy["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "auth"}}
+    (rule,) = policy["egress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
+    (peer,) = rule["to"]
+    assert peer["ipBlock"]["cidr"] == "0.0.0.0/0"
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"} <= set(peer["ipBlock"]["except"])
+
+
 def test_amqp_uri_points_at_the_rabbitmq_cluster_and_vhost_with_each_services_own_user():
     cluster = docs_of("RabbitmqCluster")[0]["metadata"]["name"]
     vhost = docs_of("Vhost")[0]["spec"]["name"]
@@ -751,6 +778,16 @@ def test_compose_service_shape(compose, name):
     # its own broker account (rabbitmq-init makes it with dev/broker.py's rules)
     assert environment["AMQP_URI"].startswith(f"amqp://exam-{name}:${{RABBITMQ_PASSWORD_{name.upper()}")
     assert environment["BROKER_USER_PREFIX"] == "exam-"
+
+
+def test_compose_gives_auth_the_registration_systems_issuer_client_and_secrets(compose):
+    environment = compose["services"]["auth"]["environment"]
+    for var in ("FEDERATION_ISSUER", "FEDERATION_CLIENT_SECRET", "REGISTRATION_SYSTEM_SECRET"):
+        assert environment[var].startswith(f"${{{var}:?"), f"{var} must be required from deploy/.env"
+    assert environment["FEDERATION_REDIRECT_URI"].endswith("/auth/federation/callback")
+    for name in ("materials", "review", "notify"):
+        assert not {"FEDERATION_CLIENT_SECRET", "REGISTRATION_SYSTEM_SECRET"} & set(
+            compose["services"][name]["environment"])
 
 
 def test_compose_secrets_come_from_the_environment_or_files(compose):

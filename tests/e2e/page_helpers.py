@@ -76,15 +76,26 @@ class Browser:
 
 
 def sign_in(page, base_url, username, password="Demo@2026"):
-    """From the page's sign-in screen through the auth service's form and back."""
+    """From the page's sign-in screen through the registration system's sign-in and
+    consent (its stand-in) and back, signed in."""
     page.goto(f"{base_url}/")
     page.get_by_role("button", name="使用报名系统账号登录").click()
-    page.wait_for_url("**/auth/authorize**")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.get_by_role("button", name="授权并登录").click()
+    provider_sign_in(page, username, password)  # at the registration system, via auth
     page.wait_for_url(f"{base_url}/")
     page.locator("[data-testid=status]").wait_for()
+
+
+def provider_sign_in(page, username, password="Demo@2026"):
+    """On the registration system's stand-in: its sign-in form (unless signed in there
+    already), then 授权 on its consent page."""
+    consent = page.get_by_role("button", name="授权", exact=True)
+    login = page.locator("#login")
+    login.or_(consent).first.wait_for()
+    if login.is_visible():
+        login.fill(username)
+        page.fill("#password", password)
+        page.get_by_role("button", name="登录", exact=True).click()
+    consent.click()
 
 
 def card(page, material_type):

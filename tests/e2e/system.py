@@ -1,8 +1,10 @@
 """The whole system as `make run` starts it, isolated for one test session.
 
 Four `nameko run` processes and nginx on free ports, a RabbitMQ vhost, database names
-and a bucket of their own, the SMS stand-in in this process, demo data seeded by
-dev/seed.py. Used by the e2e, browser, fault and security suites."""
+and a bucket of their own, the SMS stand-in and the registration system's stand-in (the
+candidates' OpenID Provider, database `<prefix>standin`) in this process, demo data
+seeded by dev/seed.py (candidates through the registration stand-in). Used by the e2e,
+browser, fault and security suites."""
 import contextlib
 import os
 import shutil
@@ -14,7 +16,8 @@ from pathlib import Path
 
 import requests
 
-from dev.secrets import services_env
+from dev.registration_standin import Standin
+from dev.secrets import services_env, standin_env
 from dev.sms_standin import SmsStandin, templates_for
 from dev.stack import nginx_command, write_nginx_conf
 from support import free_port
@@ -47,6 +50,12 @@ class System:
         self.sms = SmsStandin("127.0.0.1", free_port(), sms["SECRET_ID"], sms["SECRET_KEY"],
                               templates=templates_for(sms["TEMPLATES"]), app_id=sms["APP_ID"],
                               sign_name=sms["SIGN_NAME"])
+        secrets = standin_env()
+        self.standin = Standin(
+            mongo_uri=mongo_uri, database=f"{self.prefix}standin", secret_key=secrets["STANDIN_SECRET_KEY"],
+            client_id=base_config["FEDERATION"]["CLIENT_ID"], client_secret=secrets["FEDERATION_CLIENT_SECRET"],
+            redirect_uris=[f"{self.url}/auth/federation/callback"], api_url=self.url,
+            upload_url=f"{self.url}/", registration_secret=secrets["REGISTRATION_SYSTEM_SECRET"])
 
     # -- configuration -------------------------------------------------------------------------
     def env(self, service=None):
@@ -55,6 +64,7 @@ class System:
                    S3_BUCKET=self.bucket, S3_PUBLIC_ENDPOINT=f"http://{self.s3_endpoint}",
                    JWT_KEYS_DIR=str(self.keys_dir), JWT_ACTIVE_KID="test-1",
                    PUBLIC_URL=self.url, SMS_ENDPOINT=f"127.0.0.1:{self.sms.port}",
+                   FEDERATION_ISSUER=self.standin.issuer, STANDIN_URL=self.standin.url,
                    PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore", WEBHOOKS_LOCAL_DEVELOPMENT="true",
                    **services_env())
         if service:
@@ -80,6 +90,7 @@ class System:
         config["TOKENS"] = dict(self.base_config["TOKENS"], KEYS_DIR=str(self.keys_dir),
                                 ACTIVE_KID="test-1")
         config["PUBLIC_URL"] = self.url
+        config["FEDERATION"] = dict(self.base_config["FEDERATION"], ISSUER=self.standin.issuer)
         return config
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -90,6 +101,7 @@ class System:
         broker.provision(self.rabbit_api, ("guest", "guest"), url_to_parts(self.amqp_uri)[5] or "/",
                          self.broker_passwords, self.broker_prefix, keep_admin=True)
         self.sms.start()
+        self.standin.start()
         for name in SERVICES:
             self.start_service(name)
         conf = write_nginx_conf(self.workdir / "nginx", self.ports, listen=self.port,
@@ -161,7 +173,8 @@ class System:
             raise RuntimeError(f"not healthy: {sorted(pending)}")
 
     def login(self, username, password="Demo@2026"):
-        """A candidate's token response, through the real code flow at this origin."""
+        """A candidate's token response, through the real code flow at this origin (signing
+        in at the registration system's stand-in)."""
         from support import login
         return login(self.url, username, password, redirect=f"{self.url}/callback")
 
@@ -174,6 +187,7 @@ class System:
         for name in list(self.procs):
             self.stop_service(name)
         self.sms.stop()
+        self.standin.stop()
         broker.remove_users(self.rabbit_api, ("guest", "guest"), [self.broker_prefix + s for s in SERVICES])
 
     def drop_databases(self, mongo_client):

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from common import clock
 from page_helpers import PHONE, shot, sign_in
-from support import Candidate, candidate, rpc, staff_token, wait_until_queued
+from support import Candidate, candidate, create_candidates, rpc, staff_token, wait_until_queued
 
 NUMBER = "2026320400971"
 STREAM = "/api/v1/package/events"
@@ -18,7 +18,7 @@ STREAM = "/api/v1/package/events"
 
 def test_a_reviewers_return_shows_on_an_open_page_within_five_seconds_without_reload(
         system, admin, browser, output_dir):
-    admin.call("auth", "import_candidates", records=[candidate(NUMBER, serial=971)])
+    create_candidates(system.standin, [candidate(NUMBER, serial=971)])
     api = Candidate(system, NUMBER)
     api.fill_required()
     package_id = api.submit()["package_id"]

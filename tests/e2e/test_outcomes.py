@@ -16,7 +16,7 @@ from dev.outcome_feed import client_token, follow
 from dev.secrets import registration_client_secret
 from dev.webhook_receiver import WebhookReceiver
 from staff_helpers import STAFF_DESKTOP, screenshot, serious_violations, staff_sign_in
-from support import Candidate, candidate, wait_for
+from support import Candidate, candidate, create_candidates, wait_for
 from unit.imagefactory import document_jpeg
 
 FAST = {"WEBHOOKS_RETRY_BASE_S": "0.3", "WEBHOOKS_RETRY_MAX_S": "1", "NOTIFY_POLL_S": "0.2"}
@@ -31,7 +31,7 @@ def restart_notify(system, **env):
 
 @pytest.fixture(scope="module")
 def candidates(system, admin):
-    admin.call("auth", "import_candidates", records=[
+    create_candidates(system.standin, [
         candidate(number, serial=761 + n) for n, number in enumerate((ANNA, BAO, CHEN, DING))])
 
 

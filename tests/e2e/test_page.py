@@ -355,12 +355,18 @@ def test_the_main_flow_works_with_the_keyboard_alone(system, open_page, images, 
     page.goto(f"{system.url}/")
     assert focused_key(page) == "signin"
     page.keyboard.press("Enter")
-    page.wait_for_url("**/auth/authorize**")
-    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'username'")
-    page.keyboard.type("2026320400006")                 # the auth form focuses the username
+    # the registration system's sign-in form (its stand-in) focuses the 报名号 field
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'login'")
+    page.keyboard.type("2026320400006")
     page.keyboard.press("Tab")
     page.keyboard.type("Demo@2026")
-    shot(page, output_dir, "00-auth-form")
+    shot(page, output_dir, "00-registration-sign-in")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="授权登录").wait_for()
+    for _ in range(8):                                    # to its 授权 button, and press it
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent.trim()") == "授权":
+            break
     page.keyboard.press("Enter")
     page.wait_for_url(f"{system.url}/")
     page.locator("[data-testid=status]").wait_for()

@@ -14,15 +14,15 @@ import pytest
 from common import clock
 from page_helpers import (PHONE, audit, card, choose, consent_on_page, delete, shot, sign_in, upload,
                           wait_count, wait_thumbnails)
-from support import Candidate, candidate, rpc, staff_token, wait_for, wait_until_queued
+from support import Candidate, candidate, create_candidates, rpc, staff_token, wait_for, wait_until_queued
 
 
 @pytest.fixture(scope="module")
-def people(admin):
+def people(system):
     """Import this module's candidates once (the registration system's way in)."""
     records = [candidate(f"2026320400{n}", serial=n) for n in range(981, 986)]
     records.append(candidate("2026120100001", site="1201", serial=986))
-    summary = admin.call("auth", "import_candidates", records=records)
+    summary = create_candidates(system.standin, records)
     assert not summary["errors"], summary
     return {r["registration_number"]: r for r in records}
 

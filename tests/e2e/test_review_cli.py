@@ -5,7 +5,7 @@ import stat
 
 from services.review import cli
 from common.rpc_client import TokenStore
-from support import Candidate, candidate, wait_for
+from support import Candidate, candidate, create_candidates, wait_for
 
 ANNA, BEN = "2026320400961", "2026320400962"
 SITE_3204 = "reviewer.3204"
@@ -18,7 +18,7 @@ def submitted(system, number):
 
 
 def test_a_reviewer_works_through_the_queue_from_the_terminal(system, admin, tmp_path, monkeypatch, capsys):
-    admin.call("auth", "import_candidates", records=[candidate(ANNA, serial=961), candidate(BEN, serial=962)])
+    create_candidates(system.standin, [candidate(ANNA, serial=961), candidate(BEN, serial=962)])
     anna, returned = submitted(system, ANNA)
     ben, approved = submitted(system, BEN)
     store = TokenStore(tmp_path / "home")

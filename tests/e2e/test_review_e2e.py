@@ -7,7 +7,7 @@ import hashlib
 import requests
 
 from common.rpc_client import RpcClient
-from support import bearer, candidate, wait_for
+from support import bearer, candidate, create_candidates, wait_for
 from unit.imagefactory import document_jpeg
 
 NUMBER = "2026320400951"
@@ -16,7 +16,7 @@ REQUIRED = (("id_card", 2), ("degree_certificate", 1), ("probation_certificate",
 
 
 def test_a_seeded_reviewer_returns_a_type_and_the_candidate_sees_it_at_the_one_origin(system, reader_on, admin):
-    assert admin.call("auth", "import_candidates", records=[candidate(NUMBER, serial=951)])["created"] == 1
+    assert create_candidates(system.standin, [candidate(NUMBER, serial=951)])["created"] == 1
     token = system.login(NUMBER)["access_token"]
 
     def call(method, path="", **kwargs):

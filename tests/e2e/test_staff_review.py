@@ -16,7 +16,7 @@ from staff_helpers import (STAFF_DESKTOP, choose_filter, queue_row, screenshot, 
                            staff_sign_in)
 from common import clock
 from common.rpc_client import RpcClient
-from support import REQUIRED, Candidate, candidate, wait_for
+from support import Candidate, candidate, create_candidates, REQUIRED, wait_for
 from unit import idcards
 from unit.imagefactory import document_jpeg
 
@@ -31,7 +31,7 @@ def packages(system, admin):
     """{number: (candidate API, package_id)}: each imported candidate's package, submitted."""
     records = [candidate(n, serial=int(n[-3:])) for n in (MAIN, REJECTED, KEYS, OTHER_3204)]
     records.append(candidate(NANJING, site="3201", serial=945))
-    assert admin.call("auth", "import_candidates", records=records)["created"] == 5
+    assert create_candidates(system.standin, records)["created"] == 5
     found = {}
     for number in (MAIN, REJECTED, KEYS, OTHER_3204, NANJING):
         api = Candidate(system, number)
@@ -244,7 +244,7 @@ def short_lease(system):
 
 def test_the_case_screen_renews_a_short_lease_while_the_reviewer_works_and_releases_it_on_leaving(
         system, admin, staff_page, short_lease, output_dir):
-    assert admin.call("auth", "import_candidates", records=[candidate(LEASED, serial=946)])["created"] == 1
+    assert create_candidates(system.standin, [candidate(LEASED, serial=946)])["created"] == 1
     api = Candidate(system, LEASED)
     api.fill_required()
     package_id = api.submit()["package_id"]
@@ -285,7 +285,7 @@ def test_the_case_screen_renews_a_short_lease_while_the_reviewer_works_and_relea
 def test_a_case_whose_id_card_was_read_shows_the_verdicts_in_the_side_panel(system, reader_on, admin, staff_page,
                                                                            output_dir):
     card = idcards.card(947)
-    assert admin.call("auth", "import_candidates", records=[candidate(
+    assert create_candidates(system.standin, [candidate(
         CARD_READ, serial=947, name=card.name, id_number=card.id_number)])["created"] == 1
     api = Candidate(system, CARD_READ)
     for side in ("front", "back"):

@@ -105,6 +105,7 @@ class FaultSystem(System):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=5)
         self.sms.stop()
+        self.standin.stop()
 
     def freeze(self, name):
         """SIGSTOP a service (it holds its connections but does nothing)."""
@@ -180,19 +181,11 @@ def fault_admin(fault_system):
 
 @pytest.fixture(scope="session")
 def people(fault_system, fault_admin):
-    """Every block's candidates, imported once through auth as the registration feed."""
-    from support import candidate, rpc
-    from argon2 import PasswordHasher
+    """Every block's candidates, made once at the registration system's stand-in, which
+    feeds them to auth (support.create_candidates)."""
+    from support import candidate, create_candidates
     numbers = [n for block in BLOCKS.values() for n in block]
-    # One hash for all (the feed may send argon2 hashes): hashing each would cost seconds.
-    password_hash = PasswordHasher().hash("Demo@2026")
-    records = []
-    for number in numbers:
-        record = candidate(number, serial=int(number[-3:]), password_hash=password_hash)
-        record.pop("password")
-        records.append(record)
-    with rpc(fault_system.config, fault_admin) as proxy:
-        summary = proxy.auth.import_candidates(records)
+    summary = create_candidates(fault_system.standin, [candidate(n, serial=int(n[-3:])) for n in numbers])
     assert not summary["errors"], summary
     return BLOCKS
 

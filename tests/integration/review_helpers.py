@@ -13,7 +13,7 @@ from nameko.exceptions import RemoteError
 from services.auth.service import AuthService
 from services.materials.service import MaterialsService
 from services.review.service import ReviewService
-from support import bearer, candidate, login, make_admin, make_reviewer, rpc, staff_token, wait_for
+from support import bearer, candidate, create_candidates, login, make_admin, make_reviewer, rpc, staff_token, wait_for
 from unit.imagefactory import document_jpeg
 
 ADMIN = "admin.test"
@@ -146,7 +146,7 @@ def region_32():
 
 
 @pytest.fixture
-def make_exam(start_service, container_factory, config):
+def make_exam(start_service, container_factory, config, registration_standin):
     """Start the exam with review's lease and URL lifetime for this test."""
     exams = []
 
@@ -163,11 +163,11 @@ def make_exam(start_service, container_factory, config):
                                 (SITE_3201, ["3201"]), (REGION_32, ["*"])):
             make_reviewer(config, username, sites)
         exam = Exam(config, auth_url, materials_url, review_url)
+        exam.standin = registration_standin  # where candidates are made (support.create_candidates)
         exams.append(exam)
+        create_candidates(registration_standin, [candidate(ANNA, serial=1), candidate(BEN, serial=2),
+                                                 candidate(CAI, serial=3), candidate(DING, site="3201", serial=4)])
         with rpc(config, staff_token(config, ADMIN, "Admin@2026")) as proxy:
-            proxy.auth.import_candidates([candidate(ANNA, serial=1), candidate(BEN, serial=2),
-                                          candidate(CAI, serial=3),
-                                          candidate(DING, site="3201", serial=4)])
             proxy.materials.configure_region("32", region_32())
         return exam
 

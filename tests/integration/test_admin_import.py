@@ -1,6 +1,7 @@
 """Candidate import from the registration system's CSV/XLSX (issue 19 item 9): a
 preview that changes nothing, per-row errors, apply through import_candidates' path,
-and the administrator's scope (a 3201 administrator cannot import 3204)."""
+the administrator's scope (a 3201 administrator cannot import 3204), and no password
+column taken (candidates sign in at the registration system: issue 27)."""
 import base64
 import csv
 import io
@@ -12,9 +13,8 @@ import requests
 from services.auth.service import AuthService
 from support import bearer, candidate, make_admin, rpc, staff_token
 
-HEADER = ["报名号", "姓名", "身份证号", "手机号", "考区", "考点", "考试类别", "考试年度", "初始密码"]
-KEYS = ["registration_number", "name", "id_number", "phone", "region", "site", "category", "exam_year",
-        "password"]
+HEADER = ["报名号", "姓名", "身份证号", "手机号", "考区", "考点", "考试类别", "考试年度"]
+KEYS = ["registration_number", "name", "id_number", "phone", "region", "site", "category", "exam_year"]
 
 
 def as_row(record):
@@ -69,7 +69,7 @@ def test_the_preview_shows_what_would_change_and_each_bad_row_and_changes_nothin
 
 def test_applying_an_xlsx_imports_through_the_feed_and_a_second_apply_changes_nothing(auth):
     records = [candidate("2026320400911", serial=911), candidate("2026320100912", site="3201", serial=912)]
-    rows = [HEADER] + [as_row(r) for r in records] + [["2026320400913", "", "", "", "32", "3204", "", "", ""]]
+    rows = [HEADER] + [as_row(r) for r in records] + [["2026320400913", "", "", "", "32", "3204", "", ""]]
     with rpc(auth["config"], auth["admin.32"]) as proxy:
         first = proxy.auth.apply_import("名单.xlsx", xlsx_file(rows))
         assert (first["created"], first["updated"]) == (2, 0)
@@ -107,3 +107,21 @@ def test_a_list_larger_than_other_rpc_bodies_is_taken_over_https_and_bad_files_a
     too_big = requests.post(f"{auth['url']}/rpc/auth/list_staff", headers=bearer(auth["admin.32"]),
                             json={"padding": data}, timeout=10)
     assert too_big.status_code == 422  # other methods keep their limit
+
+
+def test_rows_carrying_a_password_or_its_hash_are_refused_in_the_preview_and_the_apply(auth, mongo_client):
+    rows = [HEADER + ["初始密码", "密码哈希"],
+            as_row(candidate("2026320400931", serial=931)) + ["Demo@2026", ""],
+            as_row(candidate("2026320400932", serial=932)) + ["", "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"],
+            as_row(candidate("2026320400933", serial=933)) + ["", ""]]
+    with rpc(auth["config"], auth["admin.32"]) as proxy:
+        preview = proxy.auth.preview_import("名单.xlsx", xlsx_file(rows))
+        applied = proxy.auth.apply_import("名单.xlsx", xlsx_file(rows))
+    for summary in (preview, applied):
+        assert summary["created"] == 1  # the row without a password
+        assert [(e["row"], e["registration_number"]) for e in summary["errors"]] == [
+            (2, "2026320400931"), (3, "2026320400932")]
+        assert all("不接收、不保存考生密码" in e["message"] for e in summary["errors"])
+    db = mongo_client[auth["config"]["MONGO"]["DB_PREFIX"] + "auth"]
+    assert db.candidates.find_one({"_id": "2026320400931"}) is None
+    assert db.candidates.find_one({"_id": "2026320400933"}).get("password_hash") is None

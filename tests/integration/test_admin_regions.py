@@ -7,7 +7,7 @@ import requests
 
 from services.auth.service import AuthService
 from services.materials.service import MaterialsService
-from support import bearer, candidate, login, make_admin, rpc, staff_token, wait_for
+from support import bearer, candidate, create_candidates, login, make_admin, rpc, staff_token, wait_for
 
 NUMBER = "2026320400801"
 
@@ -23,14 +23,14 @@ def settings(**overrides):
 
 
 @pytest.fixture
-def admins(start_service, config):
+def admins(start_service, config, registration_standin):
     auth_url = start_service(AuthService)
     url = start_service(MaterialsService)
     make_admin(config, "admin.32", region="32")
     make_admin(config, "admin.33", region="33")
     tokens = {name: staff_token(config, name, "Admin@2026") for name in ("admin.32", "admin.33")}
+    create_candidates(registration_standin, [candidate(NUMBER, serial=801)])
     with rpc(config, tokens["admin.32"]) as proxy:
-        proxy.auth.import_candidates([candidate(NUMBER, serial=801)])
         proxy.materials.configure_region("32", settings())
     return {"config": config, "url": url, "auth_url": auth_url, **tokens}
 

@@ -1,5 +1,7 @@
-"""Auth against the real servers: the code flow with PKCE, tokens every service trusts
-and refuses, the candidate feed, data at rest, throttling shared by instances."""
+"""Auth against the real servers: the code flow with PKCE (candidates signing in at the
+registration system's stand-in), tokens every service trusts and refuses, the candidate
+feed, data at rest, throttling shared by instances. The relying party's own refusals:
+test_federation.py."""
 import json
 import time
 
@@ -13,20 +15,17 @@ from services.auth import domain
 from services.auth.keys import KeyRing
 from services.auth.service import AuthService
 from services.materials.service import MaterialsService
-from support import (REDIRECT, authorize, bearer, candidate, code_from, login, make_admin,
+from support import (REDIRECT, authorize, bearer, candidate, code_from, create_candidates, login, make_admin,
                      make_reviewer, pkce, rpc, staff_token, wait_for)
 
 NUMBER = "2026320400801"
 
 
 @pytest.fixture
-def auth_url(start_service, config):
+def auth_url(start_service, config, registration_standin):
     url = start_service(AuthService)
     make_admin(config)
-    token = staff_token(config, "admin.test", "Admin@2026")
-    with rpc(config, token) as proxy:
-        summary = proxy.auth.import_candidates([candidate(NUMBER, serial=801)])
-    assert summary["created"] == 1
+    assert create_candidates(registration_standin, [candidate(NUMBER, serial=801)])["created"] == 1
     return url
 
 
@@ -117,13 +116,16 @@ def test_plain_pkce_and_missing_challenges_are_refused(auth_url):
     assert response.status_code == 302 and "error=invalid_request" in response.headers["Location"]
 
 
-def test_a_post_without_the_forms_csrf_token_is_refused(auth_url):
+def test_a_candidates_password_posted_to_the_authorization_endpoint_is_refused(auth_url, mongo_client, config):
     verifier, challenge = pkce()
     response = requests.post(f"{auth_url}/auth/authorize", allow_redirects=False, data={
         "response_type": "code", "client_id": "upload-web", "redirect_uri": REDIRECT, "state": "s",
         "code_challenge": challenge, "code_challenge_method": "S256", "username": NUMBER,
         "password": "Demo@2026"})
     assert response.status_code == 400 and "Location" not in response.headers
+    assert "报名系统账号授权登录" in response.text
+    db = mongo_client[config["MONGO"]["DB_PREFIX"] + "auth"]
+    assert db.auth_codes.count_documents({}) == 0
 
 
 def test_refresh_tokens_rotate_and_a_replayed_one_kills_the_family(auth_url):
@@ -277,6 +279,21 @@ def test_bad_records_are_reported_and_change_nothing(auth_url, config, mongo_cli
     assert db.candidates.count_documents({}) == 1  # only the fixture's candidate
 
 
+def test_import_refuses_each_record_that_carries_a_password_or_a_password_hash(auth_url, config, mongo_client):
+    token = staff_token(config, "admin.test", "Admin@2026")
+    feed = [candidate("2026320400806", serial=806, password="Demo@2026"),
+            candidate("2026320400807", serial=807, password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"),
+            candidate("2026320400808", serial=808)]
+    with rpc(config, token) as proxy:
+        summary = proxy.auth.import_candidates(feed)
+    assert summary["created"] == 1 and [e["index"] for e in summary["errors"]] == [0, 1]
+    assert all("password / password_hash" in e["message"] and "不接收、不保存考生密码" in e["message"]
+               for e in summary["errors"])
+    db = mongo_client[config["MONGO"]["DB_PREFIX"] + "auth"]
+    assert db.candidates.count_documents({"_id": {"$in": ["2026320400806", "2026320400807"]}}) == 0
+    assert "password_hash" not in db.candidates.find_one({"_id": "2026320400808"})
+
+
 def test_only_admins_may_import_candidates(auth_url, config):
     make_reviewer(config, "reviewer.t", ["3204"])
     token = staff_token(config, "reviewer.t", "Review@2026")
@@ -381,35 +398,18 @@ def test_disabling_a_staff_account_revokes_its_tokens(auth_url, materials_url, c
     assert denied.status_code == 401 and denied.json()["error"]["code"] == "login_failed"
 
 
-# -- brute force -----------------------------------------------------------------------------
-def fail_login(url, username, address=None):
-    session = requests.Session()
-    if address:
-        session.headers["X-Forwarded-For"] = address
-    return authorize(url, username, "wrong-password", session=session)[1]
+# -- brute force (staff: candidates have no password here; test_staff_sign_in has the limits) ----
+def fail_staff_login(url, username):
+    return requests.post(f"{url}/auth/staff/login", timeout=10,
+                         json={"username": username, "password": "wrong-password"})
 
 
-def test_five_failures_lock_an_account_with_the_same_answer_as_unknown_accounts(auth_url):
-    for _ in range(5):
-        response = fail_login(auth_url, NUMBER)
-        assert response.status_code == 401 and "账号或密码错误" in response.text
-    unknown = fail_login(auth_url, "2026320499999")
-    assert unknown.status_code == 401 and "账号或密码错误" in unknown.text
-    locked = authorize(auth_url, NUMBER, "Demo@2026")[1]  # even the right password
-    assert locked.status_code == 429 and "Location" not in locked.headers
-    assert locked.headers["Retry-After"] == "900"  # the 15 minutes the page names
-
-
-def test_twenty_failures_from_one_address_are_throttled(auth_url):
-    for n in range(20):
-        fail_login(auth_url, f"20263204990{n:02d}", address="203.0.113.7")
-    assert fail_login(auth_url, "2026320499100", address="203.0.113.7").status_code == 429
-    assert fail_login(auth_url, "2026320499101", address="203.0.113.8").status_code == 401
-
-
-def test_the_throttle_is_shared_by_every_instance(start_service, auth_url):
+def test_the_throttle_is_shared_by_every_instance(start_service, auth_url, config):
+    make_reviewer(config, "reviewer.b", ["3204"])
     second = start_service(AuthService)
     assert second != auth_url
     for url in (auth_url, second, auth_url, second, auth_url):
-        assert fail_login(url, NUMBER).status_code == 401
-    assert authorize(second, NUMBER, "Demo@2026")[1].status_code == 429
+        assert fail_staff_login(url, "reviewer.b").status_code == 401
+    locked = requests.post(f"{second}/auth/staff/login", timeout=10,
+                           json={"username": "reviewer.b", "password": "Review@2026"})
+    assert locked.status_code == 429 and locked.headers["Retry-After"] == "900"

@@ -15,7 +15,7 @@ from common import clock, events
 from common.s3 import make_client
 from services.auth.service import AuthService
 from services.materials.service import MaterialsService
-from support import bearer, candidate, login, make_admin, rpc, staff_token, wait_for
+from support import bearer, candidate, create_candidates, login, make_admin, rpc, staff_token, wait_for
 from unit.imagefactory import document_jpeg, document_png
 
 A, B, C, D, E = (f"20263204007{n:02d}" for n in range(1, 6))
@@ -108,7 +108,7 @@ class World:
 
 
 @pytest.fixture
-def world(start_service, container_factory, config):
+def world(start_service, container_factory, config, registration_standin):
     auth_url = start_service(AuthService)
     listener = container_factory(Listener, config)
     listener.start()
@@ -119,8 +119,7 @@ def world(start_service, container_factory, config):
     admin = staff_token(config, "admin.test", "Admin@2026")
     records = [candidate(n, serial=700 + i) for i, n in enumerate((A, B, C, D, E))]
     records.append(candidate(BEIJING, site="1101", serial=799))
-    with rpc(config, admin) as proxy:
-        assert proxy.auth.import_candidates(records)["created"] == 6
+    assert create_candidates(registration_standin, records)["created"] == 6
     world = World(config, auth_url, url, admin)
     world.configure("32", name="江苏", upload_enabled=True, window=window(),
                     sites={"3204": "常州", "3201": "南京"})

@@ -15,7 +15,7 @@ from common import events
 from dev.sms_standin import SmsStandin
 from services.auth.service import AuthService
 from services.notify.service import NotifyService
-from support import bearer, candidate, https_rpc, login, make_admin, rpc, staff_token, wait_for
+from support import bearer, candidate, create_candidates, https_rpc, login, make_admin, rpc, staff_token, wait_for
 
 ANNA, BEN = "2026320400901", "2026320400902"
 RECORDS = {ANNA: candidate(ANNA, serial=901), BEN: candidate(BEN, serial=902)}
@@ -97,12 +97,11 @@ class World:
 
 
 @pytest.fixture
-def world(start_service, config, standin, mongo_client):
+def world(start_service, config, standin, registration_standin, mongo_client):
     auth_url = start_service(AuthService)
     make_admin(config)
     admin = staff_token(config, "admin.test", "Admin@2026")
-    with rpc(config, admin) as proxy:
-        proxy.auth.import_candidates(list(RECORDS.values()))
+    create_candidates(registration_standin, list(RECORDS.values()))
     url = start_service(NotifyService)
     db = mongo_client[config["MONGO"]["DB_PREFIX"] + "notify"]
     return World(config, auth_url, url, admin, standin, db)

@@ -18,7 +18,7 @@ from services.notify.feed import Feed, Sequencer
 from services.notify.feed_repository import FeedRepository
 from services.notify.hooks_repository import HooksRepository
 from services.notify.service import NotifyService
-from support import candidate, free_port, login, make_reviewer, rpc, staff_token, wait_for
+from support import candidate, create_candidates, free_port, login, make_reviewer, rpc, staff_token, wait_for
 
 
 def refused(response, status, code):
@@ -208,13 +208,13 @@ def test_limit_is_one_to_five_hundred_and_next_comes_even_with_no_items(outcomes
     assert len(outcomes.feed().json()["items"]) == 3  # no limit: the default (100)
 
 
-def test_only_the_registration_system_and_national_administrators_read_the_feed(outcomes, config):
+def test_only_the_registration_system_and_national_administrators_read_the_feed(outcomes, config,
+                                                                               registration_standin):
     from services.auth.cli import build_authority
     authority = build_authority(config)
     authority.save_staff("admin.32", "admin", "32", [], "Admin@2026")
     make_reviewer(config, "reviewer.3204", ["3204"])
-    with rpc(config, outcomes.admin) as proxy:
-        proxy.auth.import_candidates([candidate("2026320400599", serial=599)])
+    create_candidates(registration_standin, [candidate("2026320400599", serial=599)])
     for token in (staff_token(config, "admin.32", "Admin@2026"), staff_token(config, "reviewer.3204", "Review@2026"),
                   login(outcomes.auth_url, "2026320400599")["access_token"]):
         refused(outcomes.feed(token=token), 403, "forbidden")

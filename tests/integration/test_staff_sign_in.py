@@ -9,7 +9,7 @@ import requests
 
 from services.auth.cli import build_authority
 from services.auth.service import AuthService
-from support import authorize, code_from, https_rpc, make_admin, make_reviewer, pkce
+from support import REDIRECT, code_from, https_rpc, make_admin, make_reviewer, pkce
 
 STAFF_REDIRECT = "http://127.0.0.1:8000/staff/callback"
 
@@ -102,9 +102,12 @@ def test_staff_use_the_page_flow_of_their_own_client_with_pkce(auth):
         "client_id": "staff-web", "code_verifier": verifier})
     assert tokens.status_code == 200, tokens.text
     assert https_rpc(url, "auth", "list_staff", tokens.json()["access_token"]).status_code == 200
-    # A candidate's client does not sign staff in, nor the other way round.
-    _, candidate_form = authorize(url, "reviewer.s", "Review@2026")[:2]
-    assert candidate_form.status_code == 401
+    # A candidate's client does not sign staff in: it takes no password at all (its
+    # candidates sign in at the registration system).
+    posted = session.post(f"{url}/auth/authorize", allow_redirects=False, timeout=10, data=dict(
+        params, client_id="upload-web", redirect_uri=REDIRECT, csrf_token=csrf, username="reviewer.s",
+        password="Review@2026"))
+    assert posted.status_code == 400 and "Location" not in posted.headers
 
 
 def test_staff_sign_in_is_throttled_per_account_and_per_address(auth, config):

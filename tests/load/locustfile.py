@@ -1,9 +1,12 @@
 """Locust: simulated candidates through the whole journey (the load benchmark, tests/load/README.md).
 
 Each journey uses its own, never-used candidate (a submitted package takes no more
-uploads): sign in with the OAuth 2.0 code flow and PKCE on /auth/authorize and
-/auth/token (the CSRF token is read from the form), load the package page, consent,
-upload six realistic 100–200 KB document JPEGs to the right material types, submit.
+uploads): sign in as the page does, with the OAuth 2.0 code flow and PKCE at
+/auth/authorize, the candidate's sign-in and consent at the registration system's stand-in
+(the address auth sends it to; its forms' CSRF tokens read from the pages), back through
+/auth/federation/callback, and /auth/token; load the package page, consent, upload six
+realistic 100–200 KB document JPEGs to the right material types, submit. The stand-in's
+own requests are timed under names of their own ("stand-in: ..."), outside the system's.
 No think time: each simulated candidate starts its next step as soon as the last one
 answers (a closed loop), so the run measures what the system can do.
 
@@ -18,7 +21,7 @@ by hand:
 Environment:
   LOAD_CANDIDATES  file with one unused registration number per line (required)
   LOAD_IMAGES      directory of pool JPEGs (required)
-  LOAD_PASSWORD    the candidates' password (default Load@2026)
+  LOAD_PASSWORD    the candidates' password at the registration stand-in (default Load@2026)
   LOAD_JOURNEYS    stop after this many journeys have ended (default: when candidates run out)
   LOAD_RESULTS     write every request's timing and the journey outcomes here as JSON
 """
@@ -31,6 +34,7 @@ import re
 import secrets
 import time
 from collections import Counter, defaultdict
+from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -44,11 +48,16 @@ NOTICE_VERSION = "2026-1"
 UPLOADS = ["id_card", "id_card", "degree_certificate", "probation_certificate",
            "registration_form", "work_certificate"]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+NEXT = re.compile(r'name="next" value="([^"]+)"')
+CONSENT_FORM = re.compile(r'<form method="post" action="(/authorize[^"]*)"')
 BOUNDARY = "----loadbench" + "7d3a1f0c9b2e4d58"
 
 NAMES = {
-    "authorize_form": "GET /auth/authorize",
-    "authorize": "POST /auth/authorize",
+    "authorize": "GET /auth/authorize",
+    "standin_authorize": "stand-in: GET /authorize",
+    "standin_login": "stand-in: POST /login",
+    "standin_consent": "stand-in: POST /authorize",
+    "callback": "GET /auth/federation/callback",
     "token": "POST /auth/token",
     "package": "GET /api/v1/package",
     "consent": "POST /api/v1/package/consent",
@@ -206,14 +215,23 @@ class Candidate(FastHttpUser):
                   "state": secrets.token_hex(8), "code_challenge": challenge,
                   "code_challenge_method": "S256"}
         query = "&".join(f"{k}={v}" for k, v in params.items()).replace(":", "%3A").replace("/", "%2F")
-        form = self.expect("GET", f"/auth/authorize?{query}", "authorize_form", 200)
-        found = CSRF.search(form.text or "")
-        if not found:
-            raise JourneyFailed("no csrf token in the form")
-        signed_in = self.expect(
-            "POST", "/auth/authorize", "authorize", 302, allow_redirects=False,
-            data=dict(params, csrf_token=found.group(1), username=number, password=POOL.password))
-        code = parse_qs(urlparse(signed_in.headers.get("Location", "")).query).get("code", [None])[0]
+        sent = self.expect("GET", f"/auth/authorize?{query}", "authorize", 302, allow_redirects=False)
+        provider = sent.headers.get("Location", "")
+        origin = "{0.scheme}://{0.netloc}".format(urlparse(provider))
+        form = self.expect("GET", provider, "standin_authorize", 200)  # on to its sign-in form
+        found, next_url = CSRF.search(form.text or ""), NEXT.search(form.text or "")
+        if not found or not next_url:
+            raise JourneyFailed("no sign-in form at the registration stand-in")
+        consent = self.expect("POST", f"{origin}/login", "standin_login", 200, data={
+            "csrf_token": found.group(1), "next": unescape(next_url.group(1)), "login": number,
+            "password": POOL.password})
+        found, action = CSRF.search(consent.text or ""), CONSENT_FORM.search(consent.text or "")
+        if not found or not action:
+            raise JourneyFailed("no consent form at the registration stand-in")
+        answer = self.expect("POST", origin + unescape(action.group(1)), "standin_consent", 302,
+                             allow_redirects=False, data={"csrf_token": found.group(1), "decision": "allow"})
+        back = self.expect("GET", answer.headers.get("Location", ""), "callback", 302, allow_redirects=False)
+        code = parse_qs(urlparse(back.headers.get("Location", "")).query).get("code", [None])[0]
         tokens = self.expect("POST", "/auth/token", "token", 200, data={
             "grant_type": "authorization_code", "code": code, "redirect_uri": POOL.redirect,
             "client_id": CLIENT_ID, "code_verifier": verifier})

@@ -71,6 +71,8 @@ def stack_processes(root):
             label = OCR_WORKERS  # the ID card reader's processes
         elif "pytest" in cmd:
             label = "pytest"
+        elif "dev.registration_standin" in cmd:
+            label = "registration stand-in (outside the system)"
         elif "locust" in cmd and "-f" in cmd:
             label = "locust (load generator)"
         if label:

@@ -6,9 +6,10 @@ One command, run by hand against the running system (`make up`), never in CI:
 
 It
 1. makes (once, cached in var/load/images) a pool of distinct 100–200 KB document JPEGs;
-2. imports enough never-used candidates into region 32 (sites 3204/3201, registration
-   numbers 20263204 50001+ / 20263201 50001+) through auth's `import_candidates` RPC
-   as the admin, all with one precomputed argon2 hash of the password;
+2. makes enough never-used candidates in region 32 (sites 3204/3201, registration
+   numbers 20263204 50001+ / 20263201 50001+) at the registration system's stand-in
+   (POST /_standin/candidates, password Load@2026 kept there), which feeds them to auth
+   through `import_candidates`; auth keeps no password;
 3. runs Locust headless (tests/load/locustfile.py, in its own virtualenv, default
    var/locustvenv; made with a pinned Locust if missing) at the given concurrency for
    a duration or a number of journeys, while recording the CPU each server process used;
@@ -70,7 +71,7 @@ def registration_number(serial):
     return f"2026{SITES[serial % 2]}{serial:05d}"
 
 
-def candidate_record(serial, password_hash):
+def candidate_record(serial):
     from common.idnumber import check_character as id_check_char
     site = SITES[serial % 2]
     # A checksum-valid fictitious ID number, unique per serial: born 1980 onwards
@@ -79,8 +80,7 @@ def candidate_record(serial, password_hash):
     first17 = f"{site}00{born:%Y%m%d}{100 + serial % 900:03d}"
     return {"registration_number": registration_number(serial), "name": f"压测考生{serial}",
             "id_number": first17 + id_check_char(first17), "phone": f"139{serial:08d}",
-            "region": "32", "site": site, "category": CATEGORY, "exam_year": 2026,
-            "password_hash": password_hash}
+            "region": "32", "site": site, "category": CATEGORY, "exam_year": 2026}
 
 
 def use_stack(path):
@@ -103,8 +103,8 @@ def write_state(state):
     STATE_FILE.write_text(json.dumps(state, indent=1))
 
 
-def prepare_candidates(config, count, batch=50):
-    """`count` never-used candidates (imported now if needed); returns their numbers."""
+def prepare_candidates(standin_url, count, batch=500):
+    """`count` never-used candidates (made now if needed); returns their numbers."""
     state = read_state()
     first = state["next_serial"]
     last = first + count - 1
@@ -113,18 +113,13 @@ def prepare_candidates(config, count, batch=50):
                  f"run `python -m tests.load.run --cleanup` to start the numbering again")
     todo = range(max(first, state["imported_up_to"] + 1), last + 1)
     if todo:
-        from argon2 import PasswordHasher
-        from dev.seed import call_as_admin
-        password_hash = PasswordHasher().hash(PASSWORD)  # the service's own parameters
+        from dev.seed import feed_candidates
         started = time.monotonic()
-        records = [candidate_record(serial, password_hash) for serial in todo]
-
-        def import_all(client):
-            for i in range(0, len(records), batch):
-                summary = client.call("auth", "import_candidates", records=records[i:i + batch])
-                if summary["errors"]:
-                    sys.exit(f"candidates refused: {summary['errors'][:3]}")
-        call_as_admin(config, import_all)
+        records = [candidate_record(serial) for serial in todo]
+        for i in range(0, len(records), batch):
+            summary = feed_candidates(standin_url, records[i:i + batch], password=PASSWORD)
+            if summary["errors"]:
+                sys.exit(f"candidates refused: {summary['errors'][:3]}")
         state["imported_up_to"] = last
         log(f"imported {len(records)} candidates in {time.monotonic() - started:.1f} s")
     state["next_serial"] = last + 1  # used from now on, whatever the run's outcome
@@ -340,6 +335,8 @@ def cleanup(config):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--standin-url", default="http://127.0.0.1:9030",
+                        help="the registration system's stand-in, where load candidates are made")
     parser.add_argument("--concurrency", "-c", type=int, default=50)
     parser.add_argument("--duration", "-t", type=int, default=60, help="seconds of load (default 60)")
     parser.add_argument("--journeys", "-n", type=int, default=0,
@@ -384,7 +381,8 @@ def main():
     paths = image_pool.ensure_pool(args.images, args.pool, log=log)
     payloads = [p.read_bytes() for p in paths]
     wanted = args.journeys or args.candidates or args.concurrency + args.duration * 40
-    candidates = prepare_candidates(config, wanted)
+    standin_url = (stack or {}).get("env", {}).get("STANDIN_URL") or args.standin_url
+    candidates = prepare_candidates(standin_url, wanted)
     candidates_file = LOAD_DIR / "candidates.txt"
     candidates_file.write_text("\n".join(candidates) + "\n")
 

@@ -119,7 +119,7 @@ def main():
         system.start()
         env = {"AMQP_URI": amqp_uri, "MONGO_URI": mongo_uri, "MONGO_DB_PREFIX": system.prefix,
                "S3_BUCKET": bucket, "JWT_KEYS_DIR": str(keys_dir), "JWT_ACTIVE_KID": "test-1",
-               "PUBLIC_URL": system.url}
+               "PUBLIC_URL": system.url, "STANDIN_URL": system.standin.url}
         description = {"url": system.url, "env": env, "source": str(ROOT),
                        "database": args.mongo_uri or "dev/mongo (private)", "workdir": str(workdir),
                        "pids": {name: proc.pid for name, proc in system.procs.items()}

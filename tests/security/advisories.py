@@ -81,6 +81,16 @@ ADVISORIES = {
         Advisory("3.0.6", ("CVE-2024-49767", "GHSA-q34m-jh98-gwm2"), "multipart form resource exhaustion"),
         Advisory("3.1.4", ("CVE-2025-66221", "GHSA-hgf8-39gv-g3f2"), "safe_join Windows device names"),
     ),
+    # -- the registration system's stand-in (dev extras: local development and tests) -----
+    "authlib": (
+        Advisory("1.3.1", ("CVE-2024-37568",), "JWS algorithm confusion with asymmetric public keys"),
+        Advisory("1.6.5", ("GHSA-g7f3-828f-7h7m",), "one of two advisories against 1.6.4 and earlier"),
+        Advisory("1.6.5", ("GHSA-pq5p-34cr-23v9",), "the other advisory against 1.6.4 and earlier"),
+    ),
+    "flask": (
+        Advisory("2.3.2", ("CVE-2023-30861", "GHSA-m2qf-hxjv-5gpq"), "session cookie cached by proxies"),
+        Advisory("3.1.1", ("CVE-2025-47278", "GHSA-4grg-w6v8-c28g"), "fallback secret key used for signing"),
+    ),
     "eventlet": (  # eventlet.wsgi is our HTTP server
         Advisory("0.31.0", ("CVE-2021-21419", "GHSA-9p9m-jm8w-94p2"), "websocket frame memory exhaustion"),
         Advisory("0.35.2", ("CVE-2023-29483", "GHSA-3rq5-2g8h-59hc"), "DNS response spoofing (TuDoor)"),

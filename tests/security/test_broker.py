@@ -12,7 +12,7 @@ from amqp.exceptions import AccessRefused
 from kombu import Connection, Exchange, Queue
 
 from dev import servers
-from support import Candidate, candidate, rpc, wait_for
+from support import Candidate, candidate, create_candidates, rpc, wait_for
 
 NUMBER = "2026320400971"
 APPROVED_QUEUE = "evt-review-PackageApproved--materials.on_package_approved"
@@ -63,8 +63,7 @@ def test_a_service_consumes_no_other_services_queue(system):
 
 
 def test_a_forged_package_approval_changes_nothing_anywhere(system, admin_token):
-    with rpc(system.config, admin_token) as proxy:
-        proxy.auth.import_candidates([candidate(NUMBER, serial=971)])
+    create_candidates(system.standin, [candidate(NUMBER, serial=971)])
     person = Candidate(system, NUMBER)
     person.fill_required()
     package = person.submit()

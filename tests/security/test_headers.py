@@ -48,30 +48,46 @@ def test_unknown_paths_and_wrong_methods_are_refused_in_the_json_envelope(system
             assert method not in response.headers["Allow"] and response.headers["Allow"], what
 
 
-def csrf_cookie(system, url, headers=None):
-    """The attributes of the CSRF cookie that `url`'s sign-in form sets, lower-cased."""
-    params = {"response_type": "code", "client_id": "upload-web", "state": "s",
-              "redirect_uri": f"{system.url}/callback", "code_challenge": pkce()[1],
+SIGN_IN_COOKIES = {  # client -> (its redirect path, the cookie auth sets on its way in, status)
+    "staff-web": ("/staff/callback", "auth_csrf", 200),         # the staff sign-in form's CSRF token
+    "upload-web": ("/callback", "auth_browser", 302),           # off to the registration system
+}
+
+
+def sign_in_cookie(system, url, client_id, headers=None):
+    """The attributes of the cookie `url`'s authorization endpoint sets for `client_id`,
+    lower-cased."""
+    path, name, status = SIGN_IN_COOKIES[client_id]
+    params = {"response_type": "code", "client_id": client_id, "state": "s",
+              "redirect_uri": f"{system.url}{path}", "code_challenge": pkce()[1],
               "code_challenge_method": "S256"}
-    response = requests.get(f"{url}/auth/authorize", params=params, headers=headers, timeout=15)
-    assert response.status_code == 200, response.text[:200]
-    (cookie,) = [c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("auth_csrf=")]
+    response = requests.get(f"{url}/auth/authorize", params=params, headers=headers, timeout=15,
+                            allow_redirects=False)
+    assert response.status_code == status, response.text[:200]
+    (cookie,) = [c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith(f"{name}=")]
     return [part.strip().lower() for part in cookie.split(";")]
 
 
-def test_the_csrf_cookie_is_secure_when_the_proxy_says_the_client_came_over_https(system):
+def test_the_sign_in_cookies_are_secure_when_the_proxy_says_the_client_came_over_https(system):
     auth = f"http://127.0.0.1:{system.ports['auth']}"
     # Behind the production proxy, which sets X-Forwarded-Proto from its TLS listener.
-    over_https = csrf_cookie(system, auth, {"X-Forwarded-Proto": "https"})
+    over_https = sign_in_cookie(system, auth, "staff-web", {"X-Forwarded-Proto": "https"})
     assert "secure" in over_https and "httponly" in over_https and "samesite=strict" in over_https
-    # Plain HTTP (local development) keeps a cookie the browser will send back.
-    assert "secure" not in csrf_cookie(system, system.url)
+    # The browser's binding to its sign-in at the registration system comes back from
+    # that system's origin by a top-level navigation: Lax, on the callback's path only.
+    binding = sign_in_cookie(system, auth, "upload-web", {"X-Forwarded-Proto": "https"})
+    assert "secure" in binding and "httponly" in binding and "samesite=lax" in binding
+    assert "path=/auth/federation" in binding
+    # Plain HTTP (local development) keeps cookies the browser will send back.
+    for client in SIGN_IN_COOKIES:
+        assert "secure" not in sign_in_cookie(system, system.url, client)
 
 
 def test_the_local_proxy_tells_the_services_the_scheme_the_client_really_used(system):
     """nginx sets X-Forwarded-Proto itself: a client's own header (claiming HTTPS over
     plain HTTP) does not reach auth, or the cookie would be Secure and never come back."""
-    assert "secure" not in csrf_cookie(system, system.url, {"X-Forwarded-Proto": "https"})
+    for client in SIGN_IN_COOKIES:
+        assert "secure" not in sign_in_cookie(system, system.url, client, {"X-Forwarded-Proto": "https"})
 
 
 def test_the_page_fixes_its_base_url_and_where_its_forms_may_post(system):

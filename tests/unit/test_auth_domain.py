@@ -23,11 +23,43 @@ def test_a_record_with_a_bad_field_is_refused(field, value):
         domain.parse_record(candidate("2026320400001", **{field: value}))
 
 
-def test_a_record_needs_exactly_one_of_password_and_hash():
-    with pytest.raises(domain.RecordInvalid):
-        domain.parse_record(candidate("2026320400001", password_hash="$argon2id$v=19$x"))
-    with pytest.raises(domain.RecordInvalid):
-        domain.parse_record(candidate("2026320400001", password=""))
+@pytest.mark.parametrize("field, value", [("password", "Demo@2026"), ("password_hash", "$argon2id$v=19$x"),
+                                          ("password", 12345678)])
+def test_a_record_carrying_a_password_or_its_hash_is_refused_whole(field, value):
+    with pytest.raises(domain.RecordInvalid) as refused:
+        domain.parse_record(candidate("2026320400001", **{field: value}))
+    assert str(refused.value) == domain.PASSWORD_REFUSED
+
+
+def test_a_record_without_any_password_parses_and_keeps_none():
+    record = domain.parse_record(candidate("2026320400001", password=""))  # an empty column: nothing carried
+    assert not hasattr(record, "password") and not hasattr(record, "password_hash")
+
+
+NOW = 1_800_000_000
+
+
+def claims(**overrides):
+    return dict({"iss": "https://op", "aud": "exam-upload", "sub": "2026320400001", "nonce": "n-1",
+                 "iat": NOW - 5, "exp": NOW + 300}, **overrides)
+
+
+@pytest.mark.parametrize("overrides, problem", [
+    ({}, None),
+    ({"nonce": "n-2"}, "nonce"), ({"nonce": None}, "nonce"),
+    ({"iat": NOW - 3600}, "iat"), ({"iat": NOW + 3600}, "iat"), ({"iat": "yesterday"}, "iat"),
+    ({"aud": ["exam-upload", "other"]}, "azp"), ({"aud": ["exam-upload", "other"], "azp": "exam-upload"}, None),
+    ({"sub": "someone@example"}, "sub"), ({"sub": 2026320400001}, "sub"),
+])
+def test_an_id_token_signs_in_only_with_our_nonce_a_fresh_iat_our_azp_and_a_registration_number(
+        overrides, problem):
+    assert domain.id_token_problem(claims(**overrides), "n-1", "exam-upload", NOW) == problem
+
+
+def test_only_a_refused_consent_reaches_the_page_as_such():
+    assert domain.provider_error("access_denied") == "access_denied"
+    assert domain.provider_error("temporarily_unavailable") == "server_error"
+    assert domain.provider_error("<script>") == "server_error"
 
 
 def test_the_id_check_character_follows_gb_11643():

@@ -11,7 +11,7 @@ PREVIEW_LIMIT = 500  # changed rows listed in a preview (all are counted)
 
 
 class CandidateDirectory:
-    """Part of Authority (its repo, vault and passwords)."""
+    """Part of Authority (its repo and vault)."""
 
     # -- the registration system's feed ----------------------------------------------------
     def import_candidates(self, records, principal):
@@ -30,8 +30,9 @@ class CandidateDirectory:
     def preview_import(self, rows, principal):
         """What importing `rows` [(row number, record)] would change, without changing it:
         per row created / updated (with the changed fields' names) / unchanged, or its
-        error. Passwords are not compared (that costs a hash per row); ID numbers and
-        phones are compared by their keyed hashes and never shown."""
+        error. A row carrying a password is refused as the import refuses it
+        (domain.parse_record); ID numbers and phones are compared by their keyed hashes and
+        never shown."""
         summary = {"rows": len(rows), "created": 0, "updated": 0, "unchanged": 0, "errors": [],
                    "changes": []}
         parsed, seen = [], set()
@@ -109,7 +110,6 @@ class CandidateDirectory:
             "category": record.category, "exam_year": record.exam_year,
             "id_number": self.vault.seal("id_number", record.id_number, rid),
             "phone": self.vault.seal("phone", record.phone, rid),
-            "password_hash": record.password_hash or self.passwords.hash(record.password),
             "created_at": time.time(), "updated_at": time.time(), "outbox_n": 0}
 
     def _candidate_changes(self, stored, record):
@@ -126,10 +126,6 @@ class CandidateDirectory:
             changes["exam_year"] = record.exam_year
         if stored["id_number"]["hash"] != self.vault.lookup_hash("id_number", record.id_number):
             changes["id_number"] = self.vault.seal("id_number", record.id_number, rid)
-        if record.password_hash and record.password_hash != stored["password_hash"]:
-            changes["password_hash"] = record.password_hash
-        elif record.password and not self.passwords.verify(stored["password_hash"], record.password):
-            changes["password_hash"] = self.passwords.hash(record.password)
         events = [domain.profile_changed_event(record, changed)] if changed else []
         return changes, events
 

@@ -1,5 +1,6 @@
-"""Sign-in: passwords, the staff second factor, throttling, and OAuth 2.0 authorization
-codes with PKCE (issue and exchange)."""
+"""Staff sign-in (passwords, the second factor, throttling) and OAuth 2.0 authorization
+codes with PKCE (issue and exchange), for staff and for candidates signed in at the
+registration system (authority/federation.py)."""
 import time
 
 from common.errors import RateLimited
@@ -11,19 +12,10 @@ class SignIn:
     """Part of Authority (its repo, vault, passwords and settings; tokens from `Tokens`)."""
 
     # -- sign-in -------------------------------------------------------------------------
-    def authenticate_candidate(self, username, password, address):
-        username = (username or "").strip().upper()
-        account = self.vault.lookup_hash("login", username)
-        self._check_throttle(account, address)
-        candidate = self.repo.get_candidate(username) or (
-            self.repo.find_candidate_by_id_hash(self.vault.lookup_hash("id_number", username))
-            if len(username) == 18 else None)
-        return self._check_password(candidate, password, account, address)
-
     def authenticate_staff(self, username, password, otp, address):
         """A staff member's password and, for accounts with a second factor (every
         administrator), their current TOTP code or an unused recovery code. Throttled per
-        account and per address like candidates' sign-in; a wrong code counts as a failure."""
+        account and per address; a wrong code counts as a failure."""
         username = (username or "").strip()
         account = self.vault.lookup_hash("login", f"staff:{username}")
         self._check_throttle(account, address)
