@@ -11,7 +11,6 @@ from common.messaging import broadcast_handler, event_handler
 from common.rpc import rpc
 from common import service as base
 from common.web import http, json_response, read_json
-from services.materials import domain
 from services.materials.dependencies import PackageDesk
 from services.materials.live import SIGNAL, STREAM_PATH, TICKET_COOKIE, LiveHub
 from services.materials.storage import ImageStorage

@@ -12,7 +12,7 @@ tests do not depend on each other's order; the session's other e2e tests use 002
 2026320100002. Screenshots land in test-output/<test name>/.
 """
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import requests
 from PIL import Image

@@ -18,7 +18,7 @@ from services.notify.feed import Feed, Sequencer
 from services.notify.feed_repository import FeedRepository
 from services.notify.hooks_repository import HooksRepository
 from services.notify.service import NotifyService
-from support import candidate, create_candidates, free_port, login, make_reviewer, rpc, staff_token, wait_for
+from support import candidate, create_candidates, free_port, login, make_reviewer, staff_token, wait_for
 
 
 def refused(response, status, code):
