@@ -10,7 +10,7 @@ import requests
 
 from services.auth import domain
 from services.auth.service import AuthService
-from support import (REDIRECT, bearer, candidate, code_from, create_candidates, pkce, provider_sign_in)
+from support import (REDIRECT, candidate, code_from, create_candidates, pkce, provider_sign_in)
 
 NUMBER = "2026320400811"
 
