@@ -933,7 +933,9 @@ function openDialog(title, body, buttons, kind = '') {
     h('div', { class: 'dialog-head' },
       h('h2', { id: 'dialog-title' }, title),
       h('button', { type: 'button', class: 'dialog-close', 'aria-label': '关闭', onclick: closeDialog }, '×')),
-    h('div', { class: 'dialog-body' }, body),
+    // Focusable: the body scrolls on its own when it is taller than the screen, and a
+    // keyboard must be able to scroll it too.
+    h('div', { class: 'dialog-body', tabindex: '0' }, body),
     h('div', { class: 'dialog-actions' }, buttons));
   if (!dialog.open) dialog.showModal();
   const first = dialog.querySelector('[autofocus]') || dialog.querySelector('.dialog-actions button');
