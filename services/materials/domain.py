@@ -280,6 +280,7 @@ def returned_sets(package, items):
             code = entry["material_type"]
             sets[f"items.{code}.locked"] = False
             sets[f"items.{code}.reason"] = entry["reason"]
+            sets[f"items.{code}.reason_code"] = entry.get("reason_code")  # None from older events
             sets[f"items.{code}.returned_images"] = sorted(item["images"])
     return sets
 
@@ -359,6 +360,7 @@ def reopened_sets(package, sets, reopened, now):
         else:
             sets[f"items.{code}.locked"] = False
             sets[f"items.{code}.reason"] = REOPEN_REASON
+            sets[f"items.{code}.reason_code"] = None  # not a reviewer's: no earlier code applies
     sets["feedback"] = {"decision": "reopened", "items": [
         {"material_type": code, "reason": REOPEN_REASON} for code in reopened], "at": iso(now)}
     return sets, True
@@ -415,7 +417,8 @@ def view(package, catalogue, rules, now):
             "material_type": code, "name": t.name, "requirements": t.requirements,
             "required": item["required"], "min_count": item["min"], "max_count": item["max"],
             "count": item["count"], "locked": item["locked"] or not editable,
-            "reason": item.get("reason"), "example_url": f"/examples/{code}.svg",
+            "reason": item.get("reason"), "reason_code": item.get("reason_code"),
+            "example_url": f"/examples/{code}.svg",
             # a returned type: still as returned (to fix) or its images replaced
             "returned": code in returned, "replaced": code in returned and code not in unchanged,
             "images": [image_view(package, code, image, item["locked"] or not editable)

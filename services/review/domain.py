@@ -324,7 +324,8 @@ def returned_event(case, reviewer, items, respond_by):
     names = case.get("type_names") or {}
     return MaterialReturned(
         **_about(case), reviewer_id=reviewer, respond_by=respond_by,
-        items=[{"material_type": i["material_type"], "reason": i["reason"]} for i in items],
+        items=[{"material_type": i["material_type"], "reason_code": i["reason_code"], "reason": i["reason"]}
+               for i in items],
         type_names={i["material_type"]: names[i["material_type"]] for i in items
                     if i["material_type"] in names})
 

@@ -7,8 +7,9 @@ typical review time. Every page state here is audited with axe-core at 390×844 
 Candidates of their own, imported here: 2026320402001 ... 2026320402020 (site 3204)."""
 import pytest
 
-from page_helpers import audit, card, choose, consent_on_page, shot, sign_in
-from support import candidate
+from page_helpers import (audit, card, choose, consent_on_page, shot, sign_in, upload, wait_count,
+                          wait_thumbnails)
+from support import Candidate, candidate, rpc, staff_token, wait_for, wait_until_queued
 from unit.imagefactory import document_jpeg
 
 PHONE_390 = {"width": 390, "height": 844}
@@ -33,6 +34,28 @@ def people(admin):
 def assert_accessible(page, output_dir, name):
     found = audit(page, output_dir, f"axe-{name}")
     assert not found, f"axe-core, {name}: {found}"
+
+
+def returned_package(system, n, items, respond_by=None):
+    """Candidate `n`'s package filled, submitted and returned by the site's reviewer over
+    RPC with `items` ([{"material_type", "reason"}]); the candidate's API handle."""
+    api = Candidate(system, number(n))
+    api.fill_required()
+    package_id = api.submit()["package_id"]
+    reviewer = staff_token(system.config, "reviewer.3204", "Review@2026")
+    with rpc(system.config, reviewer) as proxy:
+        wait_until_queued(proxy, package_id, timeout=20)
+        proxy.review.claim(package_id)
+        proxy.review.return_materials(package_id, items=items, respond_by=respond_by)
+    wait_for(lambda: api.package()["status"] == "returned", timeout=20, message="returned")
+    return api
+
+
+def scan(tmp_path, seed, **options):
+    """A scan of a page of its own (the seed), as a file to choose."""
+    path = tmp_path / f"scan-{seed}.jpg"
+    path.write_bytes(document_jpeg(seed=seed, **options))
+    return path
 
 
 def fully_visible(locator):
@@ -90,3 +113,50 @@ def test_the_upload_dialog_s_buttons_stay_on_screen_on_a_phone_for_portrait_and_
         page.keyboard.press("Escape")
         dialog.wait_for(state="detached")
     assert card(page, "degree_certificate").locator("[data-testid=count]").inner_text() == "0/3"
+
+
+# -- 2. what to do about a return follows its reason ---------------------------------------------------
+def test_a_returned_card_says_what_to_do_for_its_reason_and_a_missing_page_is_simply_added(
+        system, people, open_page, tmp_path, output_dir):
+    api = returned_package(system, 2, [
+        {"material_type": "id_card", "reason": "mismatch"},
+        {"material_type": "degree_certificate", "reason": "incomplete"},
+        {"material_type": "probation_certificate", "reason": "unclear"},
+        {"material_type": "registration_form", "reason": "wrong_document"}])
+    codes = {i["material_type"]: i["reason_code"] for i in api.package()["items"] if i["returned"]}
+    assert codes == {"id_card": "mismatch", "degree_certificate": "incomplete",
+                     "probation_certificate": "unclear", "registration_form": "wrong_document"}
+
+    page = open_page(PHONE_390)
+    sign_in(page, system.url, number(2))
+    wait_thumbnails(page)
+
+    def guidance(material_type):
+        return card(page, material_type).locator(".guidance").inner_text()
+
+    missing_page = guidance("degree_certificate")
+    assert "补充上传" in missing_page and "缺少的页" in missing_page
+    assert "删除" not in missing_page                  # what it has may stay
+    assert "重新拍摄或扫描" in guidance("probation_certificate")
+    assert "删除模糊的图片" in guidance("probation_certificate")
+    assert "正确的材料" in guidance("registration_form") and "示例" in guidance("registration_form")
+    mismatch = guidance("id_card")
+    assert "与报名信息一致" in mismatch and "025-8000 0000" in mismatch   # the region's contact
+    shot(page, output_dir, "01-guidance-by-reason")
+    assert_accessible(page, output_dir, "guidance-by-reason")
+
+    # Adding page 2 is the fix, and it is accepted as one.
+    upload(page, "degree_certificate", scan(tmp_path, 61))
+    wait_count(page, "degree_certificate", "2/3")
+    degree = card(page, "degree_certificate")
+    assert degree.locator(".tag.replaced").is_visible()
+    assert "degree_certificate" not in {m["material_type"] for m in api.package()["to_fix"]}
+    for material_type, seed in (("id_card", 62), ("probation_certificate", 64),
+                                ("registration_form", 65)):
+        for image in api.item(material_type)["images"]:
+            assert api.call("DELETE", f"/package/items/{material_type}/images/{image['image_id']}").status_code == 204
+        for extra in range(2 if material_type == "id_card" else 1):
+            assert api.upload(material_type, document_jpeg(seed=seed * 10 + extra)).status_code == 201
+    page.reload()
+    page.locator("#progress").filter(has_text="可以提交审核").wait_for()
+    assert api.package()["can_submit"]

@@ -205,6 +205,21 @@ def test_a_returned_type_whose_images_were_replaced_may_be_resubmitted():
     assert cards["id_card"]["replaced"] and not cards["practice_certificate"]["returned"]
 
 
+def test_a_returned_card_carries_the_code_of_its_reason_and_an_older_return_none():
+    doc = complete_package()
+    items = [{"material_type": "degree_certificate", "reason_code": "incomplete", "reason": "材料不完整"},
+             {"material_type": "id_card", "reason": "照片不清晰"}]  # a return from before codes travelled
+    for key, value in domain.returned_sets(doc, items).items():
+        _, code, field = key.split(".")
+        doc["items"][code][field] = value
+    doc.update(status=domain.RETURNED, feedback={"decision": "returned", "items": items})
+    cards = {i["material_type"]: i for i in domain.view(doc, CATALOGUE, rules(), NOW)["items"]}
+    assert cards["degree_certificate"]["reason_code"] == "incomplete"
+    assert cards["degree_certificate"]["reason"] == "材料不完整"
+    assert cards["id_card"]["reason_code"] is None and cards["id_card"]["reason"] == "照片不清晰"
+    assert cards["other"]["reason_code"] is None and not cards["other"]["returned"]
+
+
 def test_only_the_latest_return_counts_and_a_reopening_asks_for_new_types_instead():
     doc = returned(complete_package(), "id_card")
     doc["status"] = "in_review"

@@ -3,6 +3,7 @@
 import { $, append, clear, h } from './dom.js';
 import * as auth from './auth.js';
 import { ApiError, request } from './api.js';
+import { returnGuidance } from './guidance.js';
 import * as imagefix from './imagefix.js';
 import * as live from './live.js';
 
@@ -449,7 +450,6 @@ function renderCard(pkg, item) {
   let note = null;
   if (!consented(pkg) && pkgEditable(pkg) && !item.locked) note = '同意《个人信息处理告知书》后可上传';
   else if (item.locked && pkgEditable(pkg)) note = '此项材料已锁定，无需修改';
-  else if (item.returned && !item.replaced && editable) note = '请删除被退回的图片，再上传符合要求的新图片';
   else if (editable && item.count >= item.max_count) note = `已达上限${item.max_count}张；如需更换，请先删除`;
   return h('section', {
     class: ['card', returned && 'returned', item.locked && 'locked', flagged && 'flagged'],
@@ -465,6 +465,9 @@ function renderCard(pkg, item) {
       `${item.count}/${item.max_count}`)),
   returned ? h('div', { class: 'reason', role: 'note' },
     h('p', null, h('strong', null, '退回原因：'), item.reason),
+    item.returned && !item.replaced && editable
+      ? h('p', { class: 'guidance', 'data-reason': item.reason_code || 'general' },
+        h('strong', null, '怎么改：'), returnGuidance(item, pkg.region_contact)) : null,
     pkg.feedback && pkg.feedback.respond_by
       ? h('p', { class: 'deadline' }, h('strong', null, '补正截止：'), `${formatDeadline(pkg.feedback.respond_by)}前`) : null) : null,
   h('p', { class: 'requirements' }, item.requirements),
