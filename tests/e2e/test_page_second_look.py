@@ -160,3 +160,47 @@ def test_a_returned_card_says_what_to_do_for_its_reason_and_a_missing_page_is_si
     page.reload()
     page.locator("#progress").filter(has_text="可以提交审核").wait_for()
     assert api.package()["can_submit"]
+
+
+# -- 3. the returned picture sent again -----------------------------------------------------------------
+def test_the_returned_picture_uploaded_again_is_flagged_on_its_card_and_refused_at_submit(
+        system, people, open_page, tmp_path, output_dir):
+    api = returned_package(system, 3, [{"material_type": "registration_form", "reason": "unclear"}])
+    [returned] = api.item("registration_form")["images"]
+    same = tmp_path / "the-same-scan.jpg"                      # what the candidate kept on the phone
+    same.write_bytes(api.call("GET", returned["url"].removeprefix("/api/v1")).content)
+
+    page = open_page(PHONE_390)
+    sign_in(page, system.url, number(3))
+    form = card(page, "registration_form")
+    form.get_by_role("button", name="删除医师资格考试报名/审核表第1张").click()
+    page.locator("dialog[open] [data-role=confirm-delete]").click()
+    wait_count(page, "registration_form", "0/4")
+    upload(page, "registration_form", same)
+    wait_count(page, "registration_form", "1/4")
+    # Told on the card as soon as it is stored, before any submit.
+    warning = form.locator(".same-as-returned")
+    warning.wait_for()
+    assert "与被退回的图片相同" in warning.inner_text() and "重新拍摄或扫描" in warning.inner_text()
+    assert form.locator(".thumb .tag.same").inner_text() == "与退回的相同"
+    assert form.locator(".tag.to-fix").is_visible() and form.locator(".tag.replaced").count() == 0
+    assert "还需补正：医师资格考试报名/审核表" in page.locator("#progress").inner_text()
+    wait_thumbnails(page)
+    shot(page, output_dir, "01-same-as-returned")
+    assert_accessible(page, output_dir, "same-as-returned")
+
+    page.get_by_role("button", name="提交审核").click()
+    refusal = page.locator("#submit-error")
+    refusal.wait_for()
+    assert "与被退回的图片相同" in refusal.inner_text() and "医师资格考试报名/审核表" in refusal.inner_text()
+    assert api.package()["status"] == "returned" and api.package()["attempt"] == 1
+
+    # A new scan of the page replaces it: the warning goes, the page may be submitted.
+    form.locator(".thumb-delete").click()
+    page.locator("dialog[open] [data-role=confirm-delete]").click()
+    wait_count(page, "registration_form", "0/4")
+    upload(page, "registration_form", scan(tmp_path, 66))
+    wait_count(page, "registration_form", "1/4")
+    assert form.locator(".same-as-returned, .thumb .tag.same").count() == 0
+    assert form.locator(".tag.replaced").is_visible()
+    page.locator("#progress").filter(has_text="可以提交审核").wait_for()

@@ -487,7 +487,18 @@ function renderCard(pkg, item) {
     canUpload ? input : null,
     busy ? h('span', { class: 'busy', role: 'status' }, busy) : null),
   note ? h('p', { class: 'card-note' }, note) : null,
+  renderRepeated(pkg, item),
   renderAreaError(code));
+}
+
+// An upload that is a returned picture again (the same file, or a copy of it): said as soon
+// as it is stored, since a submit would be refused (returned_unchanged).
+function renderRepeated(pkg, item) {
+  const repeated = item.images.filter((image) => image.same_as_returned);
+  if (!repeated.length || !toFix(pkg).some((m) => m.material_type === item.material_type)) return null;
+  const which = repeated.map((image) => `第${item.images.indexOf(image) + 1}张`).join('、');
+  return h('p', { class: 'same-as-returned', role: 'note' },
+    `${which}与被退回的图片相同（同一文件或它的副本），这样重新提交会被拒绝。请删除它，重新拍摄或扫描后上传。`);
 }
 
 function renderThumb(item, image, index, editable) {
@@ -504,6 +515,7 @@ function renderThumb(item, image, index, editable) {
   return h('li', { class: 'thumb' },
     h('button', { type: 'button', class: 'thumb-view', 'data-key': `view:${image.image_id}`, 'aria-label': `查看${label}大图`,
       onclick: () => showImage(item, image, label) }, img),
+    image.same_as_returned ? h('span', { class: 'tag same' }, '与退回的相同') : null,
     editable && !image.locked ? h('button', {
       type: 'button', class: 'thumb-delete', 'data-key': `delete:${image.image_id}`, 'aria-label': `删除${label}`,
       disabled: Boolean(state.progress.get(code)), onclick: () => confirmDelete(item, image, label),
@@ -727,9 +739,11 @@ async function upload(item, blob, name) {
     () => request('POST', `/api/v1/package/items/${encodeURIComponent(code)}/images`, { form }));
   if (ok) {
     const fresh = state.pkg.items.find((i) => i.material_type === code);
-    announce(fresh && fresh.count >= fresh.max_count
+    let said = fresh && fresh.count >= fresh.max_count
       ? `${item.name}上传成功，已上传${fresh.count}张，已达上限`
-      : `${item.name}上传成功`);
+      : `${item.name}上传成功`;
+    if (fresh && fresh.images.some((image) => image.same_as_returned)) said += '，但这张图片与被退回的图片相同';
+    announce(said);
   }
 }
 
