@@ -204,3 +204,85 @@ def test_the_returned_picture_uploaded_again_is_flagged_on_its_card_and_refused_
     assert form.locator(".same-as-returned, .thumb .tag.same").count() == 0
     assert form.locator(".tag.replaced").is_visible()
     page.locator("#progress").filter(has_text="可以提交审核").wait_for()
+
+
+# -- 4. banners that say what to do ----------------------------------------------------------------------
+def decided_package(system, n, decision):
+    """Candidate `n`'s package submitted, then approved, or rejected by one reviewer of the
+    site and confirmed by a second (four eyes)."""
+    api = Candidate(system, number(n))
+    api.fill_required()
+    package_id = api.submit()["package_id"]
+    with rpc(system.config, staff_token(system.config, "reviewer.3204", "Review@2026")) as proxy:
+        wait_until_queued(proxy, package_id, timeout=20)
+        proxy.review.claim(package_id)
+        if decision == "approved":
+            proxy.review.approve(package_id)
+        else:
+            proxy.review.reject(package_id, "学历不符合本类别报考条件")
+    if decision == "rejected":
+        with rpc(system.config, staff_token(system.config, "reviewer.32", "Review@2026")) as proxy:
+            proxy.review.confirm_reject(package_id)
+    wait_for(lambda: api.package()["status"] == decision, timeout=20, message=decision)
+    return api
+
+
+@pytest.mark.parametrize("viewport", [PHONE_390, DESKTOP_1366], ids=["390x844", "1366x768"])
+def test_a_rejection_names_whom_to_contact_and_a_decided_page_offers_no_submit_button(
+        system, people, open_page, output_dir, viewport):
+    phone = viewport is PHONE_390
+    rejected = decided_package(system, 4 if phone else 7, "rejected")
+    contact = rejected.package()["region_contact"]
+    assert contact
+    page = open_page(viewport)
+    sign_in(page, system.url, number(4 if phone else 7))
+    banner = page.locator("section.banner.bad")
+    assert "学历不符合本类别报考条件" in banner.inner_text()
+    assert contact in banner.inner_text()                # the region's configured contact
+    assert page.locator("[data-key=submit]").count() == 0
+    wait_thumbnails(page)
+    shot(page, output_dir, "01-rejected")
+    assert_accessible(page, output_dir, "rejected")
+
+    decided_package(system, 5 if phone else 8, "approved")
+    page = open_page(viewport)
+    sign_in(page, system.url, number(5 if phone else 8))
+    banner = page.locator("section.banner.ok")
+    assert "审核通过" in banner.inner_text() and "上报完成" not in banner.inner_text()
+    assert page.locator("[data-key=submit]").count() == 0   # no greyed 提交审核 on a final page
+    assert page.get_by_role("button", name="提交审核").count() == 0
+    wait_thumbnails(page)
+    shot(page, output_dir, "02-approved")
+    assert_accessible(page, output_dir, "approved")
+
+
+@pytest.mark.parametrize("viewport", [PHONE_390, DESKTOP_1366], ids=["390x844", "1366x768"])
+def test_a_submitted_package_says_it_waits_for_the_site_and_what_happens_next(
+        system, people, open_page, output_dir, viewport):
+    n = 6 if viewport is PHONE_390 else 9
+    api = Candidate(system, number(n))
+    api.fill_required()
+    page = open_page(viewport)
+    sign_in(page, system.url, number(n))
+    page.get_by_role("button", name="提交审核").click()
+    page.get_by_role("button", name="确认提交").click()
+    banner = page.locator("section.banner.locked")
+    banner.wait_for()
+    text = banner.inner_text()
+    assert "已提交，等待考点审核" in text and "上报完成" not in text
+    assert "短信和站内消息" in text and "退回" in text and "撤回" in text   # what happens next
+    assert page.locator("[data-testid=status]").inner_text() == "已提交待审核"
+    wait_thumbnails(page)
+    shot(page, output_dir, "01-submitted")
+    assert_accessible(page, output_dir, "submitted")
+
+    reviewer = staff_token(system.config, "reviewer.3204", "Review@2026")
+    with rpc(system.config, reviewer) as proxy:
+        package_id = api.package()["package_id"]
+        wait_until_queued(proxy, package_id, timeout=20)
+        proxy.review.claim(package_id)
+    page.locator("[data-testid=status]").filter(has_text="审核中").wait_for(timeout=20_000)
+    text = banner.inner_text()
+    assert "考点正在审核" in text and "上报完成" not in text and "短信和站内消息" in text
+    shot(page, output_dir, "02-in-review")
+    assert_accessible(page, output_dir, "in-review")

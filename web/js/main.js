@@ -9,7 +9,8 @@ import * as live from './live.js';
 
 const EDITABLE = new Set(['draft', 'returned']);
 const WAITING = new Set(['submitted', 'in_review']);
-const LOCK_BANNER = '上报完成，内容已锁定';
+const FINAL = new Set(['approved', 'rejected']);
+const SUBMITTED_BANNER = '已提交，等待考点审核';
 
 const EXAMPLE_ALT = {
   id_card: '身份证明示例图：居民身份证人像面与国徽面各一张，四角完整、正向摆放、字迹清晰',
@@ -154,6 +155,7 @@ function renderActions() {
   );
   const open = pkgEditable(pkg);
   if (!open && EDITABLE.has(pkg.status)) return; // uploading off or closed: nothing to submit
+  if (FINAL.has(pkg.status)) return;             // decided: a greyed 提交审核 would only puzzle
   const incomplete = open && !pkg.can_submit;
   append(actions, h('button', {
     type: 'button',
@@ -257,26 +259,32 @@ function renderProfile(pkg) {
 function renderBanner(pkg) {
   const feedback = pkg.feedback || {};
   if (WAITING.has(pkg.status)) {
-    const waiting = pkg.status === 'submitted'
-      ? `材料已提交审核（第${pkg.attempt}次提交），等待考点审核。审核开始前如需修改，可撤回提交。`
-      : '考点正在审核您的材料，审核结果将通过短信和站内消息通知您。';
-    const canWithdraw = pkg.status === 'submitted' && pkg.upload_enabled && pkg.window && pkg.window.open;
+    // Waiting, not done: say whose turn it is and what comes next.
+    const submitted = pkg.status === 'submitted';
+    const canWithdraw = submitted && pkg.upload_enabled && pkg.window && pkg.window.open;
     return h('section', { class: 'banner locked', role: 'status', tabindex: '-1', 'data-key': 'banner' },
-      h('h2', null, LOCK_BANNER),
-      h('p', null, waiting),
+      h('h2', null, submitted ? SUBMITTED_BANNER : '考点正在审核'),
+      h('p', null, submitted
+        ? `材料已锁定（第${pkg.attempt}次提交），正在排队等待考点审核。`
+        : `考点正在审核您的材料（第${pkg.attempt}次提交），材料已锁定。`),
+      h('p', null, '审核结果将通过短信和站内消息通知您：通过则无需再做任何操作；如被退回，请按退回原因修改后重新提交。'),
+      canWithdraw ? h('p', null, '审核开始前如需修改，可撤回提交。') : null,
       canWithdraw ? h('button', { type: 'button', class: 'btn', 'data-key': 'withdraw', onclick: onWithdraw }, '撤回提交') : null,
       renderAreaError('withdraw'));
   }
   if (pkg.status === 'approved') {
     return h('section', { class: 'banner ok', role: 'status', tabindex: '-1', 'data-key': 'banner' },
       h('h2', null, '审核通过'),
-      h('p', null, `您的报名材料已审核通过，无需再做任何操作。${LOCK_BANNER}。`));
+      h('p', null, '您的报名材料已审核通过，无需再做任何操作。材料已存档，不能再修改。'));
   }
   if (pkg.status === 'rejected') {
+    const contact = pkg.region_contact;
     return h('section', { class: 'banner bad', role: 'status', tabindex: '-1', 'data-key': 'banner' },
       h('h2', null, '审核不通过'),
       feedback.reason ? h('p', null, h('strong', null, '原因：'), feedback.reason) : null,
-      h('p', null, '如有疑问，请联系您报考的考点。'));
+      contact
+        ? h('p', null, '如有疑问，请联系：', h('strong', { class: 'contact' }, contact))
+        : h('p', null, '如有疑问，请联系您报考的考点。'));
   }
   if (pkg.status === 'returned') {
     const reopened = feedback.decision === 'reopened';
@@ -798,7 +806,7 @@ async function submitNow() {
     state.pkg = await request('POST', '/api/v1/package/submit');
     state.errors.clear();
     focusKey = 'banner';
-    announce(LOCK_BANNER);
+    announce(SUBMITTED_BANNER);
     window.setTimeout(loadInbox, 1500);
   } catch (error) {
     if (failed('submit', error)) return;
