@@ -286,3 +286,84 @@ def test_a_submitted_package_says_it_waits_for_the_site_and_what_happens_next(
     assert "考点正在审核" in text and "上报完成" not in text and "短信和站内消息" in text
     shot(page, output_dir, "02-in-review")
     assert_accessible(page, output_dir, "in-review")
+
+
+# -- 5. tap targets on every page of ours -----------------------------------------------------------------
+# Controls under 44×44 px (links inside running text excepted) and text under 14 px.
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'button, summary, select, textarea, input:not([type=hidden]):not(.visually-hidden), a[href]:not(p a):not(li a)')]
+    .filter(el => el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden')
+    .map(el => [el.getAttribute('aria-label') || el.textContent.trim() || el.id || el.outerHTML.slice(0, 60),
+                el.getBoundingClientRect()])
+    .filter(([, r]) => r.width < 44 || r.height < 44)
+    .map(([name, r]) => `${name}: ${Math.round(r.width)}x${Math.round(r.height)}`)
+    .concat([...document.querySelectorAll('body *')]
+      .filter(el => el.getClientRects().length && [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+      .filter(el => parseFloat(getComputedStyle(el).fontSize) < 14)
+      .map(el => `text in ${el.tagName}.${el.className}: ${getComputedStyle(el).fontSize}`))"""
+
+
+@pytest.mark.parametrize("viewport", [PHONE_390, DESKTOP_1366], ids=["390x844", "1366x768"])
+def test_every_tap_target_on_our_pages_is_at_least_44px_the_consent_checkbox_included(
+        system, people, open_page, documents, output_dir, viewport):
+    page = open_page(viewport)
+    seen = {}
+
+    def check(state):
+        seen[state] = page.evaluate(SMALL_TARGETS)
+        shot(page, output_dir, f"{len(seen):02d}-{state}", full_page=False)
+        assert_accessible(page, output_dir, state)
+
+    page.goto(f"{system.url}/")
+    page.get_by_role("button", name="使用报名系统账号登录").wait_for()
+    check("sign-in")
+    page.goto(f"{system.url}/callback?error=access_denied&state=x")    # back from the sign-in, refused
+    page.get_by_text("您已取消授权登录").wait_for()
+    check("callback-refused")
+    page.goto(f"{system.url}/auth/authorize?client_id=unknown&response_type=code")
+    page.get_by_role("heading", name="无法登录").wait_for()
+    check("auth-error-page")
+
+    page.goto(f"{system.url}/")
+    page.get_by_role("button", name="使用报名系统账号登录").click()
+    page.wait_for_url("**/auth/authorize**")
+    check("auth-sign-in-form")
+    page.go_back()
+    sign_in(page, system.url, number(10 if viewport is PHONE_390 else 11))
+    check("consent")
+    box = page.locator("#consent-check").bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44, box        # the box itself, not only its label
+    page.locator("#consent-check").check()
+    assert page.locator("#consent-check").is_checked()
+    shot(page, output_dir, f"{len(seen):02d}-consent-checked", full_page=False)
+    page.get_by_role("button", name="同意并开始上传").click()
+    page.locator("#consent").wait_for(state="detached")
+
+    upload(page, "id_card", documents[("landscape", "preview")])
+    wait_count(page, "id_card", "1/2")
+    wait_thumbnails(page)
+    check("uploading")
+    choose(page, "degree_certificate", documents[("portrait", "preview")])
+    page.locator("dialog[open] img.preview").evaluate("img => img.decode()")
+    check("preview-dialog")
+    page.keyboard.press("Escape")
+    card(page, "id_card").locator(".thumb-delete").click()
+    page.locator("dialog[open] [data-role=confirm-delete]").wait_for()
+    check("delete-dialog")
+    page.keyboard.press("Escape")
+    card(page, "id_card").get_by_role("button", name="示例").click()
+    page.locator("dialog[open] img.example-img").wait_for()
+    check("example-dialog")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="消息", exact=False).click()
+    page.locator("dialog[open] #inbox-list").wait_for()
+    check("inbox-dialog")
+    page.keyboard.press("Escape")
+
+    page.route("**/api/v1/package", lambda route: route.fulfill(
+        status=503, content_type="application/json",
+        body='{"error": {"code": "unavailable", "message": "服务暂时不可用，请稍后再试"}}'))
+    page.reload()
+    page.get_by_role("button", name="重试").wait_for()
+    check("page-unavailable")
+    assert {state: small for state, small in seen.items() if small} == {}
