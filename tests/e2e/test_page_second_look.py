@@ -367,3 +367,32 @@ def test_every_tap_target_on_our_pages_is_at_least_44px_the_consent_checkbox_inc
     page.get_by_role("button", name="重试").wait_for()
     check("page-unavailable")
     assert {state: small for state, small in seen.items() if small} == {}
+
+
+# -- beyond the anchors: upload progress --------------------------------------------------------------------
+def test_a_slow_upload_shows_a_byte_bar_that_fills_as_the_file_goes(system, people, open_page, documents,
+                                                                   output_dir):
+    page = open_page(PHONE_390)
+    sign_in(page, system.url, number(12))
+    consent_on_page(page)
+    network = page.context.new_cdp_session(page)
+    network.send("Network.enable")
+    # A slow mobile uplink: 190 KB at 24 KB/s takes about 8 s.
+    network.send("Network.emulateNetworkConditions", {"offline": False, "latency": 100,
+                                                      "downloadThroughput": -1, "uploadThroughput": 24 * 1024})
+    upload(page, "degree_certificate", documents[("portrait", "preview")])
+    bar = card(page, "degree_certificate").locator("progress")
+    bar.wait_for()
+    first = page.wait_for_function("""() => { const bar = document.querySelector('.card[data-type=degree_certificate] progress');
+        return bar && bar.value > 0 && bar.value < bar.max && [bar.value, bar.max]; }""").json_value()
+    text = card(page, "degree_certificate").locator(".upload-progress").inner_text()
+    assert "正在上传" in text and "KB" in text and "%" in text, text
+    assert first[1] >= 190_000                                  # the whole request, in bytes
+    shot(page, output_dir, "01-uploading", full_page=False)
+    assert_accessible(page, output_dir, "uploading")
+    page.wait_for_function(f"""() => {{ const bar = document.querySelector('.card[data-type=degree_certificate] progress');
+        return !bar || bar.value > {first[0]}; }}""")           # it moves
+    network.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                      "downloadThroughput": -1, "uploadThroughput": -1})
+    wait_count(page, "degree_certificate", "1/3")
+    assert card(page, "degree_certificate").locator("progress").count() == 0

@@ -6,6 +6,7 @@ import { ApiError, request } from './api.js';
 import { returnGuidance } from './guidance.js';
 import * as imagefix from './imagefix.js';
 import * as live from './live.js';
+import { sendingBar, showSent } from './sending.js';
 
 const EDITABLE = new Set(['draft', 'returned']);
 const WAITING = new Set(['submitted', 'in_review']);
@@ -35,6 +36,7 @@ const state = {
   inbox: null,          // {messages, unread} or {unavailable: true}
   errors: new Map(),    // material type | 'submit' | 'consent' | 'page' -> {message, code, missing, toFix}
   progress: new Map(),  // material type -> "正在上传…" etc.
+  sending: new Map(),   // material type -> {loaded, total}: bytes of an upload on its way
   thumbs: new Map(),    // image_id -> object URL | 'loading' | 'failed'
   readHere: new Set(),  // message ids marked read on this page (a list fetched earlier may not know)
   consentChecked: false,
@@ -493,7 +495,8 @@ function renderCard(pkg, item) {
       onclick: () => input.click(),
     }, '上传') : null,
     canUpload ? input : null,
-    busy ? h('span', { class: 'busy', role: 'status' }, busy) : null),
+    busy && !state.sending.has(code) ? h('span', { class: 'busy', role: 'status' }, busy) : null),
+  state.sending.has(code) ? sendingBar(code, item.name, state.sending.get(code)) : null,
   note ? h('p', { class: 'card-note' }, note) : null,
   renderRepeated(pkg, item),
   renderAreaError(code));
@@ -743,8 +746,18 @@ async function upload(item, blob, name) {
   const code = item.material_type;
   const form = new FormData();
   form.append('file', blob, name);
-  const ok = await changeCard(code, '正在上传…',
-    () => request('POST', `/api/v1/package/items/${encodeURIComponent(code)}/images`, { form }));
+  state.sending.set(code, { loaded: 0, total: blob.size });
+  const onProgress = (loaded, total) => {
+    state.sending.set(code, { loaded, total });
+    showSent(code, state.sending.get(code));
+  };
+  const ok = await changeCard(code, '正在上传…', async () => {
+    try {
+      return await request('POST', `/api/v1/package/items/${encodeURIComponent(code)}/images`, { form, onProgress });
+    } finally {
+      state.sending.delete(code); // answered (or failed): the card is drawn again without the bar
+    }
+  });
   if (ok) {
     const fresh = state.pkg.items.find((i) => i.material_type === code);
     let said = fresh && fresh.count >= fresh.max_count
