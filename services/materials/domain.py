@@ -464,6 +464,8 @@ def view(package, catalogue, rules, now):
     return {
         "package_id": package["_id"], "status": package["status"],
         "status_name": STATUS_NAMES[package["status"]], "attempt": package["attempt"],
+        # The server's time: the page counts days to a deadline from it, not the phone's clock.
+        "now": iso(now),
         "upload_enabled": rules.upload_enabled,
         "window": {"start": rules.window_start, "end": rules.window_end, "open": window_open},
         "region_notice": rules.notice, "region_contact": rules.contact,

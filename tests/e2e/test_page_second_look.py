@@ -5,8 +5,11 @@ typical review time. Every page state here is audited with axe-core at 390×844 
 1366×768.
 
 Candidates of their own, imported here: 2026320402001 ... 2026320402020 (site 3204)."""
+from datetime import timedelta
+
 import pytest
 
+from common import clock
 from page_helpers import (audit, card, choose, consent_on_page, shot, sign_in, upload, wait_count,
                           wait_thumbnails)
 from support import Candidate, candidate, rpc, staff_token, wait_for, wait_until_queued
@@ -396,3 +399,39 @@ def test_a_slow_upload_shows_a_byte_bar_that_fills_as_the_file_goes(system, peop
                                                       "downloadThroughput": -1, "uploadThroughput": -1})
     wait_count(page, "degree_certificate", "1/3")
     assert card(page, "degree_certificate").locator("progress").count() == 0
+
+
+# -- beyond the anchors: the respond-by countdown, in Beijing days --------------------------------------------
+def beijing_today():
+    return clock.utcnow().astimezone(clock.BEIJING).date()
+
+
+COUNTDOWN_IN_PAGE = """async (cases) => {
+  const m = await import('/js/countdown.js');
+  return cases.map(([respondBy, now]) => m.countdownText(respondBy, Date.parse(now)));
+}"""
+
+
+def test_a_returned_package_counts_down_the_days_to_its_respond_by_date_in_beijing_time(
+        system, people, open_page, output_dir):
+    respond_by = beijing_today() + timedelta(days=3)
+    returned_package(system, 13, [{"material_type": "degree_certificate", "reason": "unclear"}],
+                     respond_by=respond_by.isoformat())
+    # The phone's own clock two days fast: the count follows the server's time, not the phone's.
+    page = open_page(PHONE_390)
+    page.clock.install(time=clock.utcnow() + timedelta(days=2))
+    sign_in(page, system.url, number(13))
+    countdown = page.locator("section.banner.returned .countdown")
+    assert countdown.inner_text() == "还剩3天"
+    shot(page, output_dir, "01-countdown", full_page=False)
+    assert_accessible(page, output_dir, "countdown")
+    page.clock.fast_forward(24 * 3600 * 1000)             # a day later, the page still open
+    page.wait_for_function("() => document.querySelector('.countdown').textContent === '还剩2天'")
+
+    # The Beijing day turns at 16:00 UTC; the deadline day itself is the last one.
+    assert page.evaluate(COUNTDOWN_IN_PAGE, [
+        ["2026-12-15", "2026-12-12T15:59:00Z"],           # Beijing 12-12 23:59
+        ["2026-12-15", "2026-12-13T16:00:00Z"],           # Beijing 12-14 00:00
+        ["2026-12-15", "2026-12-14T16:30:00Z"],           # Beijing 12-15 00:30
+        ["2026-12-15", "2026-12-15T16:00:00Z"],           # Beijing 12-16 00:00
+    ]) == ["还剩3天", "明天截止", "今天截止", "已过截止日期1天，请尽快修改并提交，或联系考点"]

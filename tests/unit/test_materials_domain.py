@@ -306,6 +306,10 @@ def test_an_image_is_compared_only_with_the_returned_pictures_of_its_own_type():
     assert [image["same_as_returned"] for image in other["images"]] == [False]
 
 
+def test_the_view_says_the_servers_time_for_the_pages_countdown():
+    assert domain.view(package(), CATALOGUE, rules(), NOW)["now"] == "2026-11-28T08:00:00.000Z"
+
+
 def test_only_the_latest_return_counts_and_a_reopening_asks_for_new_types_instead():
     doc = returned(complete_package(), "id_card")
     doc["status"] = "in_review"

@@ -3,6 +3,7 @@
 import { $, append, clear, h } from './dom.js';
 import * as auth from './auth.js';
 import { ApiError, request } from './api.js';
+import * as countdown from './countdown.js';
 import { returnGuidance } from './guidance.js';
 import * as imagefix from './imagefix.js';
 import * as live from './live.js';
@@ -106,6 +107,7 @@ function setError(key, error) {
 
 async function reload() {
   state.pkg = await request('GET', '/api/v1/package');
+  countdown.syncClock(state.pkg.now);
   state.errors.delete('page');
   for (const [id, url] of state.thumbs) {          // forget thumbnails of deleted images
     const known = state.pkg.items.some((item) => item.images.some((image) => image.image_id === id));
@@ -136,6 +138,7 @@ function render(fallbackKey) {
   renderActions();
   clear(app);
   if (state.pkg) append(app, renderPackage(state.pkg));
+  countdown.keepCounting();
   if (!inDialog) {
     const keys = [key, ...[].concat(fallbackKey || [])].filter(Boolean);
     const target = keys.map((k) => document.querySelector(`[data-key="${k}"]`)).find((el) => el && !el.disabled);
@@ -295,6 +298,8 @@ function renderBanner(pkg) {
     return h('section', { class: 'banner returned', role: 'status', tabindex: '-1', 'data-key': 'banner' },
       h('h2', null, reopened ? '报考信息已变更，请补充材料' : '材料被退回，请补正后重新提交'),
       deadline ? h('p', { class: 'deadline' }, h('strong', null, '补正截止：'), `请于${formatDeadline(deadline)}前完成修改并重新提交审核。`) : null,
+      deadline ? h('p', { class: 'countdown', 'data-countdown': String(deadline).slice(0, 10) },
+        countdown.countdownText(deadline, countdown.serverNow())) : null,
       items.length ? h('p', null, '需要补正：', items.map((entry, i) => [i ? '、' : '',
         h('a', { href: `#card-${entry.material_type}` }, itemName(entry.material_type))]),
       '（退回原因见对应材料）') : null,
