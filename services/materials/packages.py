@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from common import errors
 from services.materials import domain, intake
 from services.materials.repository import PackageRepository
+from services.materials.review_times import ReviewTimes
 from services.materials.storage import StorageTimeout
 
 log = logging.getLogger(__name__)
@@ -66,11 +67,13 @@ def limits_for(rules):
 
 
 class Packages:
-    def __init__(self, repo: PackageRepository, images, catalogue, regions: RegionCache):
+    def __init__(self, repo: PackageRepository, images, catalogue, regions: RegionCache,
+                 review_times: ReviewTimes = None):
         self.repo = repo
         self.images = images
         self.catalogue = catalogue
         self.regions = regions
+        self.review_times = review_times or ReviewTimes()
 
     # -- reading ------------------------------------------------------------------------------
     def rules(self, region):
@@ -101,7 +104,13 @@ class Packages:
 
     def view(self, principal):
         package = self.package_for(principal)
-        return domain.view(package, self.catalogue, self.rules(package["region"]), domain.utcnow())
+        view = domain.view(package, self.catalogue, self.rules(package["region"]), domain.utcnow())
+        # What review says of the site's pace, as last learnt (review_times.py); None until then.
+        view["site_review_time"] = self.review_times.of(package["site"])
+        return view
+
+    def refresh_review_times(self, review_rpc):
+        self.review_times.refresh(lambda sites: review_rpc.site_review_times(sites=sites))
 
     def catalogue_view(self):
         return {"types": [{

@@ -4,7 +4,9 @@ what to do, tap targets, upload progress, the respond-by countdown and the site'
 typical review time. Every page state here is audited with axe-core at 390×844 and
 1366×768.
 
-Candidates of their own, imported here: 2026320402001 ... 2026320402020 (site 3204)."""
+Candidates of their own, imported here: 2026320402001 ... 2026320402020 (site 3204) and
+2026320102001 ... 2026320102006 (site 3201)."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -25,10 +27,16 @@ def number(n):
     return str(FIRST + n)
 
 
+def nanjing(n):
+    """Candidate `n` of site 3201, whose review times no other test of this module makes."""
+    return str(2026320102001 + n)
+
+
 @pytest.fixture(scope="module")
 def people(admin):
     """This module's candidates, imported once (the registration system's way in)."""
     records = [candidate(number(n), serial=200 + n) for n in range(20)]
+    records += [candidate(nanjing(n), site="3201", serial=230 + n) for n in range(6)]
     summary = admin.call("auth", "import_candidates", records=records)
     assert not summary["errors"], summary
     return {r["registration_number"]: r for r in records}
@@ -435,3 +443,37 @@ def test_a_returned_package_counts_down_the_days_to_its_respond_by_date_in_beiji
         ["2026-12-15", "2026-12-14T16:30:00Z"],           # Beijing 12-15 00:30
         ["2026-12-15", "2026-12-15T16:00:00Z"],           # Beijing 12-16 00:00
     ]) == ["还剩3天", "明天截止", "今天截止", "已过截止日期1天，请尽快修改并提交，或联系考点"]
+
+
+# -- beyond the anchors: the site's typical review time --------------------------------------------------------
+def test_a_waiting_package_says_how_long_its_site_took_to_review_over_the_last_seven_days(
+        system, people, open_page, output_dir):
+    reviewer = staff_token(system.config, "reviewer.3201", "Review@2026")
+    for n in range(5):                                   # five first decisions at 3201, seconds each
+        api = Candidate(system, nanjing(n))
+        api.fill_required()
+        package_id = api.submit()["package_id"]
+        with rpc(system.config, reviewer) as proxy:
+            wait_until_queued(proxy, package_id, timeout=20)
+            proxy.review.claim(package_id)
+            proxy.review.approve(package_id)
+    waiting = Candidate(system, nanjing(5))
+    waiting.fill_required()
+    waiting.submit()
+
+    page = open_page(PHONE_390)
+    sign_in(page, system.url, nanjing(5))
+    banner = page.locator("section.banner.locked")
+
+    def shown():                                          # materials asks review on its next tick
+        page.reload()
+        banner.wait_for()
+        return banner.locator(".review-time").count() and banner.locator(".review-time").inner_text()
+    text = wait_for(shown, timeout=40, interval=2, message="the site's review time on the page")
+    assert text.startswith("本考点近7天平均审核用时不到1小时"), text
+    decided = int(re.search(r"共审核(\d+)份", text).group(1))
+    assert decided >= 5
+    figure = waiting.package()["site_review_time"]
+    assert figure["days"] == 7 and figure["decisions"] == decided and figure["average_hours"] < 1
+    shot(page, output_dir, "01-review-time", full_page=False)
+    assert_accessible(page, output_dir, "review-time")

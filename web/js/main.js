@@ -261,6 +261,18 @@ function renderProfile(pkg) {
         h('dd', null, `${formatTime(pkg.window.start)} 至 ${formatTime(pkg.window.end)}`)) : null));
 }
 
+// How long the site has been taking (review's figure, learnt by materials): a hint of the
+// wait, shown only when review had enough decisions to say.
+function renderReviewTime(figure) {
+  if (!figure || typeof figure.average_hours !== 'number') return null;
+  const hours = figure.average_hours;
+  let took = `约${Math.round(hours / 24)}天`;
+  if (hours < 1) took = '不到1小时';
+  else if (hours < 48) took = `约${Math.round(hours)}小时`;
+  return h('p', { class: 'review-time' },
+    `本考点近${figure.days}天平均审核用时${took}（共审核${figure.decisions}份）。`);
+}
+
 function renderBanner(pkg) {
   const feedback = pkg.feedback || {};
   if (WAITING.has(pkg.status)) {
@@ -272,6 +284,7 @@ function renderBanner(pkg) {
       h('p', null, submitted
         ? `材料已锁定（第${pkg.attempt}次提交），正在排队等待考点审核。`
         : `考点正在审核您的材料（第${pkg.attempt}次提交），材料已锁定。`),
+      renderReviewTime(pkg.site_review_time),
       h('p', null, '审核结果将通过短信和站内消息通知您：通过则无需再做任何操作；如被退回，请按退回原因修改后重新提交。'),
       canWithdraw ? h('p', null, '审核开始前如需修改，可撤回提交。') : null,
       canWithdraw ? h('button', { type: 'button', class: 'btn', 'data-key': 'withdraw', onclick: onWithdraw }, '撤回提交') : null,
