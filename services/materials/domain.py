@@ -275,6 +275,12 @@ def repeated_pictures(item):
             and all(any(same_picture(image, old) for image in images) for old in pictures))
 
 
+def sent_again(package):
+    """The unchanged returned types whose images were uploaded anew: the returned pictures
+    sent again, which the candidate is told to photograph or scan afresh."""
+    return [code for code in unchanged_returns(package) if not _unchanged(package["items"][code])]
+
+
 def repeats_returned(package, material_type, image):
     """Whether `image`, uploaded after a return, is a picture returned with its type: the
     page tells the candidate at once, before a submit is refused."""

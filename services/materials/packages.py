@@ -258,8 +258,8 @@ class Packages:
                     dict(m, name=self.catalogue.types[m["material_type"]].name) for m in short])
             unchanged = domain.unchanged_returns(package)
             if unchanged:
-                repeated = any(domain.repeated_pictures(package["items"][code]) for code in unchanged)
-                raise errors.ReturnedUnchanged(REPEATED_MESSAGE if repeated else None, returned_unchanged=[
+                again = domain.sent_again(package)
+                raise errors.ReturnedUnchanged(REPEATED_MESSAGE if again else None, returned_unchanged=[
                     {"material_type": code, "name": self.catalogue.types[code].name} for code in unchanged])
             if self.repo.submit(package, self._submitted_event) is not None:
                 return self.view(principal)

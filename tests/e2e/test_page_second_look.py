@@ -47,6 +47,18 @@ def assert_accessible(page, output_dir, name):
     assert not found, f"axe-core, {name}: {found}"
 
 
+def assert_accessible_at_both_sizes(page, output_dir, name):
+    """axe on the state as it is, at 390×844 and at 1366×768 (a screenshot of each), then
+    back at the size the test uses."""
+    used = page.viewport_size
+    for size, label in ((PHONE_390, "390"), (DESKTOP_1366, "1366")):
+        page.set_viewport_size(size)
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        shot(page, output_dir, f"{name}-{label}", full_page=False)
+        assert_accessible(page, output_dir, f"{name}-{label}")
+    page.set_viewport_size(used)
+
+
 def returned_package(system, n, items, respond_by=None):
     """Candidate `n`'s package filled, submitted and returned by the site's reviewer over
     RPC with `items` ([{"material_type", "reason"}]); the candidate's API handle."""
@@ -110,7 +122,7 @@ def test_the_upload_dialog_s_buttons_stay_on_screen_on_a_phone_for_portrait_and_
         assert page.evaluate("() => document.activeElement.dataset.role") == "confirm-upload"
         for other in ("choose-again",):
             assert fully_visible(dialog.locator(f"[data-role={other}]"))
-        assert_accessible(page, output_dir, f"{shape}-preview")
+        assert_accessible_at_both_sizes(page, output_dir, f"{shape}-preview")
         page.keyboard.press("Escape")
         dialog.wait_for(state="detached")
 
@@ -120,7 +132,7 @@ def test_the_upload_dialog_s_buttons_stay_on_screen_on_a_phone_for_portrait_and_
         dialog.locator("img.fix-preview").evaluate("img => img.decode()")
         shot(page, output_dir, f"{shape}-fix", full_page=False)
         assert fully_visible(accept), f"使用处理后的图片上传 off screen for a {shape} file"
-        assert_accessible(page, output_dir, f"{shape}-fix")
+        assert_accessible_at_both_sizes(page, output_dir, f"{shape}-fix")
         page.keyboard.press("Escape")
         dialog.wait_for(state="detached")
     assert card(page, "degree_certificate").locator("[data-testid=count]").inner_text() == "0/3"
@@ -154,7 +166,16 @@ def test_a_returned_card_says_what_to_do_for_its_reason_and_a_missing_page_is_si
     mismatch = guidance("id_card")
     assert "与报名信息一致" in mismatch and "025-8000 0000" in mismatch   # the region's contact
     shot(page, output_dir, "01-guidance-by-reason")
-    assert_accessible(page, output_dir, "guidance-by-reason")
+    assert_accessible_at_both_sizes(page, output_dir, "guidance-by-reason")
+
+    # Submitting before any change: the refusal says the same, type by type.
+    page.get_by_role("button", name="提交审核").click()
+    refusal = page.locator("#submit-error")
+    refusal.wait_for()
+    degree_entry = refusal.locator("li", has_text="学历证书").inner_text()
+    assert "补充上传" in degree_entry and "删除" not in degree_entry
+    assert "重新拍摄或扫描" in refusal.locator("li", has_text="试用期考核证明").inner_text()
+    assert_accessible_at_both_sizes(page, output_dir, "guidance-refused")
 
     # Adding page 2 is the fix, and it is accepted as one.
     upload(page, "degree_certificate", scan(tmp_path, 61))
@@ -198,13 +219,14 @@ def test_the_returned_picture_uploaded_again_is_flagged_on_its_card_and_refused_
     assert "还需补正：医师资格考试报名/审核表" in page.locator("#progress").inner_text()
     wait_thumbnails(page)
     shot(page, output_dir, "01-same-as-returned")
-    assert_accessible(page, output_dir, "same-as-returned")
+    assert_accessible_at_both_sizes(page, output_dir, "same-as-returned")
 
     page.get_by_role("button", name="提交审核").click()
     refusal = page.locator("#submit-error")
     refusal.wait_for()
     assert "与被退回的图片相同" in refusal.inner_text() and "医师资格考试报名/审核表" in refusal.inner_text()
     assert api.package()["status"] == "returned" and api.package()["attempt"] == 1
+    assert_accessible_at_both_sizes(page, output_dir, "same-as-returned-refused")
 
     # A new scan of the page replaces it: the warning goes, the page may be submitted.
     form.locator(".thumb-delete").click()
@@ -399,8 +421,7 @@ def test_a_slow_upload_shows_a_byte_bar_that_fills_as_the_file_goes(system, peop
     text = card(page, "degree_certificate").locator(".upload-progress").inner_text()
     assert "正在上传" in text and "KB" in text and "%" in text, text
     assert first[1] >= 190_000                                  # the whole request, in bytes
-    shot(page, output_dir, "01-uploading", full_page=False)
-    assert_accessible(page, output_dir, "uploading")
+    assert_accessible_at_both_sizes(page, output_dir, "uploading")
     page.wait_for_function(f"""() => {{ const bar = document.querySelector('.card[data-type=degree_certificate] progress');
         return !bar || bar.value > {first[0]}; }}""")           # it moves
     network.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
@@ -431,8 +452,7 @@ def test_a_returned_package_counts_down_the_days_to_its_respond_by_date_in_beiji
     sign_in(page, system.url, number(13))
     countdown = page.locator("section.banner.returned .countdown")
     assert countdown.inner_text() == "还剩3天"
-    shot(page, output_dir, "01-countdown", full_page=False)
-    assert_accessible(page, output_dir, "countdown")
+    assert_accessible_at_both_sizes(page, output_dir, "countdown")
     page.clock.fast_forward(24 * 3600 * 1000)             # a day later, the page still open
     page.wait_for_function("() => document.querySelector('.countdown').textContent === '还剩2天'")
 
@@ -475,5 +495,4 @@ def test_a_waiting_package_says_how_long_its_site_took_to_review_over_the_last_s
     assert decided >= 5
     figure = waiting.package()["site_review_time"]
     assert figure["days"] == 7 and figure["decisions"] == decided and figure["average_hours"] < 1
-    shot(page, output_dir, "01-review-time", full_page=False)
-    assert_accessible(page, output_dir, "review-time")
+    assert_accessible_at_both_sizes(page, output_dir, "review-time")

@@ -208,6 +208,9 @@ def test_the_returned_picture_sent_again_is_flagged_at_upload_and_refused_at_sub
         {"material_type": "degree_certificate", "reason_code": "unclear", "reason": "证书照片模糊"}])
     wait_for(lambda: world.package(A)["status"] == "returned", message="returned")
 
+    untouched = world.call("POST", A, "/submit").json()["error"]
+    assert untouched["code"] == "returned_unchanged" and "尚未更换" in untouched["message"]
+
     resaved = io.BytesIO()
     Image.open(io.BytesIO(JPEG)).save(resaved, "JPEG", quality=60)     # other bytes, same picture
     for same in (JPEG, resaved.getvalue()):

@@ -250,8 +250,10 @@ def replaced_by(doc, material_type, *pictures):
 
 def test_the_very_same_file_uploaded_again_after_a_return_is_still_unchanged():
     doc = returned(with_pictures(complete_package(), "degree_certificate", PICTURE), "degree_certificate")
+    assert domain.unchanged_returns(doc) == ["degree_certificate"] and domain.sent_again(doc) == []
     replaced_by(doc, "degree_certificate", PICTURE)
     assert domain.unchanged_returns(doc) == ["degree_certificate"]
+    assert domain.sent_again(doc) == ["degree_certificate"]      # told to photograph it afresh
     view = domain.view(doc, CATALOGUE, rules(), NOW)
     assert not view["can_submit"] and [m["material_type"] for m in view["to_fix"]] == ["degree_certificate"]
     degree = next(i for i in view["items"] if i["material_type"] == "degree_certificate")

@@ -363,10 +363,16 @@ function missingList(entries) {
   }));
 }
 
+// Each returned type still to fix, with what to do about it: by the reason's code, or, when
+// the upload is the returned picture again, to take a new one.
 function fixList(entries) {
-  return h('ul', { class: 'missing-list' }, entries.map((m) => h('li', null,
-    h('a', { href: `#card-${m.material_type}` }, m.name || itemName(m.material_type)),
-    '：请删除被退回的图片，重新上传后再提交')));
+  return h('ul', { class: 'missing-list' }, entries.map((m) => {
+    const item = state.pkg && state.pkg.items.find((i) => i.material_type === m.material_type);
+    let todo = '请按退回原因修改后再提交';
+    if (item && item.images.some((image) => image.same_as_returned)) todo = '重新上传的图片与被退回的相同，请重新拍摄或扫描后上传';
+    else if (item) todo = returnGuidance(item, state.pkg.region_contact);
+    return h('li', null, h('a', { href: `#card-${m.material_type}` }, m.name || itemName(m.material_type)), `：${todo}`);
+  }));
 }
 
 function renderSubmitError() {
