@@ -392,6 +392,23 @@ def test_every_tap_target_on_our_pages_is_at_least_44px_the_consent_checkbox_inc
     page.locator("dialog[open] #inbox-list").wait_for()
     check("inbox-dialog")
     page.keyboard.press("Escape")
+    page.get_by_role("button", name="查看告知书").click()
+    page.locator("dialog[open] .dialog-notice").wait_for()
+    check("notice-dialog")
+    page.keyboard.press("Escape")
+
+    api = Candidate(system, number(10 if viewport is PHONE_390 else 11), consent=False)
+    api.upload("id_card", document_jpeg(seed=1101))
+    for n, material_type in enumerate(("degree_certificate", "probation_certificate", "registration_form")):
+        assert api.upload(material_type, document_jpeg(seed=1102 + n)).status_code == 201
+    page.reload()
+    page.locator("#progress").filter(has_text="可以提交审核").wait_for()
+    page.get_by_role("button", name="提交审核").click()
+    page.locator("dialog[open] [data-role=confirm-submit]").wait_for()
+    check("submit-dialog")
+    page.locator("dialog[open] [data-role=confirm-submit]").click()
+    page.get_by_role("button", name="撤回提交").wait_for()
+    check("submitted")
 
     page.route("**/api/v1/package", lambda route: route.fulfill(
         status=503, content_type="application/json",
