@@ -92,6 +92,7 @@ def stages(data, rounds):
         "decode (draft, grey)": lambda: decode.decode_grey(stored, "jpeg", size),
         "sharpness": lambda: intake.sharpness(grey),
         "perceptual hash": lambda: intake.perceptual_hash(grey),
+        "difference hash": lambda: intake.difference_hash(grey),
         "sha256": lambda: hashlib.sha256(stored).hexdigest(),
     }
     result = {}

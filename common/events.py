@@ -126,7 +126,10 @@ class MaterialReturned(Event):
     region: str
     site: str
     attempt: int
-    items: list  # [{"material_type", "reason"}]
+    # [{"material_type", "reason_code", "reason"}]: beyond DESIGN §6's two fields, the code
+    # of the catalogue reason (review/domain.py REASONS), by which the candidate's page says
+    # what to do and which the outcome feed (§4a) lists; events from before it lack it.
+    items: list
     respond_by: str | None
     reviewer_id: str
     type_names: dict = field(default_factory=dict)  # from the case's PackageSubmitted

@@ -18,11 +18,12 @@ body{{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-s
 main{{max-width:380px;margin:8vh auto;background:#fff;border-radius:12px;padding:28px 24px;box-shadow:0 2px 12px rgba(0,0,0,.08)}}
 h1{{font-size:20px;margin:0 0 6px}} p.sub{{color:#5a6778;font-size:14px;margin:0 0 20px}}
 label{{display:block;font-size:14px;margin:14px 0 6px}}
-input[type=text],input[type=password]{{width:100%;box-sizing:border-box;font-size:16px;padding:10px 12px;border:1px solid #c5ceda;border-radius:8px}}
+input[type=text],input[type=password]{{width:100%;box-sizing:border-box;min-height:44px;font-size:16px;padding:10px 12px;border:1px solid #c5ceda;border-radius:8px}}
 input:focus,button:focus{{outline:3px solid #7aa7ff;outline-offset:1px}}
-button{{width:100%;margin-top:22px;font-size:16px;padding:11px;border:0;border-radius:8px;background:#1565c0;color:#fff;cursor:pointer}}
+button{{width:100%;min-height:48px;margin-top:22px;font-size:16px;padding:11px;border:0;border-radius:8px;background:#1565c0;color:#fff;cursor:pointer}}
+a{{display:inline-flex;align-items:center;min-height:44px;color:#1565c0}}
 .error{{background:#fdecea;color:#a32117;border-radius:8px;padding:10px 12px;font-size:14px;margin-bottom:8px}}
-.note{{color:#5a6778;font-size:12px;margin-top:18px;line-height:1.6}}
+.note{{color:#5a6778;font-size:14px;margin-top:18px;line-height:1.6}}
 a.button{{display:flex;align-items:center;justify-content:center;min-height:44px;margin-top:22px;font-size:16px;border-radius:8px;background:#1565c0;color:#fff;text-decoration:none}}
 a.button:focus{{outline:3px solid #7aa7ff;outline-offset:1px}}
 </style></head><body><main>{body}</main></body></html>"""

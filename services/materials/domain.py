@@ -18,6 +18,7 @@ from pathlib import Path
 
 from common import errors
 from common.clock import BEIJING, iso, parse_iso, utcnow  # noqa: F401 (domain.iso, domain.utcnow)
+from common.phash import same_picture
 from common.events import (
     MaterialDeleted, MaterialUploaded, PackageReopened, PackageSubmitted, SubmissionWithdrawn)
 
@@ -254,10 +255,45 @@ def missing(package):
 
 
 def unchanged_returns(package):
-    """Returned types that still hold exactly the images they were returned with: sending
-    them back unchanged would waste a review (`returned_unchanged`, DESIGN §4)."""
+    """Returned types that still hold the images they were returned with, by image id or
+    by content (the same bytes or the same picture again, common/phash.py): sending them
+    back unchanged would waste a review (`returned_unchanged`, DESIGN §4)."""
     return [code for code in returned_types(package)
-            if sorted(package["items"][code]["images"]) == package["items"][code].get("returned_images")]
+            if _unchanged(package["items"][code]) or repeated_pictures(package["items"][code])]
+
+
+def repeated_pictures(item):
+    """Whether the type's images, though uploaded anew, are the returned pictures again:
+    each image one of them, and each of them there (one of two sides replaced, or a page
+    added or removed, is a change). A return from before the pictures were kept has
+    none: only its image ids count."""
+    pictures = item.get("returned_pictures") or ()
+    images = list(item["images"].values())
+    if not pictures or not images:
+        return False
+    return (all(any(same_picture(image, old) for old in pictures) for image in images)
+            and all(any(same_picture(image, old) for image in images) for old in pictures))
+
+
+def sent_again(package):
+    """The unchanged returned types whose images were uploaded anew: the returned pictures
+    sent again, which the candidate is told to photograph or scan afresh."""
+    return [code for code in unchanged_returns(package) if not _unchanged(package["items"][code])]
+
+
+def repeats_returned(package, material_type, image):
+    """Whether `image`, uploaded after a return, is a picture returned with its type: the
+    page tells the candidate at once, before a submit is refused."""
+    if material_type not in returned_types(package):
+        return False
+    item = package["items"][material_type]
+    if image["image_id"] in (item.get("returned_images") or ()):
+        return False  # the returned image itself, not a repeat of it
+    return any(same_picture(image, old) for old in item.get("returned_pictures") or ())
+
+
+def _unchanged(item):
+    return sorted(item["images"]) == item.get("returned_images")
 
 
 def returned_types(package):
@@ -272,7 +308,8 @@ def returned_types(package):
 
 def returned_sets(package, items):
     """The update a return makes to the package's items: unlocked, the reviewer's reason,
-    and which images they held (to tell a replaced type from an unchanged one)."""
+    and which images they held, by id and by content (to tell a replaced type from an
+    unchanged one, also once the candidate deleted them)."""
     sets = {}
     for entry in items:
         item = package["items"].get(entry["material_type"])
@@ -280,7 +317,11 @@ def returned_sets(package, items):
             code = entry["material_type"]
             sets[f"items.{code}.locked"] = False
             sets[f"items.{code}.reason"] = entry["reason"]
+            sets[f"items.{code}.reason_code"] = entry.get("reason_code")  # None from older events
             sets[f"items.{code}.returned_images"] = sorted(item["images"])
+            sets[f"items.{code}.returned_pictures"] = [
+                {key: image.get(key) for key in ("image_id", "sha256", "phash", "dhash")}
+                for _, image in sorted(item["images"].items())]
     return sets
 
 
@@ -359,6 +400,7 @@ def reopened_sets(package, sets, reopened, now):
         else:
             sets[f"items.{code}.locked"] = False
             sets[f"items.{code}.reason"] = REOPEN_REASON
+            sets[f"items.{code}.reason_code"] = None  # not a reviewer's: no earlier code applies
     sets["feedback"] = {"decision": "reopened", "items": [
         {"material_type": code, "reason": REOPEN_REASON} for code in reopened], "at": iso(now)}
     return sets, True
@@ -415,10 +457,12 @@ def view(package, catalogue, rules, now):
             "material_type": code, "name": t.name, "requirements": t.requirements,
             "required": item["required"], "min_count": item["min"], "max_count": item["max"],
             "count": item["count"], "locked": item["locked"] or not editable,
-            "reason": item.get("reason"), "example_url": f"/examples/{code}.svg",
+            "reason": item.get("reason"), "reason_code": item.get("reason_code"),
+            "example_url": f"/examples/{code}.svg",
             # a returned type: still as returned (to fix) or its images replaced
             "returned": code in returned, "replaced": code in returned and code not in unchanged,
-            "images": [image_view(package, code, image, item["locked"] or not editable)
+            "images": [image_view(package, code, image, item["locked"] or not editable,
+                                  repeats_returned(package, code, image))
                        for image in sorted(item["images"].values(), key=lambda i: i["uploaded_at"])],
         })
     items.sort(key=lambda i: (not i["required"], list(catalogue.types).index(i["material_type"])))
@@ -426,6 +470,8 @@ def view(package, catalogue, rules, now):
     return {
         "package_id": package["_id"], "status": package["status"],
         "status_name": STATUS_NAMES[package["status"]], "attempt": package["attempt"],
+        # The server's time: the page counts days to a deadline from it, not the phone's clock.
+        "now": iso(now),
         "upload_enabled": rules.upload_enabled,
         "window": {"start": rules.window_start, "end": rules.window_end, "open": window_open},
         "region_notice": rules.notice, "region_contact": rules.contact,
@@ -446,9 +492,10 @@ def view(package, catalogue, rules, now):
     }
 
 
-def image_view(package, material_type, image, locked):
+def image_view(package, material_type, image, locked, same_as_returned=False):
     return {"image_id": image["image_id"], "bytes": image["bytes"], "width": image["width"],
             "height": image["height"], "uploaded_at": image["uploaded_at"], "locked": locked,
+            "same_as_returned": same_as_returned,
             "url": f"/api/v1/package/items/{material_type}/images/{image['image_id']}"}
 
 

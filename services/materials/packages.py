@@ -13,6 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from common import errors
 from services.materials import domain, intake
 from services.materials.repository import PackageRepository
+from services.materials.review_times import ReviewTimes
 from services.materials.storage import StorageTimeout
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 UPLOAD_RATE_WINDOW_S = 60
 UPLOADS_PER_WINDOW = 30
 ORPHAN_AGE_S = 600
+REPEATED_MESSAGE = ("重新上传的图片与被退回的图片相同（同一文件或同一图片的副本），"
+                    "请重新拍摄或扫描后上传，再提交")
 
 
 def rules_from_doc(region, doc):
@@ -64,11 +67,13 @@ def limits_for(rules):
 
 
 class Packages:
-    def __init__(self, repo: PackageRepository, images, catalogue, regions: RegionCache):
+    def __init__(self, repo: PackageRepository, images, catalogue, regions: RegionCache,
+                 review_times: ReviewTimes = None):
         self.repo = repo
         self.images = images
         self.catalogue = catalogue
         self.regions = regions
+        self.review_times = review_times or ReviewTimes()
 
     # -- reading ------------------------------------------------------------------------------
     def rules(self, region):
@@ -99,7 +104,13 @@ class Packages:
 
     def view(self, principal):
         package = self.package_for(principal)
-        return domain.view(package, self.catalogue, self.rules(package["region"]), domain.utcnow())
+        view = domain.view(package, self.catalogue, self.rules(package["region"]), domain.utcnow())
+        # What review says of the site's pace, as last learnt (review_times.py); None until then.
+        view["site_review_time"] = self.review_times.of(package["site"])
+        return view
+
+    def refresh_review_times(self, review_rpc):
+        self.review_times.refresh(lambda sites: review_rpc.site_review_times(sites=sites))
 
     def catalogue_view(self):
         return {"types": [{
@@ -177,7 +188,7 @@ class Packages:
                  "content_type": accepted.content_type, "bytes": len(accepted.data),
                  "width": accepted.width, "height": accepted.height, "sha256": accepted.sha256,
                  "sharpness": round(accepted.sharpness, 2), "phash": accepted.phash,
-                 "uploaded_at": domain.iso(domain.utcnow())}
+                 "dhash": accepted.dhash, "uploaded_at": domain.iso(domain.utcnow())}
         updated = self.repo.add_image(package, material_type, image,
                                       domain.uploaded_event(package, material_type, image))
         if updated is None:
@@ -185,7 +196,10 @@ class Packages:
             self.images.remove(key)
             self.repo.release_pending(package["_id"], image_id)
             raise domain.refusal(self.repo.get(package["_id"]), material_type, upload=True)
-        return domain.image_view(updated, material_type, image, False)
+        # Judged on the package the upload was checked against: a return arriving meanwhile
+        # is impossible (the package was editable, so not under review).
+        return domain.image_view(updated, material_type, image, False,
+                                 domain.repeats_returned(package, material_type, image))
 
     @staticmethod
     def _inspect(data, rules):
@@ -244,7 +258,8 @@ class Packages:
                     dict(m, name=self.catalogue.types[m["material_type"]].name) for m in short])
             unchanged = domain.unchanged_returns(package)
             if unchanged:
-                raise errors.ReturnedUnchanged(returned_unchanged=[
+                again = domain.sent_again(package)
+                raise errors.ReturnedUnchanged(REPEATED_MESSAGE if again else None, returned_unchanged=[
                     {"material_type": code, "name": self.catalogue.types[code].name} for code in unchanged])
             if self.repo.submit(package, self._submitted_event) is not None:
                 return self.view(principal)

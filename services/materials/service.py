@@ -8,11 +8,12 @@ from werkzeug.wrappers import Response
 
 from common import arguments, clock, errors, outbox
 from common.messaging import broadcast_handler, event_handler
-from common.rpc import rpc
+from common.rpc import ServiceRpc, rpc
 from common import service as base
 from common.web import http, json_response, read_json
 from services.materials.dependencies import PackageDesk
 from services.materials.live import SIGNAL, STREAM_PATH, TICKET_COOKIE, LiveHub
+from services.materials import review_times
 from services.materials.storage import ImageStorage
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ class MaterialsService(base.ServiceBase):
     desk = PackageDesk(storage="storage")
     relay = outbox.OutboxRelay(["packages"], database="desk")
     live = LiveHub(database="desk")
+    # The site's typical review time on candidates' pages, asked of review by a timer.
+    review_rpc = ServiceRpc("review", timeout=5, tokens="auth")
 
     # -- candidate HTTP API (DESIGN §4) ---------------------------------------------------------
     @http("GET", "/api/v1/catalogue")
@@ -172,6 +175,11 @@ class MaterialsService(base.ServiceBase):
     @event_handler("auth", "CandidateProfileChanged")
     def on_profile_changed(self, payload):
         self.desk.profile_changed(payload)
+
+    @timer(interval=review_times.TICK_S)
+    def refresh_review_times(self):
+        """Ask review about the sites candidates' pages wanted (none: no call)."""
+        self.desk.refresh_review_times(self.review_rpc)
 
     # -- housekeeping -----------------------------------------------------------------------------
     @timer(interval=120)

@@ -9,6 +9,8 @@ from services.review import domain, exports, overview, scope
 from services.review.tallies import Tallies
 
 MAX_EXPORT_ROWS = 200_000
+MAX_SITES_ASKED = 200
+REVIEW_TIME_DAYS = 7  # what candidates are shown: "本考点近7天平均审核用时"
 EXPORT_FIELDS = {"candidate_id": 1, "candidate": 1, "region": 1, "site": 1, "category": 1, "attempt": 1,
                  "status": 1, "submitted_at": 1, "decision": 1, "lease_until": 1, "queue_key": 1}
 
@@ -29,6 +31,19 @@ class Administration:
         counts, counted_at = self.status_counts.get(self.tallies, area, now)
         result = overview.summarise(tallies, counts, shown)
         return dict(result, region=area.get("region"), site=area.get("site"), counts_at=domain.iso(counted_at))
+
+    def site_review_times(self, sites, days=REVIEW_TIME_DAYS):
+        """For materials (candidates' pages): each site's typical review time over the last
+        `days` Beijing days, from the tallies alone (a few small documents per site)."""
+        if not isinstance(sites, list) or len(sites) > MAX_SITES_ASKED or not all(
+                isinstance(site, str) and domain.SITE.match(site) for site in sites):
+            raise errors.ValidationError(f"sites 须为至多 {MAX_SITES_ASKED} 个四位考点代码")
+        shown = overview.days_back(domain.beijing_today(self.clock()).isoformat(), days)
+        tallies = []
+        for region in sorted({site[:2] for site in sites}):
+            area = {"region": region, "site": {"$in": sorted(s for s in sites if s[:2] == region)}}
+            tallies.extend(self.tallies.between(area, shown[0], shown[-1]))
+        return overview.review_times(tallies, sites, shown)
 
     def export(self, principal, site, fmt="xlsx"):
         if fmt not in exports.FORMATS:

@@ -15,6 +15,7 @@ from services.review import domain
 DECISION_KINDS = {"PackageApproved": "approved", "MaterialReturned": "returned",
                   "PackageRejected": "rejected"}
 MAX_DAYS = 92
+MIN_DECISIONS = 5  # fewer first decisions than this, and an average says more about luck
 
 
 def day_of(occurred_at):
@@ -104,3 +105,18 @@ def summarise(tallies, counts_by_site, days):
                   for site, counts in sorted(counts_by_site.items())],
         "status_names": domain.STATUS_NAMES,
     }
+
+
+def review_times(tallies, sites, days):
+    """Each site's typical review time for candidates: the mean wait from first submission
+    to first decision of the first decisions made on `days` (ISO dates), in hours, or None
+    below MIN_DECISIONS. {site: {"days", "decisions", "average_hours"}}."""
+    shown = set(days)
+    waits = {site: [] for site in sites}
+    for doc in tallies:
+        if doc["day"] in shown and doc.get("site") in waits:
+            waits[doc["site"]].extend(f["w"] for f in doc.get("decisions", []) if f.get("w") is not None)
+    return {site: {"days": len(days), "decisions": len(found),
+                   "average_hours": round(sum(found) / len(found) / 3600, 2)
+                   if len(found) >= MIN_DECISIONS else None}
+            for site, found in waits.items()}

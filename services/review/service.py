@@ -1,5 +1,5 @@
 """review: the reviewers' queue, claims, decisions and the audit log (DESIGN §5, §6, §8)."""
-from common import service as base
+from common import arguments, service as base
 from common.messaging import event_handler
 from common.rpc import ServiceRpc, rpc
 from services.review import domain, reader, views
@@ -69,6 +69,14 @@ class ReviewService(base.ServiceBase):
     def overview(self, region=None, site=None, days=14):
         """Administrators' overview: per-site counts, per-day flow, medians, reasons."""
         return self.desk.admin.overview(self.auth.from_context("admin"), region, site, days)
+
+    @rpc
+    def site_review_times(self, sites, days=7):
+        """For materials only (a service token; not served over HTTPS): each site's mean time
+        from first submission to first decision over the last `days` days, for candidates'
+        pages ("本考点近7天平均审核用时"); materials never reads review's tallies itself."""
+        self.auth.from_context("service")
+        return self.desk.admin.site_review_times(sites, arguments.integer(days, "days"))
 
     @rpc(https=True)
     def export_outcomes(self, site, format="xlsx"):

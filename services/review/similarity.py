@@ -9,15 +9,16 @@ most within the threshold of 6 do too. That is the trade the band index makes: e
 recall for close copies, a cheap lookup for the million-image collection.
 
 Scans of one printed form share their layout, so unrelated pages of the same template
-can come within the threshold too (the test images drawn from one layout are 0-5 bits
+can come within the threshold too (the test images drawn from one layout are 0-8 bits
 apart). The hint therefore says how close a match is and whether the file is the very
-same (equal SHA-256): the reviewer judges, nothing is refused on a hash.
+same (equal SHA-256): the reviewer judges. (materials refuses a returned picture sent
+again only when a finer hash agrees as well: common/phash.py `same_picture`.) The
+threshold and the sameness of files are common/phash.py's, shared with materials.
 """
-from common.phash import distance, valid  # noqa: F401 (similarity.valid)
+from common.phash import MAX_DISTANCE, distance, same_file, valid  # noqa: F401 (similarity.valid)
 
 BANDS = 4
 BAND_BITS = 16
-MAX_DISTANCE = 6
 MAX_FLAGS = 10  # the closest few are what a reviewer can act on
 
 
@@ -42,7 +43,7 @@ def flags(image, others, returned, covers):
             continue
         gap = distance(image["phash"], other["phash"])
         if gap <= MAX_DISTANCE:
-            flag = {"kind": "other_candidate", "distance": gap, "identical": _same_file(image, other)}
+            flag = {"kind": "other_candidate", "distance": gap, "identical": same_file(image, other)}
             if covers(other["region"], other["site"]):
                 flag["package_id"] = other["package_id"]
             found.append(flag)
@@ -51,9 +52,5 @@ def flags(image, others, returned, covers):
             gap = distance(image["phash"], old["phash"])
             if gap <= MAX_DISTANCE:
                 found.append({"kind": "previously_returned", "distance": gap,
-                              "identical": _same_file(image, old), "image_id": old["_id"]})
+                              "identical": same_file(image, old), "image_id": old["_id"]})
     return sorted(found, key=lambda flag: (not flag["identical"], flag["distance"]))[:MAX_FLAGS]
-
-
-def _same_file(a, b):
-    return bool(a.get("sha256")) and a.get("sha256") == b.get("sha256")

@@ -25,7 +25,7 @@ from unit.imagefactory import (add_noise, defocused, document_image, document_jp
                                with_exif_orientation)
 
 REQUIRED = ("id_card", "degree_certificate", "probation_certificate", "registration_form")
-LOCK_BANNER = "上报完成，内容已锁定"
+LOCK_BANNER = "已提交，等待考点审核"
 
 
 def focused_key(page):
@@ -220,7 +220,7 @@ def test_a_returned_type_shows_the_reason_and_deadline_and_alone_unlocks(system,
     page.reload()
     page.locator("section.banner.ok").wait_for()
     assert page.locator("[data-testid=status]").inner_text() == "审核通过"
-    assert page.get_by_role("button", name="提交审核").is_disabled()
+    assert page.get_by_role("button", name="提交审核").count() == 0     # final: nothing to submit
     assert page.locator("button.upload-btn, .thumb-delete").count() == 0
     wait_thumbnails(page)
     shot(page, output_dir, "04-approved")

@@ -6,9 +6,10 @@ import csv
 import io
 
 import openpyxl
+import requests
 from services.review.tallies import Tallies
-from review_helpers import ANNA, BEN, DING, SITE_3201, SITE_3204, make_exam, refused  # noqa: F401
-from support import make_admin, rpc, staff_token, wait_for
+from review_helpers import ANNA, BEN, CAI, DING, SITE_3201, SITE_3204, make_exam, refused  # noqa: F401
+from support import bearer, make_admin, rpc, staff_token, wait_for
 
 ADMIN_3201 = "admin.3201"
 
@@ -118,3 +119,30 @@ def test_the_exported_workbook_opens_with_its_rows_matching_the_cases_and_number
     audit = exam_db(exam, mongo_client).audit.find_one({"action": "export", "site": "3204", "details.format": "xlsx"})
     assert audit["actor"] == "staff:admin.32" and audit["details"]["rows"] == 2
     assert ids[DING] not in str(rows)
+
+
+def test_materials_learns_a_sites_typical_review_time_from_review_over_rpc_not_from_its_database(make_exam):
+    """The candidate's page shows "本考点近7天平均审核用时" (issue 29): review computes it from
+    its tallies and answers services only; materials asks off the candidate's request and
+    carries the answer in the package view."""
+    exam = make_exam()
+    decide(exam)                       # two first decisions at 3204, one at 3201
+    secrets = exam.config["TOKENS"]
+    with rpc(exam.config) as proxy:
+        service = proxy.auth.service_token(secrets["SERVICE_CLIENT_ID"], secrets["SERVICE_CLIENT_SECRET"])
+    with rpc(exam.config, service["access_token"]) as proxy:
+        times = wait_for(lambda: (lambda t: t if t["3204"]["decisions"] == 2 else None)(
+            proxy.review.site_review_times(sites=["3204", "3201"])), timeout=10, message="decisions counted")
+    # Fewer than five first decisions in seven days: too few for an average to mean anything.
+    assert times == {"3204": {"days": 7, "decisions": 2, "average_hours": None},
+                     "3201": {"days": 7, "decisions": 1, "average_hours": None}}
+    with rpc(exam.config, staff_token(exam.config, SITE_3204, "Review@2026")) as proxy:
+        refused("Forbidden", proxy.review.site_review_times, sites=["3204"])
+    over_https = requests.post(f"{exam.review_url}/rpc/review/site_review_times", json={"sites": ["3204"]},
+                               headers=bearer(service["access_token"]), timeout=10)
+    assert over_https.status_code == 404                # not an operator's method
+
+    assert exam.package(CAI)["site_review_time"] is None          # asked for now, not waited on
+    learnt = wait_for(lambda: exam.package(CAI)["site_review_time"], timeout=30,
+                      message="materials' timer asked review")
+    assert learnt == times["3204"]

@@ -1,6 +1,7 @@
 """materials against the real servers: the candidate journey, locks and races decided by
 the database, events through the outbox, objects and records kept in step."""
 import hashlib
+import io
 import socket
 import threading
 import time
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
+from PIL import Image
 from nameko.events import event_handler as nameko_event_handler
 from nameko.standalone.events import event_dispatcher
 
@@ -186,11 +188,51 @@ def test_the_candidate_journey_from_first_upload_to_resubmission(world):
 
     old = degree["images"][0]["image_id"]
     assert world.call("DELETE", A, f"/items/degree_certificate/images/{old}").status_code == 204
-    assert world.upload(A, "degree_certificate").status_code == 201
+    assert world.upload(A, "degree_certificate", data=document_jpeg(seed=5)).status_code == 201  # a new scan
     again = world.call("POST", A, "/submit").json()
     assert again["status"] == "submitted" and again["attempt"] == 2
     wait_for(lambda: [p["attempt"] for p in Listener.of("PackageSubmitted", again["package_id"])] == [1, 2],
              message="two submissions")
+
+
+def test_the_returned_picture_sent_again_is_flagged_at_upload_and_refused_at_submit(world):
+    """returned_unchanged by content (DESIGN §4, issue 29): the same bytes, or the same
+    picture saved again, count as unchanged; a new scan of the page does not."""
+    world.consent(A)
+    world.fill(A)
+    assert world.call("POST", A, "/submit").status_code == 200
+    world.review_event(events.ReviewStarted, A)
+    wait_for(lambda: world.package(A)["status"] == "in_review", message="in_review")
+    world.review_event(events.MaterialReturned, A, respond_by="2026-12-20", items=[
+        {"material_type": "degree_certificate", "reason_code": "unclear", "reason": "证书照片模糊"}])
+    wait_for(lambda: world.package(A)["status"] == "returned", message="returned")
+
+    untouched = world.call("POST", A, "/submit").json()["error"]
+    assert untouched["code"] == "returned_unchanged" and "尚未更换" in untouched["message"]
+
+    resaved = io.BytesIO()
+    Image.open(io.BytesIO(JPEG)).save(resaved, "JPEG", quality=60)     # other bytes, same picture
+    for same in (JPEG, resaved.getvalue()):
+        [returned] = world.item(A, "degree_certificate")["images"]
+        assert world.call("DELETE", A, f"/items/degree_certificate/images/{returned['image_id']}").status_code == 204
+        stored = world.upload(A, "degree_certificate", data=same)
+        assert stored.status_code == 201 and stored.json()["same_as_returned"] is True  # told at once
+        refused = world.call("POST", A, "/submit")
+        assert refused.status_code == 422
+        body = refused.json()["error"]
+        assert body["code"] == "returned_unchanged" and "与被退回的图片相同" in body["message"]
+        assert body["returned_unchanged"] == [{"material_type": "degree_certificate",
+                                               "name": world.item(A, "degree_certificate")["name"]}]
+        package = world.package(A)
+        assert package["status"] == "returned" and package["attempt"] == 1 and not package["can_submit"]
+        assert [image["same_as_returned"] for image in world.item(A, "degree_certificate")["images"]] == [True]
+
+    [copy] = world.item(A, "degree_certificate")["images"]
+    assert world.call("DELETE", A, f"/items/degree_certificate/images/{copy['image_id']}").status_code == 204
+    new_scan = world.upload(A, "degree_certificate", data=document_jpeg(seed=8))
+    assert new_scan.status_code == 201 and new_scan.json()["same_as_returned"] is False
+    resubmitted = world.call("POST", A, "/submit")
+    assert resubmitted.status_code == 200 and resubmitted.json()["attempt"] == 2
 
 
 def test_a_candidate_can_neither_see_fetch_nor_delete_another_candidates_images(world):

@@ -71,6 +71,21 @@ def test_the_summary_totals_days_reasons_reviewers_and_the_median():
     assert result["sites"] == [{"site": "3204", "counts": {"pending": 2, "approved": 2}, "total": 4}]
 
 
+def test_a_sites_typical_review_time_is_the_mean_wait_of_its_first_decisions_in_the_days_shown():
+    days = [f"2026-06-0{d}" for d in range(1, 8)]
+
+    def tally(site, day, *waits):
+        return {"site": site, "day": day, "decisions": [{"k": "approved", "r": "a", "w": w, "rs": []}
+                                                         for w in waits]}
+    tallies = [tally("3204", "2026-06-01", 3600, 7200), tally("3204", "2026-06-07", 10800, None, 14400, 18000),
+               tally("3204", "2026-05-31", 999_999),          # before the days asked about
+               tally("3201", "2026-06-03", 600)]
+    times = overview.review_times(tallies, ["3204", "3201", "1101"], days)
+    assert times["3204"] == {"days": 7, "decisions": 5, "average_hours": 3.0}
+    assert times["3201"] == {"days": 7, "decisions": 1, "average_hours": None}   # too few to say
+    assert times["1101"] == {"days": 7, "decisions": 0, "average_hours": None}
+
+
 def test_an_export_row_masks_numbers_in_free_text_and_defuses_formulas():
     case = {"candidate_id": "2026320400001", "region": "32", "site": "3204", "attempt": 1,
             "status": "rejected", "candidate": {"name": "=HYPERLINK(\"x\")", "id_number_masked": "3204**********1234"},

@@ -190,6 +190,22 @@ def test_the_config_file_keeps_no_usable_secret():
         assert default == "", (variable, default)
 
 
+def test_the_same_picture_is_the_same_bytes_or_both_hashes_close_and_nothing_on_a_missing_hash():
+    from common import phash
+    image = {"sha256": "a" * 64, "phash": "0" * 16, "dhash": "0" * 64}
+    assert phash.same_picture(image, dict(image))
+    assert phash.same_picture(image, {"sha256": "a" * 64})                     # the very bytes
+    copy = {"sha256": "b" * 64, "phash": "0" * 15 + "f", "dhash": "0" * 60 + "ffff"}   # 4 and 16 bits
+    assert phash.same_picture(image, copy) and phash.same_picture(copy, image)
+    another_page = dict(copy, dhash="0" * 59 + "1ffff")                        # 17 bits apart in detail
+    assert not phash.same_picture(image, another_page)
+    another_layout = dict(copy, phash="0" * 14 + "ff")                        # 8 bits apart overall
+    assert not phash.same_picture(image, another_layout)
+    assert not phash.same_picture(image, {"sha256": "b" * 64, "phash": "0" * 16})  # no detail: bytes only
+    assert not phash.same_picture({"sha256": ""}, {"sha256": ""})
+    assert phash.valid_detail("0" * 64) and not phash.valid_detail("0" * 16) and not phash.valid_detail(None)
+
+
 def test_the_phash_distance_counts_differing_bits_and_the_format_is_sixteen_hex_digits():
     from common import phash
     assert phash.distance("0" * 16, "0" * 16) == 0

@@ -6,6 +6,7 @@ table (benchmarks/intake_corpus.md).
 
 import functools
 import io
+import itertools
 import struct
 import zlib
 
@@ -662,6 +663,31 @@ def test_a_different_picture_has_a_distant_phash():
     landscape = inspect_image(f.document_jpeg(1000, 700, seed=61), LIMITS).phash
     portrait = inspect_image(f.document_jpeg(700, 1000, seed=61), LIMITS).phash
     assert phash_distance(landscape, portrait) >= 10
+
+
+# -- the difference hash: the same picture or another page of the same form ------------------
+def test_the_dhash_is_64_hex_digits_and_stored_bytes_keep_it():
+    accepted = inspect_image(scan(), LIMITS)
+    assert len(accepted.dhash) == 64 and int(accepted.dhash, 16) >= 0
+    assert inspect_image(accepted.data, LIMITS).dhash == accepted.dhash
+
+
+def test_the_same_page_saved_again_resized_or_as_png_keeps_its_dhash_close():
+    page = f.document_image(1000, 700, seed=60)
+    first = inspect_image(f.jpeg_bytes(page, quality=90), LIMITS).dhash
+    for copy in (f.jpeg_bytes(page, quality=40), f.png_bytes(page.convert("L")),
+                 f.jpeg_bytes(page.resize((860, 602)), quality=85)):
+        assert phash_distance(first, inspect_image(copy, ROOMY).dhash) <= 15
+
+
+def test_other_pages_of_the_same_form_are_far_apart_in_dhash_though_alike_in_phash():
+    """The test pages share one layout: the 64-bit phash barely tells them apart (review's
+    "similar" hint), the difference hash does (issue 29: refusing on the phash alone
+    would refuse a new page of the same form)."""
+    pages = [inspect_image(f.document_jpeg(1000, 700, seed=seed), LIMITS) for seed in (70, 71, 72, 73)]
+    for a, b in itertools.combinations(pages, 2):
+        assert phash_distance(a.phash, b.phash) <= 8
+        assert phash_distance(a.dhash, b.dhash) >= 40
 
 
 def test_phash_distance_counts_differing_bits():

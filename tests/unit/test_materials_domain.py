@@ -205,6 +205,113 @@ def test_a_returned_type_whose_images_were_replaced_may_be_resubmitted():
     assert cards["id_card"]["replaced"] and not cards["practice_certificate"]["returned"]
 
 
+def test_a_returned_card_carries_the_code_of_its_reason_and_an_older_return_none():
+    doc = complete_package()
+    items = [{"material_type": "degree_certificate", "reason_code": "incomplete", "reason": "材料不完整"},
+             {"material_type": "id_card", "reason": "照片不清晰"}]  # a return from before codes travelled
+    for key, value in domain.returned_sets(doc, items).items():
+        _, code, field = key.split(".")
+        doc["items"][code][field] = value
+    doc.update(status=domain.RETURNED, feedback={"decision": "returned", "items": items})
+    cards = {i["material_type"]: i for i in domain.view(doc, CATALOGUE, rules(), NOW)["items"]}
+    assert cards["degree_certificate"]["reason_code"] == "incomplete"
+    assert cards["degree_certificate"]["reason"] == "材料不完整"
+    assert cards["id_card"]["reason_code"] is None and cards["id_card"]["reason"] == "照片不清晰"
+    assert cards["other"]["reason_code"] is None and not cards["other"]["returned"]
+
+
+# -- returned_unchanged judged by content (issue 29) ---------------------------------------------------
+PICTURE = {"sha256": "a" * 64, "phash": "00000000ffffffff", "dhash": "0123456789abcdef" * 4}
+
+
+def with_pictures(doc, material_type, *pictures):
+    """`material_type` holding one image per picture (ids made up), in upload order."""
+    item = doc["items"][material_type]
+    item["images"], item["count"] = {}, 0
+    for n, picture in enumerate(pictures):
+        image_id = f"{material_type[:3]}{n}{len(str(picture))}".ljust(32, "0")
+        item["images"][image_id] = dict(picture, image_id=image_id, bytes=1000, width=1000,
+                                        height=700, uploaded_at=f"2026-11-2{n}T08:00:00Z")
+        item["count"] += 1
+    return doc
+
+
+def replaced_by(doc, material_type, *pictures):
+    """The candidate deleted the type's images and uploaded `pictures` (new image ids)."""
+    item = doc["items"][material_type]
+    item["images"], item["count"] = {}, 0
+    for n, picture in enumerate(pictures):
+        image_id = f"new{n}".ljust(32, "f")
+        item["images"][image_id] = dict(picture, image_id=image_id, bytes=1000, width=1000,
+                                        height=700, uploaded_at=f"2026-11-29T08:0{n}:00Z")
+        item["count"] += 1
+    return doc
+
+
+def test_the_very_same_file_uploaded_again_after_a_return_is_still_unchanged():
+    doc = returned(with_pictures(complete_package(), "degree_certificate", PICTURE), "degree_certificate")
+    assert domain.unchanged_returns(doc) == ["degree_certificate"] and domain.sent_again(doc) == []
+    replaced_by(doc, "degree_certificate", PICTURE)
+    assert domain.unchanged_returns(doc) == ["degree_certificate"]
+    assert domain.sent_again(doc) == ["degree_certificate"]      # told to photograph it afresh
+    view = domain.view(doc, CATALOGUE, rules(), NOW)
+    assert not view["can_submit"] and [m["material_type"] for m in view["to_fix"]] == ["degree_certificate"]
+    degree = next(i for i in view["items"] if i["material_type"] == "degree_certificate")
+    assert degree["returned"] and not degree["replaced"]
+    assert [image["same_as_returned"] for image in degree["images"]] == [True]
+
+
+def test_a_re_encoded_copy_of_a_returned_picture_is_still_unchanged():
+    doc = returned(with_pictures(complete_package(), "degree_certificate", PICTURE), "degree_certificate")
+    copy = {"sha256": "b" * 64, "phash": "00000000fffffff0", "dhash": "0123456789abcdef" * 3 + "0123456789abcd00"}
+    replaced_by(doc, "degree_certificate", copy)
+    assert domain.unchanged_returns(doc) == ["degree_certificate"]
+
+
+def test_another_page_of_the_same_form_is_a_change_though_the_coarse_hash_matches():
+    doc = returned(with_pictures(complete_package(), "degree_certificate", PICTURE), "degree_certificate")
+    new_page = {"sha256": "c" * 64, "phash": PICTURE["phash"], "dhash": "f" * 64}
+    replaced_by(doc, "degree_certificate", new_page)
+    assert domain.unchanged_returns(doc) == []
+    degree = next(i for i in domain.view(doc, CATALOGUE, rules(), NOW)["items"]
+                  if i["material_type"] == "degree_certificate")
+    assert degree["replaced"] and [image["same_as_returned"] for image in degree["images"]] == [False]
+
+
+def test_an_id_card_is_unchanged_only_while_both_sides_are_the_returned_pictures_again():
+    front, back = PICTURE, {"sha256": "d" * 64, "phash": "ffffffff00000000", "dhash": "fedcba9876543210" * 4}
+    doc = returned(with_pictures(complete_package(), "id_card", front, back), "id_card")
+    replaced_by(doc, "id_card", back, front)             # both deleted, both uploaded again
+    assert domain.unchanged_returns(doc) == ["id_card"]
+    new_back = {"sha256": "e" * 64, "phash": "0f0f0f0f0f0f0f0f", "dhash": "0" * 64}
+    replaced_by(doc, "id_card", front, new_back)         # the front again, a new back: a change
+    assert domain.unchanged_returns(doc) == []
+    images = next(i for i in domain.view(doc, CATALOGUE, rules(), NOW)["items"]
+                  if i["material_type"] == "id_card")["images"]
+    assert [image["same_as_returned"] for image in images] == [True, False]   # told, not refused
+
+
+def test_a_return_from_before_pictures_were_kept_is_judged_by_its_image_ids_alone():
+    doc = returned(with_pictures(complete_package(), "degree_certificate", PICTURE), "degree_certificate")
+    del doc["items"]["degree_certificate"]["returned_pictures"]
+    replaced_by(doc, "degree_certificate", PICTURE)
+    assert domain.unchanged_returns(doc) == []
+
+
+def test_an_image_is_compared_only_with_the_returned_pictures_of_its_own_type():
+    doc = returned(with_pictures(complete_package(), "degree_certificate", PICTURE), "degree_certificate")
+    with_pictures(doc, "other", PICTURE)                       # the same file kept as another type
+    replaced_by(doc, "degree_certificate", dict(PICTURE, sha256="f" * 64, dhash="f" * 64))
+    assert domain.unchanged_returns(doc) == []
+    view = domain.view(doc, CATALOGUE, rules(), NOW)
+    other = next(i for i in view["items"] if i["material_type"] == "other")
+    assert [image["same_as_returned"] for image in other["images"]] == [False]
+
+
+def test_the_view_says_the_servers_time_for_the_pages_countdown():
+    assert domain.view(package(), CATALOGUE, rules(), NOW)["now"] == "2026-11-28T08:00:00.000Z"
+
+
 def test_only_the_latest_return_counts_and_a_reopening_asks_for_new_types_instead():
     doc = returned(complete_package(), "id_card")
     doc["status"] = "in_review"

@@ -179,8 +179,20 @@ def test_decision_events_carry_exactly_the_design_fields():
         assert validate(event.event_type(), payload) is payload
         assert payload["package_id"] == PKG and payload["reviewer_id"] == "staff:alice"
     returned = domain.returned_event(doc, "staff:alice", items, None).to_payload()
-    assert returned["items"] == [{"material_type": "id_card", "reason_code": "incomplete",   # for DESIGN §4a
+    # The reason's code travels beside DESIGN §6's text: the candidate's page tells what to
+    # do by it, and the outcome feed (§4a) lists it.
+    assert returned["items"] == [{"material_type": "id_card", "reason_code": "incomplete",
                                   "reason": domain.REASONS["incomplete"][1]}]
+
+
+def test_a_return_carries_the_code_of_each_reason_even_with_the_reviewers_own_words():
+    items = domain.return_items(claimed(), [
+        {"material_type": "id_card", "reason": {"code": "unclear", "text": "背面反光"}},
+        {"material_type": "degree_certificate", "reason": {"code": "other", "text": "请上传毕业证书原件照片"}}])
+    returned = domain.returned_event(claimed(), "staff:alice", items, None).to_payload()
+    assert [(i["material_type"], i["reason_code"]) for i in returned["items"]] == [
+        ("id_card", "unclear"), ("degree_certificate", "other")]
+    assert returned["items"][0]["reason"].endswith("审核员说明：背面反光")
 
 
 def test_a_later_attempt_or_a_later_event_of_the_same_attempt_sorts_after():

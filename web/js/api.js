@@ -39,8 +39,36 @@ async function refusal(response) {
   return new ApiError(response.status, response.status >= 500 ? 'unavailable' : 'error', message);
 }
 
+// fetch() reports nothing while a body is sent; XMLHttpRequest does (upload progress), so
+// a request that wants progress goes this way. Its answer is made a Response, so the rest
+// of request() reads it as it reads fetch's.
+function sendWithProgress(method, path, headers, body, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, path);
+    xhr.responseType = 'blob';
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) onProgress(event.loaded, event.total);
+    });
+    xhr.addEventListener('load', () => {
+      const answer = new Headers();
+      for (const line of xhr.getAllResponseHeaders().trim().split(/[\r\n]+/)) {
+        const at = line.indexOf(':');
+        if (at > 0) answer.append(line.slice(0, at).trim(), line.slice(at + 1).trim());
+      }
+      const empty = xhr.status === 204 || xhr.status === 304;
+      resolve(new Response(empty ? null : xhr.response, { status: xhr.status, headers: answer }));
+    });
+    xhr.addEventListener('error', () => reject(new TypeError('network')));
+    xhr.addEventListener('abort', () => reject(new TypeError('aborted')));
+    xhr.send(body);
+  });
+}
+
 // request('GET', '/api/v1/package') -> parsed JSON (or null for 204, a Blob with {blob: true}).
-export async function request(method, path, { json, form, blob = false } = {}) {
+// onProgress(sent, total): called as the body goes out (uploads on slow networks).
+export async function request(method, path, { json, form, blob = false, onProgress = null } = {}) {
   for (let attempt = 0; ; attempt++) {
     let token;
     try {
@@ -58,7 +86,9 @@ export async function request(method, path, { json, form, blob = false } = {}) {
     }
     let response;
     try {
-      response = await fetch(path, { method, headers, body, cache: 'no-store', credentials: 'same-origin' });
+      response = onProgress
+        ? await sendWithProgress(method, path, headers, body, onProgress)
+        : await fetch(path, { method, headers, body, cache: 'no-store', credentials: 'same-origin' });
     } catch (e) {
       throw new ApiError(0, 'network', '网络连接失败，请检查网络后重试');
     }

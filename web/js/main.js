@@ -3,12 +3,16 @@
 import { $, append, clear, h } from './dom.js';
 import * as auth from './auth.js';
 import { ApiError, request } from './api.js';
+import * as countdown from './countdown.js';
+import { returnGuidance } from './guidance.js';
 import * as imagefix from './imagefix.js';
 import * as live from './live.js';
+import { sendingBar, showSent } from './sending.js';
 
 const EDITABLE = new Set(['draft', 'returned']);
 const WAITING = new Set(['submitted', 'in_review']);
-const LOCK_BANNER = '上报完成，内容已锁定';
+const FINAL = new Set(['approved', 'rejected']);
+const SUBMITTED_BANNER = '已提交，等待考点审核';
 
 const EXAMPLE_ALT = {
   id_card: '身份证明示例图：居民身份证人像面与国徽面各一张，四角完整、正向摆放、字迹清晰',
@@ -33,6 +37,7 @@ const state = {
   inbox: null,          // {messages, unread} or {unavailable: true}
   errors: new Map(),    // material type | 'submit' | 'consent' | 'page' -> {message, code, missing, toFix}
   progress: new Map(),  // material type -> "正在上传…" etc.
+  sending: new Map(),   // material type -> {loaded, total}: bytes of an upload on its way
   thumbs: new Map(),    // image_id -> object URL | 'loading' | 'failed'
   readHere: new Set(),  // message ids marked read on this page (a list fetched earlier may not know)
   consentChecked: false,
@@ -102,6 +107,7 @@ function setError(key, error) {
 
 async function reload() {
   state.pkg = await request('GET', '/api/v1/package');
+  countdown.syncClock(state.pkg.now);
   state.errors.delete('page');
   for (const [id, url] of state.thumbs) {          // forget thumbnails of deleted images
     const known = state.pkg.items.some((item) => item.images.some((image) => image.image_id === id));
@@ -132,6 +138,7 @@ function render(fallbackKey) {
   renderActions();
   clear(app);
   if (state.pkg) append(app, renderPackage(state.pkg));
+  countdown.keepCounting();
   if (!inDialog) {
     const keys = [key, ...[].concat(fallbackKey || [])].filter(Boolean);
     const target = keys.map((k) => document.querySelector(`[data-key="${k}"]`)).find((el) => el && !el.disabled);
@@ -153,6 +160,7 @@ function renderActions() {
   );
   const open = pkgEditable(pkg);
   if (!open && EDITABLE.has(pkg.status)) return; // uploading off or closed: nothing to submit
+  if (FINAL.has(pkg.status)) return;             // decided: a greyed 提交审核 would only puzzle
   const incomplete = open && !pkg.can_submit;
   append(actions, h('button', {
     type: 'button',
@@ -253,29 +261,48 @@ function renderProfile(pkg) {
         h('dd', null, `${formatTime(pkg.window.start)} 至 ${formatTime(pkg.window.end)}`)) : null));
 }
 
+// How long the site has been taking (review's figure, learnt by materials): a hint of the
+// wait, shown only when review had enough decisions to say.
+function renderReviewTime(figure) {
+  if (!figure || typeof figure.average_hours !== 'number') return null;
+  const hours = figure.average_hours;
+  let took = `约${Math.round(hours / 24)}天`;
+  if (hours < 1) took = '不到1小时';
+  else if (hours < 48) took = `约${Math.round(hours)}小时`;
+  return h('p', { class: 'review-time' },
+    `本考点近${figure.days}天平均审核用时${took}（共审核${figure.decisions}份）。`);
+}
+
 function renderBanner(pkg) {
   const feedback = pkg.feedback || {};
   if (WAITING.has(pkg.status)) {
-    const waiting = pkg.status === 'submitted'
-      ? `材料已提交审核（第${pkg.attempt}次提交），等待考点审核。审核开始前如需修改，可撤回提交。`
-      : '考点正在审核您的材料，审核结果将通过短信和站内消息通知您。';
-    const canWithdraw = pkg.status === 'submitted' && pkg.upload_enabled && pkg.window && pkg.window.open;
+    // Waiting, not done: say whose turn it is and what comes next.
+    const submitted = pkg.status === 'submitted';
+    const canWithdraw = submitted && pkg.upload_enabled && pkg.window && pkg.window.open;
     return h('section', { class: 'banner locked', role: 'status', tabindex: '-1', 'data-key': 'banner' },
-      h('h2', null, LOCK_BANNER),
-      h('p', null, waiting),
+      h('h2', null, submitted ? SUBMITTED_BANNER : '考点正在审核'),
+      h('p', null, submitted
+        ? `材料已锁定（第${pkg.attempt}次提交），正在排队等待考点审核。`
+        : `考点正在审核您的材料（第${pkg.attempt}次提交），材料已锁定。`),
+      renderReviewTime(pkg.site_review_time),
+      h('p', null, '审核结果将通过短信和站内消息通知您：通过则无需再做任何操作；如被退回，请按退回原因修改后重新提交。'),
+      canWithdraw ? h('p', null, '审核开始前如需修改，可撤回提交。') : null,
       canWithdraw ? h('button', { type: 'button', class: 'btn', 'data-key': 'withdraw', onclick: onWithdraw }, '撤回提交') : null,
       renderAreaError('withdraw'));
   }
   if (pkg.status === 'approved') {
     return h('section', { class: 'banner ok', role: 'status', tabindex: '-1', 'data-key': 'banner' },
       h('h2', null, '审核通过'),
-      h('p', null, `您的报名材料已审核通过，无需再做任何操作。${LOCK_BANNER}。`));
+      h('p', null, '您的报名材料已审核通过，无需再做任何操作。材料已存档，不能再修改。'));
   }
   if (pkg.status === 'rejected') {
+    const contact = pkg.region_contact;
     return h('section', { class: 'banner bad', role: 'status', tabindex: '-1', 'data-key': 'banner' },
       h('h2', null, '审核不通过'),
       feedback.reason ? h('p', null, h('strong', null, '原因：'), feedback.reason) : null,
-      h('p', null, '如有疑问，请联系您报考的考点。'));
+      contact
+        ? h('p', null, '如有疑问，请联系：', h('strong', { class: 'contact' }, contact))
+        : h('p', null, '如有疑问，请联系您报考的考点。'));
   }
   if (pkg.status === 'returned') {
     const reopened = feedback.decision === 'reopened';
@@ -284,6 +311,8 @@ function renderBanner(pkg) {
     return h('section', { class: 'banner returned', role: 'status', tabindex: '-1', 'data-key': 'banner' },
       h('h2', null, reopened ? '报考信息已变更，请补充材料' : '材料被退回，请补正后重新提交'),
       deadline ? h('p', { class: 'deadline' }, h('strong', null, '补正截止：'), `请于${formatDeadline(deadline)}前完成修改并重新提交审核。`) : null,
+      deadline ? h('p', { class: 'countdown', 'data-countdown': String(deadline).slice(0, 10) },
+        countdown.countdownText(deadline, countdown.serverNow())) : null,
       items.length ? h('p', null, '需要补正：', items.map((entry, i) => [i ? '、' : '',
         h('a', { href: `#card-${entry.material_type}` }, itemName(entry.material_type))]),
       '（退回原因见对应材料）') : null,
@@ -334,10 +363,16 @@ function missingList(entries) {
   }));
 }
 
+// Each returned type still to fix, with what to do about it: by the reason's code, or, when
+// the upload is the returned picture again, to take a new one.
 function fixList(entries) {
-  return h('ul', { class: 'missing-list' }, entries.map((m) => h('li', null,
-    h('a', { href: `#card-${m.material_type}` }, m.name || itemName(m.material_type)),
-    '：请删除被退回的图片，重新上传后再提交')));
+  return h('ul', { class: 'missing-list' }, entries.map((m) => {
+    const item = state.pkg && state.pkg.items.find((i) => i.material_type === m.material_type);
+    let todo = '请按退回原因修改后再提交';
+    if (item && item.images.some((image) => image.same_as_returned)) todo = '重新上传的图片与被退回的相同，请重新拍摄或扫描后上传';
+    else if (item) todo = returnGuidance(item, state.pkg.region_contact);
+    return h('li', null, h('a', { href: `#card-${m.material_type}` }, m.name || itemName(m.material_type)), `：${todo}`);
+  }));
 }
 
 function renderSubmitError() {
@@ -449,7 +484,6 @@ function renderCard(pkg, item) {
   let note = null;
   if (!consented(pkg) && pkgEditable(pkg) && !item.locked) note = '同意《个人信息处理告知书》后可上传';
   else if (item.locked && pkgEditable(pkg)) note = '此项材料已锁定，无需修改';
-  else if (item.returned && !item.replaced && editable) note = '请删除被退回的图片，再上传符合要求的新图片';
   else if (editable && item.count >= item.max_count) note = `已达上限${item.max_count}张；如需更换，请先删除`;
   return h('section', {
     class: ['card', returned && 'returned', item.locked && 'locked', flagged && 'flagged'],
@@ -465,6 +499,9 @@ function renderCard(pkg, item) {
       `${item.count}/${item.max_count}`)),
   returned ? h('div', { class: 'reason', role: 'note' },
     h('p', null, h('strong', null, '退回原因：'), item.reason),
+    item.returned && !item.replaced && editable
+      ? h('p', { class: 'guidance', 'data-reason': item.reason_code || 'general' },
+        h('strong', null, '怎么改：'), returnGuidance(item, pkg.region_contact)) : null,
     pkg.feedback && pkg.feedback.respond_by
       ? h('p', { class: 'deadline' }, h('strong', null, '补正截止：'), `${formatDeadline(pkg.feedback.respond_by)}前`) : null) : null,
   h('p', { class: 'requirements' }, item.requirements),
@@ -482,9 +519,21 @@ function renderCard(pkg, item) {
       onclick: () => input.click(),
     }, '上传') : null,
     canUpload ? input : null,
-    busy ? h('span', { class: 'busy', role: 'status' }, busy) : null),
+    busy && !state.sending.has(code) ? h('span', { class: 'busy', role: 'status' }, busy) : null),
+  state.sending.has(code) ? sendingBar(code, item.name, state.sending.get(code)) : null,
   note ? h('p', { class: 'card-note' }, note) : null,
+  renderRepeated(pkg, item),
   renderAreaError(code));
+}
+
+// An upload that is a returned picture again (the same file, or a copy of it): said as soon
+// as it is stored, since a submit would be refused (returned_unchanged).
+function renderRepeated(pkg, item) {
+  const repeated = item.images.filter((image) => image.same_as_returned);
+  if (!repeated.length || !toFix(pkg).some((m) => m.material_type === item.material_type)) return null;
+  const which = repeated.map((image) => `第${item.images.indexOf(image) + 1}张`).join('、');
+  return h('p', { class: 'same-as-returned', role: 'note' },
+    `${which}与被退回的图片相同（同一文件或它的副本），这样重新提交会被拒绝。请删除它，重新拍摄或扫描后上传。`);
 }
 
 function renderThumb(item, image, index, editable) {
@@ -501,6 +550,7 @@ function renderThumb(item, image, index, editable) {
   return h('li', { class: 'thumb' },
     h('button', { type: 'button', class: 'thumb-view', 'data-key': `view:${image.image_id}`, 'aria-label': `查看${label}大图`,
       onclick: () => showImage(item, image, label) }, img),
+    image.same_as_returned ? h('span', { class: 'tag same' }, '与退回的相同') : null,
     editable && !image.locked ? h('button', {
       type: 'button', class: 'thumb-delete', 'data-key': `delete:${image.image_id}`, 'aria-label': `删除${label}`,
       disabled: Boolean(state.progress.get(code)), onclick: () => confirmDelete(item, image, label),
@@ -720,13 +770,25 @@ async function upload(item, blob, name) {
   const code = item.material_type;
   const form = new FormData();
   form.append('file', blob, name);
-  const ok = await changeCard(code, '正在上传…',
-    () => request('POST', `/api/v1/package/items/${encodeURIComponent(code)}/images`, { form }));
+  state.sending.set(code, { loaded: 0, total: blob.size });
+  const onProgress = (loaded, total) => {
+    state.sending.set(code, { loaded, total });
+    showSent(code, state.sending.get(code));
+  };
+  const ok = await changeCard(code, '正在上传…', async () => {
+    try {
+      return await request('POST', `/api/v1/package/items/${encodeURIComponent(code)}/images`, { form, onProgress });
+    } finally {
+      state.sending.delete(code); // answered (or failed): the card is drawn again without the bar
+    }
+  });
   if (ok) {
     const fresh = state.pkg.items.find((i) => i.material_type === code);
-    announce(fresh && fresh.count >= fresh.max_count
+    let said = fresh && fresh.count >= fresh.max_count
       ? `${item.name}上传成功，已上传${fresh.count}张，已达上限`
-      : `${item.name}上传成功`);
+      : `${item.name}上传成功`;
+    if (fresh && fresh.images.some((image) => image.same_as_returned)) said += '，但这张图片与被退回的图片相同';
+    announce(said);
   }
 }
 
@@ -781,7 +843,7 @@ async function submitNow() {
     state.pkg = await request('POST', '/api/v1/package/submit');
     state.errors.clear();
     focusKey = 'banner';
-    announce(LOCK_BANNER);
+    announce(SUBMITTED_BANNER);
     window.setTimeout(loadInbox, 1500);
   } catch (error) {
     if (failed('submit', error)) return;
@@ -933,7 +995,9 @@ function openDialog(title, body, buttons, kind = '') {
     h('div', { class: 'dialog-head' },
       h('h2', { id: 'dialog-title' }, title),
       h('button', { type: 'button', class: 'dialog-close', 'aria-label': '关闭', onclick: closeDialog }, '×')),
-    h('div', { class: 'dialog-body' }, body),
+    // Focusable: the body scrolls on its own when it is taller than the screen, and a
+    // keyboard must be able to scroll it too.
+    h('div', { class: 'dialog-body', tabindex: '0' }, body),
     h('div', { class: 'dialog-actions' }, buttons));
   if (!dialog.open) dialog.showModal();
   const first = dialog.querySelector('[autofocus]') || dialog.querySelector('.dialog-actions button');

@@ -65,8 +65,9 @@ The corpus that sets the threshold, and the measured speed of each stage:
 benchmarks/intake_corpus.md.
 
 Modules: ``jpeg`` and ``png`` walk the structure (steps 2-4, 7), ``decode`` decodes and
-checks orientation (4, 5), ``quality`` scores sharpness and the perceptual hash (6),
-``refusals`` holds the codes and messages; this module runs the pipeline.
+checks orientation (4, 5), ``quality`` scores sharpness and computes the perceptual and
+difference hashes (6), ``refusals`` holds the codes and messages; this module runs the
+pipeline.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ from services.materials.intake import jpeg, png
 from services.materials.intake.decode import (  # noqa: F401 (the package's interface)
     JPEG, PILLOW_MAX_PIXELS, PNG, check_orientation, decode_grey, exif_orientation)
 from services.materials.intake.quality import (  # noqa: F401
-    SHARPNESS_THRESHOLD, perceptual_hash, phash_distance, sharpness)
+    SHARPNESS_THRESHOLD, difference_hash, perceptual_hash, phash_distance, sharpness)
 from services.materials.intake.refusals import (  # noqa: F401
     FILE_TOO_LARGE, IMAGE_CORRUPT, IMAGE_ROTATED, IMAGE_TOO_SMALL, IMAGE_UNCLEAR, MSG_BOMB,
     MSG_EMPTY, MSG_FORMAT, MSG_MEMORY, MSG_NOT_IMAGE, MSG_TOO_SMALL, MSG_UNCLEAR, UNSUPPORTED_FORMAT,
@@ -107,6 +108,7 @@ class AcceptedImage:
     sha256: str  # hex of data
     sharpness: float
     phash: str  # 64-bit DCT perceptual hash, 16 hex chars
+    dhash: str  # 256-bit difference hash, 64 hex chars (common/phash.py: what each is for)
 
 
 # -- the pipeline -----------------------------------------------------------------------
@@ -128,7 +130,7 @@ def inspect_image(data: bytes, limits: IntakeLimits = IntakeLimits()) -> Accepte
         format=kind, extension=_EXTENSIONS[kind], content_type=f"image/{kind}",
         width=width, height=height, data=stored,
         sha256=hashlib.sha256(stored).hexdigest(),
-        sharpness=round(score, 2), phash=perceptual_hash(grey))
+        sharpness=round(score, 2), phash=perceptual_hash(grey), dhash=difference_hash(grey))
 
 
 _EXTENSIONS = {JPEG: "jpg", PNG: "png"}

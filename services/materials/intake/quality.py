@@ -1,6 +1,8 @@
 """How legible and which picture: the sharpness score (step 6 of the pipeline; the
-threshold's corpus is benchmarks/intake_corpus.md) and the 64-bit perceptual hash that
-review compares to find the same document uploaded twice."""
+threshold's corpus is benchmarks/intake_corpus.md), the 64-bit perceptual hash that
+review compares to find the same document uploaded twice, and the 256-bit difference
+hash that tells the same picture from another page of the same form (what each is for,
+and what counts as a match: common/phash.py)."""
 from __future__ import annotations
 
 import array
@@ -84,3 +86,22 @@ def perceptual_hash(grey):
     for value in coefficients:
         bits = (bits << 1) | (value > median)
     return f"{bits:016x}"
+
+
+# -- difference hash --------------------------------------------------------------------
+_DETAIL_SIDE = 16
+
+
+def difference_hash(grey):
+    """256-bit dHash: the working image reduced to 17x16 by area, one bit per horizontal
+    neighbour pair (brighter to the right), row by row; 64 hex digits. The grid is fine
+    enough to see a page's text blocks, coarse enough that saving the picture again
+    (recompressed, resized, as PNG) moves few bits."""
+    side = _DETAIL_SIDE
+    small = grey.resize((side + 1, side), Image.Resampling.BOX).tobytes()
+    bits = 0
+    for y in range(side):
+        row = small[y * (side + 1):(y + 1) * (side + 1)]
+        for x in range(side):
+            bits = (bits << 1) | (row[x + 1] > row[x])
+    return f"{bits:064x}"
