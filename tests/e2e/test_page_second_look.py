@@ -14,7 +14,7 @@ import pytest
 from common import clock
 from page_helpers import (audit, card, choose, consent_on_page, shot, sign_in, upload, wait_count,
                           wait_thumbnails)
-from support import Candidate, candidate, rpc, staff_token, wait_for, wait_until_queued
+from support import Candidate, candidate, create_candidates, rpc, staff_token, wait_for, wait_until_queued
 from unit.imagefactory import document_jpeg
 
 PHONE_390 = {"width": 390, "height": 844}
@@ -33,11 +33,11 @@ def nanjing(n):
 
 
 @pytest.fixture(scope="module")
-def people(admin):
-    """This module's candidates, imported once (the registration system's way in)."""
+def people(system):
+    """This module's candidates, made once at the registration system's stand-in."""
     records = [candidate(number(n), serial=200 + n) for n in range(20)]
     records += [candidate(nanjing(n), site="3201", serial=230 + n) for n in range(6)]
-    summary = admin.call("auth", "import_candidates", records=records)
+    summary = create_candidates(system.standin, records)
     assert not summary["errors"], summary
     return {r["registration_number"]: r for r in records}
 
