@@ -140,11 +140,30 @@ def feed_candidates(standin_url, records, password=DEMO_PASSWORD, attempts=60):
         time.sleep(1)
 
 
+def subscribe_standin(client, standin_url):
+    """The stand-in registration system as a webhook subscriber of notify (a national
+    administrator's step, DESIGN §4a), and the secret shown then handed to it (an
+    operator's step at the registration system). Idempotent: an active subscription the
+    stand-in holds the secret of is kept."""
+    state = requests.get(f"{standin_url}/_standin/webhook-secret", timeout=10).json()
+    active = [s for s in client.call("notify", "webhook_subscribers")
+              if s["status"] == "active" and s["url"] == state["url"]]
+    if active and state["configured"]:
+        return
+    for subscriber in active:
+        client.call("notify", "remove_webhook_subscriber", subscriber_id=subscriber["subscriber_id"])
+    added = client.call("notify", "add_webhook_subscriber", url=state["url"],
+                        description="国家医师资格考试报名系统（本地替身）")
+    requests.post(f"{standin_url}/_standin/webhook-secret", json={"secret": added["secret"]},
+                  timeout=10).raise_for_status()
+
+
 def main():
     config = load_config(os.environ.get("EXAM_CONFIG"))
     authority = build_authority(config)
     seed_staff(authority)
-    summary = feed_candidates(os.environ.get("STANDIN_URL", "http://127.0.0.1:9030"), demo_candidates())
+    standin_url = os.environ.get("STANDIN_URL", "http://127.0.0.1:9030")
+    summary = feed_candidates(standin_url, demo_candidates())
     if summary["errors"]:
         sys.exit(f"demo candidates refused: {summary['errors']}")
 
@@ -158,6 +177,7 @@ def main():
             client.call("materials", "configure_region", region=region, config=settings)
 
     call_as_admin(config, configure)
+    call_as_admin(config, lambda client: subscribe_standin(client, standin_url))
     print(f"[seed] demo data ready: {summary}", flush=True)
 
 

@@ -129,7 +129,8 @@ def registration_standin(config):
     server = Standin(mongo_uri=MONGO_URI, database=f"{config['MONGO']['DB_PREFIX']}standin",
                      secret_key=uuid.uuid4().hex, client_id=config["FEDERATION"]["CLIENT_ID"],
                      client_secret=os.environ["FEDERATION_CLIENT_SECRET"],
-                     registration_secret=os.environ["REGISTRATION_SYSTEM_SECRET"]).start()
+                     registration_secret=os.environ["REGISTRATION_SYSTEM_SECRET"],
+                     feed_poll_s=0).start()  # no notify at its origin here: the feed is e2e's
     yield server
     server.stop()
 

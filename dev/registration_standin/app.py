@@ -12,6 +12,7 @@ from flask import Flask, jsonify, redirect, request, session
 from werkzeug.serving import make_server
 
 from dev.registration_standin import pages, provider
+from dev.registration_standin.outcomes import WEBHOOK_PATH, BadWebhook, FeedReader, receive_webhook
 from dev.registration_standin.store import Store
 from dev.registration_standin.upstream import OurSystem, Unreachable
 
@@ -26,7 +27,7 @@ class Standin:
 
     def __init__(self, *, mongo_uri, database, secret_key, client_id, client_secret, redirect_uris=(),
                  api_url="", upload_url="", registration_secret="", host="127.0.0.1", port=0,
-                 issuer=None):
+                 issuer=None, feed_poll_s=2.0):
         self.server = make_server(host, port, None, threaded=True)
         self.host, self.port = host, self.server.server_address[1]
         self.issuer = (issuer or f"http://{host}:{self.port}").rstrip("/")
@@ -37,6 +38,7 @@ class Standin:
         self.store.save_client(client_id, client_secret, redirect_uris)
         self.key = provider.signing_key(self.store)
         self.ours = OurSystem(api_url, registration_secret)
+        self.feed = FeedReader(self.store, self.ours, feed_poll_s)
         self.mischief = provider.Mischief()
         self.app = create_app(self, secret_key)
         self.server.app = self.app
@@ -48,7 +50,7 @@ class Standin:
 
     def connect(self, api_url, redirect_uri=None, upload_url=None):
         """Point the stand-in at our system (its origin, our callback, the upload page)."""
-        self.ours = OurSystem(api_url, self.ours.secret)
+        self.ours = self.feed.ours = OurSystem(api_url, self.ours.secret)
         if redirect_uri:
             self.store.allow_redirect(self.client_id, redirect_uri)
         if upload_url:
@@ -62,12 +64,20 @@ class Standin:
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="registration-standin", daemon=True)
         self._thread.start()
+        self.feed.start()
         return self
 
+    @property
+    def webhook_url(self):
+        """Where our notify delivers outcomes to this stand-in (a subscriber's URL)."""
+        return f"{self.url}{WEBHOOK_PATH}"
+
     def serve_forever(self):
+        self.feed.start()
         self.server.serve_forever()
 
     def stop(self):
+        self.feed.stop()
         if self._thread is not None:  # shutdown() waits for a serve_forever that must be running
             self.server.shutdown()
             self._thread.join(timeout=5)
@@ -160,7 +170,10 @@ def create_app(standin, secret_key):
         account = signed_in()
         if account is None:
             return redirect(f"/login?{urlencode({'next': '/registration'})}")
-        outcomes = [dict(o, occurred=_beijing(o.get("occurred_at"))) for o in store.outcomes_of(account["_id"])]
+        # `returned_items`, not `items`: for a record without items (a submission), Jinja's
+        # o["items"] falls back to the dict's own items() method
+        outcomes = [dict(o, occurred=_beijing(o.get("occurred_at")), returned_items=o.get("items") or [])
+                    for o in store.outcomes_of(account["_id"])]
         return pages.registration(account, csrf(), _upload_state(standin, account["region"]),
                                   standin.upload_url, outcomes)
 
@@ -198,6 +211,30 @@ def create_app(standin, secret_key):
         if status != 200:
             return jsonify(answer), status
         return jsonify(answer["result"]), 201
+
+    @app.post(WEBHOOK_PATH)
+    def webhook():
+        """Our notify's outcome webhooks (Standard Webhooks), verified and kept once."""
+        try:
+            receive_webhook(store, request.get_data(), dict(request.headers))
+        except LookupError:
+            return _error(503, "unavailable", "尚未配置推送密钥")
+        except BadWebhook as exc:
+            log.warning("webhook refused: %s", exc)
+            return _error(400, "invalid_signature", "推送签名无效")
+        return "", 204
+
+    @app.route("/_standin/webhook-secret", methods=["GET", "POST"])
+    def webhook_secret():
+        """The secret a national administrator was shown when registering this stand-in as a
+        subscriber (an operator's step; dev/seed.py does it locally). GET says whether one is
+        set and where to deliver, never the secret."""
+        if request.method == "POST":
+            secret = (request.get_json(silent=True) or {}).get("secret")
+            if not isinstance(secret, str) or not secret.startswith("whsec_"):
+                return _error(400, "invalid_request", "secret 须为 whsec_ 开头的推送密钥")
+            store.set_setting("webhook_secret", secret)
+        return jsonify({"configured": bool(store.setting("webhook_secret")), "url": standin.webhook_url})
 
     @app.route("/_standin/mode", methods=["GET", "POST"])
     def mode():
@@ -246,6 +283,7 @@ def _upload_state(standin, region):
     window = settings.get("window") or {}
     start, end = _parse(window.get("start")), _parse(window.get("end"))
     view = {"notice": settings.get("notice") or "", "contact": settings.get("contact") or "",
+            "region_name": settings.get("name") or "", "site_names": settings.get("sites") or {},
             "start": _beijing(window.get("start")), "end": _beijing(window.get("end")),
             # the material types' names, for the outcomes' returned items
             "type_names": {t["material_type"]: t["name"] for t in settings.get("catalogue") or []}}

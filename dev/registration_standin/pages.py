@@ -81,8 +81,8 @@ _REGISTRATION = """<h1>报名信息</h1>
 <dt>报名号</dt><dd>{{ account._id }}</dd>
 <dt>姓名</dt><dd>{{ account.name }}</dd>
 <dt>证件号码</dt><dd>{{ account.id_masked }}</dd>
-<dt>考区</dt><dd>{{ account.region }}</dd>
-<dt>考点</dt><dd>{{ account.site }}</dd>
+<dt>考区</dt><dd>{{ account.region }}{% if upload.region_name %} {{ upload.region_name }}{% endif %}</dd>
+<dt>考点</dt><dd>{{ account.site }}{% if upload.site_names and upload.site_names.get(account.site) %} {{ upload.site_names.get(account.site) }}{% endif %}</dd>
 <dt>考试类别</dt><dd>{{ category }}</dd>
 <dt>考试年度</dt><dd>{{ account.exam_year }}</dd>
 </dl></section>
@@ -110,7 +110,7 @@ _REGISTRATION = """<h1>报名信息</h1>
 {% for o in outcomes %}<li>
 <span class="status">{{ status_names.get(o.status, o.status) }}</span>
 （第{{ o.attempt }}次提交，{{ o.occurred }}）
-{% if o["items"] %}<ul>{% for item in o["items"] %}<li>{{ type_names.get(item.material_type, item.material_type) }}：{{ item.reason }}</li>{% endfor %}</ul>{% endif %}
+{% if o.returned_items %}<ul>{% for item in o.returned_items %}<li>{{ type_names.get(item.material_type, item.material_type) }}：{{ item.reason }}</li>{% endfor %}</ul>{% endif %}
 {% if o.respond_by %}<p class="note">请于 {{ o.respond_by }} 前在材料上传系统重新提交。</p>{% endif %}
 {% if o.reason %}<p>原因：{{ o.reason }}</p>{% endif %}
 </li>{% endfor %}

@@ -120,6 +120,14 @@ class Store:
         self.db.outcomes.find_one_and_update({"_id": str(record["event_id"])}, {"$setOnInsert": doc},
                                              upsert=True, return_document=ReturnDocument.AFTER)
 
+    # -- its own settings: the feed's cursor, the webhook secret ---------------------------------
+    def setting(self, name):
+        found = self.db.settings.find_one({"_id": name})
+        return found["value"] if found else None
+
+    def set_setting(self, name, value):
+        self.db.settings.update_one({"_id": name}, {"$set": {"value": value}}, upsert=True)
+
     def outcomes_of(self, candidate_id, limit=50):
         return list(self.db.outcomes.find({"candidate_id": candidate_id})
                     .sort("sequence", DESCENDING).limit(limit))

@@ -23,7 +23,7 @@ class OurSystem:
         self._token, self._token_until = None, 0.0
         self._regions = {}
 
-    def _access_token(self):
+    def access_token(self):
         with self._lock:
             if self._token and time.time() < self._token_until:
                 return self._token
@@ -44,7 +44,7 @@ class OurSystem:
         """(HTTP status, body) of one RPC over HTTPS; Unreachable when there is no answer."""
         try:
             response = requests.post(f"{self.api_url}/rpc/{service}/{method}", json=kwargs,
-                                     headers={"Authorization": f"Bearer {self._access_token()}"},
+                                     headers={"Authorization": f"Bearer {self.access_token()}"},
                                      timeout=self.timeout)
         except requests.RequestException as exc:
             raise Unreachable(str(exc)) from None

@@ -1,8 +1,10 @@
 """The loop a candidate walks (DESIGN §1): the registration system's 报名信息 page (its
-stand-in), 上传相关材料, sign-in and consent there, and our upload page, signed in. The
-stand-in's pages are Chinese, keyboard- and screen-reader-usable, and pass axe."""
-from page_helpers import PHONE, audit, provider_sign_in, shot
-from support import candidate, create_candidates
+stand-in), 上传相关材料, sign-in and consent there, and our upload page, signed in; upload,
+submit, a return, resubmission and approval; and every outcome back on the registration
+system's page (DESIGN §4a: it follows our feed and receives our webhooks). The stand-in's
+pages are Chinese, keyboard- and screen-reader-usable, and pass axe."""
+from page_helpers import PHONE, audit, consent_on_page, delete, provider_sign_in, shot, upload, wait_count
+from support import Candidate, candidate, create_candidates, rpc, staff_token, wait_for, wait_until_queued
 
 NANJING = "2026320100955"
 
@@ -98,3 +100,66 @@ def test_stored_review_outcomes_are_listed_under_the_review_result(system, open_
     assert "审核通过" not in results and "2026-05-02 10:00" in results  # Beijing time
     assert not audit(page, output_dir, "axe-outcomes")
     shot(page, output_dir, "outcomes")
+
+
+def outcomes_section(page):
+    return page.locator("section", has=page.get_by_role("heading", name="材料审核结果"))
+
+
+def test_the_whole_loop_from_the_registration_page_through_review_and_back(system, open_page, images,
+                                                                           output_dir):
+    number = "2026320100956"
+    create_candidates(system.standin, [candidate(number, site="3201", serial=956, name="南京考生56")])
+    page = open_page(PHONE)
+    sign_in_at_the_registration_system(page, system, number)
+    page.get_by_role("link", name="上传相关材料").click()
+    page.wait_for_url(f"{system.url}/")
+    page.get_by_role("button", name="使用报名系统账号登录").click()
+    provider_sign_in(page, number)                  # signed in there already: consent only
+    page.wait_for_url(f"{system.url}/")
+    consent_on_page(page)
+    for (material_type, count), files in zip(LOOP_REQUIRED, (images[0:2], images[2:3], images[3:4], images[4:5])):
+        for path in files:
+            upload(page, material_type, path)
+        wait_count(page, material_type, f"{count}/")
+    page.get_by_role("button", name="提交审核").click()
+    page.get_by_role("button", name="确认提交").click()
+    page.locator("section.banner.locked").wait_for()
+
+    reviewer = staff_token(system.config, "reviewer.3201", "Review@2026")
+    package_id = Candidate(system, number, consent=False).package()["package_id"]
+    with rpc(system.config, reviewer) as proxy:
+        wait_until_queued(proxy, package_id, timeout=20)
+        proxy.review.claim(package_id)
+        proxy.review.return_materials(package_id, items=[
+            {"material_type": "degree_certificate", "reason": "unclear"}], respond_by="2026-12-31")
+    page.locator("[data-testid=status]").filter(has_text="已退回待补正").wait_for(timeout=10_000)
+    delete(page, "degree_certificate")
+    upload(page, "degree_certificate", images[5])
+    wait_count(page, "degree_certificate", "1/")
+    page.get_by_role("button", name="提交审核").click()
+    page.get_by_role("button", name="确认提交").click()
+    page.locator("section.banner.locked").wait_for()
+    with rpc(system.config, reviewer) as proxy:
+        wait_for(lambda: proxy.review.get_case(package_id)["attempt"] == 2, timeout=20, message="attempt 2")
+        proxy.review.claim(package_id)
+        proxy.review.approve(package_id)
+    page.locator("[data-testid=status]").filter(has_text="审核通过").wait_for(timeout=10_000)
+
+    # Back at the registration system: each outcome, as its feed reader and webhook took it.
+    page.goto(f"{system.standin.url}/registration")
+
+    def listed():
+        page.reload()
+        rows = outcomes_section(page).locator("ol.outcomes > li")
+        return rows.all_inner_texts() if rows.count() == 4 else None
+    rows = wait_for(listed, timeout=30, interval=1, message="four outcomes on the registration page")
+    assert [row.split("（")[0].strip() for row in rows] == ["审核通过", "已提交审核", "退回修改", "已提交审核"]
+    assert "第2次提交" in rows[0] and "第1次提交" in rows[2]
+    assert "学历证书" in rows[2] and "2026-12-31" in rows[2]
+    assert not audit(page, output_dir, "axe-loop-outcomes")
+    shot(page, output_dir, "loop-outcomes")
+
+
+LOOP_REQUIRED = (("id_card", 2), ("degree_certificate", 1), ("probation_certificate", 1),
+                 ("registration_form", 1))

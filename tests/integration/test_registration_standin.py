@@ -52,3 +52,41 @@ def test_with_our_system_unreachable_the_account_is_kept_and_the_answer_says_so(
     assert response.status_code == 502 and response.json()["error"]["code"] == "unavailable"
     assert "暂时无法访问" in response.json()["error"]["message"]
     assert mongo_client[config["MONGO"]["DB_PREFIX"] + "standin"].accounts.find_one({"_id": NUMBER})
+
+
+def test_a_signed_webhook_is_kept_once_and_a_forged_or_unexpected_one_is_refused(registration_standin,
+                                                                                 mongo_client, config):
+    from datetime import datetime, timezone
+    from standardwebhooks import Webhook
+    hook = f"{registration_standin.url}/_standin/webhooks"
+    record = {"event_id": "evt-1", "sequence": 7, "candidate_id": NUMBER, "package_id": "p1", "region": "32",
+              "site": "3204", "attempt": 1, "status": "approved", "occurred_at": "2026-05-02T02:00:00.000Z"}
+    body = json.dumps({"type": "outcome.approved", "timestamp": record["occurred_at"], "data": record})
+
+    def deliver(secret, payload=body, webhook_id="msg_1"):
+        now = datetime.now(timezone.utc)
+        headers = {"webhook-id": webhook_id, "webhook-timestamp": str(int(now.timestamp())),
+                   "webhook-signature": Webhook(secret).sign(webhook_id, now, payload),
+                   "Content-Type": "application/json"}
+        return requests.post(hook, data=payload.encode(), headers=headers, timeout=10)
+
+    secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    assert requests.get(f"{registration_standin.url}/_standin/webhook-secret", timeout=10).json() == {
+        "configured": False, "url": hook}
+    assert deliver(secret).status_code == 503  # no secret given yet: nothing kept, notify retries
+    assert requests.post(f"{registration_standin.url}/_standin/webhook-secret", json={"secret": "plain"},
+                         timeout=10).status_code == 400
+    assert requests.post(f"{registration_standin.url}/_standin/webhook-secret", json={"secret": secret},
+                         timeout=10).json()["configured"] is True
+
+    assert deliver(secret).status_code == 204
+    assert deliver(secret).status_code == 204  # a retry under the same webhook-id
+    assert deliver(secret, webhook_id="msg_2").status_code == 204  # the same outcome by another way
+    other = "whsec_" + "ZmFrZS1zZWNyZXQtZm9yLXRoZS10ZXN0cw=="
+    assert deliver(other).status_code == 400
+    forged = deliver(secret)
+    tampered = requests.post(hook, data=body.replace("approved", "rejected").encode(), timeout=10,
+                             headers={k: v for k, v in forged.request.headers.items() if k.startswith("webhook-")})
+    assert tampered.status_code == 400
+    outcomes = list(mongo_client[config["MONGO"]["DB_PREFIX"] + "standin"].outcomes.find())
+    assert [(o["_id"], o["status"]) for o in outcomes] == [("evt-1", "approved")]
