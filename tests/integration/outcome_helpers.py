@@ -13,16 +13,13 @@ from services.auth.service import AuthService
 from services.notify.service import NotifyService
 from support import bearer, make_admin, staff_token
 
-REGISTRATION_SECRET = "a-registration-secret-for-the-outcome-tests"
 FEED = "/integration/v1/outcomes"
 _serial = itertools.count(1)
 
 
 @pytest.fixture
 def config(config):
-    """Fast rounds and retries; local development (receivers on 127.0.0.1); the
-    registration system's client."""
-    config["CLIENTS"] = {"REGISTRATION_SYSTEM_SECRET": REGISTRATION_SECRET}
+    """Fast rounds and retries; local development (receivers on 127.0.0.1)."""
     config["NOTIFY"] = {"POLL_S": 0.1, "RETRY_BASE_S": 0.2, "RETRY_MAX_S": 1.0,
                         "CURSOR_KEYS": "outcome-tests-cursor-key"}
     config["WEBHOOKS"] = {"RETRY_BASE_S": 0.2, "RETRY_MAX_S": 0.5, "HORIZON_S": 60,
@@ -37,7 +34,8 @@ class Outcomes:
         self.dispatch = event_dispatcher(config)
         make_admin(config)
         self.admin = staff_token(config, "admin.test", "Admin@2026")
-        self.registration = client_token(auth_url, REGISTRATION_SECRET)
+        # the registration system's client, with the secret the stand-in also uses
+        self.registration = client_token(auth_url, config["CLIENTS"]["REGISTRATION_SYSTEM_SECRET"])
 
     # -- events as their sources publish them ----------------------------------------------------
     def publish(self, cls, number=None, site="3204", year=2026, **fields):

@@ -213,3 +213,13 @@ def test_the_phash_distance_counts_differing_bits_and_the_format_is_sixteen_hex_
     assert phash.distance("00000000000000ff", "000000000000000f") == 4
     assert phash.valid("0123456789abcdef")
     assert not phash.valid("0123456789ABCDEF") and not phash.valid("123") and not phash.valid(None)
+
+
+def test_config_substitutes_the_environment_and_leaves_yaml_safe_load_alone(tmp_path, monkeypatch):
+    import yaml
+    from common.config import load_config
+    monkeypatch.setenv("EXAM_TEST_SETTING", "from-env")
+    path = tmp_path / "config.yaml"
+    path.write_text("A: ${EXAM_TEST_SETTING:default}\nB: ${EXAM_TEST_UNSET:7}\n")
+    assert load_config(str(path)) == {"A": "from-env", "B": 7}
+    assert yaml.safe_load(path.read_text()) == {"A": "${EXAM_TEST_SETTING:default}", "B": "${EXAM_TEST_UNSET:7}"}
