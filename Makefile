@@ -36,14 +36,17 @@ status: venv
 servers: venv
 	$(PY) -m dev.stack servers
 
-## every test suite against real servers (started here when missing)
+## every test suite against real servers (started here when missing), as lanes side by
+## side (tests/lanes.py: each lane's log in test-output/lanes/, times at the end)
 test: venv
 	$(PY) -m dev.stack servers
-	$(PY) -m pytest
+	$(PY) -m dev.stack test-tools
+	$(PY) -m tests.lanes
 
 ## the same without the `slow` tests (fuzzing, faults, whole system and browser); CI runs `test`
 test-fast: venv
 	$(PY) -m dev.stack servers
+	$(PY) -m dev.stack test-tools
 	$(PY) -m pytest -m "not slow"
 
 ## load benchmark against the running system, never in CI (tests/load/README.md);

@@ -78,11 +78,15 @@ def apt_install(*packages):
     """Install Debian packages (the machine may lack them; CI starts from nothing)."""
     log(f"installing {' '.join(packages)} with apt-get")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages]
+    # Test lanes running side by side may install at once: wait for dpkg's lock, not fail.
+    lock = ["-o", "DPkg::Lock::Timeout=600"]
+    cmd = ["apt-get", *lock, "install", "-y", "-q", "--no-install-recommends", *packages]
     if os.geteuid() != 0:
         cmd.insert(0, "sudo")
     if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode != 0:
-        update = ["apt-get", "update", "-q"] if os.geteuid() == 0 else ["sudo", "apt-get", "update", "-q"]
+        update = ["apt-get", *lock, "update", "-q"]
+        if os.geteuid() != 0:
+            update.insert(0, "sudo")
         subprocess.run(update, env=env, stdout=subprocess.DEVNULL, check=True)
         subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
 

@@ -1,6 +1,7 @@
-"""The whole system on this machine: `python -m dev.stack servers|up|run|down|status`.
+"""The whole system on this machine: `python -m dev.stack servers|test-tools|up|run|down|status`.
 
 - servers: RabbitMQ, the MongoDB-wire server and S3 (dev/servers.py), nothing else.
+- test-tools: what the test suites need besides them (nginx, Chromium, a CJK font).
 - up:      servers, then a supervisor (dev/supervise.py) that runs and restarts the SMS
            stand-in, the registration system's stand-in (:9030, the candidates' OpenID
            Provider), the four services (one `nameko run` each) and nginx on :8000 in
@@ -113,6 +114,19 @@ def ensure_nginx():
     if missing:
         servers.apt_install(*missing)
     return NGINX
+
+
+TEST_TOOLS = {"chromium": "/usr/bin/chromium", "fonts-wqy-microhei": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"}
+
+
+def ensure_test_tools():
+    """What the test suites use besides the servers (nginx for whole systems, Debian's
+    Chromium for the pages, a CJK font for their screenshots), installed in one go before
+    the lanes start rather than by two lanes at once."""
+    ensure_nginx()
+    missing = [package for package, path in TEST_TOOLS.items() if not Path(path).exists()]
+    if missing:
+        servers.apt_install(*missing)
 
 
 def write_nginx_conf(base, ports, listen, s3_public=None):
@@ -245,10 +259,10 @@ def status():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["servers", "up", "run", "down", "status"])
+    parser.add_argument("command", choices=["servers", "test-tools", "up", "run", "down", "status"])
     args = parser.parse_args()
     os.chdir(ROOT)
-    {"servers": servers.ensure_all, "up": up, "run": run, "down": down,
+    {"servers": servers.ensure_all, "test-tools": ensure_test_tools, "up": up, "run": run, "down": down,
      "status": status}[args.command]()
 
 
