@@ -21,7 +21,7 @@ _LAYOUT = """<!doctype html>
 body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f4f6f9;color:#1d2733;font-size:16px;line-height:1.6}
 header.top{background:#0b4a8b;color:#fff;padding:10px 16px;display:flex;flex-wrap:wrap;align-items:center;gap:8px 16px}
 header.top .brand{font-size:18px;font-weight:600;margin-right:auto}
-header.top .standin{font-size:13px;background:#fff;color:#0b4a8b;border-radius:4px;padding:0 6px}
+header.top .standin{font-size:14px;background:#fff;color:#0b4a8b;border-radius:4px;padding:0 6px}
 header.top nav a,header.top button{color:#fff;background:none;border:1px solid rgba(255,255,255,.7);border-radius:6px;font-size:15px;min-height:44px;min-width:44px;padding:0 12px;display:inline-flex;align-items:center;text-decoration:none;cursor:pointer}
 main{max-width:720px;margin:16px auto;padding:0 12px}
 .panel{background:#fff;border-radius:10px;padding:20px;margin-bottom:16px;box-shadow:0 1px 6px rgba(0,0,0,.08)}
@@ -39,7 +39,7 @@ dl.facts dt{color:#4a5666} dl.facts dd{margin:0}
 ol.outcomes{list-style:none;padding:0;margin:0}
 ol.outcomes>li{border-top:1px solid #e1e6ed;padding:10px 0}
 .status{font-weight:600}
-footer{max-width:720px;margin:0 auto 24px;padding:0 12px;color:#4a5666;font-size:13px}
+footer{max-width:720px;margin:0 auto 24px;padding:0 12px;color:#4a5666;font-size:14px}
 </style></head><body>
 <header class="top"><span class="brand">医师资格考试网上报名系统</span><span class="standin">本地模拟</span>
 {% if account %}<nav aria-label="账号"><a href="/registration">报名信息</a></nav>
