@@ -51,6 +51,15 @@ class Authenticator:
 class TokenAuth(DependencyProvider):
     """Keeps a TokenState in sync with `auth` and hands out Authenticators."""
 
+    health_name = "auth"
+
+    def health_check(self):
+        """Not ready before the first sync: until then every authenticated call is refused
+        (503), so /healthz says so and a load balancer (or a test) waits. Once synced, a
+        later outage of auth keeps the service ready: it verifies with what it has."""
+        if self.state.synced_at is None:
+            raise Unavailable("never heard from auth")
+
     def setup(self):
         config = self.container.config["TOKENS"]
         self.state = TokenState(config["ISSUER"], config["AUDIENCE"])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from dev import procs, secrets, servers
+from dev import procs, secrets, servers, supervise
 
 ROOT = procs.ROOT
 VAR = ROOT / "var"
@@ -82,7 +82,7 @@ def broker_env():
 def programs():
     """What the supervisor runs: the SMS and registration-system stand-ins, the four
     services, nginx."""
-    from dev.supervise import Program
+    Program = supervise.Program
     python = sys.executable
     accounts = broker_env()
     found = [Program("sms-standin", [python, "-m", "dev.sms_standin", "--port", str(SMS_PORT), "--config",
@@ -100,7 +100,7 @@ def programs():
 
 def start_apps(state):
     if not _running(state, "supervisor"):
-        state["supervisor"] = procs.spawn("supervisor", [sys.executable, "-m", "dev.supervise"])
+        state["supervisor"] = procs.spawn("supervisor", [sys.executable, "-m", "dev.stack", "supervise"])
         procs.save_state(state)
 
 
@@ -165,20 +165,34 @@ def _running(state, name):
     return entry is not None and entry.get("kind") == "pid" and procs.alive(entry["pid"])
 
 
-def wait_healthy(state, timeout=90):
+def unhealthy_after(base_url, names, timeout, check_alive, interval=0.2):
+    """Which of the services `names` still do not answer `base_url`/healthz/{name} with 200
+    after `timeout` seconds (an empty set once all do). `check_alive(name)` is called for
+    each one still pending, every round, and raises when its program has died, so a crash
+    at start-up is told at once rather than after the timeout. For `up` and the tests'
+    whole systems (tests/e2e/system.py)."""
     deadline = time.monotonic() + timeout
-    pending = set(SERVICE_PORTS)
+    pending = set(names)
     while pending and time.monotonic() < deadline:
-        if not _running(state, "supervisor"):
-            tail = (procs.LOG_DIR / "supervisor.log").read_text(errors="replace")[-1500:]
-            sys.exit(f"the supervisor exited during start-up; end of var/log/supervisor.log:\n{tail}")
         for name in sorted(pending):
+            check_alive(name)
             try:
-                if requests.get(f"{PUBLIC_URL}/healthz/{name}", timeout=2).status_code == 200:
+                if requests.get(f"{base_url}/healthz/{name}", timeout=2).status_code == 200:
                     pending.discard(name)
             except requests.RequestException:
                 pass
-        time.sleep(0.5)
+        if pending:
+            time.sleep(interval)
+    return pending
+
+
+def wait_healthy(state, timeout=90):
+    def supervisor_alive(_name):
+        if not _running(state, "supervisor"):
+            tail = (procs.LOG_DIR / "supervisor.log").read_text(errors="replace")[-1500:]
+            sys.exit(f"the supervisor exited during start-up; end of var/log/supervisor.log:\n{tail}")
+
+    pending = unhealthy_after(PUBLIC_URL, SERVICE_PORTS, timeout, supervisor_alive, interval=0.5)
     if pending:
         tails = "\n".join(f"--- var/log/{name}.log\n" + (procs.LOG_DIR / f"{name}.log").read_text(
             errors="replace")[-800:] for name in sorted(pending) if (procs.LOG_DIR / f"{name}.log").exists())
@@ -243,7 +257,6 @@ def run():
 
 
 def status():
-    from dev import supervise
     state = procs.load_state()
     for name, entry in state.items():
         alive = procs.alive(entry["pid"]) if entry.get("kind") == "pid" else "?"
@@ -257,13 +270,29 @@ def status():
             print(f"  {name:10} supervised pid={entry['pid'] or '-'} alive={alive}{restarts}")
 
 
+def run_supervisor():
+    """The supervisor process `up` starts (`python -m dev.stack supervise`): runs
+    programs() and restarts what exits, until SIGTERM or SIGINT."""
+    import logging
+    procs.LOG_DIR.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=procs.LOG_DIR / "supervisor.log", level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    supervisor = supervise.Supervisor(programs())
+    signal.signal(signal.SIGTERM, lambda *_: setattr(supervisor, "stopping", True))
+    signal.signal(signal.SIGINT, lambda *_: setattr(supervisor, "stopping", True))
+    supervisor.start_all()
+    supervise.log.info("supervising %s", ", ".join(supervisor.programs))
+    supervisor.run()
+    supervise.log.info("stopped")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["servers", "test-tools", "up", "run", "down", "status"])
+    parser.add_argument("command", choices=["servers", "test-tools", "up", "run", "down", "status", "supervise"])
     args = parser.parse_args()
     os.chdir(ROOT)
     {"servers": servers.ensure_all, "test-tools": ensure_test_tools, "up": up, "run": run, "down": down,
-     "status": status}[args.command]()
+     "status": status, "supervise": run_supervisor}[args.command]()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 unexpectedly is started again within 5 seconds, with backoff if it keeps failing, and
 every restart is logged (var/log/supervisor.log) and shown by `make status`.
 
-    python -m dev.supervise      (started by dev/stack.py; SIGTERM stops it and its programs)
+    python -m dev.stack supervise    (started by `up`; SIGTERM stops it and its programs)
+
+A library: dev/stack.py says what it runs (programs()) and starts it, so the two
+modules do not import each other.
 
 Production has its orchestrator for this (Kubernetes restarts a container, compose's
 `restart: unless-stopped`); this is only the local equivalent.
@@ -13,7 +16,6 @@ file of its own (dev/stack.py keeps the servers in var/run/started.json).
 import json
 import logging
 import os
-import signal
 import time
 from dataclasses import dataclass, field
 
@@ -125,21 +127,3 @@ def load_state(state_file=STATE_FILE):
         return json.loads(state_file.read_text())
     except (FileNotFoundError, ValueError):
         return {}
-
-
-def main():
-    from dev import stack
-    procs.LOG_DIR.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(filename=procs.LOG_DIR / "supervisor.log", level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s")
-    supervisor = Supervisor(stack.programs())
-    signal.signal(signal.SIGTERM, lambda *_: setattr(supervisor, "stopping", True))
-    signal.signal(signal.SIGINT, lambda *_: setattr(supervisor, "stopping", True))
-    supervisor.start_all()
-    log.info("supervising %s", ", ".join(supervisor.programs))
-    supervisor.run()
-    log.info("stopped")
-
-
-if __name__ == "__main__":
-    main()

@@ -13,6 +13,10 @@ cannot overwrite another's result.
 A send that got no answer may still have gone out, and SendSms has no idempotency key.
 So the attempt after one first asks the provider's status reports for an SMS carrying
 this message's id as `SessionContext`; only when none says delivered is it sent again.
+The same holds for a send whose answer came but was never recorded (the process died,
+or the database went away, in between): each attempt notes `in_flight_at` before the
+provider call, the settlement clears it, and a delivery claimed with the note still on
+it is treated as unanswered (the fault suite found such an SMS sent twice).
 """
 import logging
 import random
@@ -127,9 +131,16 @@ class Courier:
         masked = mask_phone(phone)
         if not sms.get("slot_taken") and not self._take_slot(doc, phone, masked):
             return
+        if sms.get("in_flight_at") and not sms.get("unanswered_at"):
+            # the last sender called the provider and never recorded the answer
+            sms = dict(sms, unanswered_at=sms["in_flight_at"])
+            doc = dict(doc, sms=sms)
         if sms.get("unanswered_at") and self._delivered_after_all(doc, phone, masked):
             return
         started = self.clock()
+        if not self.repo.mark_in_flight(message_id, sms["claim"], started):
+            log.warning("sms claim lapsed before sending message_id=%s", message_id)
+            return
         result = self.send(phone, sms["kind"], sms.get("params") or {}, message_id)
         SMS_ATTEMPTS.labels(outcome=result.status).inc()
         now = self.clock()

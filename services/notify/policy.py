@@ -119,7 +119,8 @@ def after_send(result, sms, started, now, at, masked, settings, rand=random.rand
             "sms.last_code": result.provider_code or result.status}
     if status == SENT:
         sets["sms.sent_at"] = at
-    if result.status == "timeout":  # the first unanswered send is where reports are looked for
+    if result.status == "timeout" or sms.get("unanswered_at"):
+        # the first send whose answer we never had is where reports are looked for, for good
         sets["sms.unanswered_at"] = sms.get("unanswered_at") or started
     return Settlement(status, now + delay if delay is not None else None, note, sets, entry)
 

@@ -89,9 +89,19 @@ class NotifyRepository:
                       "sms.claim": claim}},
             sort=[("sms.due_at", ASCENDING)], return_document=AFTER)
 
+    def mark_in_flight(self, message_id, claim, started):
+        """Note, before the provider hears of it, that this claim is sending now: a sender
+        that dies (or loses the database) before recording the answer leaves the note, and
+        the next one then looks for the SMS in the status reports before sending again.
+        False when the claim no longer holds the delivery."""
+        return self.db.messages.update_one(
+            {"_id": message_id, "sms.status": policy.SENDING, "sms.claim": claim},
+            {"$set": {"sms.in_flight_at": started}}).modified_count == 1
+
     def settle(self, message_id, claim, sets, log_entry=None, attempted=True):
         """Record an attempt's outcome, if this claim still holds the delivery."""
-        update = {"$set": dict(sets, **{"sms.claim": None, "sms.updated_at": utcnow()})}
+        update = {"$set": dict(sets, **{"sms.claim": None, "sms.updated_at": utcnow()}),
+                  "$unset": {"sms.in_flight_at": ""}}
         if attempted:
             update["$inc"] = {"sms.attempts": 1}
         if log_entry is not None:

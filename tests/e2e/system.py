@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import requests
 from dev.registration_standin import Standin
 from dev.secrets import services_env, standin_env
 from dev.sms_standin import SmsStandin, templates_for
-from dev.stack import nginx_command, write_nginx_conf
+from dev.stack import nginx_command, unhealthy_after, write_nginx_conf
 from support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,19 +155,12 @@ class System:
             proc.wait(timeout=5)
 
     def wait_healthy(self, names=SERVICES, timeout=60):
-        deadline = time.monotonic() + timeout
-        pending = set(names)
-        while pending and time.monotonic() < deadline:
-            for name in sorted(pending):
-                proc = self.procs.get(name)
-                if proc is not None and proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited:\n{self.log(name)[-3000:]}")
-                try:
-                    if requests.get(f"{self.url}/healthz/{name}", timeout=2).status_code == 200:
-                        pending.discard(name)
-                except requests.RequestException:
-                    pass
-            time.sleep(0.2)
+        def alive(name):
+            proc = self.procs.get(name)
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"{name} exited:\n{self.log(name)[-3000:]}")
+
+        pending = unhealthy_after(self.url, names, timeout, alive)
         if pending:
             raise RuntimeError(f"not healthy: {sorted(pending)}")
 

@@ -244,6 +244,37 @@ def test_a_send_whose_answer_was_lost_is_found_in_the_status_reports_and_not_sen
     assert gap >= 0.45, gap
 
 
+def test_a_send_whose_answer_was_never_recorded_is_found_in_the_status_reports_and_not_sent_twice(world, config):
+    """A sender that called the provider and died (or lost the database) before recording
+    the answer leaves `in_flight_at` on its claim: the next sender asks the status reports
+    first. (The fault suite, killing the database under traffic, saw such an SMS sent twice.)"""
+    from services.notify import domain
+    from services.notify.inbox import new_document
+    from services.notify.repository import utcnow
+    from services.notify.sms import SmsClient
+    event = events.PackageApproved(package_id=f"{BEN}-2026", candidate_id=BEN, region="32",
+                                   site="3204", attempt=1, reviewer_id="staff:r").to_payload()
+    doc = new_document(domain.compose("approved", event), event, utcnow(), time.time())
+    # What the dead sender did: claimed, noted the send, and the provider took the SMS.
+    sent = SmsClient.from_config(config["SMS"]).send(RECORDS[BEN]["phone"], doc["sms"]["kind"],
+                                                     doc["sms"].get("params"), session_context=doc["_id"])
+    assert sent.status == "sent"
+    doc["sms"].update(status="sending", claim="dead-sender", due_at=time.time() - 1,
+                      in_flight_at=time.time() - 2, slot_taken=True)
+    # An untouched claim of a sender that died before calling the provider, beside it.
+    untouched = new_document(domain.compose("approved", dict(event, event_id="e-untouched", attempt=2)),
+                             dict(event, event_id="e-untouched", attempt=2), utcnow(), time.time())
+    untouched["sms"].update(status="sending", claim="dead-before-sending", due_at=time.time() - 1)
+    world.db.messages.insert_many([doc, untouched])
+
+    settled = world.settled(event["event_id"])
+    assert settled["sms_log"][-1]["provider_code"] == "StatusReport" and settled["sms"]["attempts"] == 0
+    assert "in_flight_at" not in settled["sms"]
+    assert world.settled("e-untouched")["sms_log"][-1]["status"] == "sent"
+    contexts = [m["session_context"] for m in world.standin.messages]
+    assert contexts.count(doc["_id"]) == 1 and contexts.count(untouched["_id"]) == 1
+
+
 # -- limits and operators ----------------------------------------------------------------------
 def test_at_most_five_sms_per_phone_per_hour_then_in_app_only(world):
     # Distinct attempts: the same text for the same attempt is sent once anyway.

@@ -15,8 +15,8 @@ from support import candidate, make_admin, rpc, staff_token, wait_for
 
 
 def test_every_service_reports_healthy_with_the_dependencies_it_checked(start_service):
-    expected = {"auth": {"mongodb", "rabbitmq"}, "materials": {"mongodb", "rabbitmq", "s3"},
-                "review": {"rabbitmq"}, "notify": {"rabbitmq"}}
+    expected = {"auth": {"auth", "mongodb", "rabbitmq"}, "materials": {"auth", "mongodb", "rabbitmq", "s3"},
+                "review": {"auth", "rabbitmq"}, "notify": {"auth", "rabbitmq"}}
     for cls in (AuthService, MaterialsService, ReviewService, NotifyService):
         url = start_service(cls)
         response = requests.get(f"{url}/healthz/{cls.name}", timeout=5)
@@ -34,7 +34,20 @@ def test_health_names_the_database_when_it_cannot_be_reached(container_factory, 
     container.start()
     response = requests.get(f"http://{config['WEB_SERVER_ADDRESS']}/healthz/auth", timeout=10)
     assert response.status_code == 503
-    assert response.json()["failing"] == ["mongodb"]
+    # and auth's own token state, which it serves from that database
+    assert response.json()["failing"] == ["auth", "mongodb"]
+
+
+def test_a_service_that_never_heard_from_auth_is_not_ready_and_says_so(container_factory, config):
+    """Until its first sync with auth it cannot tell a good token from a bad one and
+    answers every signed-in call 503; health says so, so nothing routes to it yet."""
+    container = container_factory(MaterialsService, config)  # no auth on this vhost
+    container.start()
+    url = f"http://{config['WEB_SERVER_ADDRESS']}"
+    response = requests.get(f"{url}/healthz/materials", timeout=10)
+    assert response.status_code == 503 and response.json()["failing"] == ["auth"]
+    refused = requests.get(f"{url}/api/v1/package", headers={"Authorization": "Bearer x"}, timeout=10)
+    assert refused.status_code == 503
 
 
 def test_an_rpc_and_an_event_cross_services_over_the_real_broker(start_service, config):
