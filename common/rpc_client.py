@@ -47,18 +47,19 @@ class RpcClient:
         body = {"username": username, "password": password}
         if otp:
             body["otp"] = otp
-        return self._take(self._send("POST", "/auth/staff/login", json=body))
+        return self.use(self._send("POST", "/auth/staff/login", json=body))
 
     def refresh(self, refresh_token, client_id=STAFF_CLIENT):
-        return self._take(self._send("POST", "/auth/token", data={
+        return self.use(self._send("POST", "/auth/token", data={
             "grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}))
 
     def client_credentials(self, client_id, client_secret):
         """An outside system's own token (OAuth 2.0 client credentials)."""
-        return self._take(self._send("POST", "/auth/token", data={
+        return self.use(self._send("POST", "/auth/token", data={
             "grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}))
 
-    def _take(self, tokens):
+    def use(self, tokens):
+        """Call with this token response from now on (its refresh token renews it)."""
         self.token = tokens["access_token"]
         self.refresh_token = tokens.get("refresh_token")
         return tokens

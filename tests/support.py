@@ -176,15 +176,29 @@ def make_reviewer(config, username, sites, region="32", password="Review@2026"):
     build_authority(config).save_staff(username, "reviewer", region, sites, password)
 
 
-def staff_token(config, username, password):
-    """A staff member's access token as auth issues it at sign-in, made in this process
+def staff_tokens(config, username, password):
+    """A staff member's token response as auth issues it at sign-in, made in this process
     (the password is checked; signing in itself, second factor included, is
     test_staff_sign_in's subject)."""
     from services.auth.cli import build_authority
     authority = build_authority(config)
     staff = authority.repo.get_staff(username)
     assert staff and authority.passwords.verify(staff["password_hash"], password), username
-    return authority.console_staff_tokens(username)["access_token"]
+    return authority.console_staff_tokens(username)
+
+
+def staff_token(config, username, password):
+    return staff_tokens(config, username, password)["access_token"]
+
+
+def staff_client(system, username, password):
+    """An RPC client over HTTPS at the system's origin, signed in as `username` the way
+    staff_tokens makes it. (The admin signing in through the second factor waited up to
+    30 s for a TOTP step the seed had not used yet: that sign-in is test_staff_sign_in's.)"""
+    from common.rpc_client import RpcClient
+    client = RpcClient(system.url, timeout=30)
+    client.use(staff_tokens(system.config, username, password))
+    return client
 
 
 def wait_until_queued(proxy, package_id, timeout=20, **filters):

@@ -43,10 +43,9 @@ def output_dir(request):
 
 @pytest.fixture(scope="session")
 def admin(system):
-    """The seeded admin, signed in over HTTPS with the second factor (once a session: a
-    TOTP code is good for one sign-in)."""
-    from dev.seed import admin_client
-    return admin_client(system.url)
+    """The seeded admin's RPC client over HTTPS (support.staff_client)."""
+    from support import staff_client
+    return staff_client(system, "admin", "Admin@2026")
 
 
 # -- the candidate's page in Chromium (test_page*.py) ----------------------------------------

@@ -8,8 +8,10 @@ browser, fault and security suites."""
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -174,12 +176,29 @@ class System:
         path = self.workdir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def stop(self):
-        from dev import broker
-        for name in list(self.procs):
-            self.stop_service(name)
+    def stop_processes(self):
+        """Stop every process at once (SIGTERM to all, then wait): one after another took
+        seconds each, at the end of every suite."""
+        running = list(self.procs.values())
+        self.procs.clear()
+        for proc in running:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 20
+        for proc in running:
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
         self.sms.stop()
         self.standin.stop()
+
+    def stop(self):
+        from dev import broker
+        self.stop_processes()
         broker.remove_users(self.rabbit_api, ("guest", "guest"), [self.broker_prefix + s for s in SERVICES])
 
     def drop_databases(self, mongo_client):

@@ -2,8 +2,6 @@
 so these tests can stop and start servers without disturbing anything else."""
 import os
 import signal
-import subprocess
-import time
 
 import pytest
 import requests
@@ -89,23 +87,8 @@ class FaultSystem(System):
         return dict(super().env(service), **self.ENV)
 
     def stop(self):
-        """Stop every process at once (SIGTERM to all, then wait), not one after another."""
-        running = list(self.procs.items())
-        self.procs.clear()
-        for _, proc in running:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 20
-        for _, proc in running:
-            try:
-                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-        self.sms.stop()
-        self.standin.stop()
+        """The processes only: the private broker goes with the suite's servers."""
+        self.stop_processes()
 
     def freeze(self, name):
         """SIGSTOP a service (it holds its connections but does nothing)."""
