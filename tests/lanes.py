@@ -7,8 +7,8 @@ slot's lanes one after another. pytest-xdist would be the library for this, but 
 workers cannot run an eventlet-patched test process (execnet's own threads hang once
 the conftest monkey-patches them), so the split is by folder, here.
 
-The e2e folder is the longest lane and starts its whole system once; the other slot
-takes the rest, longest first. The unit lane runs three times: on the real clock, and
+The e2e and fault lanes start whole systems and take longest, so they share one slot;
+the other slot takes the rest. The unit lane runs three times: on the real clock, and
 with the clock moved to 23:30 UTC and to 00:30 Beijing time (tests/unit/conftest.py),
 where the machine's date and the exam's differ.
 
@@ -48,10 +48,10 @@ LANES = {lane.name: lane for lane in (
     Lane("unit@utc-late", ("tests/unit",), {"EXAM_TEST_CLOCK": "utc-late"}),
     Lane("unit@beijing-early", ("tests/unit",), {"EXAM_TEST_CLOCK": "beijing-early"}),
 )}
-# Measured on this machine (tests/README.md): e2e is the long pole; the other slot's
-# lanes add up to about as much, longest first so a failure there shows early.
-SLOTS = (("e2e",),
-         ("integration", "security", "faults", "deploy", "unit", "unit@utc-late", "unit@beijing-early"))
+# Measured on this machine (tests/README.md): e2e and faults each start whole systems
+# and are the longest; the other slot's lanes add up to about as much.
+SLOTS = (("e2e", "faults"),
+         ("integration", "security", "deploy", "unit", "unit@utc-late", "unit@beijing-early"))
 
 
 @dataclass
