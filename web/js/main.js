@@ -1,182 +1,27 @@
 // The candidate's upload page (DESIGN §1, §4): sign in, read the notice and consent, upload
-// the materials type by type, submit for review, follow the outcome.
+// the materials type by type, submit for review, follow the outcome. The state it reads and
+// changes is in state.js; what the package allows in rules.js; the dialog in dialog.js.
 import { $, append, clear, h } from './dom.js';
 import * as auth from './auth.js';
 import { ApiError, request } from './api.js';
+import { announce } from './announce.js';
 import * as countdown from './countdown.js';
+import { closeDialog, holdsFocus, isOpen, openDialog, prependAction, whenClosed } from './dialog.js';
+import { formatDeadline, formatTime } from './format.js';
 import { returnGuidance } from './guidance.js';
 import * as imagefix from './imagefix.js';
 import * as live from './live.js';
+import { drawWith, redraw, redrawActions } from './redraw.js';
+import { consented, EDITABLE, FINAL, itemEditable, itemName, pkgEditable, SUBMITTED_BANNER, toFix, unavailable, WAITING } from './rules.js';
 import { sendingBar, showSent } from './sending.js';
-
-const EDITABLE = new Set(['draft', 'returned']);
-const WAITING = new Set(['submitted', 'in_review']);
-const FINAL = new Set(['approved', 'rejected']);
-const SUBMITTED_BANNER = '已提交，等待考点审核';
-
-const EXAMPLE_ALT = {
-  id_card: '身份证明示例图：居民身份证人像面与国徽面各一张，四角完整、正向摆放、字迹清晰',
-  degree_certificate: '学历证书示例图：毕业证书整页，证书编号、姓名、专业清晰可辨',
-  degree_verification: '学历认证报告示例图：教育部学历证书电子注册备案表整页，含验证码',
-  probation_certificate: '试用期考核证明示例图：考核证明整页，签字、日期和公章齐全',
-  registration_form: '报名/审核表示例图：本人签字、单位及审核意见处盖章的报名/审核表',
-  practice_certificate: '执业助理医师资格证书示例图：证书内页，姓名、编号清晰',
-  work_certificate: '工作证明示例图：单位出具并加盖公章的工作证明，注明工作起止时间',
-  other: '其他材料示例图：完整、正向、清晰的证明材料',
-};
-
-const POLL_MS = 60 * 1000;
+import { clearError, clearErrors, clearProgress, clearSent, errorFor, packageView, progressFor, reload, sentFor, setError, setPackageView, setProgress, setSent } from './state.js';
+import { forgetAll, loadThumbs, thumbUrl } from './thumbs.js';
 
 const app = $('#app');
 const actions = $('#actions');
-const dialog = $('#dialog');
-const announcer = $('#announce');
-
-const state = {
-  pkg: null,
-  inbox: null,          // {messages, unread} or {unavailable: true}
-  errors: new Map(),    // material type | 'submit' | 'consent' | 'page' -> {message, code, missing, toFix}
-  progress: new Map(),  // material type -> "正在上传…" etc.
-  sending: new Map(),   // material type -> {loaded, total}: bytes of an upload on its way
-  thumbs: new Map(),    // image_id -> object URL | 'loading' | 'failed'
-  readHere: new Set(),  // message ids marked read on this page (a list fetched earlier may not know)
-  consentChecked: false,
-};
-
-// -- formatting ---------------------------------------------------------------------------------
-const DATE_TIME = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: 'Asia/Shanghai', year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false,
-});
-const DATE = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', year: 'numeric', month: 'long', day: 'numeric' });
-
-function formatTime(value) {
-  if (!value) return '';
-  const moment = new Date(value);
-  return Number.isNaN(moment.getTime()) ? String(value) : DATE_TIME.format(moment);
-}
-
-function formatDeadline(value) {
-  if (!value) return '';
-  const text = String(value);
-  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (day) return `${Number(day[1])}年${Number(day[2])}月${Number(day[3])}日`;
-  return formatTime(text);
-}
-
-function announce(text) {
-  announcer.textContent = '';
-  window.setTimeout(() => { announcer.textContent = text; }, 50);
-}
-
-// -- state helpers ----------------------------------------------------------------------------------
-function pkgEditable(pkg) {
-  return EDITABLE.has(pkg.status) && pkg.upload_enabled && pkg.window && pkg.window.open;
-}
-
-function consented(pkg) {
-  return Boolean(pkg.consent) && pkg.consent.notice_version === pkg.consent_notice_version;
-}
-
-function itemEditable(pkg, item) {
-  return pkgEditable(pkg) && consented(pkg) && !item.locked;
-}
-
-// Returned types still holding only the images they were returned with.
-function toFix(pkg) {
-  return Array.isArray(pkg.to_fix) ? pkg.to_fix : [];
-}
-
-// Uploading is off here, or the window is closed: nothing on the page can be changed.
-function unavailable(pkg) {
-  return EDITABLE.has(pkg.status) && !pkgEditable(pkg);
-}
-
-function itemName(code) {
-  const item = state.pkg && state.pkg.items.find((i) => i.material_type === code);
-  return item ? item.name : code;
-}
-
-function setError(key, error) {
-  state.errors.set(key, {
-    message: error.message,
-    code: error.code,
-    missing: error.details && Array.isArray(error.details.missing) ? error.details.missing : null,
-    toFix: error.details && Array.isArray(error.details.returned_unchanged) ? error.details.returned_unchanged : null,
-  });
-}
-
-async function reload() {
-  state.pkg = await request('GET', '/api/v1/package');
-  countdown.syncClock(state.pkg.now);
-  state.errors.delete('page');
-  for (const [id, url] of state.thumbs) {          // forget thumbnails of deleted images
-    const known = state.pkg.items.some((item) => item.images.some((image) => image.image_id === id));
-    if (!known) {
-      if (url.startsWith('blob:')) URL.revokeObjectURL(url);
-      state.thumbs.delete(id);
-    }
-  }
-}
-
-// Whatever went wrong in an action: a lost sign-in goes back to the sign-in screen,
-// anything else is shown next to the card (or area) it belongs to.
-function failed(key, error) {
-  if (error instanceof ApiError && error.code === 'unauthenticated') {
-    auth.forget();
-    renderSignIn(error.message);
-    return true;
-  }
-  setError(key, error instanceof ApiError ? error : { message: error.message || '操作失败，请重试' });
-  return false;
-}
-
-// -- rendering: the shell ---------------------------------------------------------------------------
-function render(fallbackKey) {
-  const active = document.activeElement;
-  const inDialog = dialog.open && dialog.contains(active);
-  const key = !inDialog && active && active.dataset ? active.dataset.key : null;
-  renderActions();
-  clear(app);
-  if (state.pkg) append(app, renderPackage(state.pkg));
-  countdown.keepCounting();
-  if (!inDialog) {
-    const keys = [key, ...[].concat(fallbackKey || [])].filter(Boolean);
-    const target = keys.map((k) => document.querySelector(`[data-key="${k}"]`)).find((el) => el && !el.disabled);
-    if (target) target.focus();
-  }
-  loadThumbs();
-}
-
-function renderActions() {
-  clear(actions);
-  const pkg = state.pkg;
-  if (!pkg) return;
-  const unread = state.inbox && !state.inbox.unavailable ? state.inbox.unread : 0;
-  append(actions,
-    h('button', {
-      type: 'button', class: 'btn inbox-btn', 'data-key': 'inbox', onclick: openInbox,
-      'aria-label': unread ? `消息，${unread}条未读` : '消息',
-    }, '消息', unread ? h('span', { class: 'count-badge', 'aria-hidden': 'true' }, String(unread)) : null),
-  );
-  const open = pkgEditable(pkg);
-  if (!open && EDITABLE.has(pkg.status)) return; // uploading off or closed: nothing to submit
-  if (FINAL.has(pkg.status)) return;             // decided: a greyed 提交审核 would only puzzle
-  const incomplete = open && !pkg.can_submit;
-  append(actions, h('button', {
-    type: 'button',
-    class: ['btn', 'primary', 'submit-btn', incomplete && 'is-incomplete'],
-    'data-key': 'submit',
-    // Not disabled while incomplete (a disabled button explains nothing): it looks
-    // unfinished, and pressing it shows the API's missing_materials list.
-    disabled: !open,
-    'aria-describedby': incomplete ? 'progress' : null,
-    title: incomplete ? (toFix(pkg).length ? '还有退回的材料未更换' : '还有必传材料未上传') : null,
-    onclick: onSubmit,
-  }, state.progress.get('submit') || '提交审核'));
-}
 
 function renderSignIn(message) {
-  state.pkg = null;
+  setPackageView(null);
   clear(actions);
   clear(app);
   const button = h('button', {
@@ -205,17 +50,95 @@ function renderSignIn(message) {
   button.focus();
 }
 
-function renderFatal(message) {
+// The page could not start (not a lost sign-in): the reason, and 重试 (retry: start again).
+function renderFatal(message, retry) {
   clear(actions);
   clear(app);
   append(app, h('section', { class: 'panel' },
     h('p', { class: 'alert error', role: 'alert' }, message),
-    h('button', { type: 'button', class: 'btn primary', 'data-key': 'retry', onclick: () => start() }, '重试')));
+    h('button', { type: 'button', class: 'btn primary', 'data-key': 'retry', onclick: () => retry() }, '重试')));
 }
 
-// -- rendering: the package -------------------------------------------------------------------------
+// Whatever went wrong in an action: a lost sign-in goes back to the sign-in screen,
+// anything else is shown next to the card (or area) it belongs to. True when signed out.
+function failed(key, error) {
+  if (error instanceof ApiError && error.code === 'unauthenticated') {
+    auth.forget();
+    renderSignIn(error.message);
+    return true;
+  }
+  setError(key, error instanceof ApiError ? error : { message: error.message || '操作失败，请重试' });
+  return false;
+}
+
+async function onSignOut() {
+  live.stop();
+  await auth.signOut();
+  forgetAll();
+  forgetInbox();
+  clearErrors();
+  renderSignIn('您已退出登录。');
+}
+
+// fallbackKey: a data-key, or a list of them, to focus when the focused element is gone.
+function render(fallbackKey) {
+  const active = document.activeElement;
+  const inDialog = holdsFocus();
+  const key = !inDialog && active && active.dataset ? active.dataset.key : null;
+  renderActions();
+  clear(app);
+  const pkg = packageView();
+  if (pkg) append(app, renderPackage(pkg));
+  countdown.keepCounting();
+  if (!inDialog) {
+    const keys = [key, ...[].concat(fallbackKey || [])].filter(Boolean);
+    const target = keys.map((k) => document.querySelector(`[data-key="${k}"]`)).find((el) => el && !el.disabled);
+    if (target) target.focus();
+  }
+  loadThumbs(pkg);
+}
+
+// keepFocus: a button of the bar that had the focus has it again (the bar alone is
+// redrawn, for a new unread count, while the candidate may be on it).
+function renderActions({ keepFocus = false } = {}) {
+  const key = keepFocus && actions.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+  draw();
+  if (key) {
+    const target = actions.querySelector(`[data-key="${key}"]`);
+    if (target) target.focus();
+  }
+}
+
+function draw() {
+  clear(actions);
+  const pkg = packageView();
+  if (!pkg) return;
+  const unread = unreadCount();
+  append(actions,
+    h('button', {
+      type: 'button', class: 'btn inbox-btn', 'data-key': 'inbox', onclick: openInbox,
+      'aria-label': unread ? `消息，${unread}条未读` : '消息',
+    }, '消息', unread ? h('span', { class: 'count-badge', 'aria-hidden': 'true' }, String(unread)) : null),
+  );
+  const open = pkgEditable(pkg);
+  if (!open && EDITABLE.has(pkg.status)) return; // uploading off or closed: nothing to submit
+  if (FINAL.has(pkg.status)) return;             // decided: a greyed 提交审核 would only puzzle
+  const incomplete = open && !pkg.can_submit;
+  append(actions, h('button', {
+    type: 'button',
+    class: ['btn', 'primary', 'submit-btn', incomplete && 'is-incomplete'],
+    'data-key': 'submit',
+    // Not disabled while incomplete (a disabled button explains nothing): it looks
+    // unfinished, and pressing it shows the API's missing_materials list.
+    disabled: !open,
+    'aria-describedby': incomplete ? 'progress' : null,
+    title: incomplete ? (toFix(pkg).length ? '还有退回的材料未更换' : '还有必传材料未上传') : null,
+    onclick: onSubmit,
+  }, progressFor('submit') || '提交审核'));
+}
+
 function renderPackage(pkg) {
-  const pageError = state.errors.get('page');
+  const pageError = errorFor('page');
   if (unavailable(pkg)) {
     // Cards with upload tags and counters would only say what cannot be done here; show
     // what the region says to do instead, and what was uploaded before, if anything.
@@ -233,7 +156,7 @@ function renderPackage(pkg) {
     renderProfile(pkg),
     pageError ? h('p', { class: 'alert error', role: 'alert' }, pageError.message) : null,
     renderBanner(pkg),
-    renderSubmitError(),
+    submitError(),
     consented(pkg) || !pkgEditable(pkg) ? null : renderConsent(pkg),
     renderProgress(pkg),
     h('section', { id: 'materials', class: 'materials', 'aria-labelledby': 'materials-title', tabindex: '-1' },
@@ -259,66 +182,6 @@ function renderProfile(pkg) {
       pkg.attempt > 1 ? h('div', null, h('dt', null, '提交次数'), h('dd', null, `第${pkg.attempt}次`)) : null,
       pkg.upload_enabled && pkg.window && pkg.window.start ? h('div', null, h('dt', null, '上传时间'),
         h('dd', null, `${formatTime(pkg.window.start)} 至 ${formatTime(pkg.window.end)}`)) : null));
-}
-
-// How long the site has been taking (review's figure, learnt by materials): a hint of the
-// wait, shown only when review had enough decisions to say.
-function renderReviewTime(figure) {
-  if (!figure || typeof figure.average_hours !== 'number') return null;
-  const hours = figure.average_hours;
-  let took = `约${Math.round(hours / 24)}天`;
-  if (hours < 1) took = '不到1小时';
-  else if (hours < 48) took = `约${Math.round(hours)}小时`;
-  return h('p', { class: 'review-time' },
-    `本考点近${figure.days}天平均审核用时${took}（共审核${figure.decisions}份）。`);
-}
-
-function renderBanner(pkg) {
-  const feedback = pkg.feedback || {};
-  if (WAITING.has(pkg.status)) {
-    // Waiting, not done: say whose turn it is and what comes next.
-    const submitted = pkg.status === 'submitted';
-    const canWithdraw = submitted && pkg.upload_enabled && pkg.window && pkg.window.open;
-    return h('section', { class: 'banner locked', role: 'status', tabindex: '-1', 'data-key': 'banner' },
-      h('h2', null, submitted ? SUBMITTED_BANNER : '考点正在审核'),
-      h('p', null, submitted
-        ? `材料已锁定（第${pkg.attempt}次提交），正在排队等待考点审核。`
-        : `考点正在审核您的材料（第${pkg.attempt}次提交），材料已锁定。`),
-      renderReviewTime(pkg.site_review_time),
-      h('p', null, '审核结果将通过短信和站内消息通知您：通过则无需再做任何操作；如被退回，请按退回原因修改后重新提交。'),
-      canWithdraw ? h('p', null, '审核开始前如需修改，可撤回提交。') : null,
-      canWithdraw ? h('button', { type: 'button', class: 'btn', 'data-key': 'withdraw', onclick: onWithdraw }, '撤回提交') : null,
-      renderAreaError('withdraw'));
-  }
-  if (pkg.status === 'approved') {
-    return h('section', { class: 'banner ok', role: 'status', tabindex: '-1', 'data-key': 'banner' },
-      h('h2', null, '审核通过'),
-      h('p', null, '您的报名材料已审核通过，无需再做任何操作。材料已存档，不能再修改。'));
-  }
-  if (pkg.status === 'rejected') {
-    const contact = pkg.region_contact;
-    return h('section', { class: 'banner bad', role: 'status', tabindex: '-1', 'data-key': 'banner' },
-      h('h2', null, '审核不通过'),
-      feedback.reason ? h('p', null, h('strong', null, '原因：'), feedback.reason) : null,
-      contact
-        ? h('p', null, '如有疑问，请联系：', h('strong', { class: 'contact' }, contact))
-        : h('p', null, '如有疑问，请联系您报考的考点。'));
-  }
-  if (pkg.status === 'returned') {
-    const reopened = feedback.decision === 'reopened';
-    const items = Array.isArray(feedback.items) ? feedback.items : [];
-    const deadline = feedback.respond_by || pkg.respond_by;
-    return h('section', { class: 'banner returned', role: 'status', tabindex: '-1', 'data-key': 'banner' },
-      h('h2', null, reopened ? '报考信息已变更，请补充材料' : '材料被退回，请补正后重新提交'),
-      deadline ? h('p', { class: 'deadline' }, h('strong', null, '补正截止：'), `请于${formatDeadline(deadline)}前完成修改并重新提交审核。`) : null,
-      deadline ? h('p', { class: 'countdown', 'data-countdown': String(deadline).slice(0, 10) },
-        countdown.countdownText(deadline, countdown.serverNow())) : null,
-      items.length ? h('p', null, '需要补正：', items.map((entry, i) => [i ? '、' : '',
-        h('a', { href: `#card-${entry.material_type}` }, itemName(entry.material_type))]),
-      '（退回原因见对应材料）') : null,
-      h('p', null, '只有需要补正的材料可以修改，其余材料已锁定，无需重新上传。'));
-  }
-  return null;
 }
 
 function windowState(pkg) {
@@ -355,38 +218,9 @@ function renderAvailability(pkg) {
       pkg.region_contact || '请联系您报考的考点（联系方式见考点公告）'));
 }
 
-function missingList(entries) {
-  return h('ul', { class: 'missing-list' }, entries.map((m) => {
-    const short = Math.max(0, (m.min_count || 0) - (m.count || 0));
-    return h('li', null, h('a', { href: `#card-${m.material_type}` }, m.name || itemName(m.material_type)),
-      `：还差${short}张（需至少${m.min_count}张）`);
-  }));
-}
-
-// Each returned type still to fix, with what to do about it: by the reason's code, or, when
-// the upload is the returned picture again, to take a new one.
-function fixList(entries) {
-  return h('ul', { class: 'missing-list' }, entries.map((m) => {
-    const item = state.pkg && state.pkg.items.find((i) => i.material_type === m.material_type);
-    let todo = '请按退回原因修改后再提交';
-    if (item && item.images.some((image) => image.same_as_returned)) todo = '重新上传的图片与被退回的相同，请重新拍摄或扫描后上传';
-    else if (item) todo = returnGuidance(item, state.pkg.region_contact);
-    return h('li', null, h('a', { href: `#card-${m.material_type}` }, m.name || itemName(m.material_type)), `：${todo}`);
-  }));
-}
-
-function renderSubmitError() {
-  const error = state.errors.get('submit');
-  if (!error) return null;
-  return h('section', { class: 'alert error submit-error', id: 'submit-error', role: 'alert', tabindex: '-1', 'data-key': 'submit-error' },
-    h('p', null, h('strong', null, '未能提交：'), error.message),
-    error.missing && error.missing.length ? missingList(error.missing) : null,
-    error.toFix && error.toFix.length ? fixList(error.toFix) : null);
-}
-
 function renderProgress(pkg) {
   if (!pkgEditable(pkg) || !consented(pkg)) return null;
-  const shownAbove = state.errors.has('submit');
+  const shownAbove = Boolean(errorFor('submit'));
   const fixing = new Set(toFix(pkg).map((m) => m.material_type));
   const required = pkg.items.filter((i) => i.required);
   // A returned type still as it was returned is not done, however many images it holds.
@@ -400,12 +234,104 @@ function renderProgress(pkg) {
       ? h('div', { class: 'missing' }, h('p', null, '尚缺：'), missingList(pkg.missing)) : null);
 }
 
-function renderAreaError(key) {
-  const error = state.errors.get(key);
+// How long the site has been taking (review's figure, learnt by materials): a hint of the
+// wait, shown only when review had enough decisions to say.
+function renderReviewTime(figure) {
+  if (!figure || typeof figure.average_hours !== 'number') return null;
+  const hours = figure.average_hours;
+  let took = `约${Math.round(hours / 24)}天`;
+  if (hours < 1) took = '不到1小时';
+  else if (hours < 48) took = `约${Math.round(hours)}小时`;
+  return h('p', { class: 'review-time' },
+    `本考点近${figure.days}天平均审核用时${took}（共审核${figure.decisions}份）。`);
+}
+
+function renderBanner(pkg) {
+  const feedback = pkg.feedback || {};
+  if (WAITING.has(pkg.status)) {
+    // Waiting, not done: say whose turn it is and what comes next.
+    const submitted = pkg.status === 'submitted';
+    const canWithdraw = submitted && pkg.upload_enabled && pkg.window && pkg.window.open;
+    return h('section', { class: 'banner locked', role: 'status', tabindex: '-1', 'data-key': 'banner' },
+      h('h2', null, submitted ? SUBMITTED_BANNER : '考点正在审核'),
+      h('p', null, submitted
+        ? `材料已锁定（第${pkg.attempt}次提交），正在排队等待考点审核。`
+        : `考点正在审核您的材料（第${pkg.attempt}次提交），材料已锁定。`),
+      renderReviewTime(pkg.site_review_time),
+      h('p', null, '审核结果将通过短信和站内消息通知您：通过则无需再做任何操作；如被退回，请按退回原因修改后重新提交。'),
+      canWithdraw ? h('p', null, '审核开始前如需修改，可撤回提交。') : null,
+      canWithdraw ? h('button', { type: 'button', class: 'btn', 'data-key': 'withdraw', onclick: onWithdraw }, '撤回提交') : null,
+      areaError('withdraw'));
+  }
+  if (pkg.status === 'approved') {
+    return h('section', { class: 'banner ok', role: 'status', tabindex: '-1', 'data-key': 'banner' },
+      h('h2', null, '审核通过'),
+      h('p', null, '您的报名材料已审核通过，无需再做任何操作。材料已存档，不能再修改。'));
+  }
+  if (pkg.status === 'rejected') {
+    const contact = pkg.region_contact;
+    return h('section', { class: 'banner bad', role: 'status', tabindex: '-1', 'data-key': 'banner' },
+      h('h2', null, '审核不通过'),
+      feedback.reason ? h('p', null, h('strong', null, '原因：'), feedback.reason) : null,
+      contact
+        ? h('p', null, '如有疑问，请联系：', h('strong', { class: 'contact' }, contact))
+        : h('p', null, '如有疑问，请联系您报考的考点。'));
+  }
+  if (pkg.status === 'returned') {
+    const reopened = feedback.decision === 'reopened';
+    const items = Array.isArray(feedback.items) ? feedback.items : [];
+    const deadline = feedback.respond_by || pkg.respond_by;
+    return h('section', { class: 'banner returned', role: 'status', tabindex: '-1', 'data-key': 'banner' },
+      h('h2', null, reopened ? '报考信息已变更，请补充材料' : '材料被退回，请补正后重新提交'),
+      deadline ? h('p', { class: 'deadline' }, h('strong', null, '补正截止：'), `请于${formatDeadline(deadline)}前完成修改并重新提交审核。`) : null,
+      deadline ? h('p', { class: 'countdown', 'data-countdown': String(deadline).slice(0, 10) },
+        countdown.countdownText(deadline, countdown.serverNow())) : null,
+      items.length ? h('p', null, '需要补正：', items.map((entry, i) => [i ? '、' : '',
+        h('a', { href: `#card-${entry.material_type}` }, itemName(pkg, entry.material_type))]),
+      '（退回原因见对应材料）') : null,
+      h('p', null, '只有需要补正的材料可以修改，其余材料已锁定，无需重新上传。'));
+  }
+  return null;
+}
+
+function areaError(key) {
+  const error = errorFor(key);
   return error ? h('p', { class: 'card-error', role: 'alert' }, error.message) : null;
 }
 
-// -- the personal-information notice and consent ------------------------------------------------------
+function missingList(entries) {
+  const pkg = packageView();
+  return h('ul', { class: 'missing-list' }, entries.map((m) => {
+    const short = Math.max(0, (m.min_count || 0) - (m.count || 0));
+    return h('li', null, h('a', { href: `#card-${m.material_type}` }, m.name || itemName(pkg, m.material_type)),
+      `：还差${short}张（需至少${m.min_count}张）`);
+  }));
+}
+
+// Each returned type still to fix, with what to do about it: by the reason's code, or, when
+// the upload is the returned picture again, to take a new one.
+function fixList(entries) {
+  const pkg = packageView();
+  return h('ul', { class: 'missing-list' }, entries.map((m) => {
+    const item = pkg && pkg.items.find((i) => i.material_type === m.material_type);
+    let todo = '请按退回原因修改后再提交';
+    if (item && item.images.some((image) => image.same_as_returned)) todo = '重新上传的图片与被退回的相同，请重新拍摄或扫描后上传';
+    else if (item) todo = returnGuidance(item, pkg.region_contact);
+    return h('li', null, h('a', { href: `#card-${m.material_type}` }, m.name || itemName(pkg, m.material_type)), `：${todo}`);
+  }));
+}
+
+function submitError() {
+  const error = errorFor('submit');
+  if (!error) return null;
+  return h('section', { class: 'alert error submit-error', id: 'submit-error', role: 'alert', tabindex: '-1', 'data-key': 'submit-error' },
+    h('p', null, h('strong', null, '未能提交：'), error.message),
+    error.missing && error.missing.length ? missingList(error.missing) : null,
+    error.toFix && error.toFix.length ? fixList(error.toFix) : null);
+}
+
+let checked = false; // the consent box's tick, kept when the page is redrawn
+
 function noticeContent(version) {
   const template = document.getElementById(`notice-${version}`);
   return template ? template.content.cloneNode(true) : null;
@@ -425,46 +351,58 @@ function renderConsent(pkg) {
     h('div', { class: 'notice-text', tabindex: '0', role: 'region', 'aria-label': '告知书全文' }, content),
     h('div', { class: 'consent-row' },
       h('input', {
-        type: 'checkbox', id: 'consent-check', 'data-key': 'consent-check', checked: state.consentChecked,
-        onchange: (event) => { state.consentChecked = event.target.checked; state.errors.delete('consent'); },
+        type: 'checkbox', id: 'consent-check', 'data-key': 'consent-check', checked,
+        onchange: (event) => { checked = event.target.checked; clearError('consent'); },
       }),
       h('label', { for: 'consent-check' },
         '我已阅读并理解《个人信息处理告知书》，单独同意为资格审核处理我上传的身份证件、学历证书等敏感个人信息。')),
     h('button', { type: 'button', class: 'btn primary', 'data-key': 'consent-accept', onclick: onConsent }, '同意并开始上传'),
-    renderAreaError('consent'));
+    areaError('consent'));
   return section;
 }
 
 function showNotice() {
-  const content = noticeContent(state.pkg.consent_notice_version);
+  const content = noticeContent(packageView().consent_notice_version);
   openDialog('个人信息处理告知书', h('div', { class: 'notice-text dialog-notice' }, content || '告知书已更新，请刷新页面。'),
     [h('button', { type: 'button', class: 'btn primary', autofocus: true, onclick: closeDialog }, '关闭')]);
 }
 
 async function onConsent() {
-  if (!state.consentChecked) {
-    state.errors.set('consent', { message: '请先勾选“我已阅读并理解《个人信息处理告知书》……”后再继续' });
-    render('consent-check');
+  if (!checked) {
+    setError('consent', { message: '请先勾选“我已阅读并理解《个人信息处理告知书》……”后再继续' });
+    redraw('consent-check');
     return;
   }
   try {
-    state.pkg = await request('POST', '/api/v1/package/consent', { json: { notice_version: state.pkg.consent_notice_version } });
-    state.errors.delete('consent');
+    const pkg = await request('POST', '/api/v1/package/consent', { json: { notice_version: packageView().consent_notice_version } });
+    setPackageView(pkg);
+    clearError('consent');
     announce('已同意告知书，现在可以上传材料');
-    const first = state.pkg.items.find((i) => i.count < i.max_count && !i.locked);
-    render(first ? `upload:${first.material_type}` : 'materials');
+    const first = pkg.items.find((i) => i.count < i.max_count && !i.locked);
+    redraw(first ? `upload:${first.material_type}` : 'materials');
   } catch (error) {
-    if (!failed('consent', error)) render('consent-accept');
+    if (!failed('consent', error)) redraw('consent-accept');
   }
 }
 
-// -- a card per material type --------------------------------------------------------------------------
+const EXAMPLE_ALT = {
+  id_card: '身份证明示例图：居民身份证人像面与国徽面各一张，四角完整、正向摆放、字迹清晰',
+  degree_certificate: '学历证书示例图：毕业证书整页，证书编号、姓名、专业清晰可辨',
+  degree_verification: '学历认证报告示例图：教育部学历证书电子注册备案表整页，含验证码',
+  probation_certificate: '试用期考核证明示例图：考核证明整页，签字、日期和公章齐全',
+  registration_form: '报名/审核表示例图：本人签字、单位及审核意见处盖章的报名/审核表',
+  practice_certificate: '执业助理医师资格证书示例图：证书内页，姓名、编号清晰',
+  work_certificate: '工作证明示例图：单位出具并加盖公章的工作证明，注明工作起止时间',
+  other: '其他材料示例图：完整、正向、清晰的证明材料',
+};
+
 function renderCard(pkg, item) {
   const code = item.material_type;
   const editable = itemEditable(pkg, item);
   const canUpload = editable && item.count < item.max_count;
-  const busy = state.progress.get(code);
-  const submitError = state.errors.get('submit');
+  const busy = progressFor(code);
+  const sent = sentFor(code);
+  const submitError = errorFor('submit');
   const flagged = submitError && [].concat(submitError.missing || [], submitError.toFix || [])
     .some((m) => m.material_type === code);
   const returned = pkg.status === 'returned' && !item.locked && item.reason;
@@ -519,11 +457,11 @@ function renderCard(pkg, item) {
       onclick: () => input.click(),
     }, '上传') : null,
     canUpload ? input : null,
-    busy && !state.sending.has(code) ? h('span', { class: 'busy', role: 'status' }, busy) : null),
-  state.sending.has(code) ? sendingBar(code, item.name, state.sending.get(code)) : null,
+    busy && !sent ? h('span', { class: 'busy', role: 'status' }, busy) : null),
+  sent ? sendingBar(code, item.name, sent) : null,
   note ? h('p', { class: 'card-note' }, note) : null,
   renderRepeated(pkg, item),
-  renderAreaError(code));
+  areaError(code));
 }
 
 // An upload that is a returned picture again (the same file, or a copy of it): said as soon
@@ -539,7 +477,7 @@ function renderRepeated(pkg, item) {
 function renderThumb(item, image, index, editable) {
   const code = item.material_type;
   const label = `${item.name}第${index + 1}张`;
-  const url = state.thumbs.get(image.image_id);
+  const url = thumbUrl(image.image_id);
   const img = url === 'failed'
     ? h('span', { class: 'thumb-failed' }, '无法显示')
     : h('img', {
@@ -553,32 +491,12 @@ function renderThumb(item, image, index, editable) {
     image.same_as_returned ? h('span', { class: 'tag same' }, '与退回的相同') : null,
     editable && !image.locked ? h('button', {
       type: 'button', class: 'thumb-delete', 'data-key': `delete:${image.image_id}`, 'aria-label': `删除${label}`,
-      disabled: Boolean(state.progress.get(code)), onclick: () => confirmDelete(item, image, label),
+      disabled: Boolean(progressFor(code)), onclick: () => confirmDelete(item, image, label),
     }, '删除') : null);
 }
 
-function loadThumbs() {
-  if (!state.pkg) return;
-  for (const item of state.pkg.items) {
-    for (const image of item.images) {
-      if (state.thumbs.has(image.image_id) || !String(image.url || '').startsWith('/api/v1/')) continue;
-      state.thumbs.set(image.image_id, 'loading');
-      request('GET', image.url, { blob: true }).then((blob) => {
-        const url = URL.createObjectURL(blob);
-        state.thumbs.set(image.image_id, url);
-        document.querySelectorAll(`img[data-image="${image.image_id}"]`).forEach((img) => { img.src = url; });
-      }).catch(() => {
-        state.thumbs.set(image.image_id, 'failed');
-        document.querySelectorAll(`img[data-image="${image.image_id}"]`).forEach((img) => {
-          img.replaceWith(h('span', { class: 'thumb-failed' }, '无法显示'));
-        });
-      });
-    }
-  }
-}
-
 function showImage(item, image, label) {
-  const url = state.thumbs.get(image.image_id);
+  const url = thumbUrl(image.image_id);
   const body = url && url.startsWith('blob:')
     ? h('img', { class: 'preview', src: url, alt: `${label}（${image.width}×${image.height}像素）` })
     : h('p', null, '图片加载中，请稍后再试。');
@@ -588,7 +506,7 @@ function showImage(item, image, label) {
 }
 
 function showExample(item) {
-  const limits = state.pkg.limits || {};
+  const limits = packageView().limits || {};
   const kb = Math.floor((limits.max_bytes || 204800) / 1024);
   const formats = (limits.formats || ['jpg', 'jpeg', 'png']).join('/');
   openDialog(`${item.name}示例`, h('div', { class: 'example' },
@@ -606,34 +524,31 @@ function showExample(item) {
   [h('button', { type: 'button', class: 'btn primary', autofocus: true, onclick: closeDialog }, '知道了')]);
 }
 
-// -- uploading ----------------------------------------------------------------------------------------
-// 上传 → choose the file → a preview with its size, pixels and the rules → 提交 (the guide's
-// order): nothing is sent before the candidate has seen what will be sent.
 async function chooseFile(item, file) {
   const code = item.material_type;
-  const limits = state.pkg.limits;
-  state.errors.delete(code);
-  state.errors.delete('submit');
-  state.progress.set(code, '正在检查图片…');
-  render();
+  const limits = packageView().limits;
+  clearError(code);
+  clearError('submit');
+  setProgress(code, '正在检查图片…');
+  redraw();
   let result;
   try {
     result = await imagefix.inspect(file, limits);
   } catch (error) {
     result = { corrupt: true, format: null, otherImage: false };
   }
-  state.progress.delete(code);
+  clearProgress(code);
   if (result.corrupt) {
-    state.errors.set(code, { message: unreadableMessage(result) });
-    render(`upload:${code}`);
+    setError(code, { message: unreadableMessage(result) });
+    redraw(`upload:${code}`);
     return;
   }
   if (result.tooSmall) {
-    state.errors.set(code, { message: `图片分辨率过低（${result.width}×${result.height}像素），短边至少需要${limits.min_short_side}像素，请上传更清晰的图片` });
-    render(`upload:${code}`);
+    setError(code, { message: `图片分辨率过低（${result.width}×${result.height}像素），短边至少需要${limits.min_short_side}像素，请上传更清晰的图片` });
+    redraw(`upload:${code}`);
     return;
   }
-  render(`upload:${code}`);
+  redraw(`upload:${code}`);
   if (result.problems.length) offerFix(item, result);
   else offerUpload(item, result);
 }
@@ -689,7 +604,7 @@ function chooseAgainButton(item) {
 }
 
 function offerUpload(item, result) {
-  const limits = state.pkg.limits;
+  const limits = packageView().limits;
   const url = URL.createObjectURL(result.file);
   const name = result.file.name || 'image.jpg';
   openDialog(`上传${item.name}`, h('div', { class: 'upload-preview' },
@@ -700,11 +615,11 @@ function offerUpload(item, result) {
     h('p', null, '请确认图片方向正确、文字清晰、四角完整后再提交。')),
   [uploadButton(item, result.file, name, '提交', true), chooseAgainButton(item),
     h('button', { type: 'button', class: 'btn', onclick: closeDialog }, '取消')]);
-  dialog.addEventListener('close', () => URL.revokeObjectURL(url), { once: true });
+  whenClosed(() => URL.revokeObjectURL(url));
 }
 
 function offerFix(item, result) {
-  const limits = state.pkg.limits;
+  const limits = packageView().limits;
   const problems = imagefix.describeProblems(result, limits);
   const status = h('p', { class: 'busy', role: 'status' }, '正在本机处理图片，请稍候…');
   const body = h('div', { class: 'fix' },
@@ -719,9 +634,10 @@ function offerFix(item, result) {
   }
   openDialog('图片需要处理', body, buttons);
   imagefix.fix(result, limits).then((fixed) => {
-    if (!dialog.open || !body.isConnected) return;
+    // The candidate may have closed the dialog, or opened another, while the photo was fixed.
+    if (!isOpen() || !body.isConnected) return;
     const url = URL.createObjectURL(fixed.blob);
-    dialog.addEventListener('close', () => URL.revokeObjectURL(url), { once: true });
+    whenClosed(() => URL.revokeObjectURL(url));
     const done = [];
     if (result.problems.includes('rotated')) done.push('已按拍摄方向摆正');
     if (fixed.width !== result.width || fixed.height !== result.height) done.push(`已缩小到${fixed.width}×${fixed.height}像素`);
@@ -733,11 +649,10 @@ function offerFix(item, result) {
     const name = (result.file.name || 'image').replace(/\.[^.]*$/, '') + '.jpg';
     const accept = uploadButton(item, new File([fixed.blob], name, { type: 'image/jpeg' }), name, '使用处理后的图片上传', false);
     accept.dataset.role = 'accept-fix';
-    const row = dialog.querySelector('.dialog-actions');
-    row.prepend(accept);
+    prependAction(accept);
     accept.focus();
   }).catch((error) => {
-    if (!dialog.open || !body.isConnected) return;
+    if (!isOpen() || !body.isConnected) return;
     status.replaceWith(h('p', { class: 'alert error', role: 'alert' }, error.message && /[\u4e00-\u9fff]/.test(error.message)
       ? error.message : '这张图片无法在本机处理，请换一张照片或使用扫描件。'));
   });
@@ -746,9 +661,9 @@ function offerFix(item, result) {
 // One change to a card: its progress shown, the API called, the package read again and the
 // focus kept. True when the API accepted the change (a refusal is shown next to the card).
 async function changeCard(code, doing, call) {
-  state.errors.delete(code);
-  state.progress.set(code, doing);
-  render();
+  clearError(code);
+  setProgress(code, doing);
+  redraw();
   let ok = false;
   try {
     await call();
@@ -756,13 +671,13 @@ async function changeCard(code, doing, call) {
   } catch (error) {
     if (failed(code, error)) return false;
   }
-  state.progress.delete(code);
+  clearProgress(code);
   try {
     await reload();
   } catch (error) {
     if (failed('page', error)) return false;
   }
-  render([`upload:${code}`, `card:${code}`]);
+  redraw([`upload:${code}`, `card:${code}`]);
   return ok;
 }
 
@@ -770,20 +685,20 @@ async function upload(item, blob, name) {
   const code = item.material_type;
   const form = new FormData();
   form.append('file', blob, name);
-  state.sending.set(code, { loaded: 0, total: blob.size });
+  setSent(code, { loaded: 0, total: blob.size });
   const onProgress = (loaded, total) => {
-    state.sending.set(code, { loaded, total });
-    showSent(code, state.sending.get(code));
+    setSent(code, { loaded, total });
+    showSent(code, sentFor(code));
   };
   const ok = await changeCard(code, '正在上传…', async () => {
     try {
       return await request('POST', `/api/v1/package/items/${encodeURIComponent(code)}/images`, { form, onProgress });
     } finally {
-      state.sending.delete(code); // answered (or failed): the card is drawn again without the bar
+      clearSent(code); // answered (or failed): the card is drawn again without the bar
     }
   });
   if (ok) {
-    const fresh = state.pkg.items.find((i) => i.material_type === code);
+    const fresh = packageView().items.find((i) => i.material_type === code);
     let said = fresh && fresh.count >= fresh.max_count
       ? `${item.name}上传成功，已上传${fresh.count}张，已达上限`
       : `${item.name}上传成功`;
@@ -795,7 +710,7 @@ async function upload(item, blob, name) {
 // A deleted image is gone from the server at once (nothing to undo there), so the
 // candidate confirms first, seeing which one; 取消 has the focus, a slip deletes nothing.
 function confirmDelete(item, image, label) {
-  const url = state.thumbs.get(image.image_id);
+  const url = thumbUrl(image.image_id);
   openDialog(`删除${label}？`, h('div', null,
     url && url.startsWith('blob:') ? h('img', { class: 'preview delete-preview', src: url, alt: `${label}（${image.width}×${image.height}像素）` }) : null,
     h('p', null, '删除后如需要，请重新上传。')),
@@ -814,10 +729,9 @@ async function onDelete(item, image) {
   });
 }
 
-// -- submitting and withdrawing -----------------------------------------------------------------------
 function onSubmit() {
-  const pkg = state.pkg;
-  if (!pkgEditable(pkg) || state.progress.get('submit')) return;
+  const pkg = packageView();
+  if (!pkgEditable(pkg) || progressFor('submit')) return;
   if (!pkg.can_submit) {
     submitNow(); // the API names what is still missing or still to fix
     return;
@@ -835,13 +749,13 @@ function onSubmit() {
 }
 
 async function submitNow() {
-  state.errors.delete('submit');
-  state.progress.set('submit', '正在提交…');
-  renderActions();
+  clearError('submit');
+  setProgress('submit', '正在提交…');
+  redrawActions();
   let focusKey = 'submit';
   try {
-    state.pkg = await request('POST', '/api/v1/package/submit');
-    state.errors.clear();
+    setPackageView(await request('POST', '/api/v1/package/submit'));
+    clearErrors();
     focusKey = 'banner';
     announce(SUBMITTED_BANNER);
     window.setTimeout(loadInbox, 1500);
@@ -849,64 +763,57 @@ async function submitNow() {
     if (failed('submit', error)) return;
     try { await reload(); } catch (e) { /* keep what we have */ }
   }
-  state.progress.delete('submit');
-  render();
+  clearProgress('submit');
+  redraw();
   const target = document.querySelector(`[data-key="${focusKey}"]`);
   if (target) target.focus();
 }
 
 async function onWithdraw() {
-  state.errors.delete('withdraw');
+  clearError('withdraw');
   try {
-    state.pkg = await request('POST', '/api/v1/package/withdraw');
+    setPackageView(await request('POST', '/api/v1/package/withdraw'));
     announce('已撤回提交，可以修改材料');
-    render('submit');
+    redraw('submit');
   } catch (error) {
     if (failed('withdraw', error)) return;
     try { await reload(); } catch (e) { /* keep what we have */ }
-    render('withdraw');
+    redraw('withdraw');
   }
 }
 
-async function onSignOut() {
-  live.stop();
-  await auth.signOut();
-  for (const url of state.thumbs.values()) if (url.startsWith('blob:')) URL.revokeObjectURL(url);
-  state.thumbs.clear();
-  state.inbox = null;
-  state.errors.clear();
-  renderSignIn('您已退出登录。');
+let inbox = null;           // {messages, serverUnread, unread} or {unavailable: true}; null before the first read
+const readHere = new Set(); // message ids marked read on this page (a list fetched earlier may not know)
+
+// The count for the 消息 button: 0 while unknown.
+function unreadCount() {
+  return inbox && !inbox.unavailable ? inbox.unread : 0;
 }
 
-// -- the inbox ----------------------------------------------------------------------------------------
+// Signed out: the next candidate's inbox is read afresh.
+function forgetInbox() {
+  inbox = null;
+}
+
 async function loadInbox() {
-  if (!state.pkg) return;
+  if (!packageView()) return;
   try {
     const body = await request('GET', '/api/v1/messages');
     const messages = Array.isArray(body.messages) ? body.messages : [];
     let adjusted = 0;
     for (const message of messages) {
-      if (!message.read && state.readHere.has(message.message_id)) {
+      if (!message.read && readHere.has(message.message_id)) {
         message.read = true; // read here, and this list was read before the server knew
         adjusted += 1;
       }
     }
-    state.inbox = { messages, serverUnread: Math.max(0, (Number(body.unread) || 0) - adjusted) };
-    state.inbox.unread = countUnread(state.inbox);
+    inbox = { messages, serverUnread: Math.max(0, (Number(body.unread) || 0) - adjusted) };
+    inbox.unread = countUnread(inbox);
   } catch (error) {
-    state.inbox = { unavailable: true };
+    inbox = { unavailable: true };
   }
-  if (state.pkg) renderActionsKeepingFocus();
-  if (dialog.open && dialog.dataset.kind === 'inbox') fillInbox();
-}
-
-function renderActionsKeepingFocus() {
-  const key = actions.contains(document.activeElement) ? document.activeElement.dataset.key : null;
-  renderActions();
-  if (key) {
-    const target = actions.querySelector(`[data-key="${key}"]`);
-    if (target) target.focus();
-  }
+  if (packageView()) redrawActions({ keepFocus: true });
+  if (isOpen('inbox')) fillInbox();
 }
 
 function openInbox() {
@@ -923,7 +830,6 @@ function fillInbox() {
   const focused = list.contains(document.activeElement) && document.activeElement.closest('details')
     ? document.activeElement.closest('details').dataset.id : null;
   clear(list);
-  const inbox = state.inbox;
   if (!inbox) {
     append(list, h('p', { class: 'muted' }, '正在加载…'));
     return;
@@ -955,9 +861,9 @@ function fillInbox() {
 // The unread count: the list's own when it holds every message (the count and the list
 // come from two queries, so they can disagree for a moment), the server's beyond that.
 const INBOX_PAGE = 50;
-function countUnread(inbox) {
-  const listed = inbox.messages.filter((m) => !m.read).length;
-  return inbox.messages.length < INBOX_PAGE ? listed : Math.max(listed, inbox.serverUnread);
+function countUnread(box) {
+  const listed = box.messages.filter((m) => !m.read).length;
+  return box.messages.length < INBOX_PAGE ? listed : Math.max(listed, box.serverUnread);
 }
 
 async function markRead(message) {
@@ -967,70 +873,32 @@ async function markRead(message) {
   } catch (error) {
     return; // not marked: it stays unread and is tried again when opened next time
   }
-  state.readHere.add(id);
-  const current = state.inbox && state.inbox.messages ? state.inbox.messages.find((m) => m.message_id === id) : null;
+  readHere.add(id);
+  const current = inbox && inbox.messages ? inbox.messages.find((m) => m.message_id === id) : null;
   if (!current || current.read) return;
   current.read = true;
-  state.inbox.serverUnread = Math.max(0, state.inbox.serverUnread - 1);
-  state.inbox.unread = countUnread(state.inbox);
+  inbox.serverUnread = Math.max(0, inbox.serverUnread - 1);
+  inbox.unread = countUnread(inbox);
   const summary = $('.inbox-summary');
-  if (summary) summary.textContent = state.inbox.unread ? `${state.inbox.unread}条未读，点击标题查看` : '全部已读';
-  const details = dialog.querySelector(`details[data-id="${id}"]`);
+  if (summary) summary.textContent = inbox.unread ? `${inbox.unread}条未读，点击标题查看` : '全部已读';
+  const list = $('#inbox-list');
+  const details = list && list.querySelector(`details[data-id="${id}"]`);
   if (details) {
     details.classList.remove('unread');
     const tag = details.querySelector('.unread-tag');
     if (tag) tag.remove();
   }
-  renderActionsKeepingFocus();
+  redrawActions({ keepFocus: true });
 }
 
-// -- dialogs --------------------------------------------------------------------------------------------
-let returnFocus = null;
+const POLL_MS = 60 * 1000;
 
-function openDialog(title, body, buttons, kind = '') {
-  if (!dialog.open) returnFocus = document.activeElement;
-  clear(dialog);
-  dialog.dataset.kind = kind;
-  append(dialog,
-    h('div', { class: 'dialog-head' },
-      h('h2', { id: 'dialog-title' }, title),
-      h('button', { type: 'button', class: 'dialog-close', 'aria-label': '关闭', onclick: closeDialog }, '×')),
-    // Focusable: the body scrolls on its own when it is taller than the screen, and a
-    // keyboard must be able to scroll it too.
-    h('div', { class: 'dialog-body', tabindex: '0' }, body),
-    h('div', { class: 'dialog-actions' }, buttons));
-  if (!dialog.open) dialog.showModal();
-  const first = dialog.querySelector('[autofocus]') || dialog.querySelector('.dialog-actions button');
-  if (first) first.focus();
-}
-
-function closeDialog() {
-  if (dialog.open) dialog.close();
-}
-
-dialog.addEventListener('close', () => {
-  const active = document.activeElement;
-  if (active && active !== document.body && !dialog.contains(active)) {
-    returnFocus = null; // the browser already put the focus back (or the page moved it on)
-    return;
-  }
-  const key = returnFocus && returnFocus.dataset ? returnFocus.dataset.key : null;
-  const target = (returnFocus && returnFocus.isConnected && returnFocus)
-    || (key && document.querySelector(`[data-key="${key}"]`));
-  returnFocus = null;
-  if (target && !target.disabled) target.focus();
-});
-
-dialog.addEventListener('click', (event) => {
-  if (event.target === dialog) closeDialog(); // a click on the backdrop
-});
-
-// -- start -------------------------------------------------------------------------------------------
 let poller = null;
 
 async function refreshAll() {
-  if (!state.pkg || !auth.signedIn()) return;
-  if (WAITING.has(state.pkg.status) && !dialog.open) {
+  const pkg = packageView();
+  if (!pkg || !auth.signedIn()) return;
+  if (WAITING.has(pkg.status) && !isOpen()) {
     try {
       await reload();
       render();
@@ -1061,7 +929,7 @@ async function start() {
       auth.forget();
       renderSignIn(error.message);
     } else {
-      renderFatal(error.message || '页面加载失败，请稍后重试');
+      renderFatal(error.message || '页面加载失败，请稍后重试', start);
     }
     return;
   }
@@ -1081,4 +949,5 @@ async function start() {
   }
 }
 
+drawWith({ page: render, actions: renderActions });
 start();
