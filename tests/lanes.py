@@ -65,7 +65,8 @@ class Result:
 def run_lane(lane, pytest_args, results, lock):
     LOGS.mkdir(parents=True, exist_ok=True)
     log_path = LOGS / f"{lane.name}.log"
-    command = [sys.executable, "-m", "pytest", *lane.paths, *pytest_args]
+    # the slowest tests of each lane at the end of its log: where time goes is seen every run
+    command = [sys.executable, "-m", "pytest", *lane.paths, "--durations=15", *pytest_args]
     started = time.monotonic()
     with open(log_path, "w") as log:
         code = subprocess.call(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
