@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from common import errors
-from services.review import domain, scope, similarity, views
+from services.review import domain, idcard, scope, similarity, views
 from services.review.idcheck import ID_CARD, id_check_of
 
 
@@ -16,14 +16,17 @@ from services.review.idcheck import ID_CARD, id_check_of
 class Settings:
     lease_s: float = domain.DEFAULT_LEASE_S
     url_ttl_s: int = domain.MAX_URL_TTL_S
+    hold_s: float = domain.DEFAULT_HOLD_S
 
     @classmethod
     def from_config(cls, config):
-        """`REVIEW: {LEASE_S, URL_TTL_S}` in the config; URLs never outlive DESIGN's 10 min."""
+        """`REVIEW: {LEASE_S, URL_TTL_S, HOLD_S}` in the config; URLs never outlive DESIGN's
+        10 min, and a held decision waits at most MAX_HOLD_S before the candidate hears."""
         review = config.get("REVIEW") or {}
         lease_s = max(float(review.get("LEASE_S", domain.DEFAULT_LEASE_S)), 1.0)
         url_ttl_s = int(review.get("URL_TTL_S", domain.MAX_URL_TTL_S))
-        return cls(lease_s=lease_s, url_ttl_s=min(max(url_ttl_s, 1), domain.MAX_URL_TTL_S))
+        hold_s = min(max(float(review.get("HOLD_S", domain.DEFAULT_HOLD_S)), 1.0), domain.MAX_HOLD_S)
+        return cls(lease_s=lease_s, url_ttl_s=min(max(url_ttl_s, 1), domain.MAX_URL_TTL_S), hold_s=hold_s)
 
 
 class Reviews:
@@ -113,11 +116,15 @@ class Reviews:
         return views.case(updated, now)
 
     # -- decisions -------------------------------------------------------------------------------
-    def approve(self, principal, package_id, note=None):
+    def approve(self, principal, package_id, note=None, acknowledged=None, hold=False):
+        """`acknowledged`: the flags the reviewer ticked in the confirmation step; `hold`:
+        keep the event back for Settings.hold_s, cancellable with undo_decision."""
+        seen = domain.acknowledged(acknowledged)
+
         def plan(case):
-            return ({"note": domain.clean_text(note, "备注")},
+            return ({"note": domain.clean_text(note, "备注"), "acknowledged": seen},
                     domain.approved_event(case, principal.sub), {})
-        return self._decide(principal, package_id, "approve", domain.APPROVED, plan)
+        return self._decide(principal, package_id, "approve", domain.APPROVED, plan, hold)
 
     def reject(self, principal, package_id, reason):
         """Propose the rejection: it takes effect (and the candidate hears of it) only when
@@ -126,14 +133,36 @@ class Reviews:
             return {"reason": domain.clean_text(reason, "不通过的原因", required=True)}, None, {}
         return self._decide(principal, package_id, "reject", domain.CONFIRMING, plan)
 
-    def confirm_reject(self, principal, package_id):
+    def confirm_reject(self, principal, package_id, acknowledged=None, hold=False):
+        seen = domain.acknowledged(acknowledged)
+        until = domain.hold_until(hold, 0, 0)  # validated here, timed in settle
+
         def settle(case, now):
             decision = case["decision"]
             event = domain.rejected_event(case, decision["by"], decision["reason"])
-            sets = {"status": domain.REJECTED, "decision.confirmed_by": principal.sub,
-                    "decision.confirmed_at": domain.iso(now)}
+            confirmation = domain.held({"confirmed_by": principal.sub, "confirmed_at": domain.iso(now),
+                                        "confirm_acknowledged": seen},
+                                       None if until is None else now + self.settings.hold_s, event)
+            sets = {f"decision.{k}": v for k, v in confirmation.items()}
+            sets["status"] = domain.REJECTED
             return sets, event
-        return self._settle(principal, package_id, "confirm_reject", settle)
+        return self._settle(principal, package_id, "confirm_reject", settle, acknowledged=seen)
+
+    def undo_decision(self, principal, package_id):
+        """Take back one's own held approval or confirmed rejection before it leaves."""
+        case = self._in_scope(principal, package_id, "undo")
+        now = self.clock()
+        refusal = domain.undo_refusal(case, principal.sub, now)
+        if refusal is not None:
+            raise refusal
+        undone = "approve" if case["status"] == domain.APPROVED else "confirm_reject"
+        history = self._history(now, "undo", principal, case, undone=undone)
+        updated = self.repo.undo(case, domain.undone(case, principal.sub, now, self.settings.lease_s), history)
+        if updated is None:  # the relay took it (the hold ran out) or another call moved first
+            raise errors.InvalidTransition("审核结论已通知考生，不能撤销")
+        self._audit(principal, "undo", updated,
+                    details={"undone": undone, "event_id": case["decision"]["event_id"]})
+        return views.case(updated, now)
 
     def decline_reject(self, principal, package_id, note=None):
         """The second reviewer does not agree: the package goes back to the queue."""
@@ -154,9 +183,14 @@ class Reviews:
                 raise refusal
             sets, event = settle(case, now)
             history = self._history(now, action, principal, case, **details)
-            updated = self.repo.settle_proposal(case, principal.sub, sets, event, history)
+            until = sets.get("decision.hold_until")
+            updated = self.repo.settle_proposal(case, principal.sub, sets, event, history, hold_until=until)
             if updated is not None:
-                audit = dict(details, event_id=event.event_id) if event else details
+                audit = dict(details, event_id=event.event_id) if event else dict(details)
+                if event is not None:
+                    audit["flags"] = self._open_flags(case)
+                if until is not None:
+                    audit["held_until"] = domain.iso(until)
                 self._audit(principal, action, updated, details=audit)
                 return views.case(updated, now)
             case = self._reread(package_id)
@@ -176,7 +210,8 @@ class Reviews:
                     domain.returned_event(case, principal.sub, returned, deadline), marks)
         return self._decide(principal, package_id, "return", domain.RETURNED, plan)
 
-    def _decide(self, principal, package_id, action, status, plan):
+    def _decide(self, principal, package_id, action, status, plan, hold=False):
+        domain.hold_until(hold, 0, 0)  # refuse a malformed hold before anything else
         case = self._in_scope(principal, package_id, action)
         for _ in range(3):
             now = self.clock()
@@ -186,17 +221,27 @@ class Reviews:
             refusal = domain.decision_refusal(case, principal.sub, now)
             if refusal is not None:
                 raise refusal
-            decision = dict(fields, action=action, by=principal.sub, at=domain.iso(now),
-                            attempt=case["attempt"])
+            until = domain.hold_until(hold, now, self.settings.hold_s)
+            decision = domain.held(dict(fields, action=action, by=principal.sub, at=domain.iso(now),
+                                        attempt=case["attempt"]), until, event)
             updated = self.repo.decide(case, principal.sub, now,
                                        dict(extra, status=status, decision=decision), event,
-                                       self._history(now, action, principal, case, **fields))
+                                       self._history(now, action, principal, case, **fields),
+                                       hold_until=until)
             if updated is not None:
-                self._audit(principal, action, updated,
-                            details=dict(fields, event_id=event.event_id) if event else fields)
+                details = dict(fields, event_id=event.event_id) if event else dict(fields)
+                details["flags"] = self._open_flags(case)  # what the case showed when decided
+                if until is not None:
+                    details["held_until"] = domain.iso(until)
+                self._audit(principal, action, updated, details=details)
                 return views.case(updated, now)
             case = self._reread(package_id)
         raise errors.Conflict()
+
+    def _open_flags(self, case):
+        """The queue's flags and the ID card check's flags the case carries now."""
+        return ([domain.FLAG_NAMES[f] for f in domain.queue_flags(case)]
+                + idcard.flags(id_check_of(case, self._id_checks([case]))))
 
     # -- helpers ---------------------------------------------------------------------------------
     def _in_scope(self, principal, package_id, action):

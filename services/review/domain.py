@@ -201,6 +201,66 @@ STATUS_NAMES = {PENDING: "待审核", CLAIMED: "审核中", CONFIRMING: "不通�
                 RETURNED: "退回修改", WITHDRAWN: "考生已撤回", CLOSED: "因报考信息变更关闭"}
 
 
+# -- decision safety: what was acknowledged, the undo window ------------------------------------
+MAX_ACKNOWLEDGED = 40
+DEFAULT_HOLD_S = 5.0
+MAX_HOLD_S = 30.0
+# Fields a held confirmation adds to the proposal's decision; an undo takes them off again.
+CONFIRMATION_FIELDS = ("confirmed_by", "confirmed_at", "confirm_acknowledged", "hold_until",
+                       "release_at", "event_id")
+
+
+def acknowledged(value):
+    """The flags and notes the reviewer ticked in the confirmation step, as shown there
+    (kept with the decision and in the audit log, so the log says which were seen)."""
+    if value is None:
+        return []
+    if (not isinstance(value, list) or len(value) > MAX_ACKNOWLEDGED
+            or not all(isinstance(v, str) and 0 < len(v.strip()) <= 200 for v in value)):
+        raise errors.ValidationError(
+            f"acknowledged 须为已逐项确认的提示列表（至多{MAX_ACKNOWLEDGED}项，每项不超过200字）")
+    return [mask_text(v.strip()) for v in value]
+
+
+def hold_until(hold, now, hold_s):
+    """When a held decision's event may leave (epoch seconds), or None for no hold."""
+    if hold is None or hold is False:
+        return None
+    if hold is not True:
+        raise errors.ValidationError("hold 须为 true 或 false")
+    return now + hold_s
+
+
+def held(fields, until, event):
+    """The decision fields that say it is held, and until when (what an undo checks)."""
+    if until is None:
+        return fields
+    return dict(fields, hold_until=until, release_at=iso(until), event_id=event.event_id)
+
+
+def undo_refusal(case, reviewer, now):
+    """Why `reviewer` cannot take the case's decision back now, or None if they can."""
+    decision = case.get("decision") or {}
+    if case["status"] not in (APPROVED, REJECTED) or not decision.get("hold_until"):
+        return errors.InvalidTransition("该材料没有可撤销的审核结论")
+    decider = decision.get("confirmed_by") if case["status"] == REJECTED else decision.get("by")
+    if decider != reviewer:
+        return errors.Forbidden("只能撤销自己作出的审核结论")
+    if decision["hold_until"] <= now:
+        return errors.InvalidTransition("审核结论已通知考生，不能撤销")
+    return None
+
+
+def undone(case, reviewer, now, lease_s):
+    """The case as it was before the held decision: an approval goes back to the
+    reviewer's claim (a fresh lease), a confirmation back to the proposal."""
+    if case["status"] == APPROVED:
+        return {"status": CLAIMED, "claimed_by": reviewer, "claimed_at": iso(now),
+                "lease_until": now + lease_s, "decision": None}
+    proposal = {k: v for k, v in case["decision"].items() if k not in CONFIRMATION_FIELDS}
+    return {"status": CONFIRMING, "decision": proposal}
+
+
 # -- four eyes on a rejection -----------------------------------------------------------------
 def confirm_refusal(case, reviewer):
     """Why `reviewer` cannot confirm (or decline) the rejection proposed on the case."""
@@ -222,6 +282,7 @@ def repeated_confirmation(case, reviewer):
 # soft, the images a reviewer should look at closely first.
 UNCLEAR_BELOW = 15.0
 FLAGS = ("unclear", "duplicate", "returned_before")
+FLAG_NAMES = {"unclear": "图片不清晰", "duplicate": "疑似重复图片", "returned_before": "曾被退回"}
 ATTEMPTS = {"first": False, "resubmission": True}  # filter value -> the `resubmission` field
 
 

@@ -40,17 +40,26 @@ class ReviewService(base.ServiceBase):
         return self.desk.reviews.get_case(self.auth.from_context(*STAFF), package_id)
 
     @rpc(https=True)
-    def approve(self, package_id, note=None):
-        return self.desk.reviews.approve(self.auth.from_context(*STAFF), package_id, note)
+    def approve(self, package_id, note=None, acknowledged=None, hold=False):
+        """`acknowledged`: the flags ticked in the confirmation step (kept, audited);
+        `hold`: the event waits REVIEW.HOLD_S seconds, undoable with undo_decision."""
+        return self.desk.reviews.approve(self.auth.from_context(*STAFF), package_id, note,
+                                         acknowledged, hold)
 
     @rpc(https=True)
     def reject(self, package_id, reason):
         return self.desk.reviews.reject(self.auth.from_context(*STAFF), package_id, reason)
 
     @rpc(https=True)
-    def confirm_reject(self, package_id):
+    def confirm_reject(self, package_id, acknowledged=None, hold=False):
         """The second reviewer confirms a proposed rejection (never the proposer)."""
-        return self.desk.reviews.confirm_reject(self.auth.from_context(*STAFF), package_id)
+        return self.desk.reviews.confirm_reject(self.auth.from_context(*STAFF), package_id,
+                                                acknowledged, hold)
+
+    @rpc(https=True)
+    def undo_decision(self, package_id):
+        """Take back one's own held decision before its event leaves (its hold)."""
+        return self.desk.reviews.undo_decision(self.auth.from_context(*STAFF), package_id)
 
     @rpc(https=True)
     def decline_reject(self, package_id, note=None):

@@ -204,7 +204,13 @@ def test_one_case_is_reviewed_with_the_keyboard_alone(system, packages, staff_pa
     assert page.evaluate("() => document.activeElement.name") == "return"
     page.keyboard.press("Escape")
     page.keyboard.press("j")
-    page.keyboard.press("a")
+    page.keyboard.press("a")  # the confirmation step: each flag ticked with Space, then Enter
+    dialog = page.get_by_role("dialog", name="确认审核通过")
+    dialog.wait_for()
+    for _ in range(dialog.get_by_role("checkbox").count()):
+        page.keyboard.press("Space")
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
     page.locator(".outcome", has_text="已审核通过").wait_for()
     assert page.evaluate("() => document.activeElement.id") == "next-case"
     wait_for(lambda: api.package()["status"] == "approved", timeout=20, message="approved")

@@ -8,10 +8,15 @@ import { append, clear, h } from '/js/dom.js';
 import { call } from './rpc.js';
 import { viewer } from './viewer.js';
 import { confirmPanel, decisionPanel } from './decisions.js';
+import { openFlags } from './confirm.js';
+import { refresh } from './router.js';
 import { nextPackage } from './queue.js';
 import { ACTION_NAMES, FLAG_NAMES, STATUS_NAMES, attemptText, bytesText, timeText } from './format.js';
 import { lease } from './lease.js';
 import { catalogueNames, reasonList, respondByDefault } from './reference.js';
+
+// A message carried over a redraw of the screen (after an undone decision).
+let flash = null;
 
 const DECIDED = { approve: '已审核通过', return_materials: '已退回修改', reject: '已提出不通过意见，等待另一位审核员复核',
   confirm_reject: '已确认不通过', decline_reject: '已退回待审队列' };
@@ -94,6 +99,9 @@ function sidePanel(view) {
 
 export async function render(root, { params, who, navigate, announce, readOnly = false }) {
   const packageId = params[0];
+  const carried = flash;
+  flash = null;
+  const timers = [];
   const names = await catalogueNames();
   let held = null;
   if (!readOnly) {
@@ -119,11 +127,48 @@ export async function render(root, { params, who, navigate, announce, readOnly =
     else { outcome.textContent = '队列中暂无待审材料'; navigate('#/queue'); }
   }
 
+  // A held decision (approve, confirm_reject): the seconds left to undo it, counted from
+  // the hold the server gave (release_at less the decision's own time).
+  function undoWindow(after, method) {
+    const d = after.decision || {};
+    const holdMs = Date.parse(d.release_at) - Date.parse(method === 'confirm_reject' ? d.confirmed_at : d.at);
+    if (!d.release_at || !(holdMs > 0)) return null;
+    const ends = Date.now() + holdMs;
+    const left = h('strong', { 'data-testid': 'undo-left' });
+    const undo = h('button', { type: 'button', class: 'btn' }, '撤销');
+    const note = h('p', { class: 'undo-note' }, '考生尚未收到通知，', left, ' 秒内可以', undo);
+    let timer = null;
+    const tick = () => {
+      const seconds = Math.ceil((ends - Date.now()) / 1000);
+      if (seconds > 0) { left.textContent = String(seconds); return; }
+      window.clearInterval(timer);
+      note.replaceChildren('撤销时限已过，已通知考生。');
+    };
+    timer = window.setInterval(tick, 250);
+    timers.push(timer);
+    tick();
+    undo.addEventListener('click', async () => {
+      undo.disabled = true;
+      try {
+        await call('review', 'undo_decision', { package_id: packageId });
+        window.clearInterval(timer);
+        flash = method === 'approve' ? '已撤销审核通过，材料包仍由您领取，可以重新审核。' : '已撤销确认，不通过意见回到待复核。';
+        announce(flash);
+        await refresh();
+      } catch (e) {
+        window.clearInterval(timer);
+        note.replaceChildren(h('span', { class: 'alert error', role: 'alert' }, e.message));
+      }
+    });
+    return note;
+  }
+
   async function act(method, args) {
     try {
       const after = await call('review', method, { package_id: packageId, ...args });
       if (held) held.done();
       clear(outcome).append(h('p', { class: 'alert ok' }, `${DECIDED[method]}（${STATUS_NAMES[after.status] || after.status}）`),
+        undoWindow(after, method),
         h('button', { type: 'button', class: 'btn primary', id: 'next-case', onclick: next }, '下一个', h('kbd', {}, 'N')));
       for (const panel of side.querySelectorAll('.decisions')) panel.remove();
       announce(DECIDED[method]);
@@ -132,15 +177,17 @@ export async function render(root, { params, who, navigate, announce, readOnly =
       clear(outcome).append(h('p', { class: 'alert error', role: 'alert' }, e.message));
     }
   }
+  if (carried) outcome.append(h('p', { class: 'alert ok' }, carried));
+  const flags = openFlags(view, names, FLAG_NAMES);
 
   let panel = null;
   if (held) {
     const [reasons, respondBy] = await Promise.all([reasonList(), respondByDefault(view.region)]);
-    panel = decisionPanel({ view, reasons, names, respondBy, act });
+    panel = decisionPanel({ view, reasons, names, respondBy, act, flags });
   }
   append(side, held ? held.el : h('p', { class: 'alert warn' }, readOnly ? '只读查看（未领取）' : `该材料${STATUS_NAMES[view.status] || view.status}，未领取`),
     outcome, panel ? panel.el : null,
-    view.status === 'confirming' && !readOnly ? confirmPanel({ view, who, act }) : null,
+    view.status === 'confirming' && !readOnly ? confirmPanel({ view, who, act, flags }) : null,
     sidePanel(view));
   append(root,
     h('div', { class: 'case-head' },
@@ -152,6 +199,7 @@ export async function render(root, { params, who, navigate, announce, readOnly =
     h('div', { class: 'case' }, main, side));
 
   function onKey(e) {
+    if (document.querySelector('dialog[open]')) return; // the confirmation step has the keys
     const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
     if (e.key === 'Escape' && typing && viewers.length) { viewers[current].focus(); return; } // back to the images
     if (e.ctrlKey || e.metaKey || e.altKey || typing) return;
@@ -174,6 +222,7 @@ export async function render(root, { params, who, navigate, announce, readOnly =
   document.addEventListener('keydown', onKey);
   return async () => {
     document.removeEventListener('keydown', onKey);
+    timers.forEach((t) => window.clearInterval(t));
     if (held) await held.release();
   };
 }

@@ -1,7 +1,10 @@
 // The decision panel of a claimed case: approve (optional note); return chosen types,
 // each with a coded reason (the candidate's text previewed) and an optional note, and a
-// respond-by date; propose a rejection (a second reviewer confirms it).
+// respond-by date; propose a rejection (a second reviewer confirms it). Approving and
+// confirming a rejection go through the confirmation step (confirm.js) and are held a
+// few seconds, so that they can be undone (`hold`, review's undo_decision).
 import { h } from '/js/dom.js';
+import { confirmDecision } from './confirm.js';
 
 // What the candidate will read, as review's domain.explain() builds it.
 export function candidateText(reason, note) {
@@ -37,10 +40,19 @@ function returnRow(item, name, reasons) {
   };
 }
 
-export function decisionPanel({ view, reasons, names, respondBy, act }) {
+export function decisionPanel({ view, reasons, names, respondBy, act, flags }) {
   const approveNote = h('textarea', { id: 'approve-note', maxlength: '500' });
   const approve = h('button', { type: 'button', class: 'btn good', 'data-key': 'a' }, '审核通过', h('kbd', {}, 'A'));
-  approve.addEventListener('click', () => act('approve', { note: approveNote.value.trim() || null }));
+  approve.addEventListener('click', async () => {
+    const note = approveNote.value.trim() || null;
+    const acknowledged = await confirmDecision({
+      title: '确认审核通过', confirmLabel: '确认通过',
+      summary: h('p', {}, `审核通过后将以短信和站内消息通知考生${(view.candidate || {}).name || ''}，材料包不能再修改。`,
+        note ? ` 审核备注：${note}` : ''),
+      items: flags,
+    });
+    if (acknowledged) act('approve', { note, acknowledged, hold: true });
+  });
 
   const rows = view.items.map((item) => returnRow(item, names[item.material_type] || item.material_type, reasons));
   const date = h('input', { type: 'date', id: 'respond-by', value: respondBy });
@@ -85,12 +97,21 @@ export function decisionPanel({ view, reasons, names, respondBy, act }) {
 }
 
 // For a second reviewer: confirm or decline the rejection another reviewer proposed.
-export function confirmPanel({ view, who, act }) {
+export function confirmPanel({ view, who, act, flags }) {
   const proposal = view.decision || {};
   const mine = proposal.by === `staff:${who.name}`;
   const note = h('textarea', { id: 'decline-note', maxlength: '500' });
   const confirm = h('button', { type: 'button', class: 'btn danger primary', disabled: mine }, '确认不通过');
-  confirm.addEventListener('click', () => act('confirm_reject', {}));
+  confirm.addEventListener('click', async () => {
+    const acknowledged = await confirmDecision({
+      title: '确认不通过', confirmLabel: '确认不通过', danger: true,
+      summary: h('div', {},
+        h('p', {}, `${String(proposal.by || '').replace(/^staff:/, '')} 提出的不通过原因（考生将看到）：`, h('strong', {}, proposal.reason || '')),
+        h('p', {}, '确认后考生的材料审核结果为“审核不通过”，并以短信和站内消息通知考生。')),
+      items: flags,
+    });
+    if (acknowledged) act('confirm_reject', { acknowledged, hold: true });
+  });
   const decline = h('button', { type: 'button', class: 'btn', disabled: mine }, '不同意，退回待审队列');
   decline.addEventListener('click', () => act('decline_reject', { note: note.value.trim() || null }));
   return h('section', { class: 'panel decisions', 'aria-labelledby': 'confirm-title' },

@@ -1,0 +1,141 @@
+"""The staff workspace's second pass (issue 28) in Debian's Chromium against the whole
+system: decisions take a confirmation step that lists the package's flags (each
+acknowledged), and are held a few seconds so that they can be undone; the previous
+attempt's images stay visible after the candidate deleted them; the queue refreshes by
+itself, is searchable and lists the reviewer's own claims; the case screen's order,
+focus, landmarks, names and rotation; a package someone else holds opens read-only;
+staff buttons are 44 px tall. Every new state is screenshotted at 1366x768 under
+test-output/<test name>/ and audited with axe-core.
+
+Candidates 2026320400501 ... 2026320400540 are imported here for these tests only."""
+import pytest
+
+from common.rpc_client import RpcClient
+from staff_helpers import queue_row, screenshot, serious_violations, staff_sign_in
+from support import Candidate, candidate, wait_for
+
+SAFE, REJECTING = "2026320400501", "2026320400502"
+
+
+def number_serial(number):
+    return int(number[-3:])
+
+
+@pytest.fixture(scope="module")
+def packages(system, admin):
+    """{number: (candidate API, package_id)}: imported, every required type uploaded, submitted."""
+    numbers = (SAFE, REJECTING)
+    records = [candidate(n, serial=number_serial(n)) for n in numbers]
+    assert admin.call("auth", "import_candidates", records=records)["created"] == len(records)
+    found = {}
+    for number in numbers:
+        api = Candidate(system, number)
+        api.fill_required()
+        found[number] = (api, api.submit()["package_id"])
+    return found
+
+
+def reviewer_client(system, username):
+    client = RpcClient(system.url)
+    client.staff_login(username, "Review@2026")
+    return client
+
+
+def open_case(page, system, package_id):
+    page.goto(f"{system.url}/staff/#/case/{package_id}")
+    page.locator("[data-testid=lease]").wait_for()
+    page.wait_for_function("() => [...document.querySelectorAll('.viewer img')]"
+                           ".every(img => img.complete && img.naturalWidth > 0)")
+
+
+def audit_entries(admin, package_id, action):
+    return [e for e in admin.call("review", "audit", package_id=package_id)
+            if e["action"] == action and e["outcome"] == "ok"]
+
+
+# -- defect 1: one key approves ----------------------------------------------------------------
+def test_approving_asks_for_a_confirmation_listing_each_flag_to_acknowledge_and_can_be_undone(
+        system, admin, packages, staff_page, output_dir):
+    api, package_id = packages[SAFE]
+    page = staff_page()
+    staff_sign_in(page, system.url, "reviewer.3204")
+    open_case(page, system, package_id)
+    page.locator(".viewer").first.focus()
+    page.keyboard.press("a")
+    dialog = page.get_by_role("dialog", name="确认审核通过")
+    dialog.wait_for()
+    flags = dialog.get_by_role("checkbox")
+    assert flags.count() >= 1 and "疑似重复图片" in dialog.inner_text()  # every package here shares images
+    screenshot(page, output_dir, "01-approve-confirmation")
+    assert serious_violations(page) == {}
+
+    page.keyboard.press("Escape")  # cancels: nothing decided
+    dialog.wait_for(state="hidden")
+    assert page.locator(".outcome").inner_text() == ""
+    assert package_id in [i["package_id"] for i in
+                          admin.call("review", "list_queue", status="claimed", site="3204")["items"]]
+
+    page.keyboard.press("a")
+    dialog.wait_for()
+    page.keyboard.press("Enter")  # not every flag acknowledged yet: refused, still open
+    dialog.get_by_text("请先逐项确认").wait_for()
+    assert dialog.is_visible()
+    labels = [flags.nth(i).evaluate("el => el.labels[0].textContent.trim()") for i in range(flags.count())]
+    for i in range(flags.count()):
+        flags.nth(i).check()
+    page.keyboard.press("Enter")
+    dialog.wait_for(state="hidden")
+    undo = page.get_by_role("button", name="撤销")
+    undo.wait_for()
+    assert "已审核通过" in page.locator(".outcome").inner_text()
+    screenshot(page, output_dir, "02-approved-undo-window")
+    assert serious_violations(page) == {}
+    undo.click()
+    page.locator(".outcome", has_text="已撤销").wait_for()
+    page.get_by_role("button", name="审核通过").wait_for()  # the decision panel is back, the claim too
+    screenshot(page, output_dir, "03-undone")
+    approve = audit_entries(admin, package_id, "approve")[0]
+    assert approve["details"]["acknowledged"] == labels
+    assert "疑似重复图片" in approve["details"]["flags"]
+    assert audit_entries(admin, package_id, "undo")
+    assert api.package()["status"] == "in_review"
+
+    # Decided again: once the window closes the candidate hears of it.
+    page.get_by_role("button", name="审核通过").click()
+    dialog.wait_for()
+    for i in range(flags.count()):
+        flags.nth(i).check()
+    dialog.get_by_role("button", name="确认通过").click()
+    page.locator(".outcome", has_text="已通知考生").wait_for(timeout=20_000)
+    assert page.get_by_role("button", name="撤销").count() == 0
+    wait_for(lambda: api.package()["status"] == "approved", timeout=20, message="approved")
+    screenshot(page, output_dir, "04-approved-sent")
+
+
+def test_confirming_a_rejection_asks_for_a_confirmation_with_the_proposal_and_esc_cancels(
+        system, admin, packages, staff_page, output_dir):
+    api, package_id = packages[REJECTING]
+    proposer = reviewer_client(system, "reviewer.3204")
+    proposer.call("review", "claim", package_id=package_id)
+    proposer.call("review", "reject", package_id=package_id, reason="学历不符合报考条件")
+    page = staff_page()
+    staff_sign_in(page, system.url, "reviewer.32", start=f"/staff/#/case/{package_id}")
+    page.get_by_role("button", name="确认不通过").click()
+    dialog = page.get_by_role("dialog", name="确认不通过")
+    dialog.wait_for()
+    assert "学历不符合报考条件" in dialog.inner_text() and "疑似重复图片" in dialog.inner_text()
+    screenshot(page, output_dir, "01-confirm-rejection")
+    assert serious_violations(page) == {}
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+    page.get_by_role("button", name="确认不通过").click()
+    dialog.wait_for()
+    for box in dialog.get_by_role("checkbox").all():
+        box.check()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="撤销").wait_for()
+    assert "已确认不通过" in page.locator(".outcome").inner_text()
+    page.locator(".outcome", has_text="已通知考生").wait_for(timeout=20_000)
+    wait_for(lambda: api.package()["status"] == "rejected", timeout=20, message="rejected")
+    confirm = audit_entries(admin, package_id, "confirm_reject")[0]
+    assert "疑似重复图片" in confirm["details"]["acknowledged"]
