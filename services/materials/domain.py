@@ -25,6 +25,7 @@ DRAFT, SUBMITTED, IN_REVIEW = "draft", "submitted", "in_review"
 APPROVED, REJECTED, RETURNED = "approved", "rejected", "returned"
 EDITABLE = (DRAFT, RETURNED)
 UNDER_REVIEW = (SUBMITTED, IN_REVIEW)
+FINAL = (APPROVED, REJECTED)
 REOPENABLE = (SUBMITTED, IN_REVIEW, RETURNED, APPROVED)
 # What the candidate's page shows for each status.
 STATUS_NAMES = {DRAFT: "未提交", SUBMITTED: "已提交待审核", IN_REVIEW: "审核中",

@@ -201,10 +201,12 @@ class Packages:
         package = self.package_for(principal)
         image = self._own_image(package, material_type, image_id)
         self.rules(package["region"]).check_edits_allowed(domain.utcnow())
-        updated = self.repo.remove_image(package["_id"], material_type, image_id,
-                                         lambda pkg: domain.deleted_event(pkg, material_type, image_id))
+        updated, retained = self.repo.remove_image(
+            package["_id"], material_type, image_id, lambda pkg: domain.deleted_event(pkg, material_type, image_id))
         if updated is None:
             raise domain.refusal(self.repo.get(package["_id"]), material_type, image_id)
+        if retained:
+            return  # gone for the candidate; the reviewer's comparison keeps the object a while
         self.images.remove(image["key"])
         self.repo.release_pending(package["_id"], image_id)
 
@@ -334,6 +336,7 @@ class Packages:
                 keys = [image["key"] for item in package["items"].values()
                         for image in item["images"].values()]
                 keys += [entry["key"] for entry in (package.get("pending") or {}).values()]
+                keys += [entry["key"] for entry in (package.get("retained") or {}).values()]
                 for key in keys:
                     self.images.remove(key)
                 self.repo.delete_package(package["_id"])
@@ -343,13 +346,18 @@ class Packages:
     # -- housekeeping ----------------------------------------------------------------------------
     def sweep_orphans(self, now=None):
         """Objects written for uploads that never got their record (a crash between the two),
-        and objects whose record is gone but the object outlived it."""
+        objects whose record is gone but the object outlived it, and returned images the
+        candidate deleted, kept for the reviewer until their package became final."""
         now = now or time.time()
         swept = 0
         for package_id, image_id, key in list(self.repo.stale_pending(now - ORPHAN_AGE_S)):
             if key not in self.repo.image_keys(package_id):
                 self.images.remove(key)
             self.repo.release_pending(package_id, image_id)
+            swept += 1
+        for package_id, image_id, key in list(self.repo.retained_done()):
+            self.images.remove(key)  # object first: a crash between leaves the entry to retry
+            self.repo.release_retained(package_id, image_id)
             swept += 1
         return swept
 

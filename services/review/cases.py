@@ -295,9 +295,13 @@ class Reviews:
                    if attempt == before["attempt"]]
         docs = self.repo.images.get_many(old_ids)
         expires_at = domain.iso(self.clock() + self.settings.url_ttl_s)
+        # materials keeps a returned image the candidate deleted until the package is final,
+        # then its sweeper removes it: from then on the image is shown by its facts only.
+        gone = case["status"] in (domain.APPROVED, domain.REJECTED)
         items = []
         for entry in before["items"]:
-            shown = [views.image(doc, self.presigner.url(doc["key"]), expires_at, [])
+            shown = [views.image(doc, None if gone and doc.get("deleted") else self.presigner.url(doc["key"]),
+                                 expires_at, [])
                      for doc in docs.values() if doc.get("material_type") == entry["material_type"]]
             items.append(dict(entry, images=sorted(shown, key=lambda i: i.get("uploaded_at") or "")))
         return dict(before, items=items)

@@ -59,11 +59,13 @@ def case(doc, now, images=None, previous=None, id_check=None):
 
 def image(doc, url, expires_at, duplicates):
     return {
-        "image_id": doc["_id"], "url": url, "url_expires_at": expires_at,
+        "image_id": doc["_id"], "url": url, "url_expires_at": expires_at if url else None,
         "format": doc.get("format"), "bytes": doc.get("bytes"), "width": doc.get("width"),
         "height": doc.get("height"), "sharpness": doc.get("sharpness"),
         "sha256": doc.get("sha256"), "uploaded_at": doc.get("uploaded_at"),
         "duplicate": bool(duplicates), "duplicates": duplicates,
+        # a returned image the candidate has since deleted (materials keeps it until decided)
+        "deleted_by_candidate": bool(doc.get("deleted")),
     }
 
 

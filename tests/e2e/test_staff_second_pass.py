@@ -13,8 +13,9 @@ import pytest
 from common.rpc_client import RpcClient
 from staff_helpers import queue_row, screenshot, serious_violations, staff_sign_in
 from support import Candidate, candidate, wait_for
+from unit.imagefactory import document_jpeg
 
-SAFE, REJECTING = "2026320400501", "2026320400502"
+SAFE, REJECTING, RESUBMITTED = "2026320400501", "2026320400502", "2026320400503"
 
 
 def number_serial(number):
@@ -24,7 +25,7 @@ def number_serial(number):
 @pytest.fixture(scope="module")
 def packages(system, admin):
     """{number: (candidate API, package_id)}: imported, every required type uploaded, submitted."""
-    numbers = (SAFE, REJECTING)
+    numbers = (SAFE, REJECTING, RESUBMITTED)
     records = [candidate(n, serial=number_serial(n)) for n in numbers]
     assert admin.call("auth", "import_candidates", records=records)["created"] == len(records)
     found = {}
@@ -139,3 +140,29 @@ def test_confirming_a_rejection_asks_for_a_confirmation_with_the_proposal_and_es
     wait_for(lambda: api.package()["status"] == "rejected", timeout=20, message="rejected")
     confirm = audit_entries(admin, package_id, "confirm_reject")[0]
     assert "疑似重复图片" in confirm["details"]["acknowledged"]
+
+
+# -- defect 2: the previous attempt's image after the candidate deleted it --------------------------
+def test_the_returned_image_the_candidate_deleted_still_shows_beside_the_new_one(
+        system, packages, staff_page, output_dir):
+    api, package_id = packages[RESUBMITTED]
+    reviewer = reviewer_client(system, "reviewer.3204")
+    reviewer.call("review", "claim", package_id=package_id)
+    reviewer.call("review", "return_materials", package_id=package_id,
+                  items=[{"material_type": "degree_certificate", "reason": "unclear"}])
+    wait_for(lambda: api.package()["status"] == "returned", timeout=20, message="returned")
+    old = api.item("degree_certificate")["images"][0]["image_id"]
+    assert api.call("DELETE", f"/package/items/degree_certificate/images/{old}").status_code == 204
+    assert api.upload("degree_certificate", document_jpeg(seed=503)).status_code == 201
+    api.submit()
+    wait_for(lambda: reviewer.call("review", "get_case", package_id=package_id)["attempt"] == 2,
+             timeout=20, message="attempt 2 queued")
+    page = staff_page()
+    staff_sign_in(page, system.url, "reviewer.3204")
+    open_case(page, system, package_id)  # every image, the previous one included, has loaded
+    before = page.locator('section.type[data-type="degree_certificate"] .before')
+    before.locator(f'img[data-image="{old}"]').wait_for()
+    assert before.locator("[data-testid=deleted-by-candidate]").inner_text() == "考生已删除（审核结束前保留）"
+    before.scroll_into_view_if_needed()
+    screenshot(page, output_dir, "01-previous-image-kept")
+    assert serious_violations(page) == {}

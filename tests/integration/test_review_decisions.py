@@ -1,15 +1,19 @@
-"""Decision safety in review (issue 28, defect 1) against the real servers: an approval
+"""Decision safety in review (issue 28, defects 1 and 2) against the real servers: an approval
 or a confirmed rejection may be held for a few seconds (its event stays in the case's
 outbox, the relay's lease on it set to the release time), undone within them so that
 nothing ever reaches materials or the candidate, and released by itself after them, also
 when the review process died in between. What the reviewer acknowledged before deciding
-is kept with the decision and in the audit log."""
+is kept with the decision and in the audit log. A returned image the candidate deletes
+stays visible to the reviewer of the next attempt until the package is decided."""
 import time
 
+import requests
+
 from review_helpers import (ADMIN, ANNA, BEN, OTHER_3204, SITE_3204, ReviewEvents, make_exam,  # noqa: F401
-                            refused)
+                            refused, sha256)
 from services.review.service import ReviewService
 from support import wait_for
+from unit.imagefactory import document_jpeg
 
 HOLD_S = 3
 
@@ -118,3 +122,54 @@ def test_acknowledgements_that_are_not_a_list_of_short_texts_are_refused_and_cha
     refused("ValidationError", reviewer.approve, package_id, hold="yes")
     assert exam.review(ADMIN).list_queue(status="claimed")["items"][0]["package_id"] == package_id
     refused("InvalidTransition", reviewer.undo_decision, package_id)  # nothing to undo
+
+
+# -- defect 2: the previous attempt's image after the candidate deleted it -------------------------
+def sweeper(config, mongo_client):
+    """materials' orphan sweeper (a 120 s timer in the service) on this test's database."""
+    from common.s3 import make_client
+    from services.materials.domain import Catalogue
+    from services.materials.packages import Packages, RegionCache
+    from services.materials.repository import PackageRepository
+    from services.materials.storage import ImageStore
+    db = mongo_client[config["MONGO"]["DB_PREFIX"] + "materials"]
+    return Packages(PackageRepository(db), ImageStore(make_client(config), config["S3"]["BUCKET"]),
+                    Catalogue.load(), RegionCache())
+
+
+def test_a_returned_image_the_candidate_deleted_stays_visible_to_review_until_the_package_is_decided(
+        make_exam, config, mongo_client):
+    exam = make_exam()
+    package_id = exam.submit_package(ANNA)
+    exam.queued(package_id)
+    reviewer = exam.review(SITE_3204)
+    reviewer.claim(package_id)
+    reviewer.return_materials(package_id, items=[{"material_type": "degree_certificate", "reason": "unclear"}])
+    wait_for(lambda: exam.package(ANNA)["status"] == "returned", timeout=10, message="returned")
+    old = exam.item(ANNA, "degree_certificate")["images"][0]["image_id"]
+    path = f"/items/degree_certificate/images/{old}"
+    assert exam.call("DELETE", ANNA, path).status_code == 204
+    # Gone for the candidate: not listed, not readable, the slot free again.
+    assert exam.call("GET", ANNA, path).status_code == 404
+    assert exam.item(ANNA, "degree_certificate")["images"] == []
+    assert exam.upload(ANNA, "degree_certificate", document_jpeg(seed=99)).status_code == 201
+    assert exam.call("POST", ANNA, "/submit").status_code == 200
+    exam.queued(package_id, attempt=2)
+    assert sweeper(config, mongo_client).sweep_orphans(now=time.time() + 7200) == 0  # kept while undecided
+
+    reviewer.claim(package_id)
+    case = reviewer.get_case(package_id)
+    before = case["previous"]["items"][0]
+    assert before["material_type"] == "degree_certificate"
+    [image] = before["images"]
+    shown = requests.get(image["url"], timeout=10)
+    assert shown.status_code == 200 and sha256(shown.content) == image["sha256"]
+    assert image["image_id"] == old and image["deleted_by_candidate"] is True
+
+    reviewer.approve(package_id)
+    wait_for(lambda: exam.package(ANNA)["status"] == "approved", timeout=10, message="approved")
+    assert sweeper(config, mongo_client).sweep_orphans() == 1  # decided: the kept object goes
+    assert requests.get(image["url"], timeout=10).status_code == 404
+    # And the decided case shows a placeholder with the image's facts, never a broken link.
+    [after] = exam.review(SITE_3204).get_case(package_id)["previous"]["items"][0]["images"]
+    assert after["url"] is None and after["deleted_by_candidate"] is True and after["bytes"] == image["bytes"]

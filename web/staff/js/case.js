@@ -47,7 +47,9 @@ function typeSection(item, name, previous, viewers) {
     h('h3', {}, `上次退回的图片（第${previous.attempt}次提交）`),
     h('p', { class: 'reason-then' }, `当时的原因：${previous.reason}`),
     previous.images.map((image, i) => {
-      const v = viewer(image, `${name} 上次退回的第${i + 1}张`, facts(image));
+      const deleted = image.deleted_by_candidate
+        ? h('span', { class: 'badge warn', 'data-testid': 'deleted-by-candidate' }, image.url ? '考生已删除（审核结束前保留）' : '考生已删除') : null;
+      const v = viewer(image, `${name} 上次退回的第${i + 1}张`, [deleted, ...facts(image)]);
       viewers.push(v);
       return v.figure;
     })) : null;

@@ -9,7 +9,11 @@ const MAX = 8;
 export function viewer(image, label, facts) {
   const view = { zoom: 1, turn: 0, x: 0, y: 0 };
   const img = h('img', { src: image.url, alt: label, draggable: 'false', 'data-image': image.image_id });
-  const stage = h('div', { class: 'stage' }, image.url ? img : h('p', { class: 'muted' }, '图片信息尚未到达，请稍后刷新'));
+  // No link: a returned image the candidate deleted, removed once the package was decided
+  // (its facts stay), or metadata not arrived yet. Never a broken image.
+  const missing = image.deleted_by_candidate ? '考生已删除该图片，审核结束后不再保留；下方为其原始信息'
+    : '图片信息尚未到达，请稍后刷新';
+  const stage = h('div', { class: 'stage' }, image.url ? img : h('p', { class: 'stage-note' }, missing));
   const figure = h('figure', { class: 'viewer', tabindex: '0', 'aria-label': `${label}，可缩放、拖动和旋转查看`,
     'data-image-id': image.image_id, 'data-zoom': '1', 'data-turn': '0' });
 
