@@ -28,7 +28,8 @@ import requests
 SERVICES = ("auth", "materials", "review", "notify")
 # RPC methods a service calls on another (besides every service's calls to auth for its
 # token verifier: token_state and service_token).
-CALLS = {"auth": (), "materials": (), "review": ("auth.get_profile", "auth.compare_identity", "materials.get_region"),
+CALLS = {"auth": (), "materials": (), "review": ("auth.get_profile", "auth.compare_identity", "auth.candidate_by_id_number",
+                                                 "materials.get_region"),
          "notify": ("auth.get_contact",)}
 VERIFIER_CALLS = ("auth.token_state", "auth.service_token")
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

@@ -53,6 +53,40 @@ class Reviews:
                           for case in found[:limit]],
                 "next": scope.cursor(field, found[limit - 1][field]) if more else None}
 
+    def search(self, principal, query, limit=20):
+        """Cases of the caller's scope by 报名号, full ID number or the start of a name,
+        newest submission first. The ID number goes to auth (its keyed hash finds the
+        candidate) and nowhere else: not into the audit entry, a log line or the answer."""
+        kind, value = domain.search_terms(query)
+        if kind == "id_number":
+            # The number itself never reaches a query here (the database's own logs).
+            found = self.profiles.candidate_by_id_number(value)
+            match = {"candidate_id": {"$in": [found["candidate_id"]] if found else []}}
+        elif kind == "registration_number":
+            match = {"candidate_id": value}
+        else:
+            match = {"candidate.name": domain.name_prefix(value)}
+        now = self.clock()
+        cases = [] if match.get("candidate_id") == {"$in": []} else self.repo.find_cases(
+            dict(scope.area(principal), **match), min(max(int(limit), 1), 50))
+        cases.sort(key=lambda c: c.get("queue_key") or "", reverse=True)
+        self.repo.audit.append({
+            "at": domain.iso(now), "actor": principal.sub, "role": principal.role,
+            "action": "search", "outcome": "ok", "package_id": None, "attempt": None,
+            "region": principal.region, "site": None, "client": self.caller.get("client"),
+            "via": self.caller.get("via"), "details": {"by": kind, "found": [c["_id"] for c in cases]}})
+        checks = self._id_checks(cases)
+        return {"by": kind, "items": [views.queue_item(c, now, id_check_of(c, checks)) for c in cases]}
+
+    def my_claims(self, principal):
+        """The caller's live claims, the soonest to run out first."""
+        now = self.clock()
+        query = dict(scope.area(principal), claimed_by=principal.sub, status=domain.CLAIMED,
+                     lease_until={"$gt": now})
+        cases = self.repo.find_cases(query, 50, sort="lease_until")
+        checks = self._id_checks(cases)
+        return {"items": [views.queue_item(c, now, id_check_of(c, checks)) for c in cases]}
+
     def get_case(self, principal, package_id):
         case = self._with_snapshot(self._in_scope(principal, package_id, "read"))
         images = self._images(principal, case)

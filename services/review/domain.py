@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 
 from common import errors
 from common.clock import BEIJING, iso_from_epoch
+from common.idnumber import is_valid as is_valid_id_number
 from common.privacy import mask_text
 from common.events import MaterialReturned, PackageApproved, PackageRejected, ReviewStarted
 
@@ -340,6 +341,29 @@ def previous_return(case):
             return {"attempt": line["attempt"], "at": line.get("at"),
                     "respond_by": line.get("respond_by"), "items": line.get("items") or []}
     return None
+
+
+# -- search ------------------------------------------------------------------------------------
+MAX_QUERY = 50
+REGISTRATION_NUMBER = re.compile(r"^\d{10,20}$")
+
+
+def search_terms(query):
+    """(kind, value) of what a reviewer typed: a full ID number (matched by auth's keyed
+    hash, never kept), a registration number (报名号), or else the start of a name."""
+    if not isinstance(query, str) or not query.strip() or len(query.strip()) > MAX_QUERY:
+        raise errors.ValidationError(f"请输入报名号、姓名或完整的身份证号（不超过{MAX_QUERY}字）")
+    text = query.strip()
+    if is_valid_id_number(text.upper()):
+        return "id_number", text.upper()
+    if REGISTRATION_NUMBER.match(text):
+        return "registration_number", text
+    return "name", text
+
+
+def name_prefix(name):
+    """A range on the name index: every name that starts with `name`."""
+    return {"$gte": name, "$lt": name + "\uffff"}
 
 
 # -- ordering keys (one indexed string each, so paging needs no $or) -------------------------

@@ -58,6 +58,9 @@ class CaseRepository:
         db.cases.create_index([("region", ASCENDING), ("site", ASCENDING), ("status", ASCENDING),
                                ("lease_until", ASCENDING)])
         db.cases.create_index([("candidate_id", ASCENDING)])
+        # Search by name (a prefix range) and a reviewer's own live claims (issue 28).
+        db.cases.create_index([("candidate.name", ASCENDING)])
+        db.cases.create_index([("claimed_by", ASCENDING), ("status", ASCENDING), ("lease_until", ASCENDING)])
         db.cases.create_index([("outbox_pending", ASCENDING)])
         db.images.create_index([("package_id", ASCENDING)])
         for band in similarity.bands("0" * 16):
@@ -75,6 +78,10 @@ class CaseRepository:
     def queue(self, query, field, limit):
         projection = dict(HIDDEN, history=0, returned_images=0)
         return list(self.db.cases.find(query, projection).sort(field, ASCENDING).limit(limit))
+
+    def find_cases(self, query, limit, sort="queue_key", direction=ASCENDING):
+        projection = dict(HIDDEN, history=0, returned_images=0)
+        return list(self.db.cases.find(query, projection).sort(sort, direction).limit(limit))
 
     # -- what materials and auth announce ----------------------------------------------------------
     def apply_lifecycle(self, package_id, key, sets, history):

@@ -28,6 +28,16 @@ class ReviewService(base.ServiceBase):
         return self.desk.reviews.list_queue(principal, site, status, limit, after, sort, attempt, flag)
 
     @rpc(https=True)
+    def search_cases(self, query, limit=20):
+        """The caller's cases by 报名号, full ID number (auth's keyed hash) or name; audited."""
+        return self.desk.reviews.search(self.auth.from_context(*STAFF), query, limit)
+
+    @rpc(https=True)
+    def my_claims(self):
+        """The caller's live claims."""
+        return self.desk.reviews.my_claims(self.auth.from_context(*STAFF))
+
+    @rpc(https=True)
     def claim(self, package_id):
         return self.desk.reviews.claim(self.auth.from_context(*STAFF), package_id)
 

@@ -7,13 +7,14 @@ in test-output/<test name>/.
 
 Candidates 2026320400941 ... 964 and 2026320100945 are imported here for these tests only.
 (946: the short lease; 947: an ID card the OCR reader reads.)"""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from page_helpers import card, sign_in
 from staff_helpers import (STAFF_DESKTOP, choose_filter, queue_row, screenshot, serious_violations,
                            staff_sign_in)
+from common.clock import beijing_today
 from common.rpc_client import RpcClient
 from support import REQUIRED, Candidate, candidate, wait_for
 from unit import idcards
@@ -92,7 +93,7 @@ def test_a_reviewer_filters_claims_zooms_and_returns_two_types_the_candidate_see
     page.get_by_label("补充说明（可选）：学历证书").fill("姓名与报名信息不一致")
     preview = page.locator("[data-testid=preview-degree_certificate]").inner_text()
     assert preview.startswith("材料上的信息") and preview.endswith("审核员说明：姓名与报名信息不一致")
-    default = (date.today() + timedelta(days=7)).isoformat()  # the region sets no respond_days
+    default = (beijing_today() + timedelta(days=7)).isoformat()  # the region sets no respond_days
     assert page.get_by_label("考生答复期限").input_value() == default
     page.locator(".case-side").evaluate("el => el.scrollTo(0, el.scrollHeight)")
     screenshot(page, output_dir, "03-return-form")
@@ -142,6 +143,11 @@ def test_a_rejection_needs_a_second_reviewer_never_the_first(system, packages, s
     staff_sign_in(second, system.url, "reviewer.32", start=f"/staff/#/case/{package_id}")
     second.get_by_text("reviewer.3204 提出").wait_for()
     second.get_by_role("button", name="确认不通过").click()
+    dialog = second.get_by_role("dialog", name="确认不通过")  # the confirmation step (issue 28)
+    dialog.wait_for()
+    for box in dialog.get_by_role("checkbox").all():
+        box.check()
+    dialog.get_by_role("button", name="确认不通过").click()
     second.locator(".outcome", has_text="已确认不通过").wait_for()
     wait_for(lambda: api.package()["status"] == "rejected", timeout=20, message="rejected")
     assert api.package()["feedback"]["reason"] == "学历不符合报考条件"

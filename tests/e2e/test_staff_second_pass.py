@@ -166,3 +166,76 @@ def test_the_returned_image_the_candidate_deleted_still_shows_beside_the_new_one
     before.scroll_into_view_if_needed()
     screenshot(page, output_dir, "01-previous-image-kept")
     assert serious_violations(page) == {}
+
+
+# -- defect 3: the queue is stale and cannot be searched ------------------------------------------
+NANJING = ("2026320100511", "2026320100512", "2026320100513")  # site 3201: a short queue
+
+
+def submitted(system, admin, number, site):
+    assert admin.call("auth", "import_candidates", records=[
+        candidate(number, site=site, serial=number_serial(number))])["created"] == 1
+    api = Candidate(system, number)
+    api.fill_required()
+    return api, api.submit()["package_id"]
+
+
+def test_the_queue_refreshes_by_itself_and_finds_by_number_name_or_id_number_and_lists_my_claims(
+        system, admin, staff_page, output_dir):
+    first, second, late = NANJING
+    _, one = submitted(system, admin, first, "3201")
+    _, two = submitted(system, admin, second, "3201")
+    page = staff_page()
+    rpc_calls = []
+    page.on("request", lambda r: rpc_calls.append((r.url, r.post_data or "")) if "/rpc/" in r.url else None)
+    staff_sign_in(page, system.url, "reviewer.3201")
+    queue_row(page, two).wait_for()
+    assert "自动刷新" in page.locator("[data-testid=refresh-state]").inner_text()
+    pending = page.locator("[data-status=pending] strong")
+    before = int(pending.inner_text())
+
+    # Submitted while the queue is open: it appears by itself, and is counted.
+    _, late_id = submitted(system, admin, late, "3201")
+    queue_row(page, late_id).wait_for(timeout=45_000)
+    page.wait_for_function("(n) => Number(document.querySelector('[data-status=pending] strong').textContent) === n",
+                           arg=before + 1, timeout=15_000)
+    screenshot(page, output_dir, "01-refreshed-by-itself")
+
+    # My claims: two taken in another window show under 我认领的 at the next refresh.
+    reviewer = reviewer_client(system, "reviewer.3201")
+    reviewer.call("review", "claim", package_id=one)
+    reviewer.call("review", "claim", package_id=two)
+    page.get_by_role("button", name="立即刷新").click()
+    claims = page.locator("[data-testid=my-claims]")
+    claims.get_by_role("heading", name="我认领的（2）").wait_for()
+    assert claims.locator(f'tr[data-package="{one}"]').count() == 1
+    screenshot(page, output_dir, "02-my-claims")
+    assert serious_violations(page) == {}
+
+    # Search: by 报名号, by name, by the full ID number (sent in the body, never shown).
+    search = page.get_by_label("查找材料包")
+    for query in (late, f"考生{number_serial(late)}"):
+        search.fill(query)
+        with page.expect_response(lambda r: r.url.endswith("/rpc/review/search_cases")):
+            search.press("Enter")
+        results = page.locator("[data-testid=search-results]")
+        results.locator(f'tr[data-package="{late_id}"]').wait_for()
+        assert results.locator("tbody tr").count() == 1
+    screenshot(page, output_dir, "03-search-by-name")
+    from support import id_number
+    number = id_number("320100", number_serial(late))
+    rpc_calls.clear()
+    search.fill(number)
+    with page.expect_response(lambda r: r.url.endswith("/rpc/review/search_cases")):
+        search.press("Enter")
+    page.locator("[data-testid=search-results]").locator(f'tr[data-package="{late_id}"]').wait_for()
+    assert search.input_value() == ""  # not left on the screen
+    assert number not in page.inner_text("body") and number not in page.url
+    sent = [(url, body) for url, body in rpc_calls if url.endswith("/rpc/review/search_cases")]
+    assert sent and all(number not in url for url, _ in rpc_calls) and number in sent[0][1]
+    screenshot(page, output_dir, "04-search-by-id-number")
+    assert serious_violations(page) == {}
+    page.get_by_role("button", name="清除查找").click()
+    queue_row(page, late_id).wait_for()
+    reviewer.call("review", "release", package_id=one)
+    reviewer.call("review", "release", package_id=two)

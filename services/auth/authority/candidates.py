@@ -160,6 +160,13 @@ class CandidateDirectory:
                 "name": domain.name_verdict(name, candidate["name"]),
                 "expired": domain.expired_by(expires, exam_on)}
 
+    def candidate_by_id_number(self, id_number):
+        """{"candidate_id"} of the candidate registered with this ID number, or None."""
+        if not id_number:
+            return None
+        found = self.repo.find_candidate_by_id_hash(self.vault.lookup_hash("id_number", str(id_number)))
+        return {"candidate_id": found["_id"]} if found else None
+
     def _candidate(self, candidate_id):
         candidate = self.repo.get_candidate(str(candidate_id))
         if candidate is None:
