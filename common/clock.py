@@ -32,3 +32,14 @@ def utcnow_iso():
 def parse_iso(value):
     """The inverse of `iso`, and any other ISO 8601 text (`Z` or an offset, or none)."""
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def beijing_today():
+    """Today's calendar date in Beijing (deadlines, a tally's day, an export's date range)."""
+    return utcnow().astimezone(BEIJING).date()
+
+
+def beijing_wall(value):
+    """An ISO instant as Beijing wall-clock time without a zone: what a spreadsheet cell
+    holds (spreadsheets have no time zones), or what a person reads."""
+    return parse_iso(value).astimezone(BEIJING).replace(tzinfo=None)

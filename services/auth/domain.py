@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from common import idnumber
+from common import categories, idnumber
 from common.events import CandidateProfileChanged
 
 ACCESS_ROLES = ("candidate", "reviewer", "admin", "service", "registration")  # common.tokens.ROLES
@@ -19,12 +19,10 @@ ACCESS_ROLES = ("candidate", "reviewer", "admin", "service", "registration")  # 
 REGISTRATION_ROLE = "registration"
 STAFF_ROLES = ("reviewer", "admin")
 PROFILE_FIELDS = ("region", "site", "category", "phone")
-# Exam category codes a record may carry; their names are materials' catalogue's
-# (services/materials/catalogue.json), shown through its API.
-CATEGORIES = frozenset({
-    "clinical_practitioner", "clinical_assistant", "integrated_practitioner",
-    "integrated_assistant", "tcm_practitioner", "tcm_assistant", "dental_practitioner",
-    "dental_assistant", "public_health_practitioner", "public_health_assistant"})
+# Exam category codes a record may carry (common/categories.py, whose names materials'
+# catalogue shows); a record may give the name instead, as the registration system's
+# files write it.
+CATEGORIES = frozenset(categories.NAMES)
 
 FAILURE_WINDOW_S = 15 * 60
 ACCOUNT_FAILURE_LIMIT = 5

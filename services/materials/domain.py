@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import errors
+from common.categories import NAMES as category_names
 from common.clock import BEIJING, iso, parse_iso, utcnow  # noqa: F401 (domain.iso, domain.utcnow)
 from common.events import (
     MaterialDeleted, MaterialUploaded, PackageReopened, PackageSubmitted, SubmissionWithdrawn)
@@ -57,7 +58,8 @@ class Catalogue:
     optional: tuple
     limits: dict
     consent_notice_version: str
-    categories: dict = field(default_factory=dict)  # exam category code -> Chinese name
+    # exam category code -> Chinese name: the national list every service shares
+    categories: dict = field(default_factory=lambda: dict(category_names))
 
     @classmethod
     def load(cls, path=CATALOGUE_FILE):
@@ -65,8 +67,7 @@ class Catalogue:
         types = {t["code"]: MaterialType(**t) for t in data["types"]}
         return cls(types=types, required=tuple(data["national_default"]["required"]),
                    optional=tuple(data["national_default"]["optional"]),
-                   limits=data["limits"], consent_notice_version=data["consent_notice_version"],
-                   categories=dict(data.get("categories") or {}))
+                   limits=data["limits"], consent_notice_version=data["consent_notice_version"])
 
     def names_of(self, codes):
         """{code: Chinese name} of the types named, for events (notify shows the names)."""

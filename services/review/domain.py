@@ -136,6 +136,33 @@ def respond_by_date(value, today, default_days=None):
     return deadline.isoformat()
 
 
+def submitted_between(since, until):
+    """A filter on the submission time for the Beijing calendar days `since`..`until`
+    (YYYY-MM-DD, each optional, both included), as UTC ISO bounds on `submitted_at`."""
+    bounds = {}
+    days = []
+    for value, what in ((since, "since"), (until, "until")):
+        if value is None:
+            days.append(None)
+            continue
+        try:
+            days.append(date.fromisoformat(str(value)))
+        except ValueError:
+            raise errors.ValidationError(f"{what} 须为 YYYY-MM-DD 格式的日期") from None
+    start, end = days
+    if start and end and start > end:
+        raise errors.ValidationError("起始日期不能晚于结束日期")
+    if start:
+        bounds["$gte"] = _beijing_midnight(start)
+    if end:
+        bounds["$lt"] = _beijing_midnight(end + timedelta(days=1))
+    return {"submitted_at": bounds} if bounds else {}
+
+
+def _beijing_midnight(day):
+    return iso(datetime(day.year, day.month, day.day, tzinfo=BEIJING).timestamp())
+
+
 def beijing_today(epoch):
     return datetime.fromtimestamp(epoch, BEIJING).date()
 

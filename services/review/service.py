@@ -90,9 +90,11 @@ class ReviewService(base.ServiceBase):
         return self.desk.admin.overview(self.auth.from_context("admin"), region, site, days)
 
     @rpc(https=True)
-    def export_outcomes(self, site, format="xlsx"):
-        """One site's outcomes as an XLSX or CSV file (base64), ID numbers masked; audited."""
-        return self.desk.admin.export(self.auth.from_context("admin"), site, format)
+    def export_outcomes(self, site=None, format="xlsx", region=None, since=None, until=None, status=None):
+        """A site's or the whole scope's outcomes as an XLSX or CSV file (base64): Beijing
+        times, names not codes, ID numbers masked; by submission dates and status; audited."""
+        return self.desk.admin.export(self.auth.from_context("admin"), site, format, region,
+                                      since, until, status)
 
     @rpc(https=True)
     def audit(self, package_id):

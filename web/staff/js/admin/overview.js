@@ -39,16 +39,32 @@ function kpis(view) {
     items.map(([label, value]) => h('li', {}, h('span', {}, label), h('strong', {}, String(value)))));
 }
 
-function exportPanel(sites, note) {
-  const site = h('select', { id: 'x-site' }, sites.map((s) => h('option', { value: s }, s)));
+const EXPORT_STATUSES = ['pending', 'claimed', 'confirming', 'returned', 'approved', 'rejected', 'withdrawn', 'closed'];
+
+// The outcomes as XLSX or CSV (review.export_outcomes): one site or every site of the
+// administrator's scope, optionally by submission dates (Beijing) and status.
+function exportPanel(sites, region, who, note) {
+  const wide = siteScoped(who) ? '我负责的全部考点' : `整个考区 ${region}`;
+  const site = h('select', { id: 'x-site' }, h('option', { value: '' }, wide), sites.map((s) => h('option', { value: s }, s)));
+  const since = h('input', { type: 'date', id: 'x-since' });
+  const until = h('input', { type: 'date', id: 'x-until' });
+  const status = h('select', { id: 'x-status' }, h('option', { value: '' }, '全部状态'),
+    EXPORT_STATUSES.map((s) => h('option', { value: s }, STATUS_NAMES[s] || s)));
   const buttons = ['xlsx', 'csv'].map((format) => {
     const b = h('button', { class: 'btn', type: 'button', 'data-testid': `export-${format}` }, format === 'xlsx' ? '导出 Excel' : '导出 CSV');
     b.addEventListener('click', async () => {
+      const args = { format };
+      if (site.value) args.site = site.value;
+      else if (who.region === '*') args.region = region;
+      if (since.value) args.since = since.value;
+      if (until.value) args.until = until.value;
+      if (status.value) args.status = status.value;
       b.disabled = true;
       try {
-        const file = await call('review', 'export_outcomes', { site: site.value, format });
+        const file = await call('review', 'export_outcomes', args);
         download(file);
-        note.show('ok', `已导出考点 ${site.value} 的 ${file.rows} 条审核结果（证件号码已打码，导出已记入审计日志）。`);
+        const where = site.value ? `考点 ${site.value}` : (siteScoped(who) ? `考点 ${sites.join('、')}` : `考区 ${region}`);
+        note.show('ok', `已导出${where}的 ${file.rows} 条审核结果（北京时间；证件号码已打码，导出已记入审计日志）。`);
       } catch (e) {
         note.show('error', e.message);
       } finally {
@@ -59,7 +75,9 @@ function exportPanel(sites, note) {
   });
   return h('section', { class: 'panel export', 'aria-labelledby': 'x-title' },
     h('h2', { id: 'x-title' }, '导出审核结果'),
-    h('div', { class: 'filters' }, h('label', { for: 'x-site' }, '考点'), site, buttons));
+    h('div', { class: 'filters' }, h('label', { for: 'x-site' }, '范围'), site,
+      h('label', { for: 'x-since' }, '提交日期 从'), since, h('label', { for: 'x-until' }, '至'), until,
+      h('label', { for: 'x-status' }, '状态'), status, buttons));
 }
 
 async function sitesOf(who, region) {
@@ -82,7 +100,7 @@ export async function render(root, { who }) {
     h('div', { class: 'page-head' }, h('h1', {}, `统计概览 · ${siteScoped(who) ? `考点 ${who.sites.join('、')}` : `考区 ${region}`}`),
       h('form', { class: 'filters', 'aria-label': '统计范围', onsubmit: (e) => e.preventDefault() },
         h('label', { for: 'o-site' }, '考点'), site, h('label', { for: 'o-days' }, '时间'), days)),
-    note.box, body, sites.length ? exportPanel(sites, note) : null);
+    note.box, body, sites.length ? exportPanel(sites, region, who, note) : null);
 
   const charts = [];
   async function load() {
