@@ -109,7 +109,8 @@ class Packages:
             "example_url": f"/examples/{t.code}.svg"} for t in self.catalogue.types.values()],
             "rules": {"formats": ["jpg", "jpeg", "png"], "max_bytes": self.catalogue.limits["max_bytes"],
                       "orientation": "正向，不得翻转或旋转", "legibility": "清晰可辨"},
-            "consent_notice_version": self.catalogue.consent_notice_version}
+            "consent_notice_version": self.catalogue.consent_notice_version,
+            "categories": [{"code": code, "name": name} for code, name in self.catalogue.categories.items()]}
 
     def configure_region(self, region, config, actor, expected_version=None):
         settings = domain.validate_region_config(region, config, self.catalogue)

@@ -15,7 +15,7 @@ from staff_helpers import queue_row, screenshot, serious_violations, staff_sign_
 from support import Candidate, candidate, wait_for
 from unit.imagefactory import document_jpeg
 
-SAFE, REJECTING, RESUBMITTED = "2026320400501", "2026320400502", "2026320400503"
+SAFE, REJECTING, RESUBMITTED, CASE = "2026320400501", "2026320400502", "2026320400503", "2026320400504"
 
 
 def number_serial(number):
@@ -25,7 +25,7 @@ def number_serial(number):
 @pytest.fixture(scope="module")
 def packages(system, admin):
     """{number: (candidate API, package_id)}: imported, every required type uploaded, submitted."""
-    numbers = (SAFE, REJECTING, RESUBMITTED)
+    numbers = (SAFE, REJECTING, RESUBMITTED, CASE)
     records = [candidate(n, serial=number_serial(n)) for n in numbers]
     assert admin.call("auth", "import_candidates", records=records)["created"] == len(records)
     found = {}
@@ -239,3 +239,66 @@ def test_the_queue_refreshes_by_itself_and_finds_by_number_name_or_id_number_and
     queue_row(page, late_id).wait_for()
     reviewer.call("review", "release", package_id=one)
     reviewer.call("review", "release", package_id=two)
+
+
+# -- defect 5: the case screen ----------------------------------------------------------------------
+def focused_text(page):
+    return page.evaluate("() => { const e = document.activeElement; return e ? "
+                         "(e.getAttribute('aria-label') || e.textContent || '').trim() : ''; }")
+
+
+def inside(inner, outer, slack=1.5):
+    return (inner["x"] >= outer["x"] - slack and inner["y"] >= outer["y"] - slack
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack)
+
+
+def test_the_case_screen_follows_the_catalogue_focuses_the_first_image_and_reaches_the_decision_in_two_keys(
+        system, packages, staff_page, output_dir):
+    api, package_id = packages[CASE]
+    page = staff_page()
+    staff_sign_in(page, system.url, "reviewer.3204")
+    open_case(page, system, package_id)
+    types = page.locator("section.type").evaluate_all("els => els.map(e => e.dataset.type)")
+    assert types == ["id_card", "degree_certificate", "probation_certificate", "registration_form"]
+    viewers = page.locator(".viewer")
+    ids = viewers.evaluate_all("els => els.map(e => e.dataset.imageId)")
+    assert page.evaluate("() => document.activeElement.dataset.imageId") == ids[0]  # the first image
+    page.keyboard.press("j")
+    assert page.evaluate("() => document.activeElement.dataset.imageId") == ids[1]  # then the second
+    page.keyboard.press("k")
+
+    # A landscape scan rotated at normal zoom still fits its stage.
+    front = viewers.first
+    page.keyboard.press("r")
+    page.wait_for_timeout(200)  # the view's transition
+    assert front.get_attribute("data-turn") == "1"
+    assert inside(front.locator("img").bounding_box(), front.locator(".stage").bounding_box())
+    screenshot(page, output_dir, "01-rotated-fits")
+    page.keyboard.press("0")
+
+    # From the first image to 审核通过: back to the skip link, then Enter.
+    page.keyboard.press("Shift+Tab")
+    assert focused_text(page) == "跳到审核结论"
+    page.keyboard.press("Enter")
+    assert focused_text(page).startswith("审核通过")
+    assert page.get_by_role("region", name="审核结论").count() == 1
+
+    # The side panel: the category and the site by name, the status as it changes.
+    panel = page.locator("[aria-labelledby=who-title] .snapshot")
+
+    def facts():
+        return dict(zip(panel.locator("dt").all_inner_texts(), panel.locator("dd").all_inner_texts()))
+    assert facts()["考试类别"] == "中西医结合执业医师" and facts()["考点"] == "3204 常州"
+    assert facts()["状态"] == "审核中"
+    screenshot(page, output_dir, "02-side-panel-names")
+    assert serious_violations(page) == {}
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="确认审核通过")
+    dialog.wait_for()
+    for box in dialog.get_by_role("checkbox").all():
+        box.check()
+    page.keyboard.press("Enter")
+    page.locator(".outcome", has_text="已审核通过").wait_for()
+    assert facts()["状态"] == "审核通过"
+    screenshot(page, output_dir, "03-approved-side-panel")

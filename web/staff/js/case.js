@@ -13,7 +13,7 @@ import { refresh } from './router.js';
 import { nextPackage } from './queue.js';
 import { ACTION_NAMES, FLAG_NAMES, STATUS_NAMES, attemptText, bytesText, timeText } from './format.js';
 import { lease } from './lease.js';
-import { catalogueNames, reasonList, respondByDefault } from './reference.js';
+import { catalogueInfo, inCatalogueOrder, reasonList, respondByDefault, siteText } from './reference.js';
 
 // A message carried over a redraw of the screen (after an undone decision).
 let flash = null;
@@ -80,16 +80,22 @@ function idCheckPanel(check, flags) {
     h('p', { class: 'muted' }, '自动识别仅供参考，请以人工核对为准。'));
 }
 
-function sidePanel(view) {
+// The candidate's facts: the category and the site by name, the status as it now is
+// (drawn again after a decision).
+function candidatePanel(view, labels) {
   const c = view.candidate || {};
   const rows = [['姓名', c.name], ['报名号', view.candidate_id], ['证件号码', c.id_number_masked],
-    ['手机号码', c.phone_masked], ['考点', view.site], ['考试类别', view.category], ['提交', attemptText(view.attempt)],
-    ['提交时间', timeText(view.submitted_at)], ['状态', STATUS_NAMES[view.status] || view.status]];
-  return [
-    h('section', { class: 'panel', 'aria-labelledby': 'who-title' },
+    ['手机号码', c.phone_masked], ['考点', labels.site || view.site], ['考试类别', labels.categories[view.category] || view.category],
+    ['提交', attemptText(view.attempt)], ['提交时间', timeText(view.submitted_at)], ['状态', STATUS_NAMES[view.status] || view.status]];
+  return h('section', { class: 'panel', 'aria-labelledby': 'who-title', 'data-testid': 'candidate-panel' },
       h('h2', { id: 'who-title' }, '考生信息'),
-      h('dl', { class: 'snapshot' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v || '—')])),
-      view.flags.length ? h('p', {}, view.flags.map((f) => h('span', { class: 'badge warn' }, FLAG_NAMES[f] || f))) : null),
+    h('dl', { class: 'snapshot' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v || '—')])),
+    view.flags.length ? h('p', {}, view.flags.map((f) => h('span', { class: 'badge warn' }, FLAG_NAMES[f] || f))) : null);
+}
+
+function sidePanel(view, labels) {
+  return [
+    candidatePanel(view, labels),
     idCheckPanel(view.id_check, view.id_flags || []),
     h('section', { class: 'panel', 'aria-labelledby': 'history-title' },
       h('h2', { id: 'history-title' }, '审核记录'),
@@ -104,7 +110,7 @@ export async function render(root, { params, who, navigate, announce, readOnly =
   const carried = flash;
   flash = null;
   const timers = [];
-  const names = await catalogueNames();
+  const { names, order, categories } = await catalogueInfo();
   let held = null;
   if (!readOnly) {
     try {
@@ -114,6 +120,8 @@ export async function render(root, { params, who, navigate, announce, readOnly =
     }
   }
   const view = await call('review', 'get_case', { package_id: packageId });
+  view.items = inCatalogueOrder(view.items, order); // ID proof first, as the candidate's page
+  const labels = { categories, site: await siteText(view.region, view.site) };
   const viewers = [];
   const previous = Object.fromEntries(((view.previous || {}).items || []).map((p) =>
     [p.material_type, { ...p, attempt: view.previous.attempt }]));
@@ -169,10 +177,12 @@ export async function render(root, { params, who, navigate, announce, readOnly =
     try {
       const after = await call('review', method, { package_id: packageId, ...args });
       if (held) held.done();
-      clear(outcome).append(h('p', { class: 'alert ok' }, `${DECIDED[method]}（${STATUS_NAMES[after.status] || after.status}）`),
+      const now = STATUS_NAMES[after.status] || after.status;
+      clear(outcome).append(h('p', { class: 'alert ok' }, DECIDED[method].includes(now) ? DECIDED[method] : `${DECIDED[method]}（${now}）`),
         undoWindow(after, method),
         h('button', { type: 'button', class: 'btn primary', id: 'next-case', onclick: next }, '下一个', h('kbd', {}, 'N')));
       for (const panel of side.querySelectorAll('.decisions')) panel.remove();
+      side.querySelector('[data-testid=candidate-panel]')?.replaceWith(candidatePanel(after, labels));
       announce(DECIDED[method]);
       document.getElementById('next-case').focus();
     } catch (e) {
@@ -190,7 +200,16 @@ export async function render(root, { params, who, navigate, announce, readOnly =
   append(side, held ? held.el : h('p', { class: 'alert warn' }, readOnly ? '只读查看（未领取）' : `该材料${STATUS_NAMES[view.status] || view.status}，未领取`),
     outcome, panel ? panel.el : null,
     view.status === 'confirming' && !readOnly ? confirmPanel({ view, who, act, flags }) : null,
-    sidePanel(view));
+    sidePanel(view, labels));
+  // The decision is far down the page in reading order: one link jumps to it.
+  const skip = h('a', { href: '#decide-title', class: 'skip-decision' }, '跳到审核结论');
+  skip.addEventListener('click', (e) => {
+    e.preventDefault();
+    const target = side.querySelector('.decisions button:not([disabled])') || side;
+    if (target === side) side.setAttribute('tabindex', '-1');
+    target.focus();
+    target.scrollIntoView({ block: 'nearest' });
+  });
   append(root,
     h('div', { class: 'case-head' },
       h('a', { href: '/staff/#/queue', class: 'back' }, '← 返回队列'),
@@ -198,7 +217,8 @@ export async function render(root, { params, who, navigate, announce, readOnly =
       h('p', { class: 'keys muted' }, '快捷键：', h('kbd', {}, 'J'), '/', h('kbd', {}, 'K'), ' 下一张/上一张 ',
         h('kbd', {}, '+'), '/', h('kbd', {}, '-'), ' 缩放 ', h('kbd', {}, 'R'), ' 旋转 ', h('kbd', {}, 'A'), ' 通过 ',
         h('kbd', {}, 'T'), ' 退回 ', h('kbd', {}, 'N'), ' 下一个 ', h('kbd', {}, 'Esc'), ' 回到图片')),
-    h('div', { class: 'case' }, main, side));
+    h('div', { class: 'case' }, h('div', { class: 'case-body' }, skip, main), side));
+  if (viewers.length) viewers[0].focus(); // J goes to the second image, not past the first
 
   function onKey(e) {
     if (document.querySelector('dialog[open]')) return; // the confirmation step has the keys

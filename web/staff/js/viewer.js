@@ -17,8 +17,14 @@ export function viewer(image, label, facts) {
   const figure = h('figure', { class: 'viewer', tabindex: '0', 'aria-label': `${label}，可缩放、拖动和旋转查看`,
     'data-image-id': image.image_id, 'data-zoom': '1', 'data-turn': '0' });
 
+  // A quarter turn swaps the image's width and height: at normal zoom a landscape scan
+  // would stick out of its stage, so the turned view is scaled down to fit it.
+  function fit() {
+    if (view.turn % 2 === 0 || !img.offsetWidth || !img.offsetHeight) return 1;
+    return Math.min(1, stage.clientWidth / img.offsetHeight, stage.clientHeight / img.offsetWidth);
+  }
   function apply() {
-    img.style.transform = `translate(${view.x}px, ${view.y}px) scale(${view.zoom}) rotate(${view.turn * 90}deg)`;
+    img.style.transform = `translate(${view.x}px, ${view.y}px) scale(${view.zoom * fit()}) rotate(${view.turn * 90}deg)`;
     figure.dataset.zoom = String(Math.round(view.zoom * 100) / 100);
     figure.dataset.turn = String(view.turn);
     stage.classList.toggle('zoomed', view.zoom > 1);
