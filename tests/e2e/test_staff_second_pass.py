@@ -15,7 +15,8 @@ from staff_helpers import queue_row, screenshot, serious_violations, staff_sign_
 from support import Candidate, candidate, wait_for
 from unit.imagefactory import document_jpeg
 
-SAFE, REJECTING, RESUBMITTED, CASE = "2026320400501", "2026320400502", "2026320400503", "2026320400504"
+SAFE, REJECTING, RESUBMITTED, CASE, HELD = ("2026320400501", "2026320400502", "2026320400503",
+                                           "2026320400504", "2026320400505")
 
 
 def number_serial(number):
@@ -25,7 +26,7 @@ def number_serial(number):
 @pytest.fixture(scope="module")
 def packages(system, admin):
     """{number: (candidate API, package_id)}: imported, every required type uploaded, submitted."""
-    numbers = (SAFE, REJECTING, RESUBMITTED, CASE)
+    numbers = (SAFE, REJECTING, RESUBMITTED, CASE, HELD)
     records = [candidate(n, serial=number_serial(n)) for n in numbers]
     assert admin.call("auth", "import_candidates", records=records)["created"] == len(records)
     found = {}
@@ -302,3 +303,32 @@ def test_the_case_screen_follows_the_catalogue_focuses_the_first_image_and_reach
     page.locator(".outcome", has_text="已审核通过").wait_for()
     assert facts()["状态"] == "审核通过"
     screenshot(page, output_dir, "03-approved-side-panel")
+
+
+# -- defect 6: a package held by someone else -------------------------------------------------------
+def test_a_package_another_reviewer_holds_opens_read_only_saying_who_holds_it_until_when(
+        system, packages, staff_page, output_dir):
+    from common.clock import beijing_wall
+    _, package_id = packages[HELD]
+    other = reviewer_client(system, "reviewer.32")
+    lease_until = other.call("review", "claim", package_id=package_id)["claim"]["lease_until"]
+    page = staff_page()
+    staff_sign_in(page, system.url, "reviewer.3204")
+    page.goto(f"{system.url}/staff/#/case/{package_id}")
+    held = page.get_by_test_id("held-by-other")
+    held.wait_for()
+    assert "reviewer.32" in held.inner_text()
+    assert beijing_wall(lease_until).strftime("%H:%M") in held.inner_text()
+    page.wait_for_function("() => document.querySelectorAll('.viewer img').length >= 5 && "
+                           "[...document.querySelectorAll('.viewer img')].every(i => i.complete && i.naturalWidth > 0)")
+    assert page.get_by_role("button", name="审核通过").count() == 0
+    assert page.locator(".alert.error").count() == 0
+    assert held.get_by_role("link", name="返回队列").count() == 1
+    screenshot(page, output_dir, "01-held-by-other")
+    assert serious_violations(page) == {}
+    # Once the other reviewer lets go, one click takes it over.
+    other.call("review", "release", package_id=package_id)
+    held.get_by_role("button", name="重新领取").click()
+    page.locator("[data-testid=lease]").wait_for()
+    page.get_by_role("button", name="审核通过").wait_for()
+    page.goto(f"{system.url}/staff/#/queue")  # leaving releases it

@@ -105,6 +105,20 @@ function sidePanel(view, labels) {
   ];
 }
 
+// Someone else holds the case: who, until when (Beijing), and the ways on.
+function heldNotice(view) {
+  const claim = view.claim || {};
+  const holder = String(claim.reviewer_id || '').replace(/^staff:/, '') || '其他审核员';
+  const until = claim.lease_until ? new Date(claim.lease_until).toLocaleTimeString('zh-CN',
+    { timeZone: 'Asia/Shanghai', hour12: false, hour: '2-digit', minute: '2-digit' }) : '';
+  const retry = h('button', { type: 'button', class: 'btn' }, '重新领取');
+  retry.addEventListener('click', () => refresh());
+  return h('div', { class: 'alert warn held', role: 'status', 'data-testid': 'held-by-other' },
+    h('p', {}, h('strong', {}, `该材料正由 ${holder} 审核`), until ? `，领取至 ${until}（北京时间）。` : '。',
+      '您可以只读查看；对方完成审核、释放或领取到期后，可以重新领取。'),
+    h('div', { class: 'row' }, h('a', { href: '/staff/#/queue', class: 'btn primary' }, '返回队列'), retry));
+}
+
 export async function render(root, { params, who, navigate, announce, readOnly = false }) {
   const packageId = params[0];
   const carried = flash;
@@ -112,11 +126,15 @@ export async function render(root, { params, who, navigate, announce, readOnly =
   const timers = [];
   const { names, order, categories } = await catalogueInfo();
   let held = null;
+  let heldByOther = false;
   if (!readOnly) {
     try {
       held = await lease(packageId, announce);
     } catch (e) {
-      if (e.kind !== 'invalid_transition') throw e; // decided or awaiting confirmation: read it
+      // Decided or awaiting confirmation: read it. Another reviewer's live claim: read it
+      // too, saying whose and until when.
+      if (e.kind === 'conflict') heldByOther = true;
+      else if (e.kind !== 'invalid_transition') throw e;
     }
   }
   const view = await call('review', 'get_case', { package_id: packageId });
@@ -197,7 +215,9 @@ export async function render(root, { params, who, navigate, announce, readOnly =
     const [reasons, respondBy] = await Promise.all([reasonList(), respondByDefault(view.region)]);
     panel = decisionPanel({ view, reasons, names, respondBy, act, flags });
   }
-  append(side, held ? held.el : h('p', { class: 'alert warn' }, readOnly ? '只读查看（未领取）' : `该材料${STATUS_NAMES[view.status] || view.status}，未领取`),
+  const state = held ? held.el : (heldByOther ? heldNotice(view)
+    : h('p', { class: 'alert warn' }, readOnly ? '只读查看（未领取）' : `该材料${STATUS_NAMES[view.status] || view.status}，未领取`));
+  append(side, state,
     outcome, panel ? panel.el : null,
     view.status === 'confirming' && !readOnly ? confirmPanel({ view, who, act, flags }) : null,
     sidePanel(view, labels));
