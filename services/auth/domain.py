@@ -38,7 +38,11 @@ _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
 
 class RecordInvalid(ValueError):
-    pass
+    """A record refused, with every reason found (`messages`), not only the first."""
+
+    def __init__(self, *messages):
+        self.messages = list(messages)
+        super().__init__("；".join(self.messages))
 
 
 def valid_id_number(value):
@@ -67,6 +71,7 @@ def parse_record(raw):
         "registration_number", "name", "id_number", "phone", "region", "site", "category",
         "exam_year", "password", "password_hash")}
     text["id_number"] = text["id_number"].upper()
+    category = categories.code_of(text["category"])  # the code, or the name as files write it
     checks = [
         (_REGISTRATION.match(text["registration_number"]), "报名号格式错误"),
         (0 < len(text["name"]) <= 50, "姓名缺失或过长"),
@@ -74,19 +79,20 @@ def parse_record(raw):
         (_PHONE.match(text["phone"]), "手机号格式错误"),
         (_REGION.match(text["region"]), "考区代码格式错误"),
         (_SITE.match(text["site"]) and text["site"].startswith(text["region"]), "考点代码格式错误"),
-        (text["category"] in CATEGORIES, "考试类别未知"),
+        (category in CATEGORIES,
+         f"考试类别未知：{text['category'][:30] or '（空）'}（可填写：{categories.accepted()}）"),
         (text["exam_year"].isdigit() and 2000 < int(text["exam_year"]) < 2100, "考试年度错误"),
         (bool(text["password"]) != bool(text["password_hash"]), "须提供初始密码或密码哈希之一"),
         (not text["password_hash"] or text["password_hash"].startswith("$argon2"),
          "密码哈希须为argon2格式"),
     ]
-    for ok, message in checks:
-        if not ok:
-            raise RecordInvalid(message)
+    failed = [message for ok, message in checks if not ok]
+    if failed:
+        raise RecordInvalid(*failed)
     return CandidateRecord(
         registration_number=text["registration_number"], name=text["name"],
         id_number=text["id_number"], phone=text["phone"], region=text["region"],
-        site=text["site"], category=text["category"], exam_year=int(text["exam_year"]),
+        site=text["site"], category=category, exam_year=int(text["exam_year"]),
         password=text["password"] or None, password_hash=text["password_hash"] or None)
 
 

@@ -107,3 +107,20 @@ def test_a_list_larger_than_other_rpc_bodies_is_taken_over_https_and_bad_files_a
     too_big = requests.post(f"{auth['url']}/rpc/auth/list_staff", headers=bearer(auth["admin.32"]),
                             json={"padding": data}, timeout=10)
     assert too_big.status_code == 422  # other methods keep their limit
+
+
+def test_a_row_with_several_errors_lists_every_one_and_a_category_written_by_name_is_accepted(auth):
+    """Issue 28, defect 7."""
+    records = [candidate("2026320400904", serial=904, category="中西医结合执业医师"),
+               candidate("2026320400905", serial=905, phone="123", region="1", exam_year="26"),
+               candidate("2026320400906", serial=906, category="中医师")]
+    with rpc(auth["config"], auth["admin.32"]) as proxy:
+        preview = proxy.auth.preview_import("名单.csv", csv_file(records))
+        assert preview["created"] == 1
+        errors = {e["row"]: e for e in preview["errors"]}
+        assert errors[3]["messages"] == ["手机号格式错误", "考区代码格式错误", "考点代码格式错误", "考试年度错误"]
+        assert errors[4]["message"].startswith("考试类别未知：中医师") and "中医执业医师（tcm_practitioner）" in errors[4]["message"]
+        applied = proxy.auth.apply_import("名单.csv", csv_file(records))
+        assert applied["created"] == 1
+    from services.auth.cli import build_authority
+    assert build_authority(auth["config"]).profile("2026320400904")["category"] == "integrated_practitioner"

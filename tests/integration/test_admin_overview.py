@@ -181,3 +181,21 @@ def test_exports_write_beijing_times_as_dates_and_names_not_codes_filter_by_date
     refused("ValidationError", exam.review(ADMIN).export_outcomes, format="csv")
     with rpc(exam.config, region_admin(exam, ADMIN_3201, sites=["3201"])) as proxy:
         assert [r["报名号"] for r in csv_rows(proxy.review.export_outcomes(format="csv"))] == [DING]
+
+
+def test_the_workload_counts_the_second_reviewers_confirmation_of_a_rejection(make_exam):
+    """Issue 28, defect 7: the second pair of eyes is work too."""
+    from review_helpers import OTHER_3204
+    exam = make_exam()
+    package_id = exam.submit_package(ANNA)
+    exam.queued(package_id)
+    exam.review(SITE_3204).claim(package_id)
+    exam.review(SITE_3204).reject(package_id, reason="学历不符合报考条件")
+    exam.review(OTHER_3204).confirm_reject(package_id)
+    with rpc(exam.config, region_admin(exam, "admin.32")) as proxy:
+        view = wait_for(lambda: (lambda v: v if v["totals"]["rejected"] == 1 else None)(
+            proxy.review.overview(region="32")), timeout=10, message="the rejection counted")
+    workload = {r["reviewer_id"]: r for r in view["reviewers"]}
+    assert workload[f"staff:{SITE_3204}"]["decisions"] == 1
+    assert workload[f"staff:{OTHER_3204}"]["confirmations"] == 1
+    assert workload[f"staff:{SITE_3204}"]["confirmations"] == 0

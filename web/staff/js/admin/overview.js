@@ -5,11 +5,13 @@ import * as echarts from '/staff/vendor/echarts.esm.min.js';
 import { append, clear, h } from '/js/dom.js';
 import { call } from '../rpc.js';
 import { STATUS_NAMES } from '../format.js';
-import { download, messages, regionOf, siteScoped } from './common.js';
+import { REGION_NAMES, download, messages, regionOf, siteScoped } from './common.js';
+import { refresh } from '../router.js';
 
 const SHOWN_STATUSES = ['pending', 'claimed', 'awaiting_confirmation', 'returned', 'approved', 'rejected', 'withdrawn', 'closed'];
 const COLORS = ['#1565c0', '#2e7d32', '#ef6c00', '#c62828', '#6a1b9a', '#00838f', '#5d4037', '#546e7a'];
-const state = { site: '', days: 14 };
+// Kept while the tab lives. `region`: a national administrator's choice ('' = 全国).
+const state = { site: '', days: 14, region: '32' };
 
 function chartBox(id, title, summary) {
   const el = h('div', { class: 'chart', 'data-testid': `chart-${id}`, role: 'img', 'aria-label': summary });
@@ -89,16 +91,30 @@ async function sitesOf(who, region) {
   }
 }
 
+function regionPicker() {
+  const picker = h('select', { id: 'o-region' }, h('option', { value: '' }, '全国（全部考区）'),
+    Object.entries(REGION_NAMES).map(([code, name]) => h('option', { value: code, selected: code === state.region }, `${code} ${name}`)));
+  picker.addEventListener('change', () => {
+    state.region = picker.value;
+    state.site = '';
+    refresh(); // the region's sites, overview and export, drawn again
+  });
+  return [h('label', { for: 'o-region' }, '考区'), picker];
+}
+
 export async function render(root, { who }) {
-  const region = regionOf(who, null);
+  const national = who.region === '*';
+  const region = national ? state.region : regionOf(who, null); // '' only for a national administrator: 全国
   const note = messages();
-  const sites = await sitesOf(who, region);
+  const sites = region ? await sitesOf(who, region) : [];
   const site = h('select', { id: 'o-site' }, h('option', { value: '' }, '全部考点'), sites.map((s) => h('option', { value: s, selected: s === state.site }, s)));
   const days = h('select', { id: 'o-days' }, [7, 14, 30].map((d) => h('option', { value: d, selected: d === state.days }, `近 ${d} 天`)));
   const body = h('div', { class: 'overview-body' }, h('p', { class: 'muted' }, '加载中…'));
+  const where = siteScoped(who) ? `考点 ${who.sites.join('、')}` : (region ? `考区 ${region}${REGION_NAMES[region] ? ` ${REGION_NAMES[region]}` : ''}` : '全国');
   append(root,
-    h('div', { class: 'page-head' }, h('h1', {}, `统计概览 · ${siteScoped(who) ? `考点 ${who.sites.join('、')}` : `考区 ${region}`}`),
+    h('div', { class: 'page-head' }, h('h1', {}, `统计概览 · ${where}`),
       h('form', { class: 'filters', 'aria-label': '统计范围', onsubmit: (e) => e.preventDefault() },
+        national ? regionPicker() : null,
         h('label', { for: 'o-site' }, '考点'), site, h('label', { for: 'o-days' }, '时间'), days)),
     note.box, body, sites.length ? exportPanel(sites, region, who, note) : null);
 
@@ -106,7 +122,7 @@ export async function render(root, { who }) {
   async function load() {
     const args = { days: Number(days.value) };
     if (site.value) args.site = site.value;
-    else if (region !== '*') args.region = region;
+    else if (region) args.region = region;
     let view;
     try {
       view = await call('review', 'overview', args);
@@ -118,7 +134,8 @@ export async function render(root, { who }) {
     const status = chartBox('status', '各考点材料包状态', `各考点材料包数：${view.sites.map((s) => `${s.site} 共 ${s.total}`).join('，') || '无'}`);
     const daily = chartBox('daily', '每日提交与审核', `近 ${view.days.length} 天提交 ${view.totals.submitted}，审核 ${view.totals.decided}`);
     const reasons = chartBox('reasons', '退回原因', view.returns_by_reason.map((r) => `${r.label} ${r.count}`).join('，') || '暂无退回');
-    const reviewers = chartBox('reviewers', '审核员工作量', view.reviewers.map((r) => `${r.reviewer_id.replace(/^staff:/, '')} ${r.decisions}`).join('，') || '暂无审核');
+    const reviewers = chartBox('reviewers', '审核员工作量', view.reviewers.map((r) =>
+      `${r.reviewer_id.replace(/^staff:/, '')} 审核 ${r.decisions}，复核确认 ${r.confirmations || 0}`).join('；') || '暂无审核');
     body.replaceChildren(kpis(view), h('div', { class: 'charts' }, status.panel, daily.panel, reasons.panel, reviewers.panel));
     const statuses = SHOWN_STATUSES.filter((s) => view.sites.some((x) => x.counts[s]));
     charts.push(draw(status.el, {
@@ -142,8 +159,10 @@ export async function render(root, { who }) {
     }));
     charts.push(draw(reviewers.el, {
       xAxis: { type: 'value', minInterval: 1 }, yAxis: { type: 'category', data: view.reviewers.map((r) => r.reviewer_id.replace(/^staff:/, '')) },
-      grid: { left: 110, right: 16, top: 16, bottom: 28 },
-      series: [{ name: '审核数', type: 'bar', data: view.reviewers.map((r) => r.decisions) }],
+      grid: { left: 110, right: 16, top: 36, bottom: 28 },
+      legend: { top: 0 },
+      series: [{ name: '审核数', type: 'bar', stack: 'work', data: view.reviewers.map((r) => r.decisions) },
+        { name: '复核确认', type: 'bar', stack: 'work', data: view.reviewers.map((r) => r.confirmations || 0) }],
     }));
   }
   site.addEventListener('change', () => { state.site = site.value; load(); });
