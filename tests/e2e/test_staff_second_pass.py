@@ -15,8 +15,8 @@ from staff_helpers import queue_row, screenshot, serious_violations, staff_sign_
 from support import Candidate, candidate, wait_for
 from unit.imagefactory import document_jpeg
 
-SAFE, REJECTING, RESUBMITTED, CASE, HELD = ("2026320400501", "2026320400502", "2026320400503",
-                                           "2026320400504", "2026320400505")
+SAFE, REJECTING, RESUBMITTED, CASE, HELD, BUTTONS = (
+    "2026320400501", "2026320400502", "2026320400503", "2026320400504", "2026320400505", "2026320400506")
 
 
 def number_serial(number):
@@ -26,7 +26,7 @@ def number_serial(number):
 @pytest.fixture(scope="module")
 def packages(system, admin):
     """{number: (candidate API, package_id)}: imported, every required type uploaded, submitted."""
-    numbers = (SAFE, REJECTING, RESUBMITTED, CASE, HELD)
+    numbers = (SAFE, REJECTING, RESUBMITTED, CASE, HELD, BUTTONS)
     records = [candidate(n, serial=number_serial(n)) for n in numbers]
     assert admin.call("auth", "import_candidates", records=records)["created"] == len(records)
     found = {}
@@ -332,3 +332,27 @@ def test_a_package_another_reviewer_holds_opens_read_only_saying_who_holds_it_un
     page.locator("[data-testid=lease]").wait_for()
     page.get_by_role("button", name="审核通过").wait_for()
     page.goto(f"{system.url}/staff/#/queue")  # leaving releases it
+
+
+# -- defect 8: staff buttons are 34 px tall ----------------------------------------------------------
+SHORT_BUTTONS = """() => [...document.querySelectorAll('button, a.btn, summary')]
+    .filter((el) => el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden')
+    .map((el) => [(el.getAttribute('aria-label') || el.textContent).trim().slice(0, 30),
+                  Math.round(el.getBoundingClientRect().height * 10) / 10])
+    .filter(([, height]) => height < 44)"""
+
+
+def test_every_staff_button_is_at_least_44_px_tall_as_on_the_candidates_page(system, packages, staff_page):
+    _, package_id = packages[BUTTONS]
+    page = staff_page()
+    staff_sign_in(page, system.url, "reviewer.3204")
+    queue_row(page, package_id).wait_for()
+    assert page.evaluate(SHORT_BUTTONS) == []
+    open_case(page, system, package_id)
+    page.get_by_text("审核不通过（须另一位审核员复核）").click()
+    assert page.evaluate(SHORT_BUTTONS) == []
+    page.keyboard.press("a")
+    page.get_by_role("dialog", name="确认审核通过").wait_for()
+    assert page.evaluate(SHORT_BUTTONS) == []
+    page.keyboard.press("Escape")
+    page.goto(f"{system.url}/staff/#/queue")
