@@ -58,6 +58,8 @@ class Reviews:
         newest submission first. The ID number goes to auth (its keyed hash finds the
         candidate) and nowhere else: not into the audit entry, a log line or the answer."""
         kind, value = domain.search_terms(query)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 50:
+            raise errors.ValidationError("limit 须为 1–50 之间的整数")
         if kind == "id_number":
             # The number itself never reaches a query here (the database's own logs).
             found = self.profiles.candidate_by_id_number(value)
@@ -68,7 +70,7 @@ class Reviews:
             match = {"candidate.name": domain.name_prefix(value)}
         now = self.clock()
         cases = [] if match.get("candidate_id") == {"$in": []} else self.repo.find_cases(
-            dict(scope.area(principal), **match), min(max(int(limit), 1), 50))
+            dict(scope.area(principal), **match), limit)
         cases.sort(key=lambda c: c.get("queue_key") or "", reverse=True)
         self.repo.audit.append({
             "at": domain.iso(now), "actor": principal.sub, "role": principal.role,
