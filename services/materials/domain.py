@@ -37,7 +37,8 @@ CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
 DEFAULT_RESPOND_DAYS = 7  # what the staff page assumes too (web/staff/js/reference.js)
 # What an administrator may set, each with its bounds (checked by validate_region_config).
 REGION_KEYS = ("name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels",
-               "min_sharpness", "sites", "categories", "respond_days", "contact", "notice")
+               "min_sharpness", "sites", "categories", "respond_days", "contact", "notice", "checklists")
+MAX_CHECKS, MAX_CHECK_TEXT = 8, 40  # a reviewer's checklist per material type
 TEXT_LIMITS = {"contact": 200, "notice": 500}
 
 
@@ -99,6 +100,9 @@ class RegionRules:
     # the region's own words and whom to ask.
     contact: str = ""
     notice: str = ""
+    # What reviewers tick per material type while reviewing ("姓名一致", "印章清晰"), kept
+    # with their decision in review: {material_type: [item, ...]}.
+    checklists: dict = field(default_factory=dict)
 
     def window_open(self, now):
         if not (self.window_start and self.window_end):
@@ -170,6 +174,27 @@ def validate_region_config(region, config, catalogue):
         if not isinstance(text, str) or len(text.strip()) > limit:
             raise errors.ValidationError(f"{key} 须为不超过 {limit} 字的文字")
         out[key] = text.strip()
+    out["checklists"] = _validate_checklists(config.get("checklists") or {}, catalogue)
+    return out
+
+
+def _validate_checklists(checklists, catalogue):
+    """{material_type: [item]}: catalogue types, at most MAX_CHECKS distinct short items each."""
+    if not isinstance(checklists, dict):
+        raise errors.ValidationError("checklists 须为对象（材料类型 → 核对项列表）")
+    out = {}
+    for code, items in checklists.items():
+        if code not in catalogue.types:
+            raise errors.ValidationError(f"核对清单中的材料类型未知: {str(code)[:40]}")
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise errors.ValidationError(f"{catalogue.types[code].name}的核对清单须为文字列表")
+        cleaned = [i.strip() for i in items if i.strip()]
+        if (len(cleaned) > MAX_CHECKS or len(set(cleaned)) != len(cleaned)
+                or any(len(i) > MAX_CHECK_TEXT for i in cleaned)):
+            raise errors.ValidationError(
+                f"{catalogue.types[code].name}的核对清单至多 {MAX_CHECKS} 项，不可重复，每项不超过 {MAX_CHECK_TEXT} 字")
+        if cleaned:
+            out[code] = cleaned
     return out
 
 
@@ -256,10 +281,19 @@ def missing(package):
 
 
 def unchanged_returns(package):
-    """Returned types that still hold exactly the images they were returned with: sending
-    them back unchanged would waste a review (`returned_unchanged`, DESIGN §4)."""
-    return [code for code in returned_types(package)
-            if sorted(package["items"][code]["images"]) == package["items"][code].get("returned_images")]
+    """Returned types that still hold exactly the images they were returned with, or, for
+    a return that named single images, still hold one of those: sending them back
+    unchanged would waste a review (`returned_unchanged`, DESIGN §4)."""
+    found = []
+    for code in returned_types(package):
+        item = package["items"][code]
+        returned = item.get("returned_images") or []
+        if item.get("kept"):
+            if set(returned) & set(item["images"]):
+                found.append(code)
+        elif sorted(item["images"]) == returned:
+            found.append(code)
+    return found
 
 
 def returned_types(package):
@@ -280,9 +314,13 @@ def returned_sets(package, items):
         item = package["items"].get(entry["material_type"])
         if item is not None:
             code = entry["material_type"]
+            named = [i for i in entry.get("image_ids") or () if i in item["images"]]
             sets[f"items.{code}.locked"] = False
             sets[f"items.{code}.reason"] = entry["reason"]
-            sets[f"items.{code}.returned_images"] = sorted(item["images"])
+            # A return may name single images: only those are to be replaced, the others
+            # stay locked (`kept`); otherwise every image of the type was returned.
+            sets[f"items.{code}.returned_images"] = sorted(named or item["images"])
+            sets[f"items.{code}.kept"] = sorted(set(item["images"]) - set(named)) if named else []
     return sets
 
 
@@ -420,7 +458,9 @@ def view(package, catalogue, rules, now):
             "reason": item.get("reason"), "example_url": f"/examples/{code}.svg",
             # a returned type: still as returned (to fix) or its images replaced
             "returned": code in returned, "replaced": code in returned and code not in unchanged,
-            "images": [image_view(package, code, image, item["locked"] or not editable)
+            # a return naming single images keeps the type's others (`kept`) locked
+            "images": [image_view(package, code, image, item["locked"] or not editable
+                                  or image["image_id"] in (item.get("kept") or ()))
                        for image in sorted(item["images"].values(), key=lambda i: i["uploaded_at"])],
         })
     items.sort(key=lambda i: (not i["required"], list(catalogue.types).index(i["material_type"])))

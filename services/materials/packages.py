@@ -34,7 +34,7 @@ def rules_from_doc(region, doc):
         min_sharpness=doc.get("min_sharpness"), sites=doc.get("sites", {}),
         categories=doc.get("categories", {}),
         respond_days=doc.get("respond_days", domain.DEFAULT_RESPOND_DAYS),
-        contact=doc.get("contact", ""), notice=doc.get("notice", ""))
+        contact=doc.get("contact", ""), notice=doc.get("notice", ""), checklists=doc.get("checklists", {}))
 
 
 class RegionCache:
@@ -202,6 +202,9 @@ class Packages:
         package = self.package_for(principal)
         image = self._own_image(package, material_type, image_id)
         self.rules(package["region"]).check_edits_allowed(domain.utcnow())
+        if image_id in (package["items"][material_type].get("kept") or ()):
+            # the reviewer returned other images of this type, not this one
+            raise errors.ItemLocked("该图片未被退回，无需更换")
         updated, retained = self.repo.remove_image(
             package["_id"], material_type, image_id, lambda pkg: domain.deleted_event(pkg, material_type, image_id))
         if updated is None:

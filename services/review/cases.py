@@ -5,6 +5,7 @@ domain.py and scope.py with the repository (guarded updates), the URL presigner 
 the audit log. Every method takes the verified principal first; every case it touches
 is scope-checked on the case itself, and refusals of scope are audited too."""
 import time
+import uuid
 from dataclasses import dataclass
 
 from common import errors
@@ -99,7 +100,10 @@ class Reviews:
         # Written before the URLs leave: no URL is ever handed out unrecorded.
         self._audit(principal, "read", case,
                     details={"images": issued, "url_ttl_s": self.settings.url_ttl_s})
-        return views.case(case, self.clock(), images, previous, id_check_of(case, self._id_checks([case])))
+        checklists = {code: items for code, items in self.regions.checklists(case["region"]).items()
+                      if code in (case.get("items") or {})} if self.regions else {}
+        return views.case(case, self.clock(), images, previous, id_check_of(case, self._id_checks([case])),
+                          checklists)
 
     def _id_checks(self, cases):
         """{image_id: check} of the cases' ID card images, in one query."""
@@ -120,6 +124,18 @@ class Reviews:
         if not principal.covers(case["region"], case["site"]):
             raise errors.Forbidden("无权查看该考区的审核记录")
         return [views.audit_entry(entry) for entry in self.repo.audit.for_package(package_id)]
+
+    # -- internal notes ----------------------------------------------------------------------------
+    def add_note(self, principal, package_id, text):
+        """A note for the other reviewers of the package (no claim needed); never in an
+        event, so never shown to the candidate. Audited; answers the case's notes."""
+        case = self._in_scope(principal, package_id, "note")
+        now = self.clock()
+        entry = domain.note(text, principal.sub, case["attempt"], now, uuid.uuid4().hex)
+        if not self.repo.add_note(case["_id"], entry, domain.MAX_NOTES):
+            raise errors.Conflict(f"该材料包的内部备注已达 {domain.MAX_NOTES} 条")
+        self._audit(principal, "note", case, details={"note_id": entry["id"]})
+        return (self._reread(package_id).get("notes") or [])
 
     # -- claims ----------------------------------------------------------------------------------
     def claim(self, principal, package_id):
@@ -152,21 +168,24 @@ class Reviews:
         return views.case(updated, now)
 
     # -- decisions -------------------------------------------------------------------------------
-    def approve(self, principal, package_id, note=None, acknowledged=None, hold=False):
+    def approve(self, principal, package_id, note=None, acknowledged=None, hold=False, checklist=None):
         """`acknowledged`: the flags the reviewer ticked in the confirmation step; `hold`:
-        keep the event back for Settings.hold_s, cancellable with undo_decision."""
+        keep the event back for Settings.hold_s, cancellable with undo_decision;
+        `checklist`: the region's per-type checks as ticked, kept with the decision."""
         seen = domain.acknowledged(acknowledged)
 
         def plan(case):
-            return ({"note": domain.clean_text(note, "备注"), "acknowledged": seen},
+            return (_with_checklist({"note": domain.clean_text(note, "备注"), "acknowledged": seen},
+                                    domain.checklist(checklist, case)),
                     domain.approved_event(case, principal.sub), {})
         return self._decide(principal, package_id, "approve", domain.APPROVED, plan, hold)
 
-    def reject(self, principal, package_id, reason):
+    def reject(self, principal, package_id, reason, checklist=None):
         """Propose the rejection: it takes effect (and the candidate hears of it) only when
         a second reviewer confirms it (confirm_reject)."""
         def plan(case):
-            return {"reason": domain.clean_text(reason, "不通过的原因", required=True)}, None, {}
+            return (_with_checklist({"reason": domain.clean_text(reason, "不通过的原因", required=True)},
+                                    domain.checklist(checklist, case)), None, {})
         return self._decide(principal, package_id, "reject", domain.CONFIRMING, plan)
 
     def confirm_reject(self, principal, package_id, acknowledged=None, hold=False):
@@ -232,17 +251,17 @@ class Reviews:
             case = self._reread(package_id)
         raise errors.Conflict()
 
-    def return_materials(self, principal, package_id, items, respond_by=None):
+    def return_materials(self, principal, package_id, items, respond_by=None, checklist=None):
         def plan(case):
-            returned = domain.return_items(case, items)
+            returned = domain.return_items(case, items, self._shown_order(case))
             today = domain.beijing_today(self.clock())
             deadline = domain.respond_by_date(respond_by, today) or domain.respond_by_date(
                 None, today, self.regions.respond_days(case["region"]))
             # Remembered so a replacement that looks the same can be flagged later.
             marks = {f"returned_images.{image_id}": case["attempt"] for entry in returned
-                     for image_id in case["items"][entry["material_type"]]}
+                     for image_id in entry.get("image_ids") or case["items"][entry["material_type"]]}
             marks["returned_before"] = True
-            return ({"items": returned, "respond_by": deadline},
+            return (_with_checklist({"items": returned, "respond_by": deadline}, domain.checklist(checklist, case)),
                     domain.returned_event(case, principal.sub, returned, deadline), marks)
         return self._decide(principal, package_id, "return", domain.RETURNED, plan)
 
@@ -273,6 +292,13 @@ class Reviews:
                 return views.case(updated, now)
             case = self._reread(package_id)
         raise errors.Conflict()
+
+    def _shown_order(self, case):
+        """{material_type: [image_id]} by upload time, as the case screen and the
+        candidate's page list them (the event's order need not be that)."""
+        docs = self.repo.images.get_many(i for ids in (case.get("items") or {}).values() for i in ids)
+        return {code: sorted(ids, key=lambda i: ((docs.get(i) or {}).get("uploaded_at") or "", i))
+                for code, ids in (case.get("items") or {}).items()}
 
     def _open_flags(self, case):
         """The queue's flags and the ID card check's flags the case carries now."""
@@ -353,3 +379,8 @@ class Reviews:
             "attempt": case.get("attempt"), "region": case.get("region"), "site": case.get("site"),
             "client": self.caller.get("client"), "via": self.caller.get("via"),
             "details": details or {}})
+
+
+def _with_checklist(fields, ticked):
+    """A decision's fields with the checklist as ticked, when one was sent."""
+    return fields if ticked is None else dict(fields, checklist=ticked)

@@ -78,6 +78,32 @@ def explain(reason):
     return code, f"{standard}审核员说明：{text}" if text else standard
 
 
+MAX_REASONS = 4
+
+
+def explain_all(reason):
+    """(codes, candidate-facing text) for a reason given as a code, {"code", "text"} or
+    several codes {"codes": [...], "text"}: each standard text in the order given, then
+    the reviewer's own words (which `other` needs, having no standard text)."""
+    if not (isinstance(reason, dict) and "codes" in reason):
+        code, text = explain(reason)
+        return [code], text
+    codes = reason["codes"]
+    if (not isinstance(codes, list) or not 1 <= len(codes) <= MAX_REASONS
+            or not all(isinstance(c, str) for c in codes) or len(set(codes)) != len(codes)):
+        raise errors.ValidationError(f"codes 须为 1–{MAX_REASONS} 个不重复的退回原因代码")
+    unknown = [c for c in codes if c not in REASONS]
+    if unknown:
+        raise errors.ValidationError(f"未知的退回原因: {unknown[0][:20]}（可选: {', '.join(REASONS)}）")
+    note = clean_text(reason.get("text"), "退回说明")
+    if "other" in codes and not note:
+        raise errors.ValidationError("原因含“其他”时须填写说明（text）")
+    standard = "".join(REASONS[c][1] for c in codes if REASONS[c][1])
+    if not standard:
+        return codes, note
+    return codes, f"{standard}审核员说明：{note}" if note else standard
+
+
 def _reason_parts(reason):
     if not isinstance(reason, dict) or not isinstance(reason.get("code"), str):
         raise errors.ValidationError("退回原因须为原因代码，或 {\"code\": ..., \"text\": ...}")
@@ -98,8 +124,10 @@ def clean_text(value, what, required=False):
 
 
 # -- what a decision carries ------------------------------------------------------------------
-def return_items(case, items):
-    """Validated [{"material_type", "reason_code", "reason"}] for a return.
+def return_items(case, items, shown=None):
+    """Validated [{"material_type", "reason_code", "reason"}] for a return. `shown`:
+    {material_type: [image_id]} in the order reviewers and candidates see them (by upload
+    time), for naming single images ("第2张"); the case's own order otherwise.
 
     Only types the candidate submitted can be returned: materials unlocks exactly the
     types named, and a type it does not hold would leave the candidate nothing to fix."""
@@ -116,9 +144,30 @@ def return_items(case, items):
         if material_type in seen:
             raise errors.ValidationError(f"同一类材料只能退回一次: {material_type}")
         seen.add(material_type)
-        code, text = explain(entry.get("reason"))
-        plan.append({"material_type": material_type, "reason_code": code, "reason": text})
+        codes, text = explain_all(entry.get("reason"))
+        item = {"material_type": material_type, "reason_code": codes[0], "reason": text}
+        if len(codes) > 1:
+            item["reason_codes"] = codes
+        held = (shown or {}).get(material_type) or submitted[material_type]
+        chosen = _returned_images(entry.get("image_ids"), held)
+        if chosen is not None:  # only these images, the type's others stay as they are
+            item["image_ids"] = chosen
+            which = "、".join(f"第{held.index(i) + 1}张" for i in chosen)
+            item["reason"] = f"{text}需重新上传：{which}（共{len(held)}张）"
+        plan.append(item)
     return plan
+
+
+def _returned_images(image_ids, held):
+    """The named images of a type in the type's order, or None for the whole type."""
+    if image_ids is None:
+        return None
+    if (not isinstance(image_ids, list) or not image_ids or not all(isinstance(i, str) for i in image_ids)
+            or len(set(image_ids)) != len(image_ids) or not all(i in held for i in image_ids)):
+        raise errors.ValidationError("image_ids 须为该类材料中不重复的图片编号")
+    if len(image_ids) == len(held):
+        return None
+    return [i for i in held if i in image_ids]
 
 
 def respond_by_date(value, today, default_days=None):
@@ -289,6 +338,41 @@ def undone(case, reviewer, now, lease_s):
     return {"status": CONFIRMING, "decision": proposal}
 
 
+# -- the region's per-type checklist, ticked while reviewing -----------------------------------
+MAX_CHECK_ITEMS, MAX_CHECK_TEXT = 8, 40
+
+
+def checklist(value, case):
+    """What the reviewer ticked, {material_type: {item: true/false}} as the page sends it,
+    kept as {material_type: [{"item", "checked"}]} (an item's text may hold a "." and so
+    cannot be a stored key). None when nothing was sent."""
+    if value is None:
+        return None
+    held = case.get("items") or {}
+    if not isinstance(value, dict) or len(value) > len(held):
+        raise errors.ValidationError("checklist 须为 {材料类型: {核对项: true/false}}")
+    out = {}
+    for code, ticks in value.items():
+        if code not in held:
+            raise errors.ValidationError(f"该材料包中没有这类材料: {str(code)[:40]}")
+        if (not isinstance(ticks, dict) or len(ticks) > MAX_CHECK_ITEMS
+                or not all(isinstance(k, str) and 0 < len(k) <= MAX_CHECK_TEXT and isinstance(v, bool)
+                           for k, v in ticks.items())):
+            raise errors.ValidationError(
+                f"每类材料的核对项至多 {MAX_CHECK_ITEMS} 项，每项不超过 {MAX_CHECK_TEXT} 字，取值为 true/false")
+        out[code] = [{"item": k, "checked": v} for k, v in ticks.items()]
+    return out
+
+
+# -- internal notes between reviewers (never in an event: the candidate never sees them) -------
+MAX_NOTES = 200
+
+
+def note(text, reviewer, attempt, now, note_id):
+    return {"id": note_id, "at": iso(now), "by": reviewer, "attempt": attempt,
+            "text": clean_text(text, "内部备注", required=True)}
+
+
 # -- four eyes on a rejection -----------------------------------------------------------------
 def confirm_refusal(case, reviewer):
     """Why `reviewer` cannot confirm (or decline) the rejection proposed on the case."""
@@ -436,7 +520,10 @@ def returned_event(case, reviewer, items, respond_by):
     names = case.get("type_names") or {}
     return MaterialReturned(
         **_about(case), reviewer_id=reviewer, respond_by=respond_by,
-        items=[{"material_type": i["material_type"], "reason": i["reason"]} for i in items],
+        # beyond DESIGN §6's fields, only when not the whole type: the images to replace
+        # (materials unlocks only those)
+        items=[dict({"material_type": i["material_type"], "reason": i["reason"]},
+                    **({"image_ids": i["image_ids"]} if "image_ids" in i else {})) for i in items],
         type_names={i["material_type"]: names[i["material_type"]] for i in items
                     if i["material_type"] in names})
 

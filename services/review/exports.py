@@ -55,13 +55,17 @@ def row(case, now, site_names=None):
 
 
 def _reason(item):
-    """`图片不清晰（reviewer's note）`: the coded reason's label, not the candidate's paragraph."""
-    label = domain.REASONS.get(item.get("reason_code"), (None,))[0]
+    """`图片不清晰、材料不完整（reviewer's note）`: the coded reasons' labels, not the
+    candidate's paragraph."""
+    codes = item.get("reason_codes") or [item.get("reason_code")]
+    labels = [domain.REASONS[c][0] for c in codes if c in domain.REASONS]
     text = item.get("reason") or ""
-    if label is None or item.get("reason_code") == "other":
-        return text if label is None else f"{label}（{text}）"
+    if not labels:
+        return text
+    if codes == ["other"]:
+        return f"{labels[0]}（{text}）"
     note = text.split(NOTE_MARK, 1)[1] if NOTE_MARK in text else ""
-    return f"{label}（{note}）" if note else label
+    return f"{'、'.join(labels)}（{note}）" if note else "、".join(labels)
 
 
 def _reviewers(decision):

@@ -64,7 +64,8 @@ def decision_fact(event_type, payload, case):
 def _reason_codes(payload, case):
     decision = (case or {}).get("decision") or {}
     if decision.get("action") == "return" and decision.get("attempt") == payload.get("attempt"):
-        return [item.get("reason_code") or "other" for item in decision.get("items", [])]
+        return [code for item in decision.get("items", [])
+                for code in item.get("reason_codes") or [item.get("reason_code") or "other"]]
     # The case has moved on: recognise the catalogue's texts, anything else is "other".
     by_text = {text: code for code, (_, text) in domain.REASONS.items() if text}
     return [by_text.get(item.get("reason"), "other") for item in payload.get("items", [])]

@@ -44,3 +44,12 @@ class RegionSettings:
         except Exception as exc:
             log.warning("region settings unavailable: %s", type(exc).__name__)
             return {}
+
+    def checklists(self, region):
+        """{material_type: [item]} the region asks reviewers to tick, or {} when materials
+        cannot be asked (the case still opens; the reviewer checks by eye)."""
+        try:
+            return dict(self.settings(region).get("checklists") or {})
+        except Exception as exc:
+            log.warning("region settings unavailable: %s", type(exc).__name__)
+            return {}

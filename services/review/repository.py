@@ -76,11 +76,11 @@ class CaseRepository:
         return self.db.cases.find_one({"_id": package_id}, HIDDEN)
 
     def queue(self, query, field, limit):
-        projection = dict(HIDDEN, history=0, returned_images=0)
+        projection = dict(HIDDEN, history=0, returned_images=0, notes=0)
         return list(self.db.cases.find(query, projection).sort(field, ASCENDING).limit(limit))
 
     def find_cases(self, query, limit, sort="queue_key", direction=ASCENDING):
-        projection = dict(HIDDEN, history=0, returned_images=0)
+        projection = dict(HIDDEN, history=0, returned_images=0, notes=0)
         return list(self.db.cases.find(query, projection).sort(sort, direction).limit(limit))
 
     # -- what materials and auth announce ----------------------------------------------------------
@@ -158,6 +158,13 @@ class CaseRepository:
         events = [event] if event is not None else []
         return self.db.cases.find_one_and_update(guard, _update(sets, history, events, hold_until=hold_until),
                                                  return_document=AFTER)
+
+    def add_note(self, package_id, note, limit):
+        """Append a reviewers' note to the case (at most `limit`); False if the case is full."""
+        result = self.db.cases.update_one(
+            {"_id": package_id, "$or": [{"notes_n": {"$exists": False}}, {"notes_n": {"$lt": limit}}]},
+            {"$push": {"notes": note}, "$inc": {"notes_n": 1}})
+        return result.modified_count == 1
 
     def undo(self, case, sets, history):
         """Take a held decision back: its event leaves the outbox unpublished. Only while

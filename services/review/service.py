@@ -50,15 +50,16 @@ class ReviewService(base.ServiceBase):
         return self.desk.reviews.get_case(self.auth.from_context(*STAFF), package_id)
 
     @rpc(https=True)
-    def approve(self, package_id, note=None, acknowledged=None, hold=False):
+    def approve(self, package_id, note=None, acknowledged=None, hold=False, checklist=None):
         """`acknowledged`: the flags ticked in the confirmation step (kept, audited);
-        `hold`: the event waits REVIEW.HOLD_S seconds, undoable with undo_decision."""
+        `hold`: the event waits REVIEW.HOLD_S seconds, undoable with undo_decision;
+        `checklist`: the region's per-type checks as ticked ({type: {item: bool}})."""
         return self.desk.reviews.approve(self.auth.from_context(*STAFF), package_id, note,
-                                         acknowledged, hold)
+                                         acknowledged, hold, checklist)
 
     @rpc(https=True)
-    def reject(self, package_id, reason):
-        return self.desk.reviews.reject(self.auth.from_context(*STAFF), package_id, reason)
+    def reject(self, package_id, reason, checklist=None):
+        return self.desk.reviews.reject(self.auth.from_context(*STAFF), package_id, reason, checklist)
 
     @rpc(https=True)
     def confirm_reject(self, package_id, acknowledged=None, hold=False):
@@ -76,9 +77,16 @@ class ReviewService(base.ServiceBase):
         return self.desk.reviews.decline_reject(self.auth.from_context(*STAFF), package_id, note)
 
     @rpc(https=True)
-    def return_materials(self, package_id, items, respond_by=None):
+    def return_materials(self, package_id, items, respond_by=None, checklist=None):
+        """`items`: [{"material_type", "reason" (a code, {"code", "text"} or {"codes": [...],
+        "text"}), "image_ids" (optional: only these images of the type)}]."""
         principal = self.auth.from_context(*STAFF)
-        return self.desk.reviews.return_materials(principal, package_id, items, respond_by)
+        return self.desk.reviews.return_materials(principal, package_id, items, respond_by, checklist)
+
+    @rpc(https=True)
+    def add_note(self, package_id, text):
+        """An internal note for the package's other reviewers; never shown to the candidate."""
+        return self.desk.reviews.add_note(self.auth.from_context(*STAFF), package_id, text)
 
     @rpc(https=True)
     def stats(self, region=None, site=None):

@@ -33,7 +33,7 @@ def queue_item(case, now, id_check=None):
     }
 
 
-def case(doc, now, images=None, previous=None, id_check=None):
+def case(doc, now, images=None, previous=None, id_check=None, checklists=None):
     """The case; with `images` ({image_id: image view}) each item lists its images in
     full, otherwise by id only (a claim answers without issuing image URLs). `previous`:
     the last return before this attempt (reasons then, the images returned)."""
@@ -52,6 +52,9 @@ def case(doc, now, images=None, previous=None, id_check=None):
         "claim": claim(doc, now), "decision": doc.get("decision"),
         "candidate": doc.get("candidate"), "items": items, "history": doc.get("history", []),
         "flags": domain.queue_flags(doc), "previous": previous,
+        "notes": doc.get("notes") or [],  # reviewers' internal notes, for staff only
+        # the region's checks per material type, to tick while reviewing
+        "checklists": checklists or {},
         # the ID card cross-check: verdicts and their flags, hints that decide nothing
         "id_check": id_check, "id_flags": idcard.flags(id_check),
     }

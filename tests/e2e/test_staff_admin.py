@@ -75,7 +75,7 @@ def region_32_restored(admin):
 
 
 SETTINGS = ("name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels", "sites",
-            "categories", "respond_days", "contact", "notice")
+            "categories", "respond_days", "contact", "notice", "checklists")
 
 
 def region_32(admin, **changes):

@@ -147,3 +147,24 @@ def test_an_import_preview_lists_every_error_of_a_row_takes_category_names_and_n
     assert "null" not in result.inner_text()
     screenshot(page, output_dir, "02-preview-every-error")
     assert serious_violations(page) == {}
+
+
+# -- beyond the anchors: the region's checklist, configured on 考区设置 -------------------------------
+def test_a_region_administrator_sets_a_checklist_per_material_type_on_the_region_screen(
+        system, admin, admin_page, output_dir):  # noqa: F811
+    from test_staff_admin import SETTINGS
+    before = admin.call("materials", "get_region", region="32")
+    try:
+        page = admin_page("admin.32")
+        open_screen(page, system, "region")
+        page.get_by_label("身份证明", exact=True).fill("姓名与报名信息一致\n证件在有效期内\n")
+        page.get_by_label("学历证书", exact=True).fill("印章清晰")
+        page.get_by_label("学历证书", exact=True).scroll_into_view_if_needed()
+        screenshot(page, output_dir, "01-checklists")
+        assert serious_violations(page) == {}
+        page.get_by_test_id("save-region").click()
+        page.get_by_text("已保存为第").wait_for()
+        assert admin.call("materials", "get_region", region="32")["checklists"] == {
+            "id_card": ["姓名与报名信息一致", "证件在有效期内"], "degree_certificate": ["印章清晰"]}
+    finally:
+        admin.call("materials", "configure_region", region="32", config={k: before[k] for k in SETTINGS})

@@ -78,8 +78,8 @@ def test_a_reviewer_filters_claims_zooms_and_returns_two_types_the_candidate_see
     assert "****" in snapshot and "138****" in snapshot
     # Zoom and rotate the view of the front; the stored file is not touched.
     first = id_card.nth(0)
-    first.get_by_role("button", name="放大", exact=False).click()
-    first.get_by_role("button", name="放大", exact=False).click()
+    first.get_by_role("button", name="放大：", exact=False).click()  # not 放大镜
+    first.get_by_role("button", name="放大：", exact=False).click()
     first.get_by_role("button", name="向右旋转", exact=False).click()
     assert float(first.get_attribute("data-zoom")) > 1.5 and first.get_attribute("data-turn") == "1"
     assert "清晰度" in first.locator("figcaption").inner_text()
@@ -87,9 +87,9 @@ def test_a_reviewer_filters_claims_zooms_and_returns_two_types_the_candidate_see
 
     # Return two types, each with a coded reason; the candidate's text is previewed.
     page.get_by_label("退回「身份证明」").check()
-    page.get_by_label("退回原因：身份证明").select_option("unclear")
+    page.get_by_role("group", name="退回原因：身份证明").get_by_label("图片不清晰").check()
     page.get_by_label("退回「学历证书」").check()
-    page.get_by_label("退回原因：学历证书").select_option("mismatch")
+    page.get_by_role("group", name="退回原因：学历证书").get_by_label("信息不一致").check()
     page.get_by_label("补充说明（可选）：学历证书").fill("姓名与报名信息不一致")
     preview = page.locator("[data-testid=preview-degree_certificate]").inner_text()
     assert preview.startswith("材料上的信息") and preview.endswith("审核员说明：姓名与报名信息不一致")

@@ -15,8 +15,9 @@ from staff_helpers import queue_row, screenshot, serious_violations, staff_sign_
 from support import Candidate, candidate, wait_for
 from unit.imagefactory import document_jpeg
 
-SAFE, REJECTING, RESUBMITTED, CASE, HELD, BUTTONS = (
-    "2026320400501", "2026320400502", "2026320400503", "2026320400504", "2026320400505", "2026320400506")
+SAFE, REJECTING, RESUBMITTED, CASE, HELD, BUTTONS, TOOLS, BEYOND = (
+    "2026320400501", "2026320400502", "2026320400503", "2026320400504", "2026320400505", "2026320400506",
+    "2026320400507", "2026320400508")
 
 
 def number_serial(number):
@@ -26,7 +27,7 @@ def number_serial(number):
 @pytest.fixture(scope="module")
 def packages(system, admin):
     """{number: (candidate API, package_id)}: imported, every required type uploaded, submitted."""
-    numbers = (SAFE, REJECTING, RESUBMITTED, CASE, HELD, BUTTONS)
+    numbers = (SAFE, REJECTING, RESUBMITTED, CASE, HELD, BUTTONS, TOOLS, BEYOND)
     records = [candidate(n, serial=number_serial(n)) for n in numbers]
     assert admin.call("auth", "import_candidates", records=records)["created"] == len(records)
     found = {}
@@ -356,3 +357,103 @@ def test_every_staff_button_is_at_least_44_px_tall_as_on_the_candidates_page(sys
     assert page.evaluate(SHORT_BUTTONS) == []
     page.keyboard.press("Escape")
     page.goto(f"{system.url}/staff/#/queue")
+
+
+# -- beyond the anchors: viewing tools ---------------------------------------------------------------
+def test_the_viewing_tools_adjust_magnify_fill_the_screen_and_a_strip_shows_every_image(
+        system, packages, staff_page, output_dir):
+    _, package_id = packages[TOOLS]
+    page = staff_page()
+    staff_sign_in(page, system.url, "reviewer.3204")
+    open_case(page, system, package_id)
+    viewers = page.locator(".viewer")
+    ids = viewers.evaluate_all("els => els.map(e => e.dataset.imageId)")
+    strip = page.get_by_role("navigation", name="全部图片")
+    thumbs = strip.get_by_role("button")
+    assert thumbs.count() == len(ids) == 5
+    thumbs.nth(3).click()
+    assert page.evaluate("() => document.activeElement.dataset.imageId") == ids[3]
+
+    first = viewers.first
+    first.get_by_role("button", name="亮度和对比度", exact=False).click()
+    first.get_by_role("slider", name="亮度").fill("1.5")
+    first.get_by_role("slider", name="对比度").fill("1.8")
+    image = first.locator("img")
+    assert image.evaluate("i => i.style.filter") == "brightness(1.5) contrast(1.8)"
+    screenshot(page, output_dir, "01-brightness-contrast")
+    assert serious_violations(page) == {}
+
+    first.get_by_role("button", name="放大镜", exact=False).click()
+    image.evaluate("i => i.scrollIntoView({block: 'center'})")
+    box = image.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.3)
+    lens = first.get_by_test_id("lens")
+    lens.wait_for()
+    assert image.get_attribute("src") in lens.evaluate("l => l.style.backgroundImage")
+    screenshot(page, output_dir, "02-magnifier")
+    first.get_by_role("button", name="放大镜", exact=False).click()
+
+    first.get_by_role("button", name="全屏查看", exact=False).click()
+    page.wait_for_function("() => document.fullscreenElement && document.fullscreenElement.classList.contains('viewer')")
+    screenshot(page, output_dir, "03-full-screen")
+    first.get_by_role("button", name="全屏查看", exact=False).click()
+    page.wait_for_function("() => !document.fullscreenElement")
+    page.goto(f"{system.url}/staff/#/queue")
+
+
+# -- beyond the anchors: the checklist, internal notes, one image returned with two reasons ---------
+@pytest.fixture
+def region_checklists(admin):
+    """Region 32 with a checklist for ID proofs, as it was after the test."""
+    from test_staff_admin import SETTINGS
+    before = admin.call("materials", "get_region", region="32")
+    config = {k: before[k] for k in SETTINGS}
+    admin.call("materials", "configure_region", region="32", config=dict(
+        config, checklists={"id_card": ["姓名与报名信息一致", "证件在有效期内"]}))
+    yield
+    admin.call("materials", "configure_region", region="32", config=config)
+
+
+def test_a_reviewer_ticks_the_checklist_leaves_a_note_and_returns_one_image_with_two_reasons(
+        system, admin, packages, staff_page, output_dir, region_checklists):
+    import json
+    api, package_id = packages[BEYOND]
+    # review keeps a region's settings a minute (services/review/regions.py)
+    reviewer = reviewer_client(system, "reviewer.3204")
+    wait_for(lambda: reviewer.call("review", "get_case", package_id=package_id)["checklists"], timeout=75,
+             interval=2, message="the region's checklist reaching review")
+    page = staff_page()
+    staff_sign_in(page, system.url, "reviewer.3204")
+    open_case(page, system, package_id)
+    checks = page.get_by_role("group", name="核对清单：身份证明")
+    checks.get_by_label("姓名与报名信息一致").check()
+    assert checks.get_by_role("checkbox").count() == 2
+
+    note = "背面疑似翻拍，请第二位审核员留意"
+    page.get_by_label("添加内部备注").fill(note)
+    with page.expect_response(lambda r: r.url.endswith("/rpc/review/add_note")):
+        page.get_by_role("button", name="添加备注").click()
+    page.get_by_test_id("notes").get_by_text(note).wait_for()
+
+    page.get_by_label("退回「身份证明」").check()
+    reasons = page.get_by_role("group", name="退回原因：身份证明")
+    reasons.get_by_label("图片不清晰").check()
+    reasons.get_by_label("材料不完整").check()
+    page.get_by_role("group", name="只退回部分图片：身份证明").get_by_label("第2张").check()
+    preview = page.get_by_test_id("preview-id_card").inner_text()
+    assert "图片模糊" in preview and "材料不完整" in preview and preview.endswith("需重新上传：第2张（共2张）")
+    page.locator(".case-side").evaluate("el => el.scrollTo(0, 0)")
+    screenshot(page, output_dir, "01-checklist-note-return")
+    assert serious_violations(page) == {}
+    page.get_by_role("button", name="退回所选材料").click()
+    page.locator(".outcome", has_text="已退回修改").wait_for()
+
+    wait_for(lambda: api.package()["status"] == "returned", timeout=20, message="returned")
+    item = api.item("id_card")
+    assert [i["locked"] for i in item["images"]] == [True, False]  # only the back is to be replaced
+    assert item["reason"] == preview
+    assert note not in json.dumps(api.package(), ensure_ascii=False)
+    [entry] = [e for e in admin.call("review", "audit", package_id=package_id) if e["action"] == "return"]
+    assert entry["details"]["checklist"]["id_card"] == [{"item": "姓名与报名信息一致", "checked": True},
+                                                         {"item": "证件在有效期内", "checked": False}]
+    assert [e["action"] for e in admin.call("review", "audit", package_id=package_id)].count("note") == 1

@@ -428,3 +428,31 @@ def test_an_undone_approval_is_the_reviewers_claim_again_and_an_undone_confirmat
     proposal = domain.undone(rejected, "staff:bob", NOW, 900)
     assert proposal == {"status": domain.CONFIRMING, "decision": {
         "action": "reject", "by": "staff:alice", "at": "t", "attempt": 1, "reason": "不符"}}
+
+
+# -- several coded reasons for one type, returning single images (issue 28) -----------------------
+def test_a_returned_type_may_carry_several_coded_reasons_each_explained_in_order():
+    codes, text = domain.explain_all({"codes": ["unclear", "incomplete"], "text": "背面缺角"})
+    assert codes == ["unclear", "incomplete"]
+    assert text == domain.REASONS["unclear"][1] + domain.REASONS["incomplete"][1] + "审核员说明：背面缺角"
+    assert domain.explain_all("expired") == (["expired"], domain.REASONS["expired"][1])
+    assert domain.explain_all({"code": "other", "text": "补盖章"}) == (["other"], "补盖章")
+    assert domain.explain_all({"codes": ["unclear", "other"], "text": "补盖章"})[1].endswith("审核员说明：补盖章")
+    for bad in ({"codes": []}, {"codes": ["unclear", "unclear"]}, {"codes": ["blurry"]},
+                {"codes": ["unclear", "other"]}, {"codes": "unclear"}, {"codes": list(domain.REASONS)}):
+        with pytest.raises(errors.ValidationError):
+            domain.explain_all(bad)
+
+
+def test_a_return_may_name_single_images_of_a_type_and_says_which_to_the_candidate():
+    doc = case(items={"id_card": ["a1", "a2"], "degree_certificate": ["b1"]})
+    [item] = domain.return_items(doc, [{"material_type": "id_card", "image_ids": ["a2"],
+                                        "reason": {"codes": ["unclear", "incomplete"]}}])
+    assert item["image_ids"] == ["a2"] and item["reason_codes"] == ["unclear", "incomplete"]
+    assert item["reason_code"] == "unclear"
+    assert item["reason"].endswith("需重新上传：第2张（共2张）")
+    [whole] = domain.return_items(doc, [{"material_type": "id_card", "image_ids": ["a1", "a2"], "reason": "unclear"}])
+    assert "image_ids" not in whole  # every image named: the whole type
+    for bad in (["zz"], [], "a1", ["a1", "a1"]):
+        with pytest.raises(errors.ValidationError):
+            domain.return_items(doc, [{"material_type": "id_card", "image_ids": bad, "reason": "unclear"}])

@@ -6,7 +6,7 @@
 //   #/view/PKG  reads it without claiming (a duplicate's other package, a decided case)
 import { append, clear, h } from '/js/dom.js';
 import { call } from './rpc.js';
-import { viewer } from './viewer.js';
+import { thumbnailStrip, viewer } from './viewer.js';
 import { confirmPanel, decisionPanel } from './decisions.js';
 import { openFlags } from './confirm.js';
 import { refresh } from './router.js';
@@ -37,10 +37,22 @@ function facts(image) {
     matches.length ? h('ul', { class: 'matches', 'aria-label': '疑似重复' }, matches) : null];
 }
 
-function typeSection(item, name, previous, viewers) {
+// The region's checks for this type (考区设置 → 核对清单), ticked while looking at its images;
+// what is ticked goes with the decision (`checklist`).
+function checklistOf(item, name, checks, readOnly) {
+  if (!checks || !checks.length) return null;
+  const boxes = checks.map((text, i) => h('input', { type: 'checkbox', id: `chk-${item.material_type}-${i}`, value: text, disabled: readOnly }));
+  const set = h('fieldset', { class: 'checklist', 'data-type': item.material_type, 'aria-label': `核对清单：${name}` },
+    h('legend', {}, '核对清单'), boxes.map((b, i) => h('label', { for: b.id, class: 'check' }, b, checks[i])));
+  set.ticks = () => Object.fromEntries(boxes.map((b) => [b.value, b.checked]));
+  return set;
+}
+
+function typeSection(item, name, previous, viewers, checklist) {
   const images = item.images.map((image, i) => {
-    const v = viewer(image, `${name} 第${i + 1}张（共${item.images.length}张）`, facts(image));
-    viewers.push(v);
+    const label = `${name} 第${i + 1}张（共${item.images.length}张）`;
+    const v = viewer(image, label, facts(image));
+    viewers.push(Object.assign(v, { image, label }));
     return v.figure;
   });
   const before = previous ? h('div', { class: 'before' },
@@ -49,15 +61,49 @@ function typeSection(item, name, previous, viewers) {
     previous.images.map((image, i) => {
       const deleted = image.deleted_by_candidate
         ? h('span', { class: 'badge warn', 'data-testid': 'deleted-by-candidate' }, image.url ? '考生已删除（审核结束前保留）' : '考生已删除') : null;
-      const v = viewer(image, `${name} 上次退回的第${i + 1}张`, [deleted, ...facts(image)]);
-      viewers.push(v);
+      const label = `${name} 上次退回的第${i + 1}张`;
+      const v = viewer(image, label, [deleted, ...facts(image)]);
+      viewers.push(Object.assign(v, { image, label }));
       return v.figure;
     })) : null;
   return h('section', { class: 'type', 'data-type': item.material_type, 'aria-labelledby': `t-${item.material_type}` },
     h('h2', { id: `t-${item.material_type}` }, name, h('span', { class: 'muted' }, ` ${item.images.length} 张`),
       previous ? h('span', { class: 'badge warn' }, '上次退回，本次已更换') : null),
+    checklist,
     h('div', { class: before ? 'compare' : '' },
       h('div', { class: `images n${Math.min(item.images.length, 2)}` }, images), before));
+}
+
+// Notes reviewers leave each other on the package (review.add_note): never in an event,
+// never shown to the candidate.
+function notesPanel(packageId, notes) {
+  const list = h('ol', { class: 'notes', 'data-testid': 'notes' });
+  const draw = (all) => {
+    list.replaceChildren(...all.map((n) => h('li', {}, h('p', { class: 'note-meta' },
+      h('strong', {}, String(n.by || '').replace(/^staff:/, '')), ' ', h('time', { datetime: n.at }, timeText(n.at)),
+      n.attempt ? ` · 第${n.attempt}次提交` : ''), h('p', { class: 'note-text' }, n.text))));
+    if (!all.length) list.append(h('li', { class: 'muted' }, '暂无备注'));
+  };
+  draw(notes || []);
+  const text = h('textarea', { id: 'note-text', maxlength: '500' });
+  const error = h('p', { class: 'field-error', role: 'alert' });
+  const add = h('button', { type: 'button', class: 'btn' }, '添加备注');
+  add.addEventListener('click', async () => {
+    if (!text.value.trim()) { error.textContent = '请填写备注内容'; text.focus(); return; }
+    add.disabled = true;
+    try {
+      draw(await call('review', 'add_note', { package_id: packageId, text: text.value.trim() }));
+      text.value = '';
+      error.textContent = '';
+    } catch (e) {
+      error.textContent = e.message;
+    } finally {
+      add.disabled = false;
+    }
+  });
+  return h('section', { class: 'panel', 'aria-labelledby': 'notes-title' },
+    h('h2', { id: 'notes-title' }, '内部备注', h('span', { class: 'muted small-title' }, '（仅审核人员可见，考生看不到）')),
+    list, h('label', { for: 'note-text' }, '添加内部备注'), text, error, add);
 }
 
 const VERDICTS = { match: '与报名信息一致', mismatch: '与报名信息不一致', unreadable: '无法识别' };
@@ -143,8 +189,18 @@ export async function render(root, { params, who, navigate, announce, readOnly =
   const viewers = [];
   const previous = Object.fromEntries(((view.previous || {}).items || []).map((p) =>
     [p.material_type, { ...p, attempt: view.previous.attempt }]));
-  const main = h('div', { class: 'case-main' }, view.items.map((item) =>
-    typeSection(item, names[item.material_type] || item.material_type, previous[item.material_type], viewers)));
+  const checklists = {};
+  const main = h('div', { class: 'case-main' }, view.items.map((item) => {
+    const name = names[item.material_type] || item.material_type;
+    checklists[item.material_type] = checklistOf(item, name, (view.checklists || {})[item.material_type], readOnly || heldByOther);
+    return typeSection(item, name, previous[item.material_type], viewers, checklists[item.material_type]);
+  }));
+  const ticked = () => {
+    const found = Object.entries(checklists).filter(([, set]) => set);
+    return found.length ? Object.fromEntries(found.map(([type, set]) => [type, set.ticks()])) : null;
+  };
+  const strip = thumbnailStrip(viewers.map((v) => ({ image: v.image, label: v.label, viewer: v })));
+  if (strip) main.prepend(strip);
   const side = h('aside', { class: 'case-side', 'aria-label': '考生信息与审核' });
   const outcome = h('div', { role: 'status', class: 'outcome' });
   let current = 0;
@@ -192,8 +248,9 @@ export async function render(root, { params, who, navigate, announce, readOnly =
   }
 
   async function act(method, args) {
+    const checklist = ['approve', 'return_materials', 'reject'].includes(method) ? ticked() : null;
     try {
-      const after = await call('review', method, { package_id: packageId, ...args });
+      const after = await call('review', method, { package_id: packageId, ...args, ...(checklist ? { checklist } : {}) });
       if (held) held.done();
       const now = STATUS_NAMES[after.status] || after.status;
       clear(outcome).append(h('p', { class: 'alert ok' }, DECIDED[method].includes(now) ? DECIDED[method] : `${DECIDED[method]}（${now}）`),
@@ -220,7 +277,7 @@ export async function render(root, { params, who, navigate, announce, readOnly =
   append(side, state,
     outcome, panel ? panel.el : null,
     view.status === 'confirming' && !readOnly ? confirmPanel({ view, who, act, flags }) : null,
-    sidePanel(view, labels));
+    notesPanel(packageId, view.notes), sidePanel(view, labels));
   // The decision is far down the page in reading order: one link jumps to it.
   const skip = h('a', { href: '#decide-title', class: 'skip-decision' }, '跳到审核结论');
   skip.addEventListener('click', (e) => {
@@ -235,9 +292,11 @@ export async function render(root, { params, who, navigate, announce, readOnly =
       h('a', { href: '/staff/#/queue', class: 'back' }, '← 返回队列'),
       h('h1', {}, `${(view.candidate || {}).name || ''} 的材料包`, h('span', { class: 'muted' }, ` ${view.package_id}`)),
       h('p', { class: 'keys muted' }, '快捷键：', h('kbd', {}, 'J'), '/', h('kbd', {}, 'K'), ' 下一张/上一张 ',
-        h('kbd', {}, '+'), '/', h('kbd', {}, '-'), ' 缩放 ', h('kbd', {}, 'R'), ' 旋转 ', h('kbd', {}, 'A'), ' 通过 ',
+        h('kbd', {}, '+'), '/', h('kbd', {}, '-'), ' 缩放 ', h('kbd', {}, 'R'), ' 旋转 ', h('kbd', {}, 'M'), ' 放大镜 ', h('kbd', {}, 'F'), ' 全屏 ', h('kbd', {}, 'A'), ' 通过 ',
         h('kbd', {}, 'T'), ' 退回 ', h('kbd', {}, 'N'), ' 下一个 ', h('kbd', {}, 'Esc'), ' 回到图片')),
-    h('div', { class: 'case' }, h('div', { class: 'case-body' }, skip, main), side));
+    h('div', { class: 'case' }, h('div', { class: 'case-body' }, main), side));
+  // right before the first image (after the thumbnail strip): Shift+Tab from it, then Enter
+  main.insertBefore(skip, main.querySelector('section.type'));
   if (viewers.length) viewers[0].focus(); // J goes to the second image, not past the first
 
   function onKey(e) {
@@ -251,6 +310,7 @@ export async function render(root, { params, who, navigate, announce, readOnly =
     const actions = {
       j: () => go(1), k: () => go(-1), '+': () => active().zoom(1.25), '=': () => active().zoom(1.25),
       '-': () => active().zoom(0.8), r: () => active().rotate(), 0: () => active().reset(),
+      f: () => active().fullScreen(), m: () => active().magnifier(),
       a: () => panel && panel.approve(), t: () => panel && panel.focusReturn(),
       n: () => (document.getElementById('next-case') ? next() : null),
     };

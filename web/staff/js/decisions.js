@@ -6,37 +6,62 @@
 import { h } from '/js/dom.js';
 import { confirmDecision } from './confirm.js';
 
-// What the candidate will read, as review's domain.explain() builds it.
-export function candidateText(reason, note) {
-  if (!reason) return '';
-  if (!reason.explanation) return note || '（请在补充说明中写明原因）';
-  return note ? `${reason.explanation}审核员说明：${note}` : reason.explanation;
+// What the candidate will read, as review's domain.explain_all() builds it: each chosen
+// reason's standard text in order, the reviewer's note, and which images to upload again.
+export function candidateText(chosen, note, images) {
+  if (!chosen.length) return '';
+  const standard = chosen.map((r) => r.explanation || '').join('');
+  let text = standard ? (note ? `${standard}审核员说明：${note}` : standard) : (note || '（请在补充说明中写明原因）');
+  if (images && images.picked.length && images.picked.length < images.total) {
+    text += `需重新上传：${images.picked.map((n) => `第${n}张`).join('、')}（共${images.total}张）`;
+  }
+  return text;
 }
 
+// One type in the return form: ticked to return it, with one or more coded reasons, an
+// optional note, and (for a type with several images) only some of its images.
 function returnRow(item, name, reasons) {
   const id = `ret-${item.material_type}`;
   const box = h('input', { type: 'checkbox', id, name: 'return', value: item.material_type });
-  const select = h('select', { id: `${id}-reason`, 'aria-label': `退回原因：${name}` },
-    reasons.map((r) => h('option', { value: r.code }, r.label)));
+  const reasonBoxes = reasons.map((r) => h('input', { type: 'checkbox', id: `${id}-r-${r.code}`, value: r.code }));
+  const reasonSet = h('fieldset', { class: 'reason-set', 'aria-label': `退回原因：${name}` },
+    h('legend', {}, '退回原因（可多选）'),
+    reasonBoxes.map((b, i) => h('label', { for: b.id, class: 'check' }, b, reasons[i].label)));
+  const imageBoxes = item.images.length > 1 ? item.images.map((image, i) =>
+    h('input', { type: 'checkbox', id: `${id}-i-${i}`, value: image.image_id, 'data-n': String(i + 1) })) : [];
+  const imageSet = imageBoxes.length ? h('fieldset', { class: 'reason-set', 'aria-label': `只退回部分图片：${name}` },
+    h('legend', {}, '只退回其中几张（不选则退回全部）'),
+    imageBoxes.map((b, i) => h('label', { for: b.id, class: 'check' }, b, `第${i + 1}张`))) : null;
   const note = h('input', { type: 'text', id: `${id}-note`, maxlength: '200', 'aria-label': `补充说明（可选）：${name}`, placeholder: '补充说明（可选）' });
   const preview = h('p', { class: 'preview-text', 'data-testid': `preview-${item.material_type}` });
-  const detail = h('div', { class: 'return-detail', hidden: true }, select, note,
+  const detail = h('div', { class: 'return-detail', hidden: true }, reasonSet, imageSet, note,
     h('p', { class: 'muted small' }, '考生将看到：'), preview);
+  const codes = () => reasonBoxes.filter((b) => b.checked).map((b) => b.value);
+  const picked = () => imageBoxes.filter((b) => b.checked);
   const update = () => {
-    const reason = reasons.find((r) => r.code === select.value);
-    preview.textContent = candidateText(reason, note.value.trim());
+    const chosen = codes().map((code) => reasons.find((r) => r.code === code));
+    preview.textContent = candidateText(chosen, note.value.trim(),
+      { picked: picked().map((b) => Number(b.dataset.n)), total: item.images.length });
     detail.hidden = !box.checked;
   };
-  for (const el of [box, select]) el.addEventListener('change', update);
+  for (const el of [box, ...reasonBoxes, ...imageBoxes]) el.addEventListener('change', update);
   note.addEventListener('input', update);
   update();
   return {
     el: h('div', { class: 'return-row' }, h('label', { for: id, class: 'check' }, box, `退回「${name}」`), detail),
     box,
-    chosen: () => (box.checked ? {
-      material_type: item.material_type,
-      reason: note.value.trim() ? { code: select.value, text: note.value.trim() } : select.value,
-    } : null),
+    name,
+    missingReason: () => box.checked && !codes().length,
+    firstReason: () => reasonBoxes[0],
+    chosen: () => {
+      if (!box.checked) return null;
+      const text = note.value.trim();
+      const list = codes();
+      const reason = list.length > 1 ? { codes: list, text: text || null } : (text ? { code: list[0], text } : list[0]);
+      const images = picked().map((b) => b.value);
+      return images.length && images.length < item.images.length
+        ? { material_type: item.material_type, reason, image_ids: images } : { material_type: item.material_type, reason };
+    },
   };
 }
 
@@ -63,6 +88,12 @@ export function decisionPanel({ view, reasons, names, respondBy, act, flags }) {
     if (!items.length) {
       returnError.textContent = '请至少勾选一类需要退回的材料';
       rows[0].box.focus();
+      return;
+    }
+    const unexplained = rows.find((row) => row.missingReason());
+    if (unexplained) {
+      returnError.textContent = `请为「${unexplained.name}」选择至少一个退回原因`;
+      unexplained.firstReason().focus();
       return;
     }
     returnError.textContent = '';

@@ -39,6 +39,7 @@ export function fieldName(field) {
   if (FIELD_NAMES[field]) return FIELD_NAMES[field];
   const [head, key, rest] = field.split('.');
   if (head === 'sites') return `考点 ${key} 名称`;
+  if (head === 'checklists') return `核对清单（${key}）`;
   if (head === 'categories') return `${CATEGORY_NAMES[key] || key} ${rest === 'required' ? '必传材料' : '可选材料'}`;
   return field;
 }
