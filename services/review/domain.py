@@ -153,7 +153,8 @@ def return_items(case, items, shown=None):
         if chosen is not None:  # only these images, the type's others stay as they are
             item["image_ids"] = chosen
             which = "、".join(f"第{held.index(i) + 1}张" for i in chosen)
-            item["reason"] = f"{text}需重新上传：{which}（共{len(held)}张）"
+            stop = "" if text.endswith(("。", "；", "！", "？", ".")) else "。"
+            item["reason"] = f"{text}{stop}需重新上传：{which}（共{len(held)}张）"
         plan.append(item)
     return plan
 

@@ -40,8 +40,9 @@ def test_a_return_may_name_one_image_with_several_reasons_and_only_that_image_is
     package_id = exam.submit_package(ANNA)
     exam.queued(package_id)
     reviewer = exam.review(SITE_3204)
-    claimed = reviewer.claim(package_id)
-    front, back = [i["image_id"] for i in next(t for t in claimed["items"] if t["material_type"] == "id_card")["images"]]
+    reviewer.claim(package_id)
+    shown = reviewer.get_case(package_id)["items"]  # as the case screen lists them: by upload time
+    front, back = [i["image_id"] for i in next(t for t in shown if t["material_type"] == "id_card")["images"]]
     reviewer.return_materials(package_id, [{"material_type": "id_card", "image_ids": [back],
                                             "reason": {"codes": ["unclear", "incomplete"], "text": "背面右下角缺失"}}])
     wait_for(lambda: exam.package(ANNA)["status"] == "returned", timeout=10, message="returned")

@@ -13,6 +13,7 @@ export function candidateText(chosen, note, images) {
   const standard = chosen.map((r) => r.explanation || '').join('');
   let text = standard ? (note ? `${standard}审核员说明：${note}` : standard) : (note || '（请在补充说明中写明原因）');
   if (images && images.picked.length && images.picked.length < images.total) {
+    if (!/[。；！？.]$/.test(text)) text += '。';
     text += `需重新上传：${images.picked.map((n) => `第${n}张`).join('、')}（共${images.total}张）`;
   }
   return text;
