@@ -15,6 +15,13 @@ code), then times:
 - case screen: `review.get_case` of a random waiting package of site 3204 (the scope
   check, the snapshot, the image metadata and presigned links, the audit entry);
   raw: `cases.find_one({_id})` + `images.find({_id: {$in: ...}})`.
+- search (issue 28): `review.search_cases` by a 报名号 (the candidate_id index), by a full
+  name and by the start of a name (a range on the candidate.name index), and by a full ID
+  number (auth's keyed-hash look-up over RPC, then the candidate_id index; the number is a
+  demo candidate's, who has no case here, so auth answers and review finds nothing); each
+  writes an audit entry. raw: the same `cases.find(...).limit(20)`.
+- my claims (issue 28): `review.my_claims` after the reviewer claimed a few packages;
+  raw: `cases.find({claimed_by, status, lease_until > now}).sort(lease_until).limit(50)`.
 Prints one JSON summary: p50/p95 per call, p95 ratio to raw, review CPU ms per call.
 A benchmark, not a test: the target (p95 under 100 ms) is reported, never asserted.
 """
@@ -35,6 +42,7 @@ from tests.load.procstat import cpu_seconds, loadavg  # noqa: E402
 from tests.load.report import emit, percentiles  # noqa: E402
 from tests.load.volume import seed  # noqa: E402
 from services.review.domain import STATUSES  # noqa: E402
+from dev.seed import demo_id_number  # noqa: E402
 
 TARGET_P95_MS = 100
 
@@ -146,6 +154,29 @@ def main():
         return ([count(dict(area, status=status)) for status in STATUSES],
                 count(dict(area, status="claimed", lease_until={"$lt": now})))
     record("queue: counts per status (stats)", lambda i: client.call("review", "stats", site="3204"), raw_counts)
+
+    # -- search and my claims (issue 28) ------------------------------------------------------
+    scoped = {"region": "32", "site": {"$in": ["3204"]}}
+    someone = db.cases.find_one(dict(scoped, **{"candidate.name": {"$exists": True}}), {"candidate_id": 1, "candidate": 1})
+    number, name = someone["candidate_id"], someone["candidate"]["name"]
+    prefix = name[:-3]  # e.g. 容量考生12: every name that starts so (many), the first 20 in scope
+    for label, query, raw_filter in (
+            ("search: 报名号", number, dict(scoped, candidate_id=number)),
+            ("search: full name", name, dict(scoped, **{"candidate.name": {"$gte": name, "$lt": name + "\uffff"}})),
+            ("search: start of a name", prefix,
+             dict(scoped, **{"candidate.name": {"$gte": prefix, "$lt": prefix + "\uffff"}})),
+            ("search: full ID number (auth's keyed hash)", demo_id_number("320400", 1),
+             dict(scoped, candidate_id={"$in": ["2026320400001"]}))):
+        record(label, lambda i, q=query: client.call("review", "search_cases", query=q),
+               lambda i, f=raw_filter: list(db.cases.find(f).limit(20)))
+    for package_id in waiting[:5]:
+        client.call("review", "claim", package_id=package_id)
+    mine = {"claimed_by": "staff:reviewer.3204", "status": "claimed"}
+    record("my claims (my_claims)", lambda i: client.call("review", "my_claims"),
+           lambda i: list(db.cases.find(dict(scoped, lease_until={"$gt": time.time()}, **mine))
+                          .sort("lease_until", ASCENDING).limit(50)))
+    for package_id in waiting[:5]:
+        client.call("review", "release", package_id=package_id)
 
     summary = {"benchmark": "staff screens at data volume (tests/load/staff_screens.py)",
                "packages": args.count, "seeded": seeded, "target_p95_ms": TARGET_P95_MS,
