@@ -43,7 +43,7 @@ class Administration:
             raise errors.ValidationError("请指定要导出的考区（两位代码）或考点（四位代码）")
         area = scope.area(principal, region, site)
         now = self.clock()
-        query = dict(area, **domain.submitted_between(since, until))
+        query = dict(area, **scope.submitted_between(since, until))
         if status is not None:
             query.update(scope.by_status(status, now))
         cases = sorted(self.repo.db.cases.find(query, EXPORT_FIELDS).limit(MAX_EXPORT_ROWS),

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 
 from common import errors
-from services.review import domain, idcard, scope, similarity, views
+from services.review import domain, idcard, safeguards, scope, similarity, views
 from services.review.idcheck import ID_CARD, id_check_of
 
 
@@ -17,7 +17,7 @@ from services.review.idcheck import ID_CARD, id_check_of
 class Settings:
     lease_s: float = domain.DEFAULT_LEASE_S
     url_ttl_s: int = domain.MAX_URL_TTL_S
-    hold_s: float = domain.DEFAULT_HOLD_S
+    hold_s: float = safeguards.DEFAULT_HOLD_S
 
     @classmethod
     def from_config(cls, config):
@@ -26,7 +26,7 @@ class Settings:
         review = config.get("REVIEW") or {}
         lease_s = max(float(review.get("LEASE_S", domain.DEFAULT_LEASE_S)), 1.0)
         url_ttl_s = int(review.get("URL_TTL_S", domain.MAX_URL_TTL_S))
-        hold_s = min(max(float(review.get("HOLD_S", domain.DEFAULT_HOLD_S)), 1.0), domain.MAX_HOLD_S)
+        hold_s = min(max(float(review.get("HOLD_S", safeguards.DEFAULT_HOLD_S)), 1.0), safeguards.MAX_HOLD_S)
         return cls(lease_s=lease_s, url_ttl_s=min(max(url_ttl_s, 1), domain.MAX_URL_TTL_S), hold_s=hold_s)
 
 
@@ -58,7 +58,7 @@ class Reviews:
         """Cases of the caller's scope by 报名号, full ID number or the start of a name,
         newest submission first. The ID number goes to auth (its keyed hash finds the
         candidate) and nowhere else: not into the audit entry, a log line or the answer."""
-        kind, value = domain.search_terms(query)
+        kind, value = scope.search_terms(query)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 50:
             raise errors.ValidationError("limit 须为 1–50 之间的整数")
         if kind == "id_number":
@@ -68,7 +68,7 @@ class Reviews:
         elif kind == "registration_number":
             match = {"candidate_id": value}
         else:
-            match = {"candidate.name": domain.name_prefix(value)}
+            match = {"candidate.name": scope.name_prefix(value)}
         now = self.clock()
         cases = [] if match.get("candidate_id") == {"$in": []} else self.repo.find_cases(
             dict(scope.area(principal), **match), limit)
@@ -131,9 +131,9 @@ class Reviews:
         event, so never shown to the candidate. Audited; answers the case's notes."""
         case = self._in_scope(principal, package_id, "note")
         now = self.clock()
-        entry = domain.note(text, principal.sub, case["attempt"], now, uuid.uuid4().hex)
-        if not self.repo.add_note(case["_id"], entry, domain.MAX_NOTES):
-            raise errors.Conflict(f"该材料包的内部备注已达 {domain.MAX_NOTES} 条")
+        entry = safeguards.note(text, principal.sub, case["attempt"], now, uuid.uuid4().hex)
+        if not self.repo.add_note(case["_id"], entry, safeguards.MAX_NOTES):
+            raise errors.Conflict(f"该材料包的内部备注已达 {safeguards.MAX_NOTES} 条")
         self._audit(principal, "note", case, details={"note_id": entry["id"]})
         return (self._reread(package_id).get("notes") or [])
 
@@ -172,11 +172,11 @@ class Reviews:
         """`acknowledged`: the flags the reviewer ticked in the confirmation step; `hold`:
         keep the event back for Settings.hold_s, cancellable with undo_decision;
         `checklist`: the region's per-type checks as ticked, kept with the decision."""
-        seen = domain.acknowledged(acknowledged)
+        seen = safeguards.acknowledged(acknowledged)
 
         def plan(case):
             return (_with_checklist({"note": domain.clean_text(note, "备注"), "acknowledged": seen},
-                                    domain.checklist(checklist, case)),
+                                    safeguards.checklist(checklist, case)),
                     domain.approved_event(case, principal.sub), {})
         return self._decide(principal, package_id, "approve", domain.APPROVED, plan, hold)
 
@@ -185,17 +185,17 @@ class Reviews:
         a second reviewer confirms it (confirm_reject)."""
         def plan(case):
             return (_with_checklist({"reason": domain.clean_text(reason, "不通过的原因", required=True)},
-                                    domain.checklist(checklist, case)), None, {})
+                                    safeguards.checklist(checklist, case)), None, {})
         return self._decide(principal, package_id, "reject", domain.CONFIRMING, plan)
 
     def confirm_reject(self, principal, package_id, acknowledged=None, hold=False):
-        seen = domain.acknowledged(acknowledged)
-        until = domain.hold_until(hold, 0, 0)  # validated here, timed in settle
+        seen = safeguards.acknowledged(acknowledged)
+        until = safeguards.hold_until(hold, 0, 0)  # validated here, timed in settle
 
         def settle(case, now):
             decision = case["decision"]
             event = domain.rejected_event(case, decision["by"], decision["reason"])
-            confirmation = domain.held({"confirmed_by": principal.sub, "confirmed_at": domain.iso(now),
+            confirmation = safeguards.held({"confirmed_by": principal.sub, "confirmed_at": domain.iso(now),
                                         "confirm_acknowledged": seen},
                                        None if until is None else now + self.settings.hold_s, event)
             sets = {f"decision.{k}": v for k, v in confirmation.items()}
@@ -207,12 +207,12 @@ class Reviews:
         """Take back one's own held approval or confirmed rejection before it leaves."""
         case = self._in_scope(principal, package_id, "undo")
         now = self.clock()
-        refusal = domain.undo_refusal(case, principal.sub, now)
+        refusal = safeguards.undo_refusal(case, principal.sub, now)
         if refusal is not None:
             raise refusal
         undone = "approve" if case["status"] == domain.APPROVED else "confirm_reject"
         history = self._history(now, "undo", principal, case, undone=undone)
-        updated = self.repo.undo(case, domain.undone(case, principal.sub, now, self.settings.lease_s), history)
+        updated = self.repo.undo(case, safeguards.undone(case, principal.sub, now, self.settings.lease_s), history)
         if updated is None:  # the relay took it (the hold ran out) or another call moved first
             raise errors.InvalidTransition("审核结论已通知考生，不能撤销")
         self._audit(principal, "undo", updated,
@@ -261,12 +261,12 @@ class Reviews:
             marks = {f"returned_images.{image_id}": case["attempt"] for entry in returned
                      for image_id in entry.get("image_ids") or case["items"][entry["material_type"]]}
             marks["returned_before"] = True
-            return (_with_checklist({"items": returned, "respond_by": deadline}, domain.checklist(checklist, case)),
+            return (_with_checklist({"items": returned, "respond_by": deadline}, safeguards.checklist(checklist, case)),
                     domain.returned_event(case, principal.sub, returned, deadline), marks)
         return self._decide(principal, package_id, "return", domain.RETURNED, plan)
 
     def _decide(self, principal, package_id, action, status, plan, hold=False):
-        domain.hold_until(hold, 0, 0)  # refuse a malformed hold before anything else
+        safeguards.hold_until(hold, 0, 0)  # refuse a malformed hold before anything else
         case = self._in_scope(principal, package_id, action)
         for _ in range(3):
             now = self.clock()
@@ -276,8 +276,8 @@ class Reviews:
             refusal = domain.decision_refusal(case, principal.sub, now)
             if refusal is not None:
                 raise refusal
-            until = domain.hold_until(hold, now, self.settings.hold_s)
-            decision = domain.held(dict(fields, action=action, by=principal.sub, at=domain.iso(now),
+            until = safeguards.hold_until(hold, now, self.settings.hold_s)
+            decision = safeguards.held(dict(fields, action=action, by=principal.sub, at=domain.iso(now),
                                         attempt=case["attempt"]), until, event)
             updated = self.repo.decide(case, principal.sub, now,
                                        dict(extra, status=status, decision=decision), event,

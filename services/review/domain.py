@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 
 from common import errors
 from common.clock import BEIJING, iso_from_epoch
-from common.idnumber import is_valid as is_valid_id_number
 from common.privacy import mask_text
 from common.events import MaterialReturned, PackageApproved, PackageRejected, ReviewStarted
 
@@ -186,33 +185,6 @@ def respond_by_date(value, today, default_days=None):
     return deadline.isoformat()
 
 
-def submitted_between(since, until):
-    """A filter on the submission time for the Beijing calendar days `since`..`until`
-    (YYYY-MM-DD, each optional, both included), as UTC ISO bounds on `submitted_at`."""
-    bounds = {}
-    days = []
-    for value, what in ((since, "since"), (until, "until")):
-        if value is None:
-            days.append(None)
-            continue
-        try:
-            days.append(date.fromisoformat(str(value)))
-        except ValueError:
-            raise errors.ValidationError(f"{what} 须为 YYYY-MM-DD 格式的日期") from None
-    start, end = days
-    if start and end and start > end:
-        raise errors.ValidationError("起始日期不能晚于结束日期")
-    if start:
-        bounds["$gte"] = _beijing_midnight(start)
-    if end:
-        bounds["$lt"] = _beijing_midnight(end + timedelta(days=1))
-    return {"submitted_at": bounds} if bounds else {}
-
-
-def _beijing_midnight(day):
-    return iso(datetime(day.year, day.month, day.day, tzinfo=BEIJING).timestamp())
-
-
 def beijing_today(epoch):
     return datetime.fromtimestamp(epoch, BEIJING).date()
 
@@ -277,101 +249,6 @@ def repeated_decision(case, status, reviewer):
 STATUS_NAMES = {PENDING: "待审核", CLAIMED: "审核中", CONFIRMING: "不通过待复核",
                 APPROVED: "审核通过", REJECTED: "审核不通过",
                 RETURNED: "退回修改", WITHDRAWN: "考生已撤回", CLOSED: "因报考信息变更关闭"}
-
-
-# -- decision safety: what was acknowledged, the undo window ------------------------------------
-MAX_ACKNOWLEDGED = 40
-DEFAULT_HOLD_S = 5.0
-MAX_HOLD_S = 30.0
-# Fields a held confirmation adds to the proposal's decision; an undo takes them off again.
-CONFIRMATION_FIELDS = ("confirmed_by", "confirmed_at", "confirm_acknowledged", "hold_until",
-                       "release_at", "event_id")
-
-
-def acknowledged(value):
-    """The flags and notes the reviewer ticked in the confirmation step, as shown there
-    (kept with the decision and in the audit log, so the log says which were seen)."""
-    if value is None:
-        return []
-    if (not isinstance(value, list) or len(value) > MAX_ACKNOWLEDGED
-            or not all(isinstance(v, str) and 0 < len(v.strip()) <= 200 for v in value)):
-        raise errors.ValidationError(
-            f"acknowledged 须为已逐项确认的提示列表（至多{MAX_ACKNOWLEDGED}项，每项不超过200字）")
-    return [mask_text(v.strip()) for v in value]
-
-
-def hold_until(hold, now, hold_s):
-    """When a held decision's event may leave (epoch seconds), or None for no hold."""
-    if hold is None or hold is False:
-        return None
-    if hold is not True:
-        raise errors.ValidationError("hold 须为 true 或 false")
-    return now + hold_s
-
-
-def held(fields, until, event):
-    """The decision fields that say it is held, and until when (what an undo checks)."""
-    if until is None:
-        return fields
-    return dict(fields, hold_until=until, release_at=iso(until), event_id=event.event_id)
-
-
-def undo_refusal(case, reviewer, now):
-    """Why `reviewer` cannot take the case's decision back now, or None if they can."""
-    decision = case.get("decision") or {}
-    if case["status"] not in (APPROVED, REJECTED) or not decision.get("hold_until"):
-        return errors.InvalidTransition("该材料没有可撤销的审核结论")
-    decider = decision.get("confirmed_by") if case["status"] == REJECTED else decision.get("by")
-    if decider != reviewer:
-        return errors.Forbidden("只能撤销自己作出的审核结论")
-    if decision["hold_until"] <= now:
-        return errors.InvalidTransition("审核结论已通知考生，不能撤销")
-    return None
-
-
-def undone(case, reviewer, now, lease_s):
-    """The case as it was before the held decision: an approval goes back to the
-    reviewer's claim (a fresh lease), a confirmation back to the proposal."""
-    if case["status"] == APPROVED:
-        return {"status": CLAIMED, "claimed_by": reviewer, "claimed_at": iso(now),
-                "lease_until": now + lease_s, "decision": None}
-    proposal = {k: v for k, v in case["decision"].items() if k not in CONFIRMATION_FIELDS}
-    return {"status": CONFIRMING, "decision": proposal}
-
-
-# -- the region's per-type checklist, ticked while reviewing -----------------------------------
-MAX_CHECK_ITEMS, MAX_CHECK_TEXT = 8, 40
-
-
-def checklist(value, case):
-    """What the reviewer ticked, {material_type: {item: true/false}} as the page sends it,
-    kept as {material_type: [{"item", "checked"}]} (an item's text may hold a "." and so
-    cannot be a stored key). None when nothing was sent."""
-    if value is None:
-        return None
-    held = case.get("items") or {}
-    if not isinstance(value, dict) or len(value) > len(held):
-        raise errors.ValidationError("checklist 须为 {材料类型: {核对项: true/false}}")
-    out = {}
-    for code, ticks in value.items():
-        if code not in held:
-            raise errors.ValidationError(f"该材料包中没有这类材料: {str(code)[:40]}")
-        if (not isinstance(ticks, dict) or len(ticks) > MAX_CHECK_ITEMS
-                or not all(isinstance(k, str) and 0 < len(k) <= MAX_CHECK_TEXT and isinstance(v, bool)
-                           for k, v in ticks.items())):
-            raise errors.ValidationError(
-                f"每类材料的核对项至多 {MAX_CHECK_ITEMS} 项，每项不超过 {MAX_CHECK_TEXT} 字，取值为 true/false")
-        out[code] = [{"item": k, "checked": v} for k, v in ticks.items()]
-    return out
-
-
-# -- internal notes between reviewers (never in an event: the candidate never sees them) -------
-MAX_NOTES = 200
-
-
-def note(text, reviewer, attempt, now, note_id):
-    return {"id": note_id, "at": iso(now), "by": reviewer, "attempt": attempt,
-            "text": clean_text(text, "内部备注", required=True)}
 
 
 # -- four eyes on a rejection -----------------------------------------------------------------
@@ -453,29 +330,6 @@ def previous_return(case):
             return {"attempt": line["attempt"], "at": line.get("at"),
                     "respond_by": line.get("respond_by"), "items": line.get("items") or []}
     return None
-
-
-# -- search ------------------------------------------------------------------------------------
-MAX_QUERY = 50
-REGISTRATION_NUMBER = re.compile(r"^\d{10,20}$")
-
-
-def search_terms(query):
-    """(kind, value) of what a reviewer typed: a full ID number (matched by auth's keyed
-    hash, never kept), a registration number (报名号), or else the start of a name."""
-    if not isinstance(query, str) or not query.strip() or len(query.strip()) > MAX_QUERY:
-        raise errors.ValidationError(f"请输入报名号、姓名或完整的身份证号（不超过{MAX_QUERY}字）")
-    text = query.strip()
-    if is_valid_id_number(text.upper()):
-        return "id_number", text.upper()
-    if REGISTRATION_NUMBER.match(text):
-        return "registration_number", text
-    return "name", text
-
-
-def name_prefix(name):
-    """A range on the name index: every name that starts with `name`."""
-    return {"$gte": name, "$lt": name + "\uffff"}
 
 
 # -- ordering keys (one indexed string each, so paging needs no $or) -------------------------

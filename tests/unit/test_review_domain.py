@@ -6,7 +6,7 @@ import pytest
 from common import errors
 from common.events import validate
 from common.tokens import Principal
-from services.review import domain, scope, similarity, views
+from services.review import domain, safeguards, scope, similarity, views
 
 NOW = 1_780_000_000.0
 PKG = "2026320400001-2026"
@@ -387,19 +387,19 @@ def test_counts_per_site_add_up_per_status_with_every_status_present():
 
 # -- decision safety (issue 28): acknowledgements and the undo window ----------------------------
 def test_acknowledgements_are_kept_as_shown_trimmed_and_with_any_id_number_masked():
-    assert domain.acknowledged(None) == []
-    assert domain.acknowledged([" 疑似重复图片 ", "证件号 320400199501010011 不一致"]) == [
+    assert safeguards.acknowledged(None) == []
+    assert safeguards.acknowledged([" 疑似重复图片 ", "证件号 320400199501010011 不一致"]) == [
         "疑似重复图片", "证件号 3204**********0011 不一致"]
-    for bad in ("疑似重复图片", [""], [1], ["x" * 201], ["a"] * (domain.MAX_ACKNOWLEDGED + 1)):
+    for bad in ("疑似重复图片", [""], [1], ["x" * 201], ["a"] * (safeguards.MAX_ACKNOWLEDGED + 1)):
         with pytest.raises(errors.ValidationError):
-            domain.acknowledged(bad)
+            safeguards.acknowledged(bad)
 
 
 def test_a_hold_is_the_decision_time_plus_the_window_and_only_a_boolean_asks_for_it():
-    assert domain.hold_until(False, NOW, 5) is None and domain.hold_until(None, NOW, 5) is None
-    assert domain.hold_until(True, NOW, 5) == NOW + 5
+    assert safeguards.hold_until(False, NOW, 5) is None and safeguards.hold_until(None, NOW, 5) is None
+    assert safeguards.hold_until(True, NOW, 5) == NOW + 5
     with pytest.raises(errors.ValidationError):
-        domain.hold_until("yes", NOW, 5)
+        safeguards.hold_until("yes", NOW, 5)
 
 
 def held_case(status=domain.APPROVED, by="staff:alice", left=3, **decision):
@@ -409,23 +409,23 @@ def held_case(status=domain.APPROVED, by="staff:alice", left=3, **decision):
 
 
 def test_only_the_decider_may_undo_a_held_decision_and_only_before_its_release():
-    assert domain.undo_refusal(held_case(), "staff:alice", NOW) is None
-    assert isinstance(domain.undo_refusal(held_case(), "staff:bob", NOW), errors.Forbidden)
-    assert isinstance(domain.undo_refusal(held_case(left=-1), "staff:alice", NOW), errors.InvalidTransition)
-    assert isinstance(domain.undo_refusal(case(status=domain.APPROVED, decision={"by": "staff:alice"}),
+    assert safeguards.undo_refusal(held_case(), "staff:alice", NOW) is None
+    assert isinstance(safeguards.undo_refusal(held_case(), "staff:bob", NOW), errors.Forbidden)
+    assert isinstance(safeguards.undo_refusal(held_case(left=-1), "staff:alice", NOW), errors.InvalidTransition)
+    assert isinstance(safeguards.undo_refusal(case(status=domain.APPROVED, decision={"by": "staff:alice"}),
                                           "staff:alice", NOW), errors.InvalidTransition)
     rejected = held_case(domain.REJECTED, by="staff:alice", action="reject", confirmed_by="staff:bob")
-    assert domain.undo_refusal(rejected, "staff:bob", NOW) is None
-    assert isinstance(domain.undo_refusal(rejected, "staff:alice", NOW), errors.Forbidden)
+    assert safeguards.undo_refusal(rejected, "staff:bob", NOW) is None
+    assert isinstance(safeguards.undo_refusal(rejected, "staff:alice", NOW), errors.Forbidden)
 
 
 def test_an_undone_approval_is_the_reviewers_claim_again_and_an_undone_confirmation_the_proposal():
-    back = domain.undone(held_case(), "staff:alice", NOW, 900)
+    back = safeguards.undone(held_case(), "staff:alice", NOW, 900)
     assert back["status"] == domain.CLAIMED and back["claimed_by"] == "staff:alice"
     assert back["lease_until"] == NOW + 900 and back["decision"] is None
     rejected = held_case(domain.REJECTED, action="reject", reason="不符", confirmed_by="staff:bob",
                          confirmed_at="t2", confirm_acknowledged=[])
-    proposal = domain.undone(rejected, "staff:bob", NOW, 900)
+    proposal = safeguards.undone(rejected, "staff:bob", NOW, 900)
     assert proposal == {"status": domain.CONFIRMING, "decision": {
         "action": "reject", "by": "staff:alice", "at": "t", "attempt": 1, "reason": "不符"}}
 
