@@ -58,7 +58,11 @@ class CaseRepository:
         db.cases.create_index([("region", ASCENDING), ("site", ASCENDING), ("status", ASCENDING),
                                ("lease_until", ASCENDING)])
         db.cases.create_index([("candidate_id", ASCENDING)])
-        # Search by name (a prefix range) and a reviewer's own live claims (issue 28).
+        # Search by name (a prefix range after the scope's equalities, in name order, so the
+        # planner prefers it to the queue's indexes; a national scope has none) and a
+        # reviewer's own live claims (issue 28).
+        db.cases.create_index([("region", ASCENDING), ("site", ASCENDING), ("candidate.name", ASCENDING)])
+        db.cases.create_index([("region", ASCENDING), ("candidate.name", ASCENDING)])
         db.cases.create_index([("candidate.name", ASCENDING)])
         db.cases.create_index([("claimed_by", ASCENDING), ("status", ASCENDING), ("lease_until", ASCENDING)])
         db.cases.create_index([("outbox_pending", ASCENDING)])
