@@ -39,10 +39,17 @@ def beijing_date(moment):
 
 def beijing_today():
     """Today as the exam counts it: from 16:00 to 24:00 UTC this is the machine's
-    tomorrow, so nothing (tests included) may take "today" from `date.today()`."""
+    tomorrow, so nothing (tests included) may take "today" from `date.today()`. For
+    deadlines, a tally's day, an export's date range."""
     return beijing_date(utcnow())
 
 
 def parse_iso(value):
     """The inverse of `iso`, and any other ISO 8601 text (`Z` or an offset, or none)."""
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def beijing_wall(value):
+    """An ISO instant as Beijing wall-clock time without a zone: what a spreadsheet cell
+    holds (spreadsheets have no time zones), or what a person reads."""
+    return parse_iso(value).astimezone(BEIJING).replace(tzinfo=None)

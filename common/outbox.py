@@ -39,14 +39,25 @@ IDLE_POLL_S = 5.0  # the safety net for what a crash left; new events wake the r
 _worker = corolocal.local()
 
 
-def record(events, update=None):
-    """Add `events` to a MongoDB update document (mutates and returns it)."""
+def record(events, update=None, hold_until=None):
+    """Add `events` to a MongoDB update document (mutates and returns it).
+
+    `hold_until` (epoch seconds) holds the document's entries until then: the relay's
+    lease on the document is set to that moment, so no relay takes them earlier. The
+    hold is stored with the state it announces, not kept in a timer, so it holds across
+    a crash and ends by itself; until it ends, a guarded update that still finds the
+    lease at that moment may take the entry back out (review's undo of a decision). It
+    holds the whole document: an earlier entry not yet published (normally gone within
+    milliseconds) waits with it and still leaves first, in `seq` order."""
     update = update if update is not None else {}
     sets = update.setdefault("$set", {})
     incs = update.setdefault("$inc", {})
     if events:
         _worker.recorded = True
         sets[PENDING] = True
+    if events and hold_until is not None:
+        sets["outbox_lease"] = hold_until
+        _worker.held_until = max(getattr(_worker, "held_until", 0.0), hold_until)
     base = time.time_ns()
     for offset, event in enumerate(events):
         sets[f"outbox.{event.event_id}"] = {
@@ -93,12 +104,19 @@ class OutboxRelay(DependencyProvider):
 
     def worker_setup(self, worker_ctx):
         _worker.recorded = False
+        _worker.held_until = 0.0
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         # Also after an error: what was written before it must leave promptly.
         if getattr(_worker, "recorded", False):
             _worker.recorded = False
             self.poke()
+        held_until = getattr(_worker, "held_until", 0.0)
+        if held_until:
+            # Only a wake-up at the release time: the hold itself is the stored lease,
+            # so a process that dies first leaves it to the idle poll of the next one.
+            _worker.held_until = 0.0
+            eventlet.spawn_after(max(held_until - time.time(), 0.0) + 0.05, self.poke)
 
     def poke(self):
         if self._wake.empty():

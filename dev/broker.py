@@ -29,7 +29,8 @@ SERVICES = ("auth", "materials", "review", "notify")
 # RPC methods a service calls on another (besides every service's calls to auth for its
 # token verifier: token_state and service_token).
 CALLS = {"auth": (), "materials": ("review.site_review_times",),
-         "review": ("auth.get_profile", "auth.compare_identity", "materials.get_region"),
+         "review": ("auth.get_profile", "auth.compare_identity", "auth.candidate_by_id_number",
+                    "materials.get_region"),
          "notify": ("auth.get_contact",)}
 VERIFIER_CALLS = ("auth.token_state", "auth.service_token")
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from common import idnumber
+from common import categories, idnumber
 from common.events import CandidateProfileChanged
 
 ACCESS_ROLES = ("candidate", "reviewer", "admin", "service", "registration")  # common.tokens.ROLES
@@ -19,12 +19,10 @@ ACCESS_ROLES = ("candidate", "reviewer", "admin", "service", "registration")  # 
 REGISTRATION_ROLE = "registration"
 STAFF_ROLES = ("reviewer", "admin")
 PROFILE_FIELDS = ("region", "site", "category", "phone")
-# Exam category codes a record may carry; their names are materials' catalogue's
-# (services/materials/catalogue.json), shown through its API.
-CATEGORIES = frozenset({
-    "clinical_practitioner", "clinical_assistant", "integrated_practitioner",
-    "integrated_assistant", "tcm_practitioner", "tcm_assistant", "dental_practitioner",
-    "dental_assistant", "public_health_practitioner", "public_health_assistant"})
+# Exam category codes a record may carry (common/categories.py, whose names materials'
+# catalogue shows); a record may give the name instead, as the registration system's
+# files write it.
+CATEGORIES = frozenset(categories.NAMES)
 
 FAILURE_WINDOW_S = 15 * 60
 ACCOUNT_FAILURE_LIMIT = 5
@@ -40,7 +38,11 @@ _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
 
 class RecordInvalid(ValueError):
-    pass
+    """A record refused, with every reason found (`messages`), not only the first."""
+
+    def __init__(self, *messages):
+        self.messages = list(messages)
+        super().__init__("；".join(self.messages))
 
 
 def valid_id_number(value):
@@ -75,6 +77,7 @@ def parse_record(raw):
         "registration_number", "name", "id_number", "phone", "region", "site", "category",
         "exam_year")}
     text["id_number"] = text["id_number"].upper()
+    category = categories.code_of(text["category"])  # the code, or the name as files write it
     checks = [
         (_REGISTRATION.match(text["registration_number"]), "报名号格式错误"),
         (0 < len(text["name"]) <= 50, "姓名缺失或过长"),
@@ -82,16 +85,17 @@ def parse_record(raw):
         (_PHONE.match(text["phone"]), "手机号格式错误"),
         (_REGION.match(text["region"]), "考区代码格式错误"),
         (_SITE.match(text["site"]) and text["site"].startswith(text["region"]), "考点代码格式错误"),
-        (text["category"] in CATEGORIES, "考试类别未知"),
+        (category in CATEGORIES,
+         f"考试类别未知：{text['category'][:30] or '（空）'}（可填写：{categories.accepted()}）"),
         (text["exam_year"].isdigit() and 2000 < int(text["exam_year"]) < 2100, "考试年度错误"),
     ]
-    for ok, message in checks:
-        if not ok:
-            raise RecordInvalid(message)
+    failed = [message for ok, message in checks if not ok]
+    if failed:
+        raise RecordInvalid(*failed)
     return CandidateRecord(
         registration_number=text["registration_number"], name=text["name"],
         id_number=text["id_number"], phone=text["phone"], region=text["region"],
-        site=text["site"], category=text["category"], exam_year=int(text["exam_year"]))
+        site=text["site"], category=category, exam_year=int(text["exam_year"]))
 
 
 def changed_profile_fields(stored, record, phone_hash):

@@ -217,6 +217,14 @@ class AuthService(base.ServiceBase):
             arguments.text(candidate_id, "candidate_id"), _optional_text(id_number),
             _optional_text(name), _optional_text(expires))
 
+    @rpc
+    def candidate_by_id_number(self, id_number):
+        """For review's search only (a service token; not served over HTTPS): the
+        registration number of the candidate with this ID number, matched by its keyed
+        hash, or None. The number is neither stored nor logged here."""
+        self.auth.from_context("service")
+        return self.authority.candidate_by_id_number(_optional_text(id_number))
+
     @rpc(https=True)
     def save_staff(self, username, role, region, sites=(), password=None):
         principal = self.auth.from_context("admin")

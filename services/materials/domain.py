@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import errors
+from common.categories import NAMES as category_names
 from common.clock import BEIJING, iso, parse_iso, utcnow  # noqa: F401 (domain.iso, domain.utcnow)
 from common.phash import same_picture
 from common.events import (
@@ -26,6 +27,7 @@ DRAFT, SUBMITTED, IN_REVIEW = "draft", "submitted", "in_review"
 APPROVED, REJECTED, RETURNED = "approved", "rejected", "returned"
 EDITABLE = (DRAFT, RETURNED)
 UNDER_REVIEW = (SUBMITTED, IN_REVIEW)
+FINAL = (APPROVED, REJECTED)
 REOPENABLE = (SUBMITTED, IN_REVIEW, RETURNED, APPROVED)
 # What the candidate's page shows for each status.
 STATUS_NAMES = {DRAFT: "未提交", SUBMITTED: "已提交待审核", IN_REVIEW: "审核中",
@@ -36,7 +38,8 @@ CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
 DEFAULT_RESPOND_DAYS = 7  # what the staff page assumes too (web/staff/js/reference.js)
 # What an administrator may set, each with its bounds (checked by validate_region_config).
 REGION_KEYS = ("name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels",
-               "min_sharpness", "sites", "categories", "respond_days", "contact", "notice")
+               "min_sharpness", "sites", "categories", "respond_days", "contact", "notice", "checklists")
+MAX_CHECKS, MAX_CHECK_TEXT = 8, 40  # a reviewer's checklist per material type
 TEXT_LIMITS = {"contact": 200, "notice": 500}
 
 
@@ -57,7 +60,8 @@ class Catalogue:
     optional: tuple
     limits: dict
     consent_notice_version: str
-    categories: dict = field(default_factory=dict)  # exam category code -> Chinese name
+    # exam category code -> Chinese name: the national list every service shares
+    categories: dict = field(default_factory=lambda: dict(category_names))
 
     @classmethod
     def load(cls, path=CATALOGUE_FILE):
@@ -65,8 +69,7 @@ class Catalogue:
         types = {t["code"]: MaterialType(**t) for t in data["types"]}
         return cls(types=types, required=tuple(data["national_default"]["required"]),
                    optional=tuple(data["national_default"]["optional"]),
-                   limits=data["limits"], consent_notice_version=data["consent_notice_version"],
-                   categories=dict(data.get("categories") or {}))
+                   limits=data["limits"], consent_notice_version=data["consent_notice_version"])
 
     def names_of(self, codes):
         """{code: Chinese name} of the types named, for events (notify shows the names)."""
@@ -98,6 +101,9 @@ class RegionRules:
     # the region's own words and whom to ask.
     contact: str = ""
     notice: str = ""
+    # What reviewers tick per material type while reviewing ("姓名一致", "印章清晰"), kept
+    # with their decision in review: {material_type: [item, ...]}.
+    checklists: dict = field(default_factory=dict)
 
     def window_open(self, now):
         if not (self.window_start and self.window_end):
@@ -169,6 +175,27 @@ def validate_region_config(region, config, catalogue):
         if not isinstance(text, str) or len(text.strip()) > limit:
             raise errors.ValidationError(f"{key} 须为不超过 {limit} 字的文字")
         out[key] = text.strip()
+    out["checklists"] = _validate_checklists(config.get("checklists") or {}, catalogue)
+    return out
+
+
+def _validate_checklists(checklists, catalogue):
+    """{material_type: [item]}: catalogue types, at most MAX_CHECKS distinct short items each."""
+    if not isinstance(checklists, dict):
+        raise errors.ValidationError("checklists 须为对象（材料类型 → 核对项列表）")
+    out = {}
+    for code, items in checklists.items():
+        if code not in catalogue.types:
+            raise errors.ValidationError(f"核对清单中的材料类型未知: {str(code)[:40]}")
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise errors.ValidationError(f"{catalogue.types[code].name}的核对清单须为文字列表")
+        cleaned = [i.strip() for i in items if i.strip()]
+        if (len(cleaned) > MAX_CHECKS or len(set(cleaned)) != len(cleaned)
+                or any(len(i) > MAX_CHECK_TEXT for i in cleaned)):
+            raise errors.ValidationError(
+                f"{catalogue.types[code].name}的核对清单至多 {MAX_CHECKS} 项，不可重复，每项不超过 {MAX_CHECK_TEXT} 字")
+        if cleaned:
+            out[code] = cleaned
     return out
 
 
@@ -256,10 +283,28 @@ def missing(package):
 
 def unchanged_returns(package):
     """Returned types that still hold the images they were returned with, by image id or
-    by content (the same bytes or the same picture again, common/phash.py): sending them
+    by content (the same bytes or the same picture again, common/phash.py); for a return
+    that named single images, those images (the type's others stay locked): sending them
     back unchanged would waste a review (`returned_unchanged`, DESIGN §4)."""
-    return [code for code in returned_types(package)
-            if _unchanged(package["items"][code]) or repeated_pictures(package["items"][code])]
+    return [code for code in returned_types(package) if _unchanged(package["items"][code])]
+
+
+def _unchanged(item):
+    if _holds_returned_ids(item):
+        return True
+    if item.get("kept"):
+        kept = set(item["kept"])
+        new = [image for image_id, image in item["images"].items() if image_id not in kept]
+        pictures = item.get("returned_pictures") or ()
+        return bool(new) and all(any(same_picture(image, old) for old in pictures) for image in new)
+    return repeated_pictures(item)
+
+
+def _holds_returned_ids(item):
+    returned = item.get("returned_images") or []
+    if item.get("kept"):
+        return bool(set(returned) & set(item["images"]))
+    return sorted(item["images"]) == returned
 
 
 def repeated_pictures(item):
@@ -278,7 +323,8 @@ def repeated_pictures(item):
 def sent_again(package):
     """The unchanged returned types whose images were uploaded anew: the returned pictures
     sent again, which the candidate is told to photograph or scan afresh."""
-    return [code for code in unchanged_returns(package) if not _unchanged(package["items"][code])]
+    return [code for code in unchanged_returns(package)
+            if not _holds_returned_ids(package["items"][code])]
 
 
 def repeats_returned(package, material_type, image):
@@ -290,10 +336,6 @@ def repeats_returned(package, material_type, image):
     if image["image_id"] in (item.get("returned_images") or ()):
         return False  # the returned image itself, not a repeat of it
     return any(same_picture(image, old) for old in item.get("returned_pictures") or ())
-
-
-def _unchanged(item):
-    return sorted(item["images"]) == item.get("returned_images")
 
 
 def returned_types(package):
@@ -315,13 +357,18 @@ def returned_sets(package, items):
         item = package["items"].get(entry["material_type"])
         if item is not None:
             code = entry["material_type"]
+            named = [i for i in entry.get("image_ids") or () if i in item["images"]]
             sets[f"items.{code}.locked"] = False
             sets[f"items.{code}.reason"] = entry["reason"]
             sets[f"items.{code}.reason_code"] = entry.get("reason_code")  # None from older events
-            sets[f"items.{code}.returned_images"] = sorted(item["images"])
+            # A return may name single images: only those are to be replaced, the others
+            # stay locked (`kept`); otherwise every image of the type was returned.
+            returned = sorted(named or item["images"])
+            sets[f"items.{code}.returned_images"] = returned
+            sets[f"items.{code}.kept"] = sorted(set(item["images"]) - set(named)) if named else []
             sets[f"items.{code}.returned_pictures"] = [
-                {key: image.get(key) for key in ("image_id", "sha256", "phash", "dhash")}
-                for _, image in sorted(item["images"].items())]
+                {key: item["images"][image_id].get(key) for key in ("image_id", "sha256", "phash", "dhash")}
+                for image_id in returned]
     return sets
 
 
@@ -461,7 +508,9 @@ def view(package, catalogue, rules, now):
             "example_url": f"/examples/{code}.svg",
             # a returned type: still as returned (to fix) or its images replaced
             "returned": code in returned, "replaced": code in returned and code not in unchanged,
-            "images": [image_view(package, code, image, item["locked"] or not editable,
+            # a return naming single images keeps the type's others (`kept`) locked
+            "images": [image_view(package, code, image, item["locked"] or not editable
+                                  or image["image_id"] in (item.get("kept") or ()),
                                   repeats_returned(package, code, image))
                        for image in sorted(item["images"].values(), key=lambda i: i["uploaded_at"])],
         })

@@ -37,7 +37,7 @@ def rules_from_doc(region, doc):
         min_sharpness=doc.get("min_sharpness"), sites=doc.get("sites", {}),
         categories=doc.get("categories", {}),
         respond_days=doc.get("respond_days", domain.DEFAULT_RESPOND_DAYS),
-        contact=doc.get("contact", ""), notice=doc.get("notice", ""))
+        contact=doc.get("contact", ""), notice=doc.get("notice", ""), checklists=doc.get("checklists", {}))
 
 
 class RegionCache:
@@ -120,7 +120,8 @@ class Packages:
             "example_url": f"/examples/{t.code}.svg"} for t in self.catalogue.types.values()],
             "rules": {"formats": ["jpg", "jpeg", "png"], "max_bytes": self.catalogue.limits["max_bytes"],
                       "orientation": "正向，不得翻转或旋转", "legibility": "清晰可辨"},
-            "consent_notice_version": self.catalogue.consent_notice_version}
+            "consent_notice_version": self.catalogue.consent_notice_version,
+            "categories": [{"code": code, "name": name} for code, name in self.catalogue.categories.items()]}
 
     def configure_region(self, region, config, actor, expected_version=None):
         settings = domain.validate_region_config(region, config, self.catalogue)
@@ -215,10 +216,15 @@ class Packages:
         package = self.package_for(principal)
         image = self._own_image(package, material_type, image_id)
         self.rules(package["region"]).check_edits_allowed(domain.utcnow())
-        updated = self.repo.remove_image(package["_id"], material_type, image_id,
-                                         lambda pkg: domain.deleted_event(pkg, material_type, image_id))
+        if image_id in (package["items"][material_type].get("kept") or ()):
+            # the reviewer returned other images of this type, not this one
+            raise errors.ItemLocked("该图片未被退回，无需更换")
+        updated, retained = self.repo.remove_image(
+            package["_id"], material_type, image_id, lambda pkg: domain.deleted_event(pkg, material_type, image_id))
         if updated is None:
             raise domain.refusal(self.repo.get(package["_id"]), material_type, image_id)
+        if retained:
+            return  # gone for the candidate; the reviewer's comparison keeps the object a while
         self.images.remove(image["key"])
         self.repo.release_pending(package["_id"], image_id)
 
@@ -349,6 +355,7 @@ class Packages:
                 keys = [image["key"] for item in package["items"].values()
                         for image in item["images"].values()]
                 keys += [entry["key"] for entry in (package.get("pending") or {}).values()]
+                keys += [entry["key"] for entry in (package.get("retained") or {}).values()]
                 for key in keys:
                     self.images.remove(key)
                 self.repo.delete_package(package["_id"])
@@ -358,13 +365,18 @@ class Packages:
     # -- housekeeping ----------------------------------------------------------------------------
     def sweep_orphans(self, now=None):
         """Objects written for uploads that never got their record (a crash between the two),
-        and objects whose record is gone but the object outlived it."""
+        objects whose record is gone but the object outlived it, and returned images the
+        candidate deleted, kept for the reviewer until their package became final."""
         now = now or time.time()
         swept = 0
         for package_id, image_id, key in list(self.repo.stale_pending(now - ORPHAN_AGE_S)):
             if key not in self.repo.image_keys(package_id):
                 self.images.remove(key)
             self.repo.release_pending(package_id, image_id)
+            swept += 1
+        for package_id, image_id, key in list(self.repo.retained_done()):
+            self.images.remove(key)  # object first: a crash between leaves the entry to retry
+            self.repo.release_retained(package_id, image_id)
             swept += 1
         return swept
 

@@ -44,6 +44,9 @@ class PackageRepository:
         db.packages.create_index([("candidate_id", ASCENDING), ("exam_year", ASCENDING)], unique=True)
         db.packages.create_index([("outbox_pending", ASCENDING)])
         db.packages.create_index([("pending_n", ASCENDING)])
+        # Returned images the candidate deleted, kept for the reviewer until the package is
+        # final: the sweeper asks for final packages still keeping some (status, then count).
+        db.packages.create_index([("status", ASCENDING), ("retained_n", ASCENDING)])
         db.packages.create_index([("exam_year", ASCENDING)])
         db.region_versions.create_index([("region", ASCENDING), ("version", ASCENDING)], unique=True)
         db.upload_counters.create_index([("expires_at", ASCENDING)])
@@ -147,22 +150,32 @@ class PackageRepository:
             {"$unset": {f"pending.{image_id}": ""}, "$inc": {"pending_n": -1}})
 
     def remove_image(self, package_id, material_type, image_id, event_factory):
-        """Detach an unlocked image; its object key moves to `pending` until deleted.
-        Returns the package's `_id` only, or None if the guard refused."""
+        """Detach an unlocked image. Its object key moves to `pending` until deleted, or,
+        for an image the type was returned with, to `retained`: the reviewer of the next
+        attempt still compares with it, so the object stays until the package is final
+        (`retained_sweep`). Returns ({"_id"} or None if the guard refused, retained?)."""
         package = self.get(package_id)
-        image = (package or {}).get("items", {}).get(material_type, {}).get("images", {}).get(image_id)
+        item = (package or {}).get("items", {}).get(material_type, {})
+        image = item.get("images", {}).get(image_id)
         if image is None:
-            return None
+            return None, False
         event = event_factory(package)
-        return self.db.packages.find_one_and_update(
+        retain = image_id in (item.get("returned_images") or ())
+        entry = {"key": image["key"], "at": time.time()}
+        if retain:
+            sets, incs = {f"retained.{image_id}": dict(entry, attempt=package["attempt"])}, {"retained_n": 1}
+        else:
+            sets, incs = {f"pending.{image_id}": entry}, {"pending_n": 1}
+        updated = self.db.packages.find_one_and_update(
             {"_id": package_id, "status": {"$in": list(domain.EDITABLE)},
              f"items.{material_type}.locked": False,
              f"items.{material_type}.images.{image_id}": {"$exists": True}},
-            _change([event], sets={f"pending.{image_id}": {"key": image["key"], "at": time.time()}},
-                    unsets=[f"items.{material_type}.images.{image_id}"],
-                    incs={f"items.{material_type}.count": -1, "pending_n": 1},
-                    history=_history("delete", event, material_type=material_type, image_id=image_id)),
+            _change([event], sets=sets, unsets=[f"items.{material_type}.images.{image_id}"],
+                    incs=dict(incs, **{f"items.{material_type}.count": -1}),
+                    history=_history("delete", event, material_type=material_type, image_id=image_id,
+                                     retained=retain)),
             projection={"_id": 1}, return_document=AFTER)
+        return updated, retain
 
     def submit(self, package, event_factory):
         """Lock everything and announce it, if nothing changed since `package` was read."""
@@ -241,6 +254,19 @@ class PackageRepository:
             for image_id, entry in (doc.get("pending") or {}).items():
                 if entry["at"] < older_than:
                     yield doc["_id"], image_id, entry["key"]
+
+    def retained_done(self, limit=100):
+        """(package_id, image_id, key) of kept returned images whose package is final."""
+        cursor = self.db.packages.find(
+            {"status": {"$in": list(domain.FINAL)}, "retained_n": {"$gt": 0}}, {"retained": 1}).limit(limit)
+        for doc in cursor:
+            for image_id, entry in (doc.get("retained") or {}).items():
+                yield doc["_id"], image_id, entry["key"]
+
+    def release_retained(self, package_id, image_id):
+        self.db.packages.update_one(
+            {"_id": package_id, f"retained.{image_id}": {"$exists": True}},
+            {"$unset": {f"retained.{image_id}": ""}, "$inc": {"retained_n": -1}})
 
     def image_keys(self, package_id):
         doc = self.get(package_id) or {"items": {}}

@@ -121,6 +121,7 @@ class MaterialsService(base.ServiceBase):
                 "max_pixels": rules.max_pixels, "min_sharpness": rules.min_sharpness,
                 "sites": rules.sites, "categories": rules.categories,
                 "respond_days": rules.respond_days, "contact": rules.contact, "notice": rules.notice,
+                "checklists": rules.checklists,
                 "catalogue": [{"material_type": t.code, "name": t.name}
                               for t in self.desk.catalogue.types.values()],
                 "national_required": list(self.desk.catalogue.required)}

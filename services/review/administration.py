@@ -12,12 +12,14 @@ MAX_EXPORT_ROWS = 200_000
 MAX_SITES_ASKED = 200
 REVIEW_TIME_DAYS = 7  # what candidates are shown: "本考点近7天平均审核用时"
 EXPORT_FIELDS = {"candidate_id": 1, "candidate": 1, "region": 1, "site": 1, "category": 1, "attempt": 1,
-                 "status": 1, "submitted_at": 1, "decision": 1, "lease_until": 1, "queue_key": 1}
+                 "status": 1, "submitted_at": 1, "decision": 1, "lease_until": 1, "queue_key": 1,
+                 "type_names": 1}
 
 
 class Administration:
-    def __init__(self, repo, caller, status_counts, clock=time.time):
+    def __init__(self, repo, caller, status_counts, regions=None, clock=time.time):
         self.repo = repo
+        self.regions = regions  # region settings from materials: the sites' names
         self.tallies = Tallies(repo.db)
         self.status_counts = status_counts
         self.caller = caller
@@ -45,22 +47,36 @@ class Administration:
             tallies.extend(self.tallies.between(area, shown[0], shown[-1]))
         return overview.review_times(tallies, sites, shown)
 
-    def export(self, principal, site, fmt="xlsx"):
+    def export(self, principal, site=None, fmt="xlsx", region=None, since=None, until=None, status=None):
+        """One site's outcomes, or the whole scope's (a region administrator's region, a
+        site administrator's sites; a national one names the region), optionally only
+        those submitted between two Beijing dates and those of one status. Audited."""
         if fmt not in exports.FORMATS:
             raise errors.ValidationError("format 须为 xlsx 或 csv")
-        if not isinstance(site, str):
-            raise errors.ValidationError("请指定要导出的考点（四位代码）")
-        area = scope.area(principal, None, site)
+        site, region = _code(site, "site"), _code(region, "region")
+        if site is None and region is None and principal.is_national:
+            raise errors.ValidationError("请指定要导出的考区（两位代码）或考点（四位代码）")
+        area = scope.area(principal, region, site)
         now = self.clock()
-        cases = sorted(self.repo.db.cases.find(area, EXPORT_FIELDS).limit(MAX_EXPORT_ROWS),
+        query = dict(area, **scope.submitted_between(since, until))
+        if status is not None:
+            query.update(scope.by_status(status, now))
+        cases = sorted(self.repo.db.cases.find(query, EXPORT_FIELDS).limit(MAX_EXPORT_ROWS),
                        key=lambda c: (c.get("queue_key") or "", c["_id"]))
-        rows = [exports.row(case, now) for case in cases]
+        names = {}
+        for code in sorted({c["region"] for c in cases}):
+            names.update(self.regions.site_names(code))
+        rows = [exports.row(case, now, names) for case in cases]
+        where = area.get("site") if isinstance(area.get("site"), str) else area["region"]
         self.repo.audit.append({
             "at": domain.iso(now), "actor": principal.sub, "role": principal.role,
             "action": "export", "outcome": "ok", "package_id": None, "attempt": None,
-            "region": area["region"], "site": area["site"], "client": self.caller.get("client"),
-            "via": self.caller.get("via"), "details": {"format": fmt, "rows": len(rows)}})
-        return exports.file(rows, area["site"], fmt, domain.beijing_today(now).strftime("%Y%m%d"))
+            "region": area["region"], "site": area.get("site") if isinstance(area.get("site"), str) else None,
+            "client": self.caller.get("client"), "via": self.caller.get("via"),
+            "details": {"format": fmt, "rows": len(rows), "since": since, "until": until, "status": status,
+                        "sites": area["site"]["$in"] if isinstance(area.get("site"), dict) else None}})
+        title = f"考点{where}审核结果" if isinstance(area.get("site"), str) else f"考区{where}审核结果"
+        return exports.file(rows, where, fmt, domain.beijing_today(now).strftime("%Y%m%d"), title)
 
 
 def _code(value, what):

@@ -5,10 +5,11 @@ domain.py and scope.py with the repository (guarded updates), the URL presigner 
 the audit log. Every method takes the verified principal first; every case it touches
 is scope-checked on the case itself, and refusals of scope are audited too."""
 import time
+import uuid
 from dataclasses import dataclass
 
 from common import errors
-from services.review import domain, scope, similarity, views
+from services.review import domain, idcard, safeguards, scope, similarity, views
 from services.review.idcheck import ID_CARD, id_check_of
 
 
@@ -16,14 +17,17 @@ from services.review.idcheck import ID_CARD, id_check_of
 class Settings:
     lease_s: float = domain.DEFAULT_LEASE_S
     url_ttl_s: int = domain.MAX_URL_TTL_S
+    hold_s: float = safeguards.DEFAULT_HOLD_S
 
     @classmethod
     def from_config(cls, config):
-        """`REVIEW: {LEASE_S, URL_TTL_S}` in the config; URLs never outlive DESIGN's 10 min."""
+        """`REVIEW: {LEASE_S, URL_TTL_S, HOLD_S}` in the config; URLs never outlive DESIGN's
+        10 min, and a held decision waits at most MAX_HOLD_S before the candidate hears."""
         review = config.get("REVIEW") or {}
         lease_s = max(float(review.get("LEASE_S", domain.DEFAULT_LEASE_S)), 1.0)
         url_ttl_s = int(review.get("URL_TTL_S", domain.MAX_URL_TTL_S))
-        return cls(lease_s=lease_s, url_ttl_s=min(max(url_ttl_s, 1), domain.MAX_URL_TTL_S))
+        hold_s = min(max(float(review.get("HOLD_S", safeguards.DEFAULT_HOLD_S)), 1.0), safeguards.MAX_HOLD_S)
+        return cls(lease_s=lease_s, url_ttl_s=min(max(url_ttl_s, 1), domain.MAX_URL_TTL_S), hold_s=hold_s)
 
 
 class Reviews:
@@ -50,6 +54,49 @@ class Reviews:
                           for case in found[:limit]],
                 "next": scope.cursor(field, found[limit - 1][field]) if more else None}
 
+    def search(self, principal, query, limit=20):
+        """Cases of the caller's scope by 报名号, full ID number or the start of a name,
+        newest submission first. The ID number goes to auth (its keyed hash finds the
+        candidate) and nowhere else: not into the audit entry, a log line or the answer."""
+        kind, value = scope.search_terms(query)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 50:
+            raise errors.ValidationError("limit 须为 1–50 之间的整数")
+        now = self.clock()
+        if kind == "name":
+            # The scope's equalities, then a range on the name: (region[, site], candidate.name).
+            cases = self.repo.find_cases(dict(scope.area(principal), **{"candidate.name": scope.name_prefix(value)}),
+                                         limit, sort="candidate.name")
+        else:
+            if kind == "id_number":
+                # The number itself never reaches a query here (nor the database's own logs).
+                found = self.profiles.candidate_by_id_number(value)
+                value = found["candidate_id"] if found else None
+            # A candidate has a case per exam year at most: found by the candidate_id index
+            # alone (a scope filter would steer the planner to the site's queue index),
+            # and judged against the scope here.
+            cases = [c for c in (self.repo.find_cases({"candidate_id": value}, limit) if value else [])
+                     if principal.covers(c["region"], c["site"])]
+        cases.sort(key=lambda c: c.get("queue_key") or "", reverse=True)
+        self.repo.audit.append({
+            "at": domain.iso(now), "actor": principal.sub, "role": principal.role,
+            "action": "search", "outcome": "ok", "package_id": None, "attempt": None,
+            "region": principal.region, "site": None, "client": self.caller.get("client"),
+            "via": self.caller.get("via"), "details": {"by": kind, "found": [c["_id"] for c in cases]}})
+        checks = self._id_checks(cases)
+        return {"by": kind, "items": [views.queue_item(c, now, id_check_of(c, checks)) for c in cases]}
+
+    def my_claims(self, principal):
+        """The caller's live claims, the soonest to run out first."""
+        now = self.clock()
+        # On the (claimed_by, status, lease_until) index alone: a scope filter would steer
+        # the planner to the site's (region, site, status, lease_until) index and every
+        # claim there. A claim outside the caller's scope (moved since) is left out here.
+        query = {"claimed_by": principal.sub, "status": domain.CLAIMED, "lease_until": {"$gt": now}}
+        cases = [c for c in self.repo.find_cases(query, 50, sort="lease_until")
+                 if principal.covers(c["region"], c["site"])]
+        checks = self._id_checks(cases)
+        return {"items": [views.queue_item(c, now, id_check_of(c, checks)) for c in cases]}
+
     def get_case(self, principal, package_id):
         case = self._with_snapshot(self._in_scope(principal, package_id, "read"))
         images = self._images(principal, case)
@@ -60,7 +107,10 @@ class Reviews:
         # Written before the URLs leave: no URL is ever handed out unrecorded.
         self._audit(principal, "read", case,
                     details={"images": issued, "url_ttl_s": self.settings.url_ttl_s})
-        return views.case(case, self.clock(), images, previous, id_check_of(case, self._id_checks([case])))
+        checklists = {code: items for code, items in self.regions.checklists(case["region"]).items()
+                      if code in (case.get("items") or {})} if self.regions else {}
+        return views.case(case, self.clock(), images, previous, id_check_of(case, self._id_checks([case])),
+                          checklists)
 
     def _id_checks(self, cases):
         """{image_id: check} of the cases' ID card images, in one query."""
@@ -81,6 +131,18 @@ class Reviews:
         if not principal.covers(case["region"], case["site"]):
             raise errors.Forbidden("无权查看该考区的审核记录")
         return [views.audit_entry(entry) for entry in self.repo.audit.for_package(package_id)]
+
+    # -- internal notes ----------------------------------------------------------------------------
+    def add_note(self, principal, package_id, text):
+        """A note for the other reviewers of the package (no claim needed); never in an
+        event, so never shown to the candidate. Audited; answers the case's notes."""
+        case = self._in_scope(principal, package_id, "note")
+        now = self.clock()
+        entry = safeguards.note(text, principal.sub, case["attempt"], now, uuid.uuid4().hex)
+        if not self.repo.add_note(case["_id"], entry, safeguards.MAX_NOTES):
+            raise errors.Conflict(f"该材料包的内部备注已达 {safeguards.MAX_NOTES} 条")
+        self._audit(principal, "note", case, details={"note_id": entry["id"]})
+        return (self._reread(package_id).get("notes") or [])
 
     # -- claims ----------------------------------------------------------------------------------
     def claim(self, principal, package_id):
@@ -113,27 +175,56 @@ class Reviews:
         return views.case(updated, now)
 
     # -- decisions -------------------------------------------------------------------------------
-    def approve(self, principal, package_id, note=None):
-        def plan(case):
-            return ({"note": domain.clean_text(note, "备注")},
-                    domain.approved_event(case, principal.sub), {})
-        return self._decide(principal, package_id, "approve", domain.APPROVED, plan)
+    def approve(self, principal, package_id, note=None, acknowledged=None, hold=False, checklist=None):
+        """`acknowledged`: the flags the reviewer ticked in the confirmation step; `hold`:
+        keep the event back for Settings.hold_s, cancellable with undo_decision;
+        `checklist`: the region's per-type checks as ticked, kept with the decision."""
+        seen = safeguards.acknowledged(acknowledged)
 
-    def reject(self, principal, package_id, reason):
+        def plan(case):
+            return (_with_checklist({"note": domain.clean_text(note, "备注"), "acknowledged": seen},
+                                    safeguards.checklist(checklist, case)),
+                    domain.approved_event(case, principal.sub), {})
+        return self._decide(principal, package_id, "approve", domain.APPROVED, plan, hold)
+
+    def reject(self, principal, package_id, reason, checklist=None):
         """Propose the rejection: it takes effect (and the candidate hears of it) only when
         a second reviewer confirms it (confirm_reject)."""
         def plan(case):
-            return {"reason": domain.clean_text(reason, "不通过的原因", required=True)}, None, {}
+            return (_with_checklist({"reason": domain.clean_text(reason, "不通过的原因", required=True)},
+                                    safeguards.checklist(checklist, case)), None, {})
         return self._decide(principal, package_id, "reject", domain.CONFIRMING, plan)
 
-    def confirm_reject(self, principal, package_id):
+    def confirm_reject(self, principal, package_id, acknowledged=None, hold=False):
+        seen = safeguards.acknowledged(acknowledged)
+        until = safeguards.hold_until(hold, 0, 0)  # validated here, timed in settle
+
         def settle(case, now):
             decision = case["decision"]
             event = domain.rejected_event(case, decision["by"], decision["reason"])
-            sets = {"status": domain.REJECTED, "decision.confirmed_by": principal.sub,
-                    "decision.confirmed_at": domain.iso(now)}
+            confirmation = safeguards.held({"confirmed_by": principal.sub, "confirmed_at": domain.iso(now),
+                                        "confirm_acknowledged": seen},
+                                       None if until is None else now + self.settings.hold_s, event)
+            sets = {f"decision.{k}": v for k, v in confirmation.items()}
+            sets["status"] = domain.REJECTED
             return sets, event
-        return self._settle(principal, package_id, "confirm_reject", settle)
+        return self._settle(principal, package_id, "confirm_reject", settle, acknowledged=seen)
+
+    def undo_decision(self, principal, package_id):
+        """Take back one's own held approval or confirmed rejection before it leaves."""
+        case = self._in_scope(principal, package_id, "undo")
+        now = self.clock()
+        refusal = safeguards.undo_refusal(case, principal.sub, now)
+        if refusal is not None:
+            raise refusal
+        undone = "approve" if case["status"] == domain.APPROVED else "confirm_reject"
+        history = self._history(now, "undo", principal, case, undone=undone)
+        updated = self.repo.undo(case, safeguards.undone(case, principal.sub, now, self.settings.lease_s), history)
+        if updated is None:  # the relay took it (the hold ran out) or another call moved first
+            raise errors.InvalidTransition("审核结论已通知考生，不能撤销")
+        self._audit(principal, "undo", updated,
+                    details={"undone": undone, "event_id": case["decision"]["event_id"]})
+        return views.case(updated, now)
 
     def decline_reject(self, principal, package_id, note=None):
         """The second reviewer does not agree: the package goes back to the queue."""
@@ -154,29 +245,35 @@ class Reviews:
                 raise refusal
             sets, event = settle(case, now)
             history = self._history(now, action, principal, case, **details)
-            updated = self.repo.settle_proposal(case, principal.sub, sets, event, history)
+            until = sets.get("decision.hold_until")
+            updated = self.repo.settle_proposal(case, principal.sub, sets, event, history, hold_until=until)
             if updated is not None:
-                audit = dict(details, event_id=event.event_id) if event else details
+                audit = dict(details, event_id=event.event_id) if event else dict(details)
+                if event is not None:
+                    audit["flags"] = self._open_flags(case)
+                if until is not None:
+                    audit["held_until"] = domain.iso(until)
                 self._audit(principal, action, updated, details=audit)
                 return views.case(updated, now)
             case = self._reread(package_id)
         raise errors.Conflict()
 
-    def return_materials(self, principal, package_id, items, respond_by=None):
+    def return_materials(self, principal, package_id, items, respond_by=None, checklist=None):
         def plan(case):
-            returned = domain.return_items(case, items)
+            returned = domain.return_items(case, items, self._shown_order(case))
             today = domain.beijing_today(self.clock())
             deadline = domain.respond_by_date(respond_by, today) or domain.respond_by_date(
                 None, today, self.regions.respond_days(case["region"]))
             # Remembered so a replacement that looks the same can be flagged later.
             marks = {f"returned_images.{image_id}": case["attempt"] for entry in returned
-                     for image_id in case["items"][entry["material_type"]]}
+                     for image_id in entry.get("image_ids") or case["items"][entry["material_type"]]}
             marks["returned_before"] = True
-            return ({"items": returned, "respond_by": deadline},
+            return (_with_checklist({"items": returned, "respond_by": deadline}, safeguards.checklist(checklist, case)),
                     domain.returned_event(case, principal.sub, returned, deadline), marks)
         return self._decide(principal, package_id, "return", domain.RETURNED, plan)
 
-    def _decide(self, principal, package_id, action, status, plan):
+    def _decide(self, principal, package_id, action, status, plan, hold=False):
+        safeguards.hold_until(hold, 0, 0)  # refuse a malformed hold before anything else
         case = self._in_scope(principal, package_id, action)
         for _ in range(3):
             now = self.clock()
@@ -186,17 +283,34 @@ class Reviews:
             refusal = domain.decision_refusal(case, principal.sub, now)
             if refusal is not None:
                 raise refusal
-            decision = dict(fields, action=action, by=principal.sub, at=domain.iso(now),
-                            attempt=case["attempt"])
+            until = safeguards.hold_until(hold, now, self.settings.hold_s)
+            decision = safeguards.held(dict(fields, action=action, by=principal.sub, at=domain.iso(now),
+                                        attempt=case["attempt"]), until, event)
             updated = self.repo.decide(case, principal.sub, now,
                                        dict(extra, status=status, decision=decision), event,
-                                       self._history(now, action, principal, case, **fields))
+                                       self._history(now, action, principal, case, **fields),
+                                       hold_until=until)
             if updated is not None:
-                self._audit(principal, action, updated,
-                            details=dict(fields, event_id=event.event_id) if event else fields)
+                details = dict(fields, event_id=event.event_id) if event else dict(fields)
+                details["flags"] = self._open_flags(case)  # what the case showed when decided
+                if until is not None:
+                    details["held_until"] = domain.iso(until)
+                self._audit(principal, action, updated, details=details)
                 return views.case(updated, now)
             case = self._reread(package_id)
         raise errors.Conflict()
+
+    def _shown_order(self, case):
+        """{material_type: [image_id]} by upload time, as the case screen and the
+        candidate's page list them (the event's order need not be that)."""
+        docs = self.repo.images.get_many(i for ids in (case.get("items") or {}).values() for i in ids)
+        return {code: sorted(ids, key=lambda i: ((docs.get(i) or {}).get("uploaded_at") or "", i))
+                for code, ids in (case.get("items") or {}).items()}
+
+    def _open_flags(self, case):
+        """The queue's flags and the ID card check's flags the case carries now."""
+        return ([domain.FLAG_NAMES[f] for f in domain.queue_flags(case)]
+                + idcard.flags(id_check_of(case, self._id_checks([case]))))
 
     # -- helpers ---------------------------------------------------------------------------------
     def _in_scope(self, principal, package_id, action):
@@ -250,9 +364,13 @@ class Reviews:
                    if attempt == before["attempt"]]
         docs = self.repo.images.get_many(old_ids)
         expires_at = domain.iso(self.clock() + self.settings.url_ttl_s)
+        # materials keeps a returned image the candidate deleted until the package is final,
+        # then its sweeper removes it: from then on the image is shown by its facts only.
+        gone = case["status"] in (domain.APPROVED, domain.REJECTED)
         items = []
         for entry in before["items"]:
-            shown = [views.image(doc, self.presigner.url(doc["key"]), expires_at, [])
+            shown = [views.image(doc, None if gone and doc.get("deleted") else self.presigner.url(doc["key"]),
+                                 expires_at, [])
                      for doc in docs.values() if doc.get("material_type") == entry["material_type"]]
             items.append(dict(entry, images=sorted(shown, key=lambda i: i.get("uploaded_at") or "")))
         return dict(before, items=items)
@@ -268,3 +386,8 @@ class Reviews:
             "attempt": case.get("attempt"), "region": case.get("region"), "site": case.get("site"),
             "client": self.caller.get("client"), "via": self.caller.get("via"),
             "details": details or {}})
+
+
+def _with_checklist(fields, ticked):
+    """A decision's fields with the checklist as ticked, when one was sent."""
+    return fields if ticked is None else dict(fields, checklist=ticked)

@@ -99,7 +99,7 @@ class Desk:
     @property
     def admin(self):
         return Administration(CaseRepository(self._provider.db), caller_of(self._worker_ctx),
-                              self._provider.status_counts)
+                              self._provider.status_counts, self._provider.regions_for(self._worker_ctx))
 
     @property
     def ingest(self):

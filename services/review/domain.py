@@ -77,6 +77,32 @@ def explain(reason):
     return code, f"{standard}审核员说明：{text}" if text else standard
 
 
+MAX_REASONS = 4
+
+
+def explain_all(reason):
+    """(codes, candidate-facing text) for a reason given as a code, {"code", "text"} or
+    several codes {"codes": [...], "text"}: each standard text in the order given, then
+    the reviewer's own words (which `other` needs, having no standard text)."""
+    if not (isinstance(reason, dict) and "codes" in reason):
+        code, text = explain(reason)
+        return [code], text
+    codes = reason["codes"]
+    if (not isinstance(codes, list) or not 1 <= len(codes) <= MAX_REASONS
+            or not all(isinstance(c, str) for c in codes) or len(set(codes)) != len(codes)):
+        raise errors.ValidationError(f"codes 须为 1–{MAX_REASONS} 个不重复的退回原因代码")
+    unknown = [c for c in codes if c not in REASONS]
+    if unknown:
+        raise errors.ValidationError(f"未知的退回原因: {unknown[0][:20]}（可选: {', '.join(REASONS)}）")
+    note = clean_text(reason.get("text"), "退回说明")
+    if "other" in codes and not note:
+        raise errors.ValidationError("原因含“其他”时须填写说明（text）")
+    standard = "".join(REASONS[c][1] for c in codes if REASONS[c][1])
+    if not standard:
+        return codes, note
+    return codes, f"{standard}审核员说明：{note}" if note else standard
+
+
 def _reason_parts(reason):
     if not isinstance(reason, dict) or not isinstance(reason.get("code"), str):
         raise errors.ValidationError("退回原因须为原因代码，或 {\"code\": ..., \"text\": ...}")
@@ -97,8 +123,10 @@ def clean_text(value, what, required=False):
 
 
 # -- what a decision carries ------------------------------------------------------------------
-def return_items(case, items):
-    """Validated [{"material_type", "reason_code", "reason"}] for a return.
+def return_items(case, items, shown=None):
+    """Validated [{"material_type", "reason_code", "reason"}] for a return. `shown`:
+    {material_type: [image_id]} in the order reviewers and candidates see them (by upload
+    time), for naming single images ("第2张"); the case's own order otherwise.
 
     Only types the candidate submitted can be returned: materials unlocks exactly the
     types named, and a type it does not hold would leave the candidate nothing to fix."""
@@ -115,9 +143,31 @@ def return_items(case, items):
         if material_type in seen:
             raise errors.ValidationError(f"同一类材料只能退回一次: {material_type}")
         seen.add(material_type)
-        code, text = explain(entry.get("reason"))
-        plan.append({"material_type": material_type, "reason_code": code, "reason": text})
+        codes, text = explain_all(entry.get("reason"))
+        item = {"material_type": material_type, "reason_code": codes[0], "reason": text}
+        if len(codes) > 1:
+            item["reason_codes"] = codes
+        held = (shown or {}).get(material_type) or submitted[material_type]
+        chosen = _returned_images(entry.get("image_ids"), held)
+        if chosen is not None:  # only these images, the type's others stay as they are
+            item["image_ids"] = chosen
+            which = "、".join(f"第{held.index(i) + 1}张" for i in chosen)
+            stop = "" if text.endswith(("。", "；", "！", "？", ".")) else "。"
+            item["reason"] = f"{text}{stop}需重新上传：{which}（共{len(held)}张）"
+        plan.append(item)
     return plan
+
+
+def _returned_images(image_ids, held):
+    """The named images of a type in the type's order, or None for the whole type."""
+    if image_ids is None:
+        return None
+    if (not isinstance(image_ids, list) or not image_ids or not all(isinstance(i, str) for i in image_ids)
+            or len(set(image_ids)) != len(image_ids) or not all(i in held for i in image_ids)):
+        raise errors.ValidationError("image_ids 须为该类材料中不重复的图片编号")
+    if len(image_ids) == len(held):
+        return None
+    return [i for i in held if i in image_ids]
 
 
 def respond_by_date(value, today, default_days=None):
@@ -222,6 +272,7 @@ def repeated_confirmation(case, reviewer):
 # soft, the images a reviewer should look at closely first.
 UNCLEAR_BELOW = 15.0
 FLAGS = ("unclear", "duplicate", "returned_before")
+FLAG_NAMES = {"unclear": "图片不清晰", "duplicate": "疑似重复图片", "returned_before": "曾被退回"}
 ATTEMPTS = {"first": False, "resubmission": True}  # filter value -> the `resubmission` field
 
 
@@ -324,10 +375,12 @@ def returned_event(case, reviewer, items, respond_by):
     names = case.get("type_names") or {}
     return MaterialReturned(
         **_about(case), reviewer_id=reviewer, respond_by=respond_by,
-        # reason_code beyond DESIGN §6's item fields: the registration system's outcome
-        # record carries it (DESIGN §4a, notify's feed and webhooks)
-        items=[{"material_type": i["material_type"], "reason_code": i.get("reason_code"),
-                "reason": i["reason"]} for i in items],
+        # beyond DESIGN §6's item fields: reason_code (the registration system's outcome
+        # record, DESIGN §4a, and the candidate's guidance), and only when not the whole
+        # type, the images to replace (materials unlocks only those)
+        items=[dict({"material_type": i["material_type"], "reason_code": i.get("reason_code"),
+                     "reason": i["reason"]}, **({"image_ids": i["image_ids"]} if "image_ids" in i else {}))
+               for i in items],
         type_names={i["material_type"]: names[i["material_type"]] for i in items
                     if i["material_type"] in names})
 

@@ -109,6 +109,11 @@ class Profiles:
     def __init__(self, auth_rpc):
         self.auth_rpc = auth_rpc
 
+    def candidate_by_id_number(self, id_number):
+        """auth's match of a full ID number (its keyed hash); an outage is the caller's
+        (Unavailable): a search that could not ask must not answer "nobody"."""
+        return self.auth_rpc.candidate_by_id_number(id_number)
+
     def fetch(self, candidate_id):
         try:
             return self.auth_rpc.get_profile(candidate_id)

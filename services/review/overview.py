@@ -50,6 +50,11 @@ def decision_fact(event_type, payload, case):
     fact = {"k": kind, "r": payload.get("reviewer_id"), "w": None, "rs": []}
     if kind == "returned":
         fact["rs"] = _reason_codes(payload, case)
+    if kind == "rejected":
+        # The event names the proposer; the second reviewer who confirmed it did work too.
+        decision = (case or {}).get("decision") or {}
+        if decision.get("attempt") == payload.get("attempt") and decision.get("confirmed_by"):
+            fact["c"] = decision["confirmed_by"]
     if payload.get("attempt") == 1 and case is not None:
         submitted = first_submitted_at(case.get("history"), 1, payload["occurred_at"])
         if submitted:
@@ -60,7 +65,8 @@ def decision_fact(event_type, payload, case):
 def _reason_codes(payload, case):
     decision = (case or {}).get("decision") or {}
     if decision.get("action") == "return" and decision.get("attempt") == payload.get("attempt"):
-        return [item.get("reason_code") or "other" for item in decision.get("items", [])]
+        return [code for item in decision.get("items", [])
+                for code in item.get("reason_codes") or [item.get("reason_code") or "other"]]
     # The case has moved on: recognise the catalogue's texts, anything else is "other".
     by_text = {text: code for code, (_, text) in domain.REASONS.items() if text}
     return [by_text.get(item.get("reason"), "other") for item in payload.get("items", [])]
@@ -75,7 +81,7 @@ def summarise(tallies, counts_by_site, days):
     """The overview: `tallies` are daily documents, `counts_by_site` {site: {status: n}},
     `days` the ISO dates shown."""
     per_day = {d: {"submitted": 0, "approved": 0, "returned": 0, "rejected": 0} for d in days}
-    reasons, reviewers, waits = {}, {}, []
+    reasons, reviewers, confirmations, waits = {}, {}, {}, []
     for doc in tallies:
         if doc["day"] not in per_day:
             continue
@@ -84,6 +90,8 @@ def summarise(tallies, counts_by_site, days):
         for fact in doc.get("decisions", []):
             row[fact["k"]] += 1
             reviewers[fact["r"]] = reviewers.get(fact["r"], 0) + 1
+            if fact.get("c"):
+                confirmations[fact["c"]] = confirmations.get(fact["c"], 0) + 1
             for code in fact.get("rs", []):
                 reasons[code] = reasons.get(code, 0) + 1
             if fact.get("w") is not None:
@@ -99,8 +107,10 @@ def summarise(tallies, counts_by_site, days):
         "first_decisions": len(waits),
         "returns_by_reason": [{"code": code, "label": domain.REASONS.get(code, ("其他",))[0], "count": n}
                               for code, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
-        "reviewers": [{"reviewer_id": r, "decisions": n}
-                      for r, n in sorted(reviewers.items(), key=lambda kv: (-kv[1], str(kv[0])))],
+        # decisions (as the events name them) and confirmations of others' rejections
+        "reviewers": [{"reviewer_id": r, "decisions": reviewers.get(r, 0), "confirmations": confirmations.get(r, 0)}
+                      for r in sorted(set(reviewers) | set(confirmations),
+                                      key=lambda r: (-(reviewers.get(r, 0) + confirmations.get(r, 0)), str(r)))],
         "sites": [{"site": site, "counts": counts, "total": sum(counts.values())}
                   for site, counts in sorted(counts_by_site.items())],
         "status_names": domain.STATUS_NAMES,

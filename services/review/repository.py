@@ -19,14 +19,14 @@ AFTER = ReturnDocument.AFTER
 HIDDEN = {"outbox": 0, "outbox_lease": 0}
 
 
-def _update(sets, history=None, events=(), inserts=None):
+def _update(sets, history=None, events=(), inserts=None, hold_until=None):
     update = {"$set": dict(sets)}
     if history is not None:
         update["$push"] = {"history": history}
     if inserts:
         update["$setOnInsert"] = dict(inserts)
     if events:
-        outbox.record(list(events), update)
+        outbox.record(list(events), update, hold_until=hold_until)
     return update
 
 
@@ -58,6 +58,13 @@ class CaseRepository:
         db.cases.create_index([("region", ASCENDING), ("site", ASCENDING), ("status", ASCENDING),
                                ("lease_until", ASCENDING)])
         db.cases.create_index([("candidate_id", ASCENDING)])
+        # Search by name (a prefix range after the scope's equalities, in name order, so the
+        # planner prefers it to the queue's indexes; a national scope has none) and a
+        # reviewer's own live claims (issue 28).
+        db.cases.create_index([("region", ASCENDING), ("site", ASCENDING), ("candidate.name", ASCENDING)])
+        db.cases.create_index([("region", ASCENDING), ("candidate.name", ASCENDING)])
+        db.cases.create_index([("candidate.name", ASCENDING)])
+        db.cases.create_index([("claimed_by", ASCENDING), ("status", ASCENDING), ("lease_until", ASCENDING)])
         db.cases.create_index([("outbox_pending", ASCENDING)])
         db.images.create_index([("package_id", ASCENDING)])
         for band in similarity.bands("0" * 16):
@@ -73,8 +80,12 @@ class CaseRepository:
         return self.db.cases.find_one({"_id": package_id}, HIDDEN)
 
     def queue(self, query, field, limit):
-        projection = dict(HIDDEN, history=0, returned_images=0)
+        projection = dict(HIDDEN, history=0, returned_images=0, notes=0)
         return list(self.db.cases.find(query, projection).sort(field, ASCENDING).limit(limit))
+
+    def find_cases(self, query, limit, sort="queue_key", direction=ASCENDING):
+        projection = dict(HIDDEN, history=0, returned_images=0, notes=0)
+        return list(self.db.cases.find(query, projection).sort(sort, direction).limit(limit))
 
     # -- what materials and auth announce ----------------------------------------------------------
     def apply_lifecycle(self, package_id, key, sets, history):
@@ -133,24 +144,45 @@ class CaseRepository:
             _update({"status": domain.PENDING, "claimed_by": None, "lease_until": 0}, history),
             return_document=AFTER)
 
-    def decide(self, case, reviewer, now, sets, event, history):
+    def decide(self, case, reviewer, now, sets, event, history, hold_until=None):
         """Record a decision and its event (none for a proposed rejection), only for the
-        holder of a live claim."""
+        holder of a live claim; `hold_until` holds the event in the outbox until then."""
         guard = {"_id": case["_id"], "attempt": case["attempt"], "status": domain.CLAIMED,
                  "claimed_by": reviewer, "lease_until": {"$gt": now}}
         change = dict(sets, claimed_by=None, lease_until=0)
         events = [event] if event is not None else []
-        return self.db.cases.find_one_and_update(guard, _update(change, history, events),
+        return self.db.cases.find_one_and_update(guard, _update(change, history, events, hold_until=hold_until),
                                                  return_document=AFTER)
 
-    def settle_proposal(self, case, reviewer, sets, event, history):
+    def settle_proposal(self, case, reviewer, sets, event, history, hold_until=None):
         """Confirm (with the event) or decline a proposed rejection: only a reviewer other
         than the proposer, and only while it is still the proposal of this attempt."""
         guard = {"_id": case["_id"], "attempt": case["attempt"], "status": domain.CONFIRMING,
                  "decision.by": {"$ne": reviewer}}
         events = [event] if event is not None else []
-        return self.db.cases.find_one_and_update(guard, _update(sets, history, events),
+        return self.db.cases.find_one_and_update(guard, _update(sets, history, events, hold_until=hold_until),
                                                  return_document=AFTER)
+
+    def add_note(self, package_id, note, limit):
+        """Append a reviewers' note to the case (at most `limit`); False if the case is full."""
+        result = self.db.cases.update_one(
+            {"_id": package_id, "$or": [{"notes_n": {"$exists": False}}, {"notes_n": {"$lt": limit}}]},
+            {"$push": {"notes": note}, "$inc": {"notes_n": 1}})
+        return result.modified_count == 1
+
+    def undo(self, case, sets, history):
+        """Take a held decision back: its event leaves the outbox unpublished. Only while
+        the relay's lease on the case is still the hold's own (a relay that took it has
+        set its own lease and may be publishing: too late), so undo and release never
+        both happen. The pending flag stays; the relay lowers it when it finds nothing."""
+        decision = case["decision"]
+        until = decision["hold_until"]
+        guard = {"_id": case["_id"], "attempt": case["attempt"], "status": case["status"],
+                 f"outbox.{decision['event_id']}": {"$exists": True},
+                 "outbox_lease": {"$gte": until, "$lte": until}}
+        update = {"$set": dict(sets, outbox_lease=0), "$unset": {f"outbox.{decision['event_id']}": ""},
+                  "$inc": {"outbox_n": -1}, "$push": {"history": history}}
+        return self.db.cases.find_one_and_update(guard, update, return_document=AFTER)
 
 
 class ImageIndex:

@@ -1,10 +1,15 @@
-"""Who sees which cases, as MongoDB filters (pure).
+"""Who sees which cases, and which of them a reviewer asked for, as MongoDB filters (pure).
 
 A reviewer's token names a region and sites (or "*" for the whole region); an admin's
 a region or, national, none. Every read and decision checks `principal.covers(region,
 site)` on the case itself; the queue and the counts turn the same scope into a filter,
 so a list can never show what opening would refuse."""
+import re
+from datetime import date, datetime, timedelta
+
 from common import errors
+from common.clock import BEIJING
+from common.idnumber import is_valid as is_valid_id_number
 from services.review import domain
 
 SORTS = {None: "queue_key", "oldest": "queue_key", "quality": "quality_key"}
@@ -59,3 +64,54 @@ def page(sort, limit, after):
 def cursor(field, key):
     """An opaque-enough cursor that also remembers which ordering it belongs to."""
     return f"{CURSOR_TAGS[field]}~{key}"
+
+
+# -- search ------------------------------------------------------------------------------------
+MAX_QUERY = 50
+REGISTRATION_NUMBER = re.compile(r"^\d{10,20}$")
+
+
+def search_terms(query):
+    """(kind, value) of what a reviewer typed: a full ID number (matched by auth's keyed
+    hash, never kept), a registration number (报名号), or else the start of a name."""
+    if not isinstance(query, str) or not query.strip() or len(query.strip()) > MAX_QUERY:
+        raise errors.ValidationError(f"请输入报名号、姓名或完整的身份证号（不超过{MAX_QUERY}字）")
+    text = query.strip()
+    if is_valid_id_number(text.upper()):
+        return "id_number", text.upper()
+    if REGISTRATION_NUMBER.match(text):
+        return "registration_number", text
+    return "name", text
+
+
+def name_prefix(name):
+    """A range on the name index: every name that starts with `name`."""
+    return {"$gte": name, "$lt": name + "\uffff"}
+
+
+# -- an export's dates ------------------------------------------------------------------------
+def submitted_between(since, until):
+    """A filter on the submission time for the Beijing calendar days `since`..`until`
+    (YYYY-MM-DD, each optional, both included), as UTC ISO bounds on `submitted_at`."""
+    bounds = {}
+    days = []
+    for value, what in ((since, "since"), (until, "until")):
+        if value is None:
+            days.append(None)
+            continue
+        try:
+            days.append(date.fromisoformat(str(value)))
+        except ValueError:
+            raise errors.ValidationError(f"{what} 须为 YYYY-MM-DD 格式的日期") from None
+    start, end = days
+    if start and end and start > end:
+        raise errors.ValidationError("起始日期不能晚于结束日期")
+    if start:
+        bounds["$gte"] = _beijing_midnight(start)
+    if end:
+        bounds["$lt"] = _beijing_midnight(end + timedelta(days=1))
+    return {"submitted_at": bounds} if bounds else {}
+
+
+def _beijing_midnight(day):
+    return domain.iso(datetime(day.year, day.month, day.day, tzinfo=BEIJING).timestamp())

@@ -28,6 +28,16 @@ class ReviewService(base.ServiceBase):
         return self.desk.reviews.list_queue(principal, site, status, limit, after, sort, attempt, flag)
 
     @rpc(https=True)
+    def search_cases(self, query, limit=20):
+        """The caller's cases by 报名号, full ID number (auth's keyed hash) or name; audited."""
+        return self.desk.reviews.search(self.auth.from_context(*STAFF), query, limit)
+
+    @rpc(https=True)
+    def my_claims(self):
+        """The caller's live claims."""
+        return self.desk.reviews.my_claims(self.auth.from_context(*STAFF))
+
+    @rpc(https=True)
     def claim(self, package_id):
         return self.desk.reviews.claim(self.auth.from_context(*STAFF), package_id)
 
@@ -40,26 +50,43 @@ class ReviewService(base.ServiceBase):
         return self.desk.reviews.get_case(self.auth.from_context(*STAFF), package_id)
 
     @rpc(https=True)
-    def approve(self, package_id, note=None):
-        return self.desk.reviews.approve(self.auth.from_context(*STAFF), package_id, note)
+    def approve(self, package_id, note=None, acknowledged=None, hold=False, checklist=None):
+        """`acknowledged`: the flags ticked in the confirmation step (kept, audited);
+        `hold`: the event waits REVIEW.HOLD_S seconds, undoable with undo_decision;
+        `checklist`: the region's per-type checks as ticked ({type: {item: bool}})."""
+        return self.desk.reviews.approve(self.auth.from_context(*STAFF), package_id, note,
+                                         acknowledged, hold, checklist)
 
     @rpc(https=True)
-    def reject(self, package_id, reason):
-        return self.desk.reviews.reject(self.auth.from_context(*STAFF), package_id, reason)
+    def reject(self, package_id, reason, checklist=None):
+        return self.desk.reviews.reject(self.auth.from_context(*STAFF), package_id, reason, checklist)
 
     @rpc(https=True)
-    def confirm_reject(self, package_id):
+    def confirm_reject(self, package_id, acknowledged=None, hold=False):
         """The second reviewer confirms a proposed rejection (never the proposer)."""
-        return self.desk.reviews.confirm_reject(self.auth.from_context(*STAFF), package_id)
+        return self.desk.reviews.confirm_reject(self.auth.from_context(*STAFF), package_id,
+                                                acknowledged, hold)
+
+    @rpc(https=True)
+    def undo_decision(self, package_id):
+        """Take back one's own held decision before its event leaves (its hold)."""
+        return self.desk.reviews.undo_decision(self.auth.from_context(*STAFF), package_id)
 
     @rpc(https=True)
     def decline_reject(self, package_id, note=None):
         return self.desk.reviews.decline_reject(self.auth.from_context(*STAFF), package_id, note)
 
     @rpc(https=True)
-    def return_materials(self, package_id, items, respond_by=None):
+    def return_materials(self, package_id, items, respond_by=None, checklist=None):
+        """`items`: [{"material_type", "reason" (a code, {"code", "text"} or {"codes": [...],
+        "text"}), "image_ids" (optional: only these images of the type)}]."""
         principal = self.auth.from_context(*STAFF)
-        return self.desk.reviews.return_materials(principal, package_id, items, respond_by)
+        return self.desk.reviews.return_materials(principal, package_id, items, respond_by, checklist)
+
+    @rpc(https=True)
+    def add_note(self, package_id, text):
+        """An internal note for the package's other reviewers; never shown to the candidate."""
+        return self.desk.reviews.add_note(self.auth.from_context(*STAFF), package_id, text)
 
     @rpc(https=True)
     def stats(self, region=None, site=None):
@@ -79,9 +106,11 @@ class ReviewService(base.ServiceBase):
         return self.desk.admin.site_review_times(sites, arguments.integer(days, "days"))
 
     @rpc(https=True)
-    def export_outcomes(self, site, format="xlsx"):
-        """One site's outcomes as an XLSX or CSV file (base64), ID numbers masked; audited."""
-        return self.desk.admin.export(self.auth.from_context("admin"), site, format)
+    def export_outcomes(self, site=None, format="xlsx", region=None, since=None, until=None, status=None):
+        """A site's or the whole scope's outcomes as an XLSX or CSV file (base64): Beijing
+        times, names not codes, ID numbers masked; by submission dates and status; audited."""
+        return self.desk.admin.export(self.auth.from_context("admin"), site, format, region,
+                                      since, until, status)
 
     @rpc(https=True)
     def audit(self, package_id):

@@ -33,7 +33,7 @@ def queue_item(case, now, id_check=None):
     }
 
 
-def case(doc, now, images=None, previous=None, id_check=None):
+def case(doc, now, images=None, previous=None, id_check=None, checklists=None):
     """The case; with `images` ({image_id: image view}) each item lists its images in
     full, otherwise by id only (a claim answers without issuing image URLs). `previous`:
     the last return before this attempt (reasons then, the images returned)."""
@@ -52,6 +52,9 @@ def case(doc, now, images=None, previous=None, id_check=None):
         "claim": claim(doc, now), "decision": doc.get("decision"),
         "candidate": doc.get("candidate"), "items": items, "history": doc.get("history", []),
         "flags": domain.queue_flags(doc), "previous": previous,
+        "notes": doc.get("notes") or [],  # reviewers' internal notes, for staff only
+        # the region's checks per material type, to tick while reviewing
+        "checklists": checklists or {},
         # the ID card cross-check: verdicts and their flags, hints that decide nothing
         "id_check": id_check, "id_flags": idcard.flags(id_check),
     }
@@ -59,11 +62,13 @@ def case(doc, now, images=None, previous=None, id_check=None):
 
 def image(doc, url, expires_at, duplicates):
     return {
-        "image_id": doc["_id"], "url": url, "url_expires_at": expires_at,
+        "image_id": doc["_id"], "url": url, "url_expires_at": expires_at if url else None,
         "format": doc.get("format"), "bytes": doc.get("bytes"), "width": doc.get("width"),
         "height": doc.get("height"), "sharpness": doc.get("sharpness"),
         "sha256": doc.get("sha256"), "uploaded_at": doc.get("uploaded_at"),
         "duplicate": bool(duplicates), "duplicates": duplicates,
+        # a returned image the candidate has since deleted (materials keeps it until decided)
+        "deleted_by_candidate": bool(doc.get("deleted")),
     }
 
 

@@ -33,7 +33,8 @@ def serious_violations(page):
 
 
 def queue_row(page, package_id):
-    return page.locator(f'tr[data-package="{package_id}"]')
+    """The package's row in the queue's own table (not under 我认领的 or a search's results)."""
+    return page.locator(f'[data-testid=queue] tr[data-package="{package_id}"]')
 
 
 def choose_filter(page, label, value):

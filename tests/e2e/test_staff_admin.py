@@ -75,7 +75,7 @@ def region_32_restored(admin):
 
 
 SETTINGS = ("name", "upload_enabled", "window", "max_bytes", "min_short_side", "max_pixels", "sites",
-            "categories", "respond_days", "contact", "notice")
+            "categories", "respond_days", "contact", "notice", "checklists")
 
 
 def region_32(admin, **changes):
@@ -186,7 +186,8 @@ def test_the_overview_charts_render_with_the_right_totals(system, admin, admin_p
 def test_the_exported_workbook_opens_with_openpyxl_and_its_rows_match_the_cases(system, admin, admin_page, output_dir):
     page = admin_page("admin.3201")
     open_screen(page, system, "overview")
-    assert page.locator("#x-site option").all_inner_texts() == ["3201"]
+    assert page.locator("#x-site option").all_inner_texts() == ["我负责的全部考点", "3201"]
+    page.get_by_label("范围", exact=True).select_option("3201")
     with page.expect_download() as download:
         page.get_by_test_id("export-xlsx").click()
     path = output_dir / "outcomes-3201.xlsx"
@@ -199,7 +200,7 @@ def test_the_exported_workbook_opens_with_openpyxl_and_its_rows_match_the_cases(
     assert {r[0] for r in rows[1:]} == set(cases) and len(rows) - 1 == len(cases)
     assert set(SITE_3201) <= set(cases)
     for row in rows[1:]:
-        assert row[4] == "3201" and "*" in (row[2] or "*")  # masked ID numbers only
+        assert row[4] == "3201 南京" and "*" in (row[2] or "*")  # the site by name; masked ID numbers only
     page.get_by_text("已导出考点 3201").wait_for()
     screenshot(page, output_dir, "overview-exported")
 

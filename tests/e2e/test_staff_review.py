@@ -78,8 +78,8 @@ def test_a_reviewer_filters_claims_zooms_and_returns_two_types_the_candidate_see
     assert "****" in snapshot and "138****" in snapshot
     # Zoom and rotate the view of the front; the stored file is not touched.
     first = id_card.nth(0)
-    first.get_by_role("button", name="放大", exact=False).click()
-    first.get_by_role("button", name="放大", exact=False).click()
+    first.get_by_role("button", name="放大：", exact=False).click()  # not 放大镜
+    first.get_by_role("button", name="放大：", exact=False).click()
     first.get_by_role("button", name="向右旋转", exact=False).click()
     assert float(first.get_attribute("data-zoom")) > 1.5 and first.get_attribute("data-turn") == "1"
     assert "清晰度" in first.locator("figcaption").inner_text()
@@ -87,9 +87,9 @@ def test_a_reviewer_filters_claims_zooms_and_returns_two_types_the_candidate_see
 
     # Return two types, each with a coded reason; the candidate's text is previewed.
     page.get_by_label("退回「身份证明」").check()
-    page.get_by_label("退回原因：身份证明").select_option("unclear")
+    page.get_by_role("group", name="退回原因：身份证明").get_by_label("图片不清晰").check()
     page.get_by_label("退回「学历证书」").check()
-    page.get_by_label("退回原因：学历证书").select_option("mismatch")
+    page.get_by_role("group", name="退回原因：学历证书").get_by_label("信息不一致").check()
     page.get_by_label("补充说明（可选）：学历证书").fill("姓名与报名信息不一致")
     preview = page.locator("[data-testid=preview-degree_certificate]").inner_text()
     assert preview.startswith("材料上的信息") and preview.endswith("审核员说明：姓名与报名信息不一致")
@@ -143,6 +143,11 @@ def test_a_rejection_needs_a_second_reviewer_never_the_first(system, packages, s
     staff_sign_in(second, system.url, "reviewer.32", start=f"/staff/#/case/{package_id}")
     second.get_by_text("reviewer.3204 提出").wait_for()
     second.get_by_role("button", name="确认不通过").click()
+    dialog = second.get_by_role("dialog", name="确认不通过")  # the confirmation step (issue 28)
+    dialog.wait_for()
+    for box in dialog.get_by_role("checkbox").all():
+        box.check()
+    dialog.get_by_role("button", name="确认不通过").click()
     second.locator(".outcome", has_text="已确认不通过").wait_for()
     wait_for(lambda: api.package()["status"] == "rejected", timeout=20, message="rejected")
     assert api.package()["feedback"]["reason"] == "学历不符合报考条件"
@@ -205,7 +210,13 @@ def test_one_case_is_reviewed_with_the_keyboard_alone(system, packages, staff_pa
     assert page.evaluate("() => document.activeElement.name") == "return"
     page.keyboard.press("Escape")
     page.keyboard.press("j")
-    page.keyboard.press("a")
+    page.keyboard.press("a")  # the confirmation step: each flag ticked with Space, then Enter
+    dialog = page.get_by_role("dialog", name="确认审核通过")
+    dialog.wait_for()
+    for _ in range(dialog.get_by_role("checkbox").count()):
+        page.keyboard.press("Space")
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
     page.locator(".outcome", has_text="已审核通过").wait_for()
     assert page.evaluate("() => document.activeElement.id") == "next-case"
     wait_for(lambda: api.package()["status"] == "approved", timeout=20, message="approved")

@@ -252,18 +252,20 @@ class Checker:
 
     def objects_vs_records(self, snap, strict=True):
         found = []
-        records, pending = {}, set()
+        records, pending, kept = {}, set(), set()
         for package in snap.packages.values():
             for item in package["items"].values():
                 for image in item["images"].values():
                     records[image["key"]] = image
             pending |= {entry["key"] for entry in (package.get("pending") or {}).values()}
+            # returned images the candidate deleted, kept for the reviewer until the package is final
+            kept |= {entry["key"] for entry in (package.get("retained") or {}).values()}
             if strict and (package.get("pending_n") or package.get("pending")):
                 found.append(f"materials: {package['_id']} still has pending uploads {sorted(package.get('pending') or {})}")
         objects = snap.objects
         for key in sorted(set(records) - set(objects)):
             found.append(f"s3: record without object {key}")
-        for key in sorted(set(objects) - set(records)):
+        for key in sorted(set(objects) - set(records) - kept):
             if strict or key not in pending:
                 found.append(f"s3: object without record {key}")
         for key in set(records) & set(objects):

@@ -127,7 +127,7 @@ def test_a_stopped_s3_server_refuses_uploads_cleanly_and_leaves_no_record(
     assert repo.reserve_upload(package_id, "other", b, key_b)
     kept = next(iter(repo.get(package_id)["items"]["id_card"]["images"].values()))
     assert repo.remove_image(package_id, "id_card", kept["image_id"],
-                             lambda pkg: domain.deleted_event(pkg, "id_card", kept["image_id"]))
+                             lambda pkg: domain.deleted_event(pkg, "id_card", kept["image_id"]))[0]
     materials = fault_system.db(fault_mongo, "materials")
     old = time.time() - ORPHAN_AGE_S - 60
     materials.packages.update_one({"_id": package_id}, {"$set": {

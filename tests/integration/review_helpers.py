@@ -150,8 +150,10 @@ def make_exam(start_service, container_factory, config, registration_standin):
     """Start the exam with review's lease and URL lifetime for this test."""
     exams = []
 
-    def make(lease_s=60, url_ttl_s=600):
+    def make(lease_s=60, url_ttl_s=600, hold_s=None):
         config["REVIEW"] = {"LEASE_S": lease_s, "URL_TTL_S": url_ttl_s}
+        if hold_s is not None:  # how long a held decision waits before its event leaves
+            config["REVIEW"]["HOLD_S"] = hold_s
         auth_url = start_service(AuthService)
         materials_url = start_service(MaterialsService)
         review_url = start_service(ReviewService)

@@ -125,3 +125,20 @@ def test_rows_carrying_a_password_or_its_hash_are_refused_in_the_preview_and_the
     db = mongo_client[auth["config"]["MONGO"]["DB_PREFIX"] + "auth"]
     assert db.candidates.find_one({"_id": "2026320400931"}) is None
     assert db.candidates.find_one({"_id": "2026320400933"}).get("password_hash") is None
+
+
+def test_a_row_with_several_errors_lists_every_one_and_a_category_written_by_name_is_accepted(auth):
+    """Issue 28, defect 7."""
+    records = [candidate("2026320400904", serial=904, category="中西医结合执业医师"),
+               candidate("2026320400905", serial=905, phone="123", region="1", exam_year="26"),
+               candidate("2026320400906", serial=906, category="中医师")]
+    with rpc(auth["config"], auth["admin.32"]) as proxy:
+        preview = proxy.auth.preview_import("名单.csv", csv_file(records))
+        assert preview["created"] == 1
+        errors = {e["row"]: e for e in preview["errors"]}
+        assert errors[3]["messages"] == ["手机号格式错误", "考区代码格式错误", "考点代码格式错误", "考试年度错误"]
+        assert errors[4]["message"].startswith("考试类别未知：中医师") and "中医执业医师（tcm_practitioner）" in errors[4]["message"]
+        applied = proxy.auth.apply_import("名单.csv", csv_file(records))
+        assert applied["created"] == 1
+    from services.auth.cli import build_authority
+    assert build_authority(auth["config"]).profile("2026320400904")["category"] == "integrated_practitioner"

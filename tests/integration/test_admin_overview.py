@@ -5,10 +5,14 @@ import base64
 import csv
 import io
 
+import re
+from datetime import date, datetime, timedelta
+
 import openpyxl
 import requests
+from common.clock import beijing_today, beijing_wall
 from services.review.tallies import Tallies
-from review_helpers import ANNA, BEN, CAI, DING, SITE_3201, SITE_3204, make_exam, refused  # noqa: F401
+from review_helpers import ADMIN, ANNA, BEN, CAI, DING, SITE_3201, SITE_3204, make_exam, refused  # noqa: F401
 from support import bearer, make_admin, rpc, staff_token, wait_for
 
 ADMIN_3201 = "admin.3201"
@@ -102,7 +106,6 @@ def test_the_exported_workbook_opens_with_its_rows_matching_the_cases_and_number
         book_file = proxy.review.export_outcomes(site="3204", format="xlsx")
         csv_file = proxy.review.export_outcomes(site="3204", format="csv")
         refused("ValidationError", proxy.review.export_outcomes, site="3204", format="pdf")
-        refused("ValidationError", proxy.review.export_outcomes, site=None)
         queue = {c["package_id"]: c for c in proxy.review.list_queue(site="3204", status="approved")["items"]
                  + proxy.review.list_queue(site="3204", status="returned")["items"]}
     sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(book_file["data"]))).active
@@ -111,7 +114,7 @@ def test_the_exported_workbook_opens_with_its_rows_matching_the_cases_and_number
     by_number = {r[0]: r for r in rows[1:]}
     assert set(by_number) == {ANNA, BEN} == {queue[p]["candidate_id"] for p in queue}
     assert by_number[ANNA][7] == "审核通过" and by_number[BEN][7] == "退回修改"
-    assert "id_card" in by_number[BEN][11] and DING not in by_number
+    assert "身份证明" in by_number[BEN][11] and DING not in by_number
     for row in rows[1:]:
         assert "*" in row[2] and len(row[2]) == 18  # masked, never the full number
     text = base64.b64decode(csv_file["data"]).decode("utf-8-sig")
@@ -146,3 +149,81 @@ def test_materials_learns_a_sites_typical_review_time_from_review_over_rpc_not_f
     learnt = wait_for(lambda: exam.package(CAI)["site_review_time"], timeout=30,
                       message="materials' timer asked review")
     assert learnt == times["3204"]
+
+
+def sheet_rows(file):
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(file["data"])))
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    return header, [dict(zip(header, row)) for row in sheet.iter_rows(min_row=2)]
+
+
+def csv_rows(file):
+    text = base64.b64decode(file["data"]).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_exports_write_beijing_times_as_dates_and_names_not_codes_filter_by_date_and_status_and_cover_a_region(
+        make_exam):
+    """Issue 28, defect 4."""
+    exam = make_exam()
+    ids = decide(exam)
+    ben_case = exam.review(ADMIN).get_case(ids[BEN])
+    today = beijing_today()
+    with rpc(exam.config, region_admin(exam, "admin.32")) as proxy:
+        region = proxy.review.export_outcomes(format="xlsx")  # no site: the whole region
+        returned = proxy.review.export_outcomes(format="csv", status="returned")
+        dated = proxy.review.export_outcomes(format="csv", since=today.isoformat(), until=today.isoformat())
+        earlier = proxy.review.export_outcomes(format="csv", since=(today - timedelta(days=9)).isoformat(),
+                                               until=(today - timedelta(days=1)).isoformat())
+        for bad in ({"since": "2026-13-01"}, {"since": today.isoformat(), "until": (today - timedelta(days=1)).isoformat()},
+                    {"status": "open"}, {"region": "11"}):
+            refused("Forbidden" if "region" in bad else "ValidationError", proxy.review.export_outcomes, **bad)
+    header, rows = sheet_rows(region)
+    by_number = {r["报名号"].value: r for r in rows}
+    assert set(by_number) == {ANNA, BEN, DING} and region["rows"] == 3
+    assert region["filename"].startswith("outcomes-32-")
+    ben = by_number[BEN]
+    # Beijing time as a real spreadsheet date-time, with a number format people read.
+    assert isinstance(ben["提交时间"].value, datetime) and ben["提交时间"].number_format == "yyyy-mm-dd hh:mm"
+    assert ben["提交时间"].value == beijing_wall(ben_case["submitted_at"]).replace(microsecond=0)
+    decided = beijing_wall(ben_case["decision"]["at"])
+    assert abs(ben["审核时间"].value - decided.replace(microsecond=0)) < timedelta(seconds=1)
+    assert isinstance(ben["补正截止日期"].value, datetime) and ben["补正截止日期"].number_format == "yyyy-mm-dd"
+    assert ben["补正截止日期"].value.date() == date.fromisoformat(ben_case["decision"]["respond_by"])
+    # Names, not codes.
+    assert ben["报考类别"].value == "中西医结合执业医师"
+    assert ben["考点"].value == "3204 常州" and by_number[DING]["考点"].value == "3201 南京"
+    assert ben["审核人"].value == SITE_3204
+    assert ben["原因或退回材料"].value.startswith("身份证明：图片不清晰") and "学历证书：材料已过期" in ben["原因或退回材料"].value
+    # CSV: Beijing time as text a person reads, the same names.
+    [only] = csv_rows(returned)
+    assert only["报名号"] == BEN and only["状态"] == "退回修改"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", only["提交时间"])
+    assert only["提交时间"] == beijing_wall(ben_case["submitted_at"]).strftime("%Y-%m-%d %H:%M")
+    assert only["报考类别"] == "中西医结合执业医师" and only["审核人"] == SITE_3204
+    assert {r["报名号"] for r in csv_rows(dated)} == {ANNA, BEN, DING} and csv_rows(earlier) == []
+    # A national administrator names the region; a site administrator gets their sites.
+    national = exam.review(ADMIN).export_outcomes(region="32", format="csv")
+    assert national["rows"] == 3
+    refused("ValidationError", exam.review(ADMIN).export_outcomes, format="csv")
+    with rpc(exam.config, region_admin(exam, ADMIN_3201, sites=["3201"])) as proxy:
+        assert [r["报名号"] for r in csv_rows(proxy.review.export_outcomes(format="csv"))] == [DING]
+
+
+def test_the_workload_counts_the_second_reviewers_confirmation_of_a_rejection(make_exam):
+    """Issue 28, defect 7: the second pair of eyes is work too."""
+    from review_helpers import OTHER_3204
+    exam = make_exam()
+    package_id = exam.submit_package(ANNA)
+    exam.queued(package_id)
+    exam.review(SITE_3204).claim(package_id)
+    exam.review(SITE_3204).reject(package_id, reason="学历不符合报考条件")
+    exam.review(OTHER_3204).confirm_reject(package_id)
+    with rpc(exam.config, region_admin(exam, "admin.32")) as proxy:
+        view = wait_for(lambda: (lambda v: v if v["totals"]["rejected"] == 1 else None)(
+            proxy.review.overview(region="32")), timeout=10, message="the rejection counted")
+    workload = {r["reviewer_id"]: r for r in view["reviewers"]}
+    assert workload[f"staff:{SITE_3204}"]["decisions"] == 1
+    assert workload[f"staff:{OTHER_3204}"]["confirmations"] == 1
+    assert workload[f"staff:{SITE_3204}"]["confirmations"] == 0

@@ -15,6 +15,14 @@ code), then times:
 - case screen: `review.get_case` of a random waiting package of site 3204 (the scope
   check, the snapshot, the image metadata and presigned links, the audit entry);
   raw: `cases.find_one({_id})` + `images.find({_id: {$in: ...}})`.
+- search (issue 28): `review.search_cases` by a 报名号 (the candidate_id index), by a full
+  name and by the start of a name (a range on the candidate.name index), and by a full ID
+  number (auth's keyed-hash look-up over RPC, then the candidate_id index; the number is a
+  demo candidate's, who has no case here, so auth answers and review finds nothing); each
+  writes an audit entry. raw: the same `cases.find(...).limit(20)`.
+- my claims (issue 28): `review.my_claims` after the reviewer claimed a few packages;
+  raw: `cases.find({claimed_by, status, lease_until > now}).sort(lease_until).limit(50)`
+  (the seeded volume gives reviewer.3204 thousands of live claims: a worst case).
 Prints one JSON summary: p50/p95 per call, p95 ratio to raw, review CPU ms per call.
 A benchmark, not a test: the target (p95 under 100 ms) is reported, never asserted.
 """
@@ -35,6 +43,7 @@ from tests.load.procstat import cpu_seconds, loadavg  # noqa: E402
 from tests.load.report import emit, percentiles  # noqa: E402
 from tests.load.volume import seed  # noqa: E402
 from services.review.domain import STATUSES  # noqa: E402
+from dev.seed import demo_id_number  # noqa: E402
 
 TARGET_P95_MS = 100
 
@@ -146,6 +155,31 @@ def main():
         return ([count(dict(area, status=status)) for status in STATUSES],
                 count(dict(area, status="claimed", lease_until={"$lt": now})))
     record("queue: counts per status (stats)", lambda i: client.call("review", "stats", site="3204"), raw_counts)
+
+    # -- search and my claims (issue 28) ------------------------------------------------------
+    scoped = {"region": "32", "site": {"$in": ["3204"]}}
+    someone = next(c for c in db.cases.find(scoped, {"candidate_id": 1, "candidate": 1}).limit(500)
+                   if len((c.get("candidate") or {}).get("name") or "") >= 10)  # 容量考生 + 6 digits
+    number, name = someone["candidate_id"], someone["candidate"]["name"]
+    prefix = name[:-3]  # e.g. 容量考生123: every name that starts so (many), the first 20 in scope
+    by_name = lambda text: dict(scoped, **{"candidate.name": {"$gte": text, "$lt": text + "\uffff"}})  # noqa: E731
+    for label, query, raw in (
+            ("search: 报名号", number, lambda: db.cases.find({"candidate_id": number}).limit(20)),
+            ("search: full name", name, lambda: db.cases.find(by_name(name)).sort("candidate.name", ASCENDING).limit(20)),
+            ("search: start of a name", prefix,
+             lambda: db.cases.find(by_name(prefix)).sort("candidate.name", ASCENDING).limit(20)),
+            ("search: full ID number (auth's keyed hash)", demo_id_number("320400", 1),
+             lambda: db.cases.find({"candidate_id": "2026320400001"}).limit(20))):
+        record(label, lambda i, q=query: client.call("review", "search_cases", query=q),
+               lambda i, r=raw: list(r()))
+    for package_id in waiting[:5]:
+        client.call("review", "claim", package_id=package_id)
+    mine = {"claimed_by": "staff:reviewer.3204", "status": "claimed"}  # the seeded ones too: thousands
+    record("my claims (my_claims)", lambda i: client.call("review", "my_claims"),
+           lambda i: list(db.cases.find(dict(mine, lease_until={"$gt": time.time()}))
+                          .sort("lease_until", ASCENDING).limit(50)))
+    for package_id in waiting[:5]:
+        client.call("review", "release", package_id=package_id)
 
     summary = {"benchmark": "staff screens at data volume (tests/load/staff_screens.py)",
                "packages": args.count, "seeded": seeded, "target_p95_ms": TARGET_P95_MS,

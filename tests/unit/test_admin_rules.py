@@ -59,15 +59,18 @@ def test_the_summary_totals_days_reasons_reviewers_and_the_median():
         {"day": "2026-06-01", "submitted": 3, "decisions": [
             {"k": "approved", "r": "a", "w": 3600, "rs": []},
             {"k": "returned", "r": "b", "w": 7200, "rs": ["unclear", "unclear"]}]},
-        {"day": "2026-06-02", "submitted": 1, "decisions": [{"k": "approved", "r": "a", "w": None, "rs": []}]},
+        {"day": "2026-06-02", "submitted": 1, "decisions": [{"k": "approved", "r": "a", "w": None, "rs": []},
+                                                            {"k": "rejected", "r": "b", "w": None, "rs": [], "c": "c"}]},
         {"day": "2026-05-01", "submitted": 9, "decisions": []}]  # outside the days shown
     result = overview.summarise(tallies, {"3204": {"pending": 2, "approved": 2}}, days)
-    assert result["totals"] == {"submitted": 4, "decided": 3, "approved": 2, "returned": 1, "rejected": 0}
+    assert result["totals"] == {"submitted": 4, "decided": 4, "approved": 2, "returned": 1, "rejected": 1}
     assert result["per_day"]["approved"] == [1, 1] and result["per_day"]["submitted"] == [3, 1]
     assert result["median_first_decision_hours"] == 1.5 and result["median_first_decision_s"] == 5400
     assert result["first_decisions"] == 2
     assert result["returns_by_reason"] == [{"code": "unclear", "label": "图片不清晰", "count": 2}]
-    assert result["reviewers"] == [{"reviewer_id": "a", "decisions": 2}, {"reviewer_id": "b", "decisions": 1}]
+    assert result["reviewers"] == [{"reviewer_id": "a", "decisions": 2, "confirmations": 0},  # the confirmer too
+                                   {"reviewer_id": "b", "decisions": 2, "confirmations": 0},
+                                   {"reviewer_id": "c", "decisions": 0, "confirmations": 1}]
     assert result["sites"] == [{"site": "3204", "counts": {"pending": 2, "approved": 2}, "total": 4}]
 
 

@@ -23,6 +23,27 @@ def test_a_record_with_a_bad_field_is_refused(field, value):
         domain.parse_record(candidate("2026320400001", **{field: value}))
 
 
+def test_every_error_of_a_record_is_named_not_only_the_first():
+    with pytest.raises(domain.RecordInvalid) as refused:
+        domain.parse_record(candidate("2026320400001", phone="123", region="1", exam_year="26"))
+    assert refused.value.messages == ["手机号格式错误", "考区代码格式错误", "考点代码格式错误", "考试年度错误"]
+    assert str(refused.value) == "手机号格式错误；考区代码格式错误；考点代码格式错误；考试年度错误"
+
+
+def test_a_category_may_be_written_by_the_name_the_catalogue_uses():
+    record = domain.parse_record(candidate("2026320400001", category="中西医结合执业医师"))
+    assert record.category == "integrated_practitioner"
+    assert domain.parse_record(candidate("2026320400001", category=" 口腔执业助理医师 ")).category == "dental_assistant"
+
+
+def test_an_unknown_category_is_refused_with_the_accepted_names_and_codes():
+    with pytest.raises(domain.RecordInvalid) as refused:
+        domain.parse_record(candidate("2026320400001", category="中西医结合医师"))
+    message = str(refused.value)
+    assert message.startswith("考试类别未知：中西医结合医师")
+    assert "中西医结合执业医师（integrated_practitioner）" in message and "公共卫生执业助理医师" in message
+
+
 @pytest.mark.parametrize("field, value", [("password", "Demo@2026"), ("password_hash", "$argon2id$v=19$x"),
                                           ("password", 12345678)])
 def test_a_record_carrying_a_password_or_its_hash_is_refused_whole(field, value):

@@ -6,7 +6,7 @@ import pytest
 from common import errors
 from common.events import validate
 from common.tokens import Principal
-from services.review import domain, scope, similarity, views
+from services.review import domain, safeguards, scope, similarity, views
 
 NOW = 1_780_000_000.0
 PKG = "2026320400001-2026"
@@ -396,3 +396,76 @@ def test_counts_per_site_add_up_per_status_with_every_status_present():
     total = domain.total_by_status([{"pending": 2, "claimed": 1}, {"pending": 3, "approved": 4}])
     assert total == dict.fromkeys(domain.STATUSES, 0) | {"pending": 5, "claimed": 1, "approved": 4}
     assert domain.total_by_status([]) == dict.fromkeys(domain.STATUSES, 0)
+
+
+# -- decision safety (issue 28): acknowledgements and the undo window ----------------------------
+def test_acknowledgements_are_kept_as_shown_trimmed_and_with_any_id_number_masked():
+    assert safeguards.acknowledged(None) == []
+    assert safeguards.acknowledged([" 疑似重复图片 ", "证件号 320400199501010011 不一致"]) == [
+        "疑似重复图片", "证件号 3204**********0011 不一致"]
+    for bad in ("疑似重复图片", [""], [1], ["x" * 201], ["a"] * (safeguards.MAX_ACKNOWLEDGED + 1)):
+        with pytest.raises(errors.ValidationError):
+            safeguards.acknowledged(bad)
+
+
+def test_a_hold_is_the_decision_time_plus_the_window_and_only_a_boolean_asks_for_it():
+    assert safeguards.hold_until(False, NOW, 5) is None and safeguards.hold_until(None, NOW, 5) is None
+    assert safeguards.hold_until(True, NOW, 5) == NOW + 5
+    with pytest.raises(errors.ValidationError):
+        safeguards.hold_until("yes", NOW, 5)
+
+
+def held_case(status=domain.APPROVED, by="staff:alice", left=3, **decision):
+    base = {"action": "approve", "by": by, "at": "t", "attempt": 1, "hold_until": NOW + left,
+            "release_at": "r", "event_id": "e1"}
+    return case(status=status, decision=dict(base, **decision))
+
+
+def test_only_the_decider_may_undo_a_held_decision_and_only_before_its_release():
+    assert safeguards.undo_refusal(held_case(), "staff:alice", NOW) is None
+    assert isinstance(safeguards.undo_refusal(held_case(), "staff:bob", NOW), errors.Forbidden)
+    assert isinstance(safeguards.undo_refusal(held_case(left=-1), "staff:alice", NOW), errors.InvalidTransition)
+    assert isinstance(safeguards.undo_refusal(case(status=domain.APPROVED, decision={"by": "staff:alice"}),
+                                          "staff:alice", NOW), errors.InvalidTransition)
+    rejected = held_case(domain.REJECTED, by="staff:alice", action="reject", confirmed_by="staff:bob")
+    assert safeguards.undo_refusal(rejected, "staff:bob", NOW) is None
+    assert isinstance(safeguards.undo_refusal(rejected, "staff:alice", NOW), errors.Forbidden)
+
+
+def test_an_undone_approval_is_the_reviewers_claim_again_and_an_undone_confirmation_the_proposal():
+    back = safeguards.undone(held_case(), "staff:alice", NOW, 900)
+    assert back["status"] == domain.CLAIMED and back["claimed_by"] == "staff:alice"
+    assert back["lease_until"] == NOW + 900 and back["decision"] is None
+    rejected = held_case(domain.REJECTED, action="reject", reason="不符", confirmed_by="staff:bob",
+                         confirmed_at="t2", confirm_acknowledged=[])
+    proposal = safeguards.undone(rejected, "staff:bob", NOW, 900)
+    assert proposal == {"status": domain.CONFIRMING, "decision": {
+        "action": "reject", "by": "staff:alice", "at": "t", "attempt": 1, "reason": "不符"}}
+
+
+# -- several coded reasons for one type, returning single images (issue 28) -----------------------
+def test_a_returned_type_may_carry_several_coded_reasons_each_explained_in_order():
+    codes, text = domain.explain_all({"codes": ["unclear", "incomplete"], "text": "背面缺角"})
+    assert codes == ["unclear", "incomplete"]
+    assert text == domain.REASONS["unclear"][1] + domain.REASONS["incomplete"][1] + "审核员说明：背面缺角"
+    assert domain.explain_all("expired") == (["expired"], domain.REASONS["expired"][1])
+    assert domain.explain_all({"code": "other", "text": "补盖章"}) == (["other"], "补盖章")
+    assert domain.explain_all({"codes": ["unclear", "other"], "text": "补盖章"})[1].endswith("审核员说明：补盖章")
+    for bad in ({"codes": []}, {"codes": ["unclear", "unclear"]}, {"codes": ["blurry"]},
+                {"codes": ["unclear", "other"]}, {"codes": "unclear"}, {"codes": list(domain.REASONS)}):
+        with pytest.raises(errors.ValidationError):
+            domain.explain_all(bad)
+
+
+def test_a_return_may_name_single_images_of_a_type_and_says_which_to_the_candidate():
+    doc = case(items={"id_card": ["a1", "a2"], "degree_certificate": ["b1"]})
+    [item] = domain.return_items(doc, [{"material_type": "id_card", "image_ids": ["a2"],
+                                        "reason": {"codes": ["unclear", "incomplete"]}}])
+    assert item["image_ids"] == ["a2"] and item["reason_codes"] == ["unclear", "incomplete"]
+    assert item["reason_code"] == "unclear"
+    assert item["reason"].endswith("需重新上传：第2张（共2张）")
+    [whole] = domain.return_items(doc, [{"material_type": "id_card", "image_ids": ["a1", "a2"], "reason": "unclear"}])
+    assert "image_ids" not in whole  # every image named: the whole type
+    for bad in (["zz"], [], "a1", ["a1", "a1"]):
+        with pytest.raises(errors.ValidationError):
+            domain.return_items(doc, [{"material_type": "id_card", "image_ids": bad, "reason": "unclear"}])

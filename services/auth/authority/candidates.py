@@ -22,7 +22,7 @@ class CandidateDirectory:
                 self._check_import_scope(record, principal)
                 summary[self._import_one(record)] += 1
             except domain.RecordInvalid as exc:
-                summary["errors"].append({"index": index, "message": str(exc)})
+                summary["errors"].append({"index": index, "message": str(exc), "messages": exc.messages})
             except DuplicateIdNumber:
                 summary["errors"].append({"index": index, "message": "身份证号与其他报名号重复"})
         return summary
@@ -45,7 +45,7 @@ class CandidateDirectory:
                 seen.add(record.registration_number)
                 parsed.append((number, record))
             except domain.RecordInvalid as exc:
-                summary["errors"].append(_row_error(number, raw, str(exc)))
+                summary["errors"].append(_row_error(number, raw, *exc.messages))
         stored = self.repo.get_candidates([record.registration_number for _, record in parsed])
         for number, record in parsed:
             outcome = self._preview_one(record, stored.get(record.registration_number))
@@ -80,7 +80,7 @@ class CandidateDirectory:
     def apply_import(self, rows, principal):
         """Import the rows through the feed's own path; errors name the file's rows."""
         summary = self.import_candidates([raw for _, raw in rows], principal)
-        summary["errors"] = [_row_error(rows[e["index"]][0], rows[e["index"]][1], e["message"])
+        summary["errors"] = [_row_error(rows[e["index"]][0], rows[e["index"]][1], *e.get("messages", [e["message"]]))
                              for e in summary["errors"]]
         return summary
 
@@ -156,6 +156,13 @@ class CandidateDirectory:
                 "name": domain.name_verdict(name, candidate["name"]),
                 "expired": domain.expired_by(expires, exam_on)}
 
+    def candidate_by_id_number(self, id_number):
+        """{"candidate_id"} of the candidate registered with this ID number, or None."""
+        if not id_number:
+            return None
+        found = self.repo.find_candidate_by_id_hash(self.vault.lookup_hash("id_number", str(id_number)))
+        return {"candidate_id": found["_id"]} if found else None
+
     def _candidate(self, candidate_id):
         candidate = self.repo.get_candidate(str(candidate_id))
         if candidate is None:
@@ -163,7 +170,9 @@ class CandidateDirectory:
         return candidate
 
 
-def _row_error(number, raw, message):
-    """A per-row refusal that names the row and its registration number, never more."""
+def _row_error(number, raw, *messages):
+    """A per-row refusal that names the row and its registration number, never more:
+    every reason the row has (`messages`), and them joined (`message`)."""
     rid = raw.get("registration_number") if isinstance(raw, dict) else None
-    return {"row": number, "registration_number": str(rid or "")[:20], "message": message}
+    return {"row": number, "registration_number": str(rid or "")[:20], "message": "；".join(messages),
+            "messages": list(messages)}

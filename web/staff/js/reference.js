@@ -1,28 +1,56 @@
-// What the screens look up once a session: material type names (the public catalogue),
-// the return-reason catalogue (review.reasons) and the region's respond-by default.
+// What the screens look up once a session: the public catalogue (material types in its
+// order and their names, the exam categories' names), the return-reason catalogue
+// (review.reasons) and the regions' settings (site names, the respond-by default).
 import { call } from './rpc.js';
 
 const DEFAULT_RESPOND_DAYS = 7; // until the region sets `respond_days`
-let names = null;
+let catalogue = null;
 let reasons = null;
 const regions = {};
 
-export async function catalogueNames() {
-  if (!names) {
+// {names: {type: name}, order: [type, ...] (ID proof first), categories: {code: name}}.
+export async function catalogueInfo() {
+  if (!catalogue) {
     try {
       const response = await fetch('/api/v1/catalogue', { cache: 'no-store' });
       const body = await response.json();
-      names = Object.fromEntries(body.types.map((t) => [t.material_type, t.name]));
+      catalogue = {
+        names: Object.fromEntries(body.types.map((t) => [t.material_type, t.name])),
+        order: body.types.map((t) => t.material_type),
+        categories: Object.fromEntries((body.categories || []).map((c) => [c.code, c.name])),
+      };
     } catch (e) {
-      return {}; // codes instead of names, better than no screen
+      return { names: {}, order: [], categories: {} }; // codes instead of names, better than no screen
     }
   }
-  return names;
+  return catalogue;
+}
+
+export async function catalogueNames() {
+  return (await catalogueInfo()).names;
+}
+
+// Material types in the catalogue's order; any it does not know go last, by code.
+export function inCatalogueOrder(items, order) {
+  const rank = (type) => (order.includes(type) ? order.indexOf(type) : order.length);
+  return [...items].sort((a, b) => rank(a.material_type) - rank(b.material_type)
+    || a.material_type.localeCompare(b.material_type));
 }
 
 export async function reasonList() {
   if (!reasons) reasons = await call('review', 'reasons');
   return reasons;
+}
+
+async function regionSettings(region) {
+  if (!(region in regions)) {
+    try {
+      regions[region] = await call('materials', 'get_region', { region });
+    } catch (e) {
+      regions[region] = {};
+    }
+  }
+  return regions[region];
 }
 
 function beijingDate(days) {
@@ -32,13 +60,12 @@ function beijingDate(days) {
 
 // The region's respond-by default as a date (YYYY-MM-DD), from `respond_days`.
 export async function respondByDefault(region) {
-  if (!(region in regions)) {
-    try {
-      const found = await call('materials', 'get_region', { region });
-      regions[region] = Number.isInteger(found.respond_days) ? found.respond_days : DEFAULT_RESPOND_DAYS;
-    } catch (e) {
-      regions[region] = DEFAULT_RESPOND_DAYS;
-    }
-  }
-  return beijingDate(regions[region]);
+  const days = (await regionSettings(region)).respond_days;
+  return beijingDate(Number.isInteger(days) ? days : DEFAULT_RESPOND_DAYS);
+}
+
+// "3204 常州": a site with its name, as the region's settings give it.
+export async function siteText(region, site) {
+  const name = ((await regionSettings(region)).sites || {})[site];
+  return name ? `${site} ${name}` : site;
 }

@@ -58,7 +58,15 @@ async function show(root, who, announce) {
   }
 }
 
+let started = null;
+
+// Draw the current screen again (its cleanup first), e.g. after an undone decision.
+export function refresh() {
+  return started ? show(...started) : Promise.resolve();
+}
+
 export function startRouter(root, who, announce) {
+  started = [root, who, announce];
   window.addEventListener('hashchange', () => show(root, who, announce));
   // Leaving the page releases what the screen holds (best effort; the lease also runs out).
   window.addEventListener('pagehide', () => { if (leave) leave({ unloading: true }); });

@@ -16,6 +16,15 @@ export const FIELD_NAMES = {
   min_sharpness: '清晰度下限', respond_days: '补正期限（天）', contact: '考点联系方式', notice: '暂停上传公告',
 };
 
+// The exam regions (考区): the provinces' two-digit codes (GB/T 2260), for a national
+// administrator's picker.
+export const REGION_NAMES = {
+  11: '北京', 12: '天津', 13: '河北', 14: '山西', 15: '内蒙古', 21: '辽宁', 22: '吉林', 23: '黑龙江',
+  31: '上海', 32: '江苏', 33: '浙江', 34: '安徽', 35: '福建', 36: '江西', 37: '山东', 41: '河南',
+  42: '湖北', 43: '湖南', 44: '广东', 45: '广西', 46: '海南', 50: '重庆', 51: '四川', 52: '贵州',
+  53: '云南', 54: '西藏', 61: '陕西', 62: '甘肃', 63: '青海', 64: '宁夏', 65: '新疆',
+};
+
 // A national administrator picks a region; everyone else administers their own.
 export function regionOf(who, chosen) {
   return who.region === '*' ? (chosen || '32') : who.region;
@@ -30,6 +39,7 @@ export function fieldName(field) {
   if (FIELD_NAMES[field]) return FIELD_NAMES[field];
   const [head, key, rest] = field.split('.');
   if (head === 'sites') return `考点 ${key} 名称`;
+  if (head === 'checklists') return `核对清单（${key}）`;
   if (head === 'categories') return `${CATEGORY_NAMES[key] || key} ${rest === 'required' ? '必传材料' : '可选材料'}`;
   return field;
 }

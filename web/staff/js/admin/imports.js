@@ -1,7 +1,7 @@
 // Candidate import (issue 19 item 9): the registration system's CSV or XLSX is previewed
 // first (what would be created or changed, and every row's error), then applied through
 // auth's import path, which is idempotent: applying the same file again changes nothing.
-import { append, h } from '/js/dom.js';
+import { append, clear, h } from '/js/dom.js';
 import { call } from '../rpc.js';
 import { messages, readAsBase64 } from './common.js';
 
@@ -37,7 +37,9 @@ function errorsTable(errors) {
   return h('table', { class: 'grid errors', 'data-testid': 'import-errors' },
     h('caption', {}, '以下行有错误，不会导入；请在原文件中改正后重新导入'),
     h('thead', {}, h('tr', {}, ['行号', '报名号', '错误'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, errors.map((e) => h('tr', {}, h('td', {}, String(e.row)), h('td', {}, e.registration_number || '—'), h('td', {}, e.message)))));
+    h('tbody', {}, errors.map((e) => h('tr', {}, h('td', {}, String(e.row)), h('td', {}, e.registration_number || '—'),
+      // every reason the row has, one per line
+      h('td', {}, (e.messages || [e.message]).length > 1 ? h('ul', { class: 'row-errors' }, e.messages.map((m) => h('li', {}, m))) : e.message)))));
 }
 
 export async function render(root, { announce }) {
@@ -47,7 +49,7 @@ export async function render(root, { announce }) {
   const result = h('div', { class: 'import-result' });
   const form = h('form', { class: 'panel import-form', 'aria-label': '选择导入文件' },
     h('div', { class: 'field' }, h('label', { for: 'i-file' }, '报名系统导出的考生名单（CSV 或 XLSX，最大 1 MB）'), input,
-      h('span', { class: 'hint', id: 'i-hint' }, '首行为列名：报名号、姓名、身份证号、手机号、考区、考点、考试类别、考试年度、初始密码（或密码哈希）。')),
+      h('span', { class: 'hint', id: 'i-hint' }, '首行为列名：报名号、姓名、身份证号、手机号、考区、考点、考试类别（名称如“中西医结合执业医师”或其代码）、考试年度、初始密码（或密码哈希）。')),
     previewButton);
   append(root, h('div', { class: 'page-head' }, h('h1', {}, '考生导入')), note.box, form, result);
 
@@ -70,14 +72,15 @@ export async function render(root, { announce }) {
         apply.disabled = true;
         try {
           const done = await call('auth', 'apply_import', file);
-          result.replaceChildren(h('h2', {}, '导入完成'), summary(done, true), errorsTable(done.errors));
+          // append() skips the tables a clean file does not have (replaceChildren wrote "null")
+          append(clear(result), h('h2', {}, '导入完成'), summary(done, true), errorsTable(done.errors));
           announce(`导入完成：新建 ${done.created}，更新 ${done.updated}`);
         } catch (err) {
           note.show('error', err.message);
           apply.disabled = false;
         }
       });
-      result.replaceChildren(h('h2', {}, '预览（尚未导入）'), summary(preview, false),
+      append(clear(result), h('h2', {}, '预览（尚未导入）'), summary(preview, false),
         h('div', { class: 'actions' }, apply), errorsTable(preview.errors), changesTable(preview.changes));
       announce(`预览完成：将新建 ${preview.created}，更新 ${preview.updated}，错误 ${preview.errors.length} 行`);
     } catch (err) {

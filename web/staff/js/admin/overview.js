@@ -5,11 +5,13 @@ import * as echarts from '/staff/vendor/echarts.esm.min.js';
 import { append, clear, h } from '/js/dom.js';
 import { call } from '../rpc.js';
 import { STATUS_NAMES } from '../format.js';
-import { download, messages, regionOf, siteScoped } from './common.js';
+import { REGION_NAMES, download, messages, regionOf, siteScoped } from './common.js';
+import { refresh } from '../router.js';
 
 const SHOWN_STATUSES = ['pending', 'claimed', 'awaiting_confirmation', 'returned', 'approved', 'rejected', 'withdrawn', 'closed'];
 const COLORS = ['#1565c0', '#2e7d32', '#ef6c00', '#c62828', '#6a1b9a', '#00838f', '#5d4037', '#546e7a'];
-const state = { site: '', days: 14 };
+// Kept while the tab lives. `region`: a national administrator's choice ('' = 全国).
+const state = { site: '', days: 14, region: '32' };
 
 function chartBox(id, title, summary) {
   const el = h('div', { class: 'chart', 'data-testid': `chart-${id}`, role: 'img', 'aria-label': summary });
@@ -39,16 +41,32 @@ function kpis(view) {
     items.map(([label, value]) => h('li', {}, h('span', {}, label), h('strong', {}, String(value)))));
 }
 
-function exportPanel(sites, note) {
-  const site = h('select', { id: 'x-site' }, sites.map((s) => h('option', { value: s }, s)));
+const EXPORT_STATUSES = ['pending', 'claimed', 'confirming', 'returned', 'approved', 'rejected', 'withdrawn', 'closed'];
+
+// The outcomes as XLSX or CSV (review.export_outcomes): one site or every site of the
+// administrator's scope, optionally by submission dates (Beijing) and status.
+function exportPanel(sites, region, who, note) {
+  const wide = siteScoped(who) ? '我负责的全部考点' : `整个考区 ${region}`;
+  const site = h('select', { id: 'x-site' }, h('option', { value: '' }, wide), sites.map((s) => h('option', { value: s }, s)));
+  const since = h('input', { type: 'date', id: 'x-since' });
+  const until = h('input', { type: 'date', id: 'x-until' });
+  const status = h('select', { id: 'x-status' }, h('option', { value: '' }, '全部状态'),
+    EXPORT_STATUSES.map((s) => h('option', { value: s }, STATUS_NAMES[s] || s)));
   const buttons = ['xlsx', 'csv'].map((format) => {
     const b = h('button', { class: 'btn', type: 'button', 'data-testid': `export-${format}` }, format === 'xlsx' ? '导出 Excel' : '导出 CSV');
     b.addEventListener('click', async () => {
+      const args = { format };
+      if (site.value) args.site = site.value;
+      else if (who.region === '*') args.region = region;
+      if (since.value) args.since = since.value;
+      if (until.value) args.until = until.value;
+      if (status.value) args.status = status.value;
       b.disabled = true;
       try {
-        const file = await call('review', 'export_outcomes', { site: site.value, format });
+        const file = await call('review', 'export_outcomes', args);
         download(file);
-        note.show('ok', `已导出考点 ${site.value} 的 ${file.rows} 条审核结果（证件号码已打码，导出已记入审计日志）。`);
+        const where = site.value ? `考点 ${site.value}` : (siteScoped(who) ? `考点 ${sites.join('、')}` : `考区 ${region}`);
+        note.show('ok', `已导出${where}的 ${file.rows} 条审核结果（北京时间；证件号码已打码，导出已记入审计日志）。`);
       } catch (e) {
         note.show('error', e.message);
       } finally {
@@ -59,7 +77,9 @@ function exportPanel(sites, note) {
   });
   return h('section', { class: 'panel export', 'aria-labelledby': 'x-title' },
     h('h2', { id: 'x-title' }, '导出审核结果'),
-    h('div', { class: 'filters' }, h('label', { for: 'x-site' }, '考点'), site, buttons));
+    h('div', { class: 'filters' }, h('label', { for: 'x-site' }, '范围'), site,
+      h('label', { for: 'x-since' }, '提交日期 从'), since, h('label', { for: 'x-until' }, '至'), until,
+      h('label', { for: 'x-status' }, '状态'), status, buttons));
 }
 
 async function sitesOf(who, region) {
@@ -71,24 +91,38 @@ async function sitesOf(who, region) {
   }
 }
 
+function regionPicker() {
+  const picker = h('select', { id: 'o-region' }, h('option', { value: '' }, '全国（全部考区）'),
+    Object.entries(REGION_NAMES).map(([code, name]) => h('option', { value: code, selected: code === state.region }, `${code} ${name}`)));
+  picker.addEventListener('change', () => {
+    state.region = picker.value;
+    state.site = '';
+    refresh(); // the region's sites, overview and export, drawn again
+  });
+  return [h('label', { for: 'o-region' }, '考区'), picker];
+}
+
 export async function render(root, { who }) {
-  const region = regionOf(who, null);
+  const national = who.region === '*';
+  const region = national ? state.region : regionOf(who, null); // '' only for a national administrator: 全国
   const note = messages();
-  const sites = await sitesOf(who, region);
+  const sites = region ? await sitesOf(who, region) : [];
   const site = h('select', { id: 'o-site' }, h('option', { value: '' }, '全部考点'), sites.map((s) => h('option', { value: s, selected: s === state.site }, s)));
   const days = h('select', { id: 'o-days' }, [7, 14, 30].map((d) => h('option', { value: d, selected: d === state.days }, `近 ${d} 天`)));
   const body = h('div', { class: 'overview-body' }, h('p', { class: 'muted' }, '加载中…'));
+  const where = siteScoped(who) ? `考点 ${who.sites.join('、')}` : (region ? `考区 ${region}${REGION_NAMES[region] ? ` ${REGION_NAMES[region]}` : ''}` : '全国');
   append(root,
-    h('div', { class: 'page-head' }, h('h1', {}, `统计概览 · ${siteScoped(who) ? `考点 ${who.sites.join('、')}` : `考区 ${region}`}`),
+    h('div', { class: 'page-head' }, h('h1', {}, `统计概览 · ${where}`),
       h('form', { class: 'filters', 'aria-label': '统计范围', onsubmit: (e) => e.preventDefault() },
+        national ? regionPicker() : null,
         h('label', { for: 'o-site' }, '考点'), site, h('label', { for: 'o-days' }, '时间'), days)),
-    note.box, body, sites.length ? exportPanel(sites, note) : null);
+    note.box, body, sites.length ? exportPanel(sites, region, who, note) : null);
 
   const charts = [];
   async function load() {
     const args = { days: Number(days.value) };
     if (site.value) args.site = site.value;
-    else if (region !== '*') args.region = region;
+    else if (region) args.region = region;
     let view;
     try {
       view = await call('review', 'overview', args);
@@ -100,7 +134,8 @@ export async function render(root, { who }) {
     const status = chartBox('status', '各考点材料包状态', `各考点材料包数：${view.sites.map((s) => `${s.site} 共 ${s.total}`).join('，') || '无'}`);
     const daily = chartBox('daily', '每日提交与审核', `近 ${view.days.length} 天提交 ${view.totals.submitted}，审核 ${view.totals.decided}`);
     const reasons = chartBox('reasons', '退回原因', view.returns_by_reason.map((r) => `${r.label} ${r.count}`).join('，') || '暂无退回');
-    const reviewers = chartBox('reviewers', '审核员工作量', view.reviewers.map((r) => `${r.reviewer_id.replace(/^staff:/, '')} ${r.decisions}`).join('，') || '暂无审核');
+    const reviewers = chartBox('reviewers', '审核员工作量', view.reviewers.map((r) =>
+      `${r.reviewer_id.replace(/^staff:/, '')} 审核 ${r.decisions}，复核确认 ${r.confirmations || 0}`).join('；') || '暂无审核');
     body.replaceChildren(kpis(view), h('div', { class: 'charts' }, status.panel, daily.panel, reasons.panel, reviewers.panel));
     const statuses = SHOWN_STATUSES.filter((s) => view.sites.some((x) => x.counts[s]));
     charts.push(draw(status.el, {
@@ -124,8 +159,10 @@ export async function render(root, { who }) {
     }));
     charts.push(draw(reviewers.el, {
       xAxis: { type: 'value', minInterval: 1 }, yAxis: { type: 'category', data: view.reviewers.map((r) => r.reviewer_id.replace(/^staff:/, '')) },
-      grid: { left: 110, right: 16, top: 16, bottom: 28 },
-      series: [{ name: '审核数', type: 'bar', data: view.reviewers.map((r) => r.decisions) }],
+      grid: { left: 110, right: 16, top: 36, bottom: 28 },
+      legend: { top: 0 },
+      series: [{ name: '审核数', type: 'bar', stack: 'work', data: view.reviewers.map((r) => r.decisions) },
+        { name: '复核确认', type: 'bar', stack: 'work', data: view.reviewers.map((r) => r.confirmations || 0) }],
     }));
   }
   site.addEventListener('change', () => { state.site = site.value; load(); });

@@ -81,6 +81,22 @@ function historyList(history) {
         : h('p', { class: 'muted' }, '未改变任何设置'))));
 }
 
+// One text box per material type, one check per line (at most 8, each up to 40 characters).
+function checklistFields(current) {
+  const boxes = (current.catalogue || []).map((t) => {
+    const box = h('textarea', { id: `cl-${t.material_type}`, rows: 3, 'data-type': t.material_type });
+    box.value = ((current.checklists || {})[t.material_type] || []).join('\n');
+    return field(`cl-${t.material_type}`, t.name, box, null);
+  });
+  return {
+    el: h('div', { class: 'checklists', 'aria-describedby': 'cl-hint' },
+      h('p', { class: 'hint', id: 'cl-hint' }, '每行一项，例如“姓名与报名信息一致”“印章清晰”；每类至多 8 项，留空则该类不设核对清单。'), boxes),
+    value: () => Object.fromEntries(boxes.map((f) => f.querySelector('textarea'))
+      .map((box) => [box.dataset.type, box.value.split('\n').map((line) => line.trim()).filter(Boolean)])
+      .filter(([, items]) => items.length)),
+  };
+}
+
 export async function render(root, { who, announce }) {
   const region = regionOf(who, chosenRegion);
   const note = messages();
@@ -120,6 +136,7 @@ export async function render(root, { who, announce }) {
   const addSite = h('button', { type: 'button', class: 'btn' }, '添加考点');
   addSite.addEventListener('click', () => sites.add());
   const categories = categoryTable(current);
+  const checklists = checklistFields(current);
   const saved = messages(); // beside the button, where the administrator is looking
   const save = h('button', { class: 'btn primary', type: 'submit', 'data-testid': 'save-region', disabled: readOnly },
     `保存为第 ${current.version + 1} 版`);
@@ -139,6 +156,7 @@ export async function render(root, { who, announce }) {
       h('table', { class: 'grid sites' }, h('thead', {}, h('tr', {}, ['代码', '名称', '操作'].map((t) => h('th', { scope: 'col' }, t)))), sites.body),
       addSite),
     h('fieldset', {}, h('legend', {}, '各类别另外必传的材料'), categories.table),
+    h('fieldset', {}, h('legend', {}, '审核核对清单（审核员审核每类材料时逐项勾选，随审核结论保存）'), checklists.el),
     h('div', { class: 'actions sticky' }, save,
       readOnly ? h('span', { class: 'muted' }, '考区设置须由全考区管理员修改，您只能查看。') : null, saved.box));
 
@@ -173,6 +191,7 @@ export async function render(root, { who, announce }) {
       max_bytes: Number(maxKb.value) * 1024, min_short_side: Number(minSide.value),
       max_pixels: Number(maxPixels.value), sites: siteMap, categories: categories.value(),
       respond_days: Number(respondDays.value), contact: contact.value.trim(), notice: notice.value.trim(),
+      checklists: checklists.value(),
     };
     if (current.min_sharpness !== null && current.min_sharpness !== undefined) out.min_sharpness = current.min_sharpness;
     return out;
