@@ -24,14 +24,21 @@ def save_state(state):
     STATE_FILE.write_text(json.dumps(state, indent=2))
 
 
-def spawn(name, cmd, env=None, cwd=None, log_dir=None):
-    """Start `cmd` in its own session (Ctrl-C reaches only us), logging to var/log."""
+def start(name, cmd, env=None, cwd=None, log_dir=None):
+    """Start `cmd` in its own session (Ctrl-C reaches only us), logging to var/log; the
+    Popen. Keep it to learn the exit code: a dropped Popen still running is reaped by the
+    next Popen's clean-up in this process, and its code is lost."""
     log_dir = Path(log_dir or LOG_DIR)
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_file = open(log_dir / f"{name}.log", "ab")
-    proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, cwd=cwd or ROOT,
-                            env=dict(os.environ, **(env or {})), start_new_session=True)
+    with open(log_dir / f"{name}.log", "ab") as log_file:
+        return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=cwd or ROOT,
+                                env=dict(os.environ, **(env or {})), start_new_session=True)
+
+
+def spawn(name, cmd, env=None, cwd=None, log_dir=None):
+    """start(), for a process this one does not wait for (its pid goes to the state file)."""
+    proc = start(name, cmd, env=env, cwd=cwd, log_dir=log_dir)
     return {"kind": "pid", "pid": proc.pid, "cmd": cmd[0]}
 
 

@@ -35,6 +35,7 @@ class Program:
     command: list
     env: dict = field(default_factory=dict)
     pid: int = None
+    process: object = None     # the Popen: its poll() reaps the program and keeps the code
     started_at: float = 0.0
     restarts: int = 0
     failures: int = 0          # in a row, for the backoff
@@ -60,7 +61,7 @@ class Supervisor:
         now = self.clock()
         changed = False
         for program in self.programs.values():
-            if program.pid is not None and not procs.alive(program.pid):
+            if program.pid is not None and program.process.poll() is not None:
                 self._exited(program, now)
                 changed = True
             if program.pid is None and program.due_at is not None and now >= program.due_at:
@@ -83,19 +84,19 @@ class Supervisor:
         for program in self.programs.values():
             if program.pid is not None:
                 procs.stop_pid(program.pid)
+                program.process.poll()
                 program.pid = None
         self._save()
 
     # -- one program ---------------------------------------------------------------------------
     def _start(self, program):
-        entry = procs.spawn(program.name, program.command, env=program.env, log_dir=self.log_dir)
-        program.pid = entry["pid"]
+        program.process = procs.start(program.name, program.command, env=program.env, log_dir=self.log_dir)
+        program.pid = program.process.pid
         program.started_at = self.clock()
         program.due_at = None
 
     def _exited(self, program, now):
-        code = _exit_status(program.pid)
-        program.last_exit = f"exited ({code})" if code is not None else "exited"
+        program.last_exit = f"exited ({program.process.returncode})"
         ran = now - program.started_at
         program.failures = 1 if ran >= STEADY_AFTER_S else program.failures + 1
         delay = min(FIRST_DELAY_S * 2 ** (program.failures - 1), MAX_DELAY_S)
@@ -112,14 +113,6 @@ class Supervisor:
         tmp.write_text(json.dumps(state, indent=1))
         tmp.replace(self.state_file)  # readers never see half a file
 
-
-def _exit_status(pid):
-    """The exit code of our child `pid` (reaped), or None if it is not ours to reap."""
-    try:
-        reaped, status = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return None
-    return os.waitstatus_to_exitcode(status) if reaped else None
 
 
 def load_state(state_file=STATE_FILE):

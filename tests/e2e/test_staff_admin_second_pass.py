@@ -114,7 +114,7 @@ def test_the_workload_chart_counts_a_second_reviewers_confirmation(system, admin
 
 
 def import_file(tmp_path, rows):
-    keys = ["registration_number", "name", "id_number", "phone", "region", "site", "category", "exam_year", "password"]
+    keys = ["registration_number", "name", "id_number", "phone", "region", "site", "category", "exam_year"]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(keys)
