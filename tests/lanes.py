@@ -1,14 +1,15 @@
 """`make test`: every suite, as lanes that run side by side (issue 26).
 
 A lane is one pytest process over some folders, with its own log in
-test-output/lanes/<lane>.log. The lanes run in SLOTS: the slots at once (the machine has
-two cores; a slot is mostly waiting on servers, a browser or a whole system), each
-slot's lanes one after another. pytest-xdist would be the library for this, but its
+test-output/lanes/<lane>.log. The lanes run in SLOTS: the slots at once (three on two
+cores: a slot is mostly waiting on servers, a browser or a whole system), each slot's
+lanes one after another. pytest-xdist would be the library for this, but its
 workers cannot run an eventlet-patched test process (execnet's own threads hang once
 the conftest monkey-patches them), so the split is by folder, here.
 
-The e2e and fault lanes start whole systems and take longest, so they share one slot;
-the other slot takes the rest. The unit lane runs three times: on the real clock, and
+tests/e2e runs as two lanes, each with a whole system of its own (the staff
+workspace's tests, and the rest); with the fault suite they take longest, so each heads
+a slot. The unit lane runs three times: on the real clock, and
 with the clock moved to 23:30 UTC and to 00:30 Beijing time (tests/unit/conftest.py),
 where the machine's date and the exam's differ.
 
@@ -36,10 +37,13 @@ class Lane:
     name: str
     paths: tuple
     env: dict = field(default_factory=dict)
+    args: tuple = ()
 
 
 LANES = {lane.name: lane for lane in (
-    Lane("e2e", ("tests/e2e",)),
+    # two whole systems side by side: the staff workspace's tests, and the rest of tests/e2e
+    Lane("e2e-staff", ("tests/e2e",), args=("-k", "test_staff_ or test_outcomes", )),
+    Lane("e2e", ("tests/e2e",), args=("-k", "not test_staff_ and not test_outcomes")),
     Lane("integration", ("tests/integration",)),
     Lane("security", ("tests/security",)),
     Lane("faults", ("tests/faults",)),
@@ -48,10 +52,11 @@ LANES = {lane.name: lane for lane in (
     Lane("unit@utc-late", ("tests/unit",), {"EXAM_TEST_CLOCK": "utc-late"}),
     Lane("unit@beijing-early", ("tests/unit",), {"EXAM_TEST_CLOCK": "beijing-early"}),
 )}
-# Measured on this machine (tests/README.md): e2e and faults each start whole systems
-# and are the longest; the other slot's lanes add up to about as much.
+# Measured on this machine (tests/README.md): the two e2e lanes and faults start whole
+# systems of their own and take longest; each slot's lanes add up to about as much.
 SLOTS = (("e2e", "faults"),
-         ("integration", "security", "deploy", "unit", "unit@utc-late", "unit@beijing-early"))
+         ("e2e-staff", "security", "unit@utc-late"),
+         ("integration", "deploy", "unit", "unit@beijing-early"))
 
 
 @dataclass
@@ -66,7 +71,9 @@ def run_lane(lane, pytest_args, results, lock):
     LOGS.mkdir(parents=True, exist_ok=True)
     log_path = LOGS / f"{lane.name}.log"
     # the slowest tests of each lane at the end of its log: where time goes is seen every run
-    command = [sys.executable, "-m", "pytest", *lane.paths, "--durations=15", *pytest_args]
+    # (and every test's time in <lane>.xml, for tests/README.md's table)
+    command = [sys.executable, "-m", "pytest", *lane.paths, *lane.args, "--durations=15",
+               f"--junitxml={LOGS / (lane.name + '.xml')}", *pytest_args]
     started = time.monotonic()
     with open(log_path, "w") as log:
         code = subprocess.call(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,

@@ -190,6 +190,7 @@ def test_the_queue_refreshes_by_itself_and_finds_by_number_name_or_id_number_and
     page = staff_page()
     rpc_calls = []
     page.on("request", lambda r: rpc_calls.append((r.url, r.post_data or "")) if "/rpc/" in r.url else None)
+    page.clock.install()  # the page's own timers, so its 20 s refresh need not be waited out
     staff_sign_in(page, system.url, "reviewer.3201")
     queue_row(page, two).wait_for()
     assert "自动刷新" in page.locator("[data-testid=refresh-state]").inner_text()
@@ -198,7 +199,11 @@ def test_the_queue_refreshes_by_itself_and_finds_by_number_name_or_id_number_and
 
     # Submitted while the queue is open: it appears by itself, and is counted.
     _, late_id = submitted(system, admin, late, "3201")
-    queue_row(page, late_id).wait_for(timeout=45_000)
+    wait_for(lambda: late_id in [i["package_id"] for i in reviewer_client(system, "reviewer.3201").call(
+        "review", "list_queue", site="3201", limit=200)["items"]], timeout=20, message="queued")
+    assert queue_row(page, late_id).count() == 0      # not yet on the open page ...
+    page.clock.fast_forward(20_000)                   # ... until its refresh comes round
+    queue_row(page, late_id).wait_for(timeout=15_000)
     page.wait_for_function("(n) => Number(document.querySelector('[data-status=pending] strong').textContent) === n",
                            arg=before + 1, timeout=15_000)
     screenshot(page, output_dir, "01-refreshed-by-itself")
