@@ -163,7 +163,7 @@ def test_a_region_administrator_sets_a_checklist_per_material_type_on_the_region
         screenshot(page, output_dir, "01-checklists")
         assert serious_violations(page) == {}
         page.get_by_test_id("save-region").click()
-        page.get_by_text("已保存为第").wait_for()
+        page.locator("p.alert.ok", has_text="已保存为第").wait_for()  # not the screen reader's copy
         assert admin.call("materials", "get_region", region="32")["checklists"] == {
             "id_card": ["姓名与报名信息一致", "证件在有效期内"], "degree_certificate": ["印章清晰"]}
     finally:
