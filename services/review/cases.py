@@ -6,28 +6,10 @@ the audit log. Every method takes the verified principal first; every case it to
 is scope-checked on the case itself, and refusals of scope are audited too."""
 import time
 import uuid
-from dataclasses import dataclass
 
 from common import errors
 from services.review import domain, idcard, safeguards, scope, similarity, views
 from services.review.idcheck import ID_CARD, id_check_of
-
-
-@dataclass(frozen=True)
-class Settings:
-    lease_s: float = domain.DEFAULT_LEASE_S
-    url_ttl_s: int = domain.MAX_URL_TTL_S
-    hold_s: float = safeguards.DEFAULT_HOLD_S
-
-    @classmethod
-    def from_config(cls, config):
-        """`REVIEW: {LEASE_S, URL_TTL_S, HOLD_S}` in the config; URLs never outlive DESIGN's
-        10 min, and a held decision waits at most MAX_HOLD_S before the candidate hears."""
-        review = config.get("REVIEW") or {}
-        lease_s = max(float(review.get("LEASE_S", domain.DEFAULT_LEASE_S)), 1.0)
-        url_ttl_s = int(review.get("URL_TTL_S", domain.MAX_URL_TTL_S))
-        hold_s = min(max(float(review.get("HOLD_S", safeguards.DEFAULT_HOLD_S)), 1.0), safeguards.MAX_HOLD_S)
-        return cls(lease_s=lease_s, url_ttl_s=min(max(url_ttl_s, 1), domain.MAX_URL_TTL_S), hold_s=hold_s)
 
 
 class Reviews:
@@ -36,7 +18,7 @@ class Reviews:
         self.regions = regions  # region settings from materials (the default respond-by days)
         self.presigner = presigner
         self.profiles = profiles
-        self.settings = settings
+        self.settings = settings  # settings.ReviewSettings: the lease, URL lifetime, hold
         self.caller = caller  # {"client", "via"}: where the call came from, for the audit log
         self.clock = clock
 
@@ -177,7 +159,7 @@ class Reviews:
     # -- decisions -------------------------------------------------------------------------------
     def approve(self, principal, package_id, note=None, acknowledged=None, hold=False, checklist=None):
         """`acknowledged`: the flags the reviewer ticked in the confirmation step; `hold`:
-        keep the event back for Settings.hold_s, cancellable with undo_decision;
+        keep the event back for ReviewSettings.hold_s, cancellable with undo_decision;
         `checklist`: the region's per-type checks as ticked, kept with the decision."""
         seen = safeguards.acknowledged(acknowledged)
 

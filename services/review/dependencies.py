@@ -7,14 +7,16 @@ from common import s3
 from common.https_rpc import client_of
 from common.mongo import MongoDependency
 from common.rpc import ServiceRpc
+from common.settings import load
 from common.wiring import sibling
 from services.review.administration import Administration
-from services.review.cases import Reviews, Settings
+from services.review.cases import Reviews
 from services.review.idcheck import IdChecks
 from services.review.ingest import Ingest, Profiles
 from services.review.regions import RegionSettings
 from services.review.reader import ImageSource, OcrPool
 from services.review.repository import CaseRepository
+from services.review.settings import ReviewSettings
 from services.review.tallies import StatusCounts
 
 MAX_CLIENT_LEN = 120
@@ -56,14 +58,14 @@ class ReviewDesk(MongoDependency):
         self._auth_rpc = sibling(self, self.auth_rpc, ServiceRpc)
         self._materials_rpc = sibling(self, self.materials_rpc, ServiceRpc)
         config = self.container.config
-        self.settings = Settings.from_config(config)
-        self.status_counts = StatusCounts(float((config.get("REVIEW") or {}).get("COUNTS_TTL_S", 60)))
-        self.presigner = Presigner(s3.public_client(config), config["S3"]["BUCKET"],
+        self.settings = load(ReviewSettings, config)
+        self.status_counts = StatusCounts(self.settings.counts_ttl_s)
+        self.presigner = Presigner(s3.public_client(config), self.settings.bucket,
                                    self.settings.url_ttl_s)
         self.region_cache = {}
-        self.reader = OcrPool.from_config(config)
+        self.reader = OcrPool(self.settings)
         self.source = ImageSource(s3.make_client(config, "READ_ACCESS_KEY", "READ_SECRET_KEY"),
-                                  config["S3"]["BUCKET"])
+                                  self.settings.bucket)
 
     def stop(self):
         self.reader.stop()

@@ -43,6 +43,8 @@ from eventlet.queue import LightQueue
 
 from common import s3
 from common.errors import Unavailable
+from common.settings import load
+from services.review.settings import ReviewSettings
 
 log = logging.getLogger(__name__)
 
@@ -113,22 +115,28 @@ def prefetch(config):
     """ID card events review takes from the broker at once: as many as the pool admits.
     The rest wait in the broker, so the reader never has to refuse (see
     common/messaging.py)."""
-    return OcrPool.from_config(config).capacity
+    return capacity(load(ReviewSettings, config).ocr_workers)
+
+
+def capacity(workers):
+    """Reads admitted at once: one reading and WAITING_PER_WORKER waiting per worker."""
+    return max(int(workers), 1) * (1 + WAITING_PER_WORKER)
 
 
 class OcrPool:
-    """`workers=0` switches the reader off in this instance (an operator's lever):
-    ID card images are then not read, and reviewers compare the card by eye as before."""
+    """The pool `settings` (ReviewSettings, its OCR keys) describe; no process is started
+    before the first read. `ocr_workers=0` switches the reader off in this instance (an
+    operator's lever): ID card images are then not read, and reviewers compare the card
+    by eye as before."""
 
-    def __init__(self, workers=1, nice=19, cpu_limit_s=10.0, hung_s=600.0, start_timeout_s=60.0,
-                 defer_above=10.0, max_defer_s=300.0, pressure=cpu_pressure, poll_s=1.0):
-        self.on = int(workers) > 0
-        self.size = max(int(workers), 1)
-        self.nice = int(nice)
-        self.cpu_limit_s = float(cpu_limit_s)
+    def __init__(self, settings, hung_s=600.0, start_timeout_s=60.0, pressure=cpu_pressure, poll_s=1.0):
+        self.on = settings.ocr_workers > 0
+        self.size = max(settings.ocr_workers, 1)
+        self.nice = settings.ocr_nice
+        self.cpu_limit_s = settings.ocr_cpu_limit_s
         self.hung_s = float(hung_s)
-        self.defer_above = float(defer_above)
-        self.max_defer_s = float(max_defer_s)
+        self.defer_above = settings.ocr_defer_above
+        self.max_defer_s = settings.ocr_max_defer_s
         self.pressure = pressure
         self.poll_s = float(poll_s)
         self.start_timeout_s = float(start_timeout_s)
@@ -137,19 +145,9 @@ class OcrPool:
         self.live = set()
         self.admitted = 0  # reading or waiting
 
-    @classmethod
-    def from_config(cls, config):
-        """The pool `OCR` in the service's configuration describes (no process started)."""
-        ocr = config.get("OCR") or {}
-        return cls(workers=ocr.get("WORKERS", 1), nice=ocr.get("NICE", 19),
-                   cpu_limit_s=ocr.get("CPU_LIMIT_S", 10),
-                   defer_above=ocr.get("DEFER_ABOVE_CPU_PRESSURE", 10),
-                   max_defer_s=ocr.get("MAX_DEFER_S", 300))
-
     @property
     def capacity(self):
-        """Reads admitted at once: one reading and WAITING_PER_WORKER waiting per worker."""
-        return self.size * (1 + WAITING_PER_WORKER)
+        return capacity(self.size)
 
     def read(self, data):
         """{engine, fields} for one image; raises ReaderFailed or ReaderBusy."""

@@ -88,7 +88,7 @@ class StatusCounts:
     the expired claims). A manager's overview a minute old is as useful, so each scope
     is counted at most once a minute here, and the answer says when (`counts_at`)."""
 
-    def __init__(self, ttl_s=60.0):
+    def __init__(self, ttl_s):
         self.ttl_s = ttl_s
         self._entries = {}
 

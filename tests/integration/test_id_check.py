@@ -15,6 +15,7 @@ from kombu import Connection, Exchange, Queue
 
 from common.outages import is_outage
 from services.review.reader import OcrPool, ReaderBusy, ReaderFailed
+from services.review.settings import ReviewSettings
 from review_helpers import REQUIRED, SITE_3204, make_exam  # noqa: F401
 from support import candidate, create_candidates, wait_for
 from unit import idcards
@@ -166,7 +167,7 @@ def capture_events(config):
 
 # -- the reader's worker processes ---------------------------------------------------------------
 def test_a_worker_that_dies_mid_read_fails_that_read_and_a_fresh_one_reads_the_next():
-    pool = OcrPool(nice=0, max_defer_s=0)
+    pool = OcrPool(ReviewSettings(ocr_nice=0, ocr_max_defer_s=0))
     data = idcards.photo_jpeg(RIGHT)
     try:
         first = pool.read(data)
@@ -182,7 +183,7 @@ def test_a_worker_that_dies_mid_read_fails_that_read_and_a_fresh_one_reads_the_n
 
 
 def test_a_read_past_its_cpu_limit_fails_and_a_fresh_worker_reads_the_next():
-    pool = OcrPool(nice=0, max_defer_s=0, cpu_limit_s=0.05)
+    pool = OcrPool(ReviewSettings(ocr_nice=0, ocr_max_defer_s=0, ocr_cpu_limit_s=0.05))
     data = idcards.photo_jpeg(RIGHT)
     try:
         with pytest.raises(ReaderFailed, match="OverCpuLimit"):
@@ -196,7 +197,7 @@ def test_a_read_past_its_cpu_limit_fails_and_a_fresh_worker_reads_the_next():
 
 def test_a_read_waiting_for_cpu_is_not_failed_for_the_time_it_waited():
     """The limit is CPU: a worker held off the CPU for longer than the limit still reads."""
-    pool = OcrPool(nice=0, max_defer_s=0, cpu_limit_s=5)
+    pool = OcrPool(ReviewSettings(ocr_nice=0, ocr_max_defer_s=0, ocr_cpu_limit_s=5))
     data = idcards.photo_jpeg(RIGHT)
     try:
         pool.read(data)  # started and warm
@@ -211,7 +212,7 @@ def test_a_read_waiting_for_cpu_is_not_failed_for_the_time_it_waited():
 
 def test_beyond_two_waiting_reads_per_worker_the_reader_is_busy_and_the_event_waits_for_later():
     """Handlers share review's worker pool with reviewers' calls: only a few may wait."""
-    pool = OcrPool(nice=0, max_defer_s=0)
+    pool = OcrPool(ReviewSettings(ocr_nice=0, ocr_max_defer_s=0))
     data = idcards.photo_jpeg(RIGHT)
     try:
         reads = [eventlet.spawn(pool.read, data) for _ in range(3)]

@@ -9,6 +9,7 @@ from services.auth import domain as auth
 from services.review import idcard
 from services.review.idcheck import IdChecks
 from services.review.reader import OcrPool, cpu_pressure, prefetch
+from services.review.settings import ReviewSettings
 
 NUMBER = "11010519491231002X"
 
@@ -142,7 +143,7 @@ class Untouchable:
 
 
 def test_with_the_reader_switched_off_an_id_card_is_neither_fetched_nor_read():
-    off = OcrPool(workers=0)  # OCR.WORKERS: 0 starts no worker process
+    off = OcrPool(ReviewSettings(ocr_workers=0))  # OCR.WORKERS: 0 starts no worker process
     checks = IdChecks(checks=Untouchable(), source=Untouchable(), reader=off, auth_rpc=Untouchable())
     assert checks.uploaded({"material_type": "id_card", "image_id": "i1"}) is None
     assert not off.live
@@ -151,18 +152,18 @@ def test_with_the_reader_switched_off_an_id_card_is_neither_fetched_nor_read():
 
 def test_a_read_waits_while_the_cpu_is_contended_and_starts_once_it_is_not():
     figures = iter([85.0, 40.0, 9.5, 99.0])
-    pool = OcrPool(defer_above=10, max_defer_s=60, pressure=lambda: next(figures), poll_s=0.001)
+    pool = OcrPool(ReviewSettings(ocr_defer_above=10, ocr_max_defer_s=60), pressure=lambda: next(figures), poll_s=0.001)
     assert pool.wait_for_quiet() == pytest.approx(0.002)
     assert next(figures) == 99.0  # it stopped asking once the figure fell under 10 %
 
 
 def test_a_machine_never_quiet_defers_a_read_only_so_long():
-    pool = OcrPool(defer_above=10, max_defer_s=0.005, pressure=lambda: 100.0, poll_s=0.001)
+    pool = OcrPool(ReviewSettings(ocr_defer_above=10, ocr_max_defer_s=0.005), pressure=lambda: 100.0, poll_s=0.001)
     assert pool.wait_for_quiet() == pytest.approx(0.005)
 
 
 def test_without_a_pressure_figure_a_read_does_not_wait():
-    pool = OcrPool(pressure=lambda: None, poll_s=10)
+    pool = OcrPool(ReviewSettings(), pressure=lambda: None, poll_s=10)
     assert pool.wait_for_quiet() == 0
 
 
