@@ -28,7 +28,7 @@ class Administration:
     def overview(self, principal, region=None, site=None, days=14):
         area = scope.area(principal, _code(region, "region"), _code(site, "site"))
         now = self.clock()
-        shown = overview.days_back(domain.beijing_today(now).isoformat(), days)
+        shown = overview.days_back(domain.beijing_date_of(now).isoformat(), days)
         tallies = self.tallies.between(area, shown[0], shown[-1])
         counts, counted_at = self.status_counts.get(self.tallies, area, now)
         result = overview.summarise(tallies, counts, shown)
@@ -40,7 +40,7 @@ class Administration:
         if not isinstance(sites, list) or len(sites) > MAX_SITES_ASKED or not all(
                 isinstance(site, str) and domain.SITE.match(site) for site in sites):
             raise errors.ValidationError(f"sites 须为至多 {MAX_SITES_ASKED} 个四位考点代码")
-        shown = overview.days_back(domain.beijing_today(self.clock()).isoformat(), days)
+        shown = overview.days_back(domain.beijing_date_of(self.clock()).isoformat(), days)
         tallies = []
         for region in sorted({site[:2] for site in sites}):
             area = {"region": region, "site": {"$in": sorted(s for s in sites if s[:2] == region)}}
@@ -76,7 +76,7 @@ class Administration:
             "details": {"format": fmt, "rows": len(rows), "since": since, "until": until, "status": status,
                         "sites": area["site"]["$in"] if isinstance(area.get("site"), dict) else None}})
         title = f"考点{where}审核结果" if isinstance(area.get("site"), str) else f"考区{where}审核结果"
-        return exports.file(rows, where, fmt, domain.beijing_today(now).strftime("%Y%m%d"), title)
+        return exports.file(rows, where, fmt, domain.beijing_date_of(now).strftime("%Y%m%d"), title)
 
 
 def _code(value, what):

@@ -243,7 +243,7 @@ class Reviews:
     def return_materials(self, principal, package_id, items, respond_by=None, checklist=None):
         def plan(case):
             returned = domain.return_items(case, items, self._shown_order(case))
-            today = domain.beijing_today(self.clock())
+            today = domain.beijing_date_of(self.clock())
             deadline = domain.respond_by_date(respond_by, today) or domain.respond_by_date(
                 None, today, self.regions.respond_days(case["region"]))
             # Remembered so a replacement that looks the same can be flagged later.

@@ -15,10 +15,10 @@ module says what the guard and the change are, and, when a guard matched nothing
 `claim_refusal()` / `decision_refusal()` name the reason from the case as it now is.
 """
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from common import errors
-from common.clock import BEIJING, iso_from_epoch
+from common.clock import beijing_date, iso_from_epoch
 from common.privacy import mask_text
 from common.events import MaterialReturned, PackageApproved, PackageRejected, ReviewStarted
 
@@ -183,8 +183,9 @@ def respond_by_date(value, today, default_days=None):
     return deadline.isoformat()
 
 
-def beijing_today(epoch):
-    return datetime.fromtimestamp(epoch, BEIJING).date()
+def beijing_date_of(epoch):
+    """The Beijing calendar date of an instant review keeps as epoch seconds."""
+    return beijing_date(datetime.fromtimestamp(epoch, timezone.utc))
 
 
 def respond_days_of(region_settings):
@@ -266,8 +267,8 @@ def repeated_confirmation(case, reviewer):
 
 
 # -- what the queue flags and filters on (one indexed boolean each) ------------------------------
-# Intake refuses below 10 (materials/intake.py); up to half as much again is legible but
-# soft, the images a reviewer should look at closely first.
+# Intake refuses below 10 (materials/intake/quality.py, SHARPNESS_THRESHOLD); up to half
+# as much again is legible but soft, the images a reviewer should look at closely first.
 UNCLEAR_BELOW = 15.0
 FLAGS = ("unclear", "duplicate", "returned_before")
 FLAG_NAMES = {"unclear": "图片不清晰", "duplicate": "疑似重复图片", "returned_before": "曾被退回"}

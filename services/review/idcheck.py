@@ -6,8 +6,8 @@ checked is not read again, so a redelivered event costs one database look-up. Wh
 engine read goes to auth over RPC and nowhere else: not into the database, a log line
 or an event (tests/integration/test_id_check.py looks for it in all three)."""
 import logging
-from datetime import datetime, timezone
 
+from common.clock import utcnow_iso
 from services.review import idcard
 from services.review.ingest import image_record
 
@@ -49,7 +49,7 @@ def check_record(event, engine, fields, verdicts):
         "id_number": verdicts["id_number"], "name": verdicts["name"],
         "expires": fields["expires"], "expired": verdicts["expired"],
         "engine": engine, "confidence": fields["confidence"],
-        "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "checked_at": utcnow_iso(),
     }
 
 

@@ -4,10 +4,10 @@ from datetime import date
 
 import pytest
 
-from common import idnumber
+from common import clock, idnumber
 from services.auth import domain as auth
 from services.review import idcard
-from services.review.idcheck import IdChecks
+from services.review.idcheck import IdChecks, check_record
 from services.review.reader import OcrPool, cpu_pressure, prefetch
 from services.review.settings import ReviewSettings
 
@@ -140,6 +140,17 @@ class Untouchable:
 
     def __getattr__(self, name):
         raise AssertionError(f"{name} used with the reader switched off")
+
+
+def test_a_check_keeps_the_verdicts_and_its_time_in_the_systems_format_not_what_was_read():
+    event = {"image_id": "i1", "package_id": "p1", "candidate_id": "c1"}
+    fields = {"side": "front", "id_number": NUMBER, "name": "张三", "expires": None, "confidence": 0.97}
+    verdicts = {"id_number": "match", "name": "mismatch", "expired": None}
+    record = check_record(event, "engine 1", fields, verdicts)
+    assert (record["id_number"], record["name"]) == ("match", "mismatch")
+    assert NUMBER not in str(record) and "张三" not in str(record)
+    assert record["checked_at"].endswith("Z") and clock.parse_iso(record["checked_at"]) <= clock.utcnow()
+    assert record["checked_at"] == clock.iso(clock.parse_iso(record["checked_at"]))  # ms and `Z`, as clock.iso
 
 
 def test_with_the_reader_switched_off_an_id_card_is_neither_fetched_nor_read():

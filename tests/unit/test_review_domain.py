@@ -157,7 +157,7 @@ def test_a_region_without_a_usable_respond_days_setting_gives_seven_days():
 
 def test_today_is_the_beijing_calendar_date():
     # 2026-03-01 17:00 UTC is already 2 March in Beijing.
-    assert domain.beijing_today(1772384400) == date(2026, 3, 2)
+    assert domain.beijing_date_of(1772384400) == date(2026, 3, 2)
 
 
 def test_a_reject_reason_is_required_and_bounded():
