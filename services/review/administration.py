@@ -6,7 +6,6 @@ import time
 
 from common import errors
 from services.review import domain, exports, overview, scope
-from services.review.tallies import Tallies
 
 MAX_EXPORT_ROWS = 200_000
 MAX_SITES_ASKED = 200
@@ -19,9 +18,9 @@ EXPORT_FIELDS = {"candidate_id": 1, "candidate": 1, "region": 1, "site": 1, "cat
 class Administration:
     def __init__(self, repo, caller, status_counts, regions=None, clock=time.time):
         self.repo = repo
-        self.regions = regions  # region settings from materials: the sites' names
-        self.tallies = Tallies(repo.db)
-        self.status_counts = status_counts
+        self.regions = regions  # regions.RegionSettings from materials: the sites' names
+        self.tallies = repo.tallies
+        self.status_counts = status_counts  # tallies.StatusCounts, shared by the workers
         self.caller = caller
         self.clock = clock
 
@@ -61,7 +60,7 @@ class Administration:
         query = dict(area, **scope.submitted_between(since, until))
         if status is not None:
             query.update(scope.by_status(status, now))
-        cases = sorted(self.repo.db.cases.find(query, EXPORT_FIELDS).limit(MAX_EXPORT_ROWS),
+        cases = sorted(self.repo.find_for_export(query, EXPORT_FIELDS, MAX_EXPORT_ROWS),
                        key=lambda c: (c.get("queue_key") or "", c["_id"]))
         names = {}
         for code in sorted({c["region"] for c in cases}):

@@ -1,7 +1,7 @@
 """The reviewer's work, use case by use case.
 
 service.py turns RPC calls into calls here; this module combines the rules of
-domain.py and scope.py with the repository (guarded updates), the URL presigner and
+domain.py and scope.py with the repository (guarded updates), presigned image URLs and
 the audit log. Every method takes the verified principal first; every case it touches
 is scope-checked on the case itself, and refusals of scope are audited too."""
 import time
@@ -13,11 +13,11 @@ from services.review.idcheck import ID_CARD, id_check_of
 
 
 class Reviews:
-    def __init__(self, repo, presigner, profiles, settings, caller, regions=None, clock=time.time):
+    def __init__(self, repo, bucket, profiles, settings, caller, regions=None, clock=time.time):
         self.repo = repo
-        self.regions = regions  # region settings from materials (the default respond-by days)
-        self.presigner = presigner
-        self.profiles = profiles
+        self.regions = regions  # regions.RegionSettings from materials (respond-by days, checklists)
+        self.bucket = bucket  # dependencies.ReadOnlyImages: presigned image URLs
+        self.profiles = profiles  # dependencies.Profiles: candidate snapshots and search from auth
         self.settings = settings  # settings.ReviewSettings: the lease, URL lifetime, hold
         self.caller = caller  # {"client", "via"}: where the call came from, for the audit log
         self.clock = clock
@@ -333,7 +333,7 @@ class Reviews:
                 continue
             others = self.repo.images.sharing_a_band(doc) if similarity.valid(doc.get("phash")) else []
             flags = similarity.flags(doc, others, returned, principal.covers)
-            shown[image_id] = views.image(doc, self.presigner.url(doc["key"]), expires_at, flags)
+            shown[image_id] = views.image(doc, self.bucket.url(doc["key"]), expires_at, flags)
         return shown
 
     def _previous(self, case):
@@ -351,7 +351,7 @@ class Reviews:
         gone = case["status"] in (domain.APPROVED, domain.REJECTED)
         items = []
         for entry in before["items"]:
-            shown = [views.image(doc, None if gone and doc.get("deleted") else self.presigner.url(doc["key"]),
+            shown = [views.image(doc, None if gone and doc.get("deleted") else self.bucket.url(doc["key"]),
                                  expires_at, [])
                      for doc in docs.values() if doc.get("material_type") == entry["material_type"]]
             items.append(dict(entry, images=sorted(shown, key=lambda i: i.get("uploaded_at") or "")))

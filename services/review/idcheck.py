@@ -17,24 +17,24 @@ ID_CARD = "id_card"
 
 
 class IdChecks:
-    def __init__(self, checks, source, reader, auth_rpc):
+    def __init__(self, checks, bucket, reader, profiles):
         self.checks = checks  # repository.IdCheckStore
-        self.source = source  # reader.ImageSource
+        self.bucket = bucket  # dependencies.ReadOnlyImages
         self.reader = reader  # reader.OcrPool
-        self.auth_rpc = auth_rpc
+        self.profiles = profiles  # dependencies.Profiles: auth compares what was read
 
     def uploaded(self, event):
         if event["material_type"] != ID_CARD or not self.reader.on:
             return
         if self.checks.has(event["image_id"]):
             return
-        data = self.source.get(image_record(event)["key"], event["sha256"])
+        data = self.bucket.get(image_record(event)["key"], event["sha256"])
         if data is None:
             log.info("id card image gone before it was read: %s", event["image_id"])
             return
         read = self.reader.read(data)
         fields = read["fields"]
-        verdicts = self.auth_rpc.compare_identity(
+        verdicts = self.profiles.compare_identity(
             event["candidate_id"], id_number=fields["id_number"], name=fields["name"],
             expires=fields["expires"])
         self.checks.save(check_record(event, read["engine"], fields, verdicts))

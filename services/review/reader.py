@@ -1,4 +1,4 @@
-"""The ID card reader's worker processes, and the image fetch that feeds them.
+"""The ID card reader's worker processes (the images come from dependencies.ReadOnlyImages).
 
 OCR costs ~0.7 s of CPU per photo (benchmarks/README.md), far too long for review's
 eventlet hub (heartbeats would be missed) and too much to let compete with reviewers'
@@ -29,7 +29,6 @@ raises ReaderBusy, back-pressure to the event handler: the event comes back afte
 (5 s) without using up an attempt, and nothing is lost. (At the two-minute outage delay
 a burst came back all at once and only a few got in each time: 40 images took longer
 than the e2e suite's four-minute wait.)"""
-import hashlib
 import json
 import logging
 import os
@@ -41,7 +40,6 @@ import eventlet
 from eventlet.green import subprocess
 from eventlet.queue import LightQueue
 
-from common import s3
 from common.errors import Unavailable
 from common.settings import load
 from services.review.settings import ReviewSettings
@@ -206,22 +204,3 @@ class OcrPool:
     def stop(self):
         for worker in list(self.live):
             self._discard(worker)
-
-
-class ImageSource:
-    """Stored images, read with review's read-only S3 key (the one that presigns)."""
-
-    def __init__(self, client, bucket, deadline_s=4.0):
-        self.client = client
-        self.bucket = bucket
-        self.deadline_s = deadline_s
-
-    def get(self, key, sha256):
-        """The image's bytes, or None when it is gone (deleted since the upload)."""
-        data = s3.read_object(self.client, self.bucket, key,
-                              eventlet.Timeout(self.deadline_s, Unavailable(s3.UNAVAILABLE)))
-        if data is None:
-            return None
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise ReaderFailed("stored image fails its SHA-256 check")
-        return data

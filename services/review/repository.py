@@ -87,6 +87,10 @@ class CaseRepository:
         projection = dict(HIDDEN, history=0, returned_images=0, notes=0)
         return list(self.db.cases.find(query, projection).sort(sort, direction).limit(limit))
 
+    def find_for_export(self, query, fields, limit):
+        """Up to `limit` cases with only `fields` (an export's columns), in no order."""
+        return list(self.db.cases.find(query, fields).limit(limit))
+
     # -- what materials and auth announce ----------------------------------------------------------
     def apply_lifecycle(self, package_id, key, sets, history):
         """Apply a materials event newer than any applied to this package; False if stale.

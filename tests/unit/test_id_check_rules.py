@@ -155,7 +155,7 @@ def test_a_check_keeps_the_verdicts_and_its_time_in_the_systems_format_not_what_
 
 def test_with_the_reader_switched_off_an_id_card_is_neither_fetched_nor_read():
     off = OcrPool(ReviewSettings(ocr_workers=0))  # OCR.WORKERS: 0 starts no worker process
-    checks = IdChecks(checks=Untouchable(), source=Untouchable(), reader=off, auth_rpc=Untouchable())
+    checks = IdChecks(checks=Untouchable(), bucket=Untouchable(), reader=off, profiles=Untouchable())
     assert checks.uploaded({"material_type": "id_card", "image_id": "i1"}) is None
     assert not off.live
     assert prefetch({"OCR": {"WORKERS": 0}}) == 3 and prefetch({"OCR": {"WORKERS": 2}}) == 6
