@@ -4,9 +4,9 @@ calls `use_cases(...)` and then the use case's method, so following a call from 
 entrypoint leads straight to the code that does the work."""
 from dataclasses import dataclass
 
-from services.review.administration import Administration
+from services.review.admin.administration import Administration
 from services.review.cases import Reviews
-from services.review.idcheck import IdChecks
+from services.review.idcheck.checks import IdChecks
 from services.review.ingest import Ingest
 
 

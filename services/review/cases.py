@@ -8,8 +8,9 @@ import time
 import uuid
 
 from common import errors
-from services.review import domain, idcard, safeguards, scope, similarity, views
-from services.review.idcheck import ID_CARD, id_check_of
+from services.review import domain, safeguards, scope, similarity, views
+from services.review.idcheck import idcard
+from services.review.idcheck.checks import ID_CARD, id_check_of
 
 
 class Reviews:

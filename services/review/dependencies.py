@@ -14,12 +14,12 @@ from common.https_rpc import client_of
 from common.mongo import MongoDependency
 from common.rpc import ServiceRpc
 from common.settings import load
-from services.review import overview
-from services.review.reader import OcrPool, ReaderFailed
+from services.review.admin import overview
+from services.review.admin.tallies import StatusCounts, Tallies
+from services.review.idcheck.reader import OcrPool, ReaderFailed
 from services.review.regions import RegionSettings
 from services.review.repository import CaseRepository
 from services.review.settings import ReviewSettings
-from services.review.tallies import StatusCounts, Tallies
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class CaseDatabase(MongoDependency):
 
 
 class TallyingRelay(outbox.OutboxRelay):
-    """The cases' outbox relay, counting every decision it publishes (tallies.py)."""
+    """The cases' outbox relay, counting every decision it publishes (admin/tallies.py)."""
 
     def after_publish(self, collection, doc_id, entry):
         if entry["type"] in overview.DECISION_KINDS:
@@ -83,7 +83,7 @@ class ImageBucket(DependencyProvider):
 
 # -- the ID card reader's worker processes ---------------------------------------------------------
 class IdCardReader(DependencyProvider):
-    """The OCR pool (reader.py): started on first use, its processes stopped with the service."""
+    """The OCR pool (idcheck/reader.py): started on first use, its processes stopped with the service."""
 
     def setup(self):
         self.pool = OcrPool(load(ReviewSettings, self.container.config))

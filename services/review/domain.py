@@ -385,6 +385,17 @@ def returned_event(case, reviewer, items, respond_by):
 
 
 # -- what materials' events do to a case -------------------------------------------------------
+EXTENSIONS = {"jpeg": "jpg", "png": "png"}
+
+
+def image_key(event):
+    """Where materials keeps an uploaded image (DESIGN §7's layout, as of the upload)."""
+    extension = EXTENSIONS.get(event.get("format"), "jpg")
+    return (f"{event['region']}/{event['site']}/{event['candidate_id']}/"
+            f"{event['material_type']}/{event['image_id']}.{extension}")
+
+
+
 def submission(event, quality, duplicate=False):
     """The case for a (re)submitted package: back in the queue at the event's attempt.
     `duplicate`: an image of it is close to another candidate's or to one returned before."""

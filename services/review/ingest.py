@@ -6,18 +6,13 @@ time, image records are keyed by image id. A redelivered event therefore matches
 nothing and changes nothing, and an older one arriving late is dropped."""
 from services.review import domain, similarity, views
 
-EXTENSIONS = {"jpeg": "jpg", "png": "png"}
-
-
 def image_record(event):
-    """Image metadata and its object key (DESIGN §7 layout, as of the upload)."""
-    extension = EXTENSIONS.get(event.get("format"), "jpg")
+    """Image metadata and its object key (as of the upload)."""
     record = {
         "_id": event["image_id"], "package_id": event["package_id"],
         "candidate_id": event["candidate_id"], "region": event["region"], "site": event["site"],
         "material_type": event["material_type"], "format": event.get("format"),
-        "key": (f"{event['region']}/{event['site']}/{event['candidate_id']}/"
-                f"{event['material_type']}/{event['image_id']}.{extension}"),
+        "key": domain.image_key(event),
         "bytes": event["bytes"], "sha256": event["sha256"], "width": event.get("width"),
         "height": event.get("height"), "sharpness": event.get("sharpness"),
         "phash": event.get("phash"), "uploaded_at": event["occurred_at"],

@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from common import outbox
 from services.review import domain, migrations, similarity
-from services.review.tallies import Tallies
+from services.review.admin.tallies import Tallies
 
 AFTER = ReturnDocument.AFTER
 # What readers of a case never need (its outbox is the relay's business).
@@ -233,7 +233,7 @@ class AuditLog:
 
 
 class IdCheckStore:
-    """Per-image verdicts of the ID card cross-check (services/review/idcheck.py)."""
+    """Per-image verdicts of the ID card cross-check (services/review/idcheck/checks.py)."""
 
     def __init__(self, db):
         self.collection = db.id_checks

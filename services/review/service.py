@@ -2,7 +2,8 @@
 from common import arguments, service as base
 from common.messaging import event_handler
 from common.rpc import rpc
-from services.review import bootstrap, domain, reader, views
+from services.review import bootstrap, domain, views
+from services.review.idcheck import reader
 from services.review.dependencies import (
     AuthProfiles, CallOrigin, CaseDatabase, IdCardReader, ImageBucket, MaterialsRegions, Settings,
     StatusCountCache, TallyingRelay)

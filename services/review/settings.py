@@ -22,7 +22,7 @@ class ReviewSettings:
     # The bucket of materials' images, read (and presigned) with review's read-only keys.
     bucket: str = setting("S3.BUCKET", str, "materials")
 
-    # The ID card reader (reader.py): worker processes per instance (0 switches the
+    # The ID card reader (idcheck/reader.py): worker processes per instance (0 switches the
     # reader off), their nice level (19, the lowest, uses what requests leave; 0 keeps them at
     # requests' priority, without the idle scheduling class), and the CPU seconds one read
     # may use before it fails and is retried (a read takes 0.7 s on average:

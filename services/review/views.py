@@ -2,7 +2,8 @@
 
 No view carries an unmasked ID or phone number: the candidate snapshot only ever holds
 the masked forms auth hands out."""
-from services.review import domain, idcard
+from services.review import domain
+from services.review.idcheck import idcard
 
 SNAPSHOT_FIELDS = ("name", "id_number_masked", "phone_masked", "region", "site", "category",
                    "exam_year")

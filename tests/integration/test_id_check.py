@@ -14,7 +14,7 @@ import pytest
 from kombu import Connection, Exchange, Queue
 
 from common.outages import is_outage
-from services.review.reader import OcrPool, ReaderBusy, ReaderFailed
+from services.review.idcheck.reader import OcrPool, ReaderBusy, ReaderFailed
 from services.review.settings import ReviewSettings
 from review_helpers import REQUIRED, SITE_3204, make_exam  # noqa: F401
 from support import candidate, create_candidates, wait_for
@@ -98,7 +98,7 @@ def test_the_right_persons_card_matches_and_raises_no_flag(reader_at_lowest_prio
     # this process's own review container's workers (a whole system started by another
     # suite in this session has its own, further down the process tree)
     workers = [p for p in psutil.Process().children(recursive=False)
-               if "services.review.ocr_worker" in p.cmdline()]
+               if "services.review.idcheck.ocr_worker" in p.cmdline()]
     assert len(workers) == 1 and workers[0].nice() == 19  # OCR.WORKERS, OCR.NICE
     autogroup = Path(f"/proc/{workers[0].pid}/autogroup")
     if autogroup.exists():  # the kernel groups by session: the reader's group is its own

@@ -6,9 +6,9 @@ import pytest
 
 from common import clock, idnumber
 from services.auth import domain as auth
-from services.review import idcard
-from services.review.idcheck import IdChecks, check_record
-from services.review.reader import OcrPool, cpu_pressure, prefetch
+from services.review.idcheck import idcard
+from services.review.idcheck.checks import IdChecks, check_record
+from services.review.idcheck.reader import OcrPool, cpu_pressure, prefetch
 from services.review.settings import ReviewSettings
 
 NUMBER = "11010519491231002X"

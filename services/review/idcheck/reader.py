@@ -3,7 +3,7 @@
 OCR costs ~0.7 s of CPU per photo (benchmarks/README.md), far too long for review's
 eventlet hub (heartbeats would be missed) and too much to let compete with reviewers'
 requests. So it runs in `OCR.WORKERS` long-lived child processes
-(services/review/ocr_worker.py, one ONNX thread each, at nice `OCR.NICE`), started on
+(idcheck/ocr_worker.py, one ONNX thread each, at nice `OCR.NICE`), started on
 first use and kept: loading the models costs about as much as one read. Pipes are green
 (eventlet.green.subprocess), so a waiting handler blocks nothing. A read may use
 `OCR.CPU_LIMIT_S` of the worker's CPU (the worker stops itself past it, see
@@ -65,7 +65,7 @@ class Worker:
     def __init__(self, nice, cpu_limit_s):
         env = dict(os.environ, OMP_NUM_THREADS="1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.review.ocr_worker", str(nice), str(cpu_limit_s)],
+            [sys.executable, "-m", "services.review.idcheck.ocr_worker", str(nice), str(cpu_limit_s)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
             start_new_session=True)  # its own scheduling group: ocr_worker.lower_priority

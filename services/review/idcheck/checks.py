@@ -8,8 +8,8 @@ or an event (tests/integration/test_id_check.py looks for it in all three)."""
 import logging
 
 from common.clock import utcnow_iso
-from services.review import idcard
-from services.review.ingest import image_record
+from services.review import domain
+from services.review.idcheck import idcard
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class IdChecks:
             return
         if self.checks.has(event["image_id"]):
             return
-        data = self.bucket.get(image_record(event)["key"], event["sha256"])
+        data = self.bucket.get(domain.image_key(event), event["sha256"])
         if data is None:
             log.info("id card image gone before it was read: %s", event["image_id"])
             return

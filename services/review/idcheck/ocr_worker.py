@@ -1,5 +1,5 @@
-"""One OCR worker process: `python -m services.review.ocr_worker NICE CPU_LIMIT_S` (started
-by reader.py).
+"""One OCR worker process, started by reader.py:
+`python -m services.review.idcheck.ocr_worker NICE CPU_LIMIT_S`.
 
 Reads images from stdin (4-byte big-endian length, then the bytes), answers each with
 one JSON line on stdout: the fields idcard.read found, never the text. The engine is
@@ -17,7 +17,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from services.review import idcard
+from services.review.idcheck import idcard
 
 ENGINE = "rapidocr-onnxruntime"
 AUTOGROUP = Path("/proc/self/autogroup")

@@ -5,7 +5,8 @@ sites only, a national one any. Every export is written to the audit log."""
 import time
 
 from common import errors
-from services.review import domain, exports, overview, scope
+from services.review import domain, scope
+from services.review.admin import exports, overview
 
 MAX_EXPORT_ROWS = 200_000
 MAX_SITES_ASKED = 200

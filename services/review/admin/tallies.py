@@ -12,7 +12,8 @@ import time
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
-from services.review import domain, overview
+from services.review import domain
+from services.review.admin import overview
 
 
 class Tallies:
