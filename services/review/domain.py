@@ -250,6 +250,18 @@ STATUS_NAMES = {PENDING: "待审核", CLAIMED: "审核中", CONFIRMING: "不通�
                 RETURNED: "退回修改", WITHDRAWN: "考生已撤回", CLOSED: "因报考信息变更关闭"}
 
 
+# What the history and the audit log call each action, for people (the staff page and the
+# CLI show these names, sent with the data: views.py).
+ACTION_NAMES = {
+    "submitted": "考生提交", "claim": "领取审核", "release": "放回队列", "approve": "审核通过",
+    "return": "退回修改", "reject": "提出不通过", "confirm_reject": "复核确认不通过",
+    "decline_reject": "复核不同意不通过", "undo": "撤销审核结论", "withdrawn": "考生撤回",
+    "reopened": "报考信息变更重开", "profile_changed": "报考信息变更",
+    # the audit log's reads
+    "read": "查看材料", "note": "添加内部备注", "search": "查找材料包", "export": "导出审核结果",
+}
+
+
 # -- four eyes on a rejection -----------------------------------------------------------------
 def confirm_refusal(case, reviewer):
     """Why `reviewer` cannot confirm (or decline) the rejection proposed on the case."""
@@ -273,6 +285,7 @@ UNCLEAR_BELOW = 15.0
 FLAGS = ("unclear", "duplicate", "returned_before")
 FLAG_NAMES = {"unclear": "图片不清晰", "duplicate": "疑似重复图片", "returned_before": "曾被退回"}
 ATTEMPTS = {"first": False, "resubmission": True}  # filter value -> the `resubmission` field
+ATTEMPT_NAMES = {"first": "首次提交", "resubmission": "再次提交"}
 
 
 def unclear(quality):

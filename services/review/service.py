@@ -135,6 +135,13 @@ class ReviewService(base.ServiceBase):
         self.auth.from_context(*STAFF)
         return views.reasons()
 
+    @rpc(https=True)
+    def labels(self):
+        """The names of review's statuses, flags, attempt filters and actions, for staff
+        tools' filters and counts (the data carries its own names besides)."""
+        self.auth.from_context(*STAFF)
+        return views.labels()
+
     # -- events consumed (DESIGN §6); each idempotent on event_id (see ingest.py) ---------------
     @event_handler("materials", "PackageSubmitted")
     def on_package_submitted(self, payload):
