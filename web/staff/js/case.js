@@ -9,7 +9,6 @@ import { call } from './rpc.js';
 import { thumbnailStrip, viewer } from './viewer.js';
 import { confirmPanel, decisionPanel } from './decisions.js';
 import { openFlags } from './confirm.js';
-import { refresh } from './router.js';
 import { nextPackage } from './queue.js';
 import { attemptText, bytesText, timeText } from './format.js';
 import { lease } from './lease.js';
@@ -151,8 +150,9 @@ function sidePanel(view, labels) {
   ];
 }
 
-// Someone else holds the case: who, until when (Beijing), and the ways on.
-function heldNotice(view) {
+// Someone else holds the case: who, until when (Beijing), and the ways on (`refresh`
+// draws the screen again, which claims it once it is free).
+function heldNotice(view, refresh) {
   const claim = view.claim || {};
   const holder = String(claim.reviewer_id || '').replace(/^staff:/, '') || '其他审核员';
   const until = claim.lease_until ? new Date(claim.lease_until).toLocaleTimeString('zh-CN',
@@ -165,7 +165,7 @@ function heldNotice(view) {
     h('div', { class: 'row' }, h('a', { href: '/staff/#/queue', class: 'btn primary' }, '返回队列'), retry));
 }
 
-export async function render(root, { params, who, navigate, announce, readOnly = false }) {
+export async function render(root, { params, who, navigate, announce, refresh, readOnly = false }) {
   const packageId = params[0];
   const carried = flash;
   flash = null;
@@ -272,7 +272,7 @@ export async function render(root, { params, who, navigate, announce, readOnly =
     const [reasons, respondBy] = await Promise.all([reasonList(), respondByDefault(view.region)]);
     panel = decisionPanel({ view, reasons, names, respondBy, act, flags });
   }
-  const state = held ? held.el : (heldByOther ? heldNotice(view)
+  const state = held ? held.el : (heldByOther ? heldNotice(view, refresh)
     : h('p', { class: 'alert warn' }, readOnly ? '只读查看（未领取）' : `该材料${view.status_name}，未领取`));
   append(side, state,
     outcome, panel ? panel.el : null,

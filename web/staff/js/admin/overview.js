@@ -6,7 +6,6 @@ import { append, clear, h } from '/js/dom.js';
 import { call } from '../rpc.js';
 import { reviewLabels } from '../reference.js';
 import { REGION_NAMES, download, messages, regionOf, siteScoped } from './common.js';
-import { refresh } from '../router.js';
 
 const COLORS = ['#1565c0', '#2e7d32', '#ef6c00', '#c62828', '#6a1b9a', '#00838f', '#5d4037', '#546e7a'];
 // Kept while the tab lives. `region`: a national administrator's choice ('' = 全国).
@@ -89,7 +88,7 @@ async function sitesOf(who, region) {
   }
 }
 
-function regionPicker() {
+function regionPicker(refresh) {
   const picker = h('select', { id: 'o-region' }, h('option', { value: '' }, '全国（全部考区）'),
     Object.entries(REGION_NAMES).map(([code, name]) => h('option', { value: code, selected: code === state.region }, `${code} ${name}`)));
   picker.addEventListener('change', () => {
@@ -100,7 +99,7 @@ function regionPicker() {
   return [h('label', { for: 'o-region' }, '考区'), picker];
 }
 
-export async function render(root, { who }) {
+export async function render(root, { who, refresh }) {
   const national = who.region === '*';
   const region = national ? state.region : regionOf(who, null); // '' only for a national administrator: 全国
   const note = messages();
@@ -112,7 +111,7 @@ export async function render(root, { who }) {
   append(root,
     h('div', { class: 'page-head' }, h('h1', {}, `统计概览 · ${where}`),
       h('form', { class: 'filters', 'aria-label': '统计范围', onsubmit: (e) => e.preventDefault() },
-        national ? regionPicker() : null,
+        national ? regionPicker(refresh) : null,
         h('label', { for: 'o-site' }, '考点'), site, h('label', { for: 'o-days' }, '时间'), days)),
     note.box, body, sites.length ? exportPanel(sites, region, who, note, names.statuses) : null);
 
