@@ -4,7 +4,7 @@ benchmarks/README.md.
 Draws a seeded corpus of synthetic ID cards (tests/unit/idcards.py: fronts and backs
 photographed by a phone, JPEG under 200 KB, plus photos too blurred for intake), passes
 each through intake as an upload would, reads what intake accepts with the reader's own
-code (services/review/ocr_worker.py: RapidOCR, one thread, then idcard.read) and judges
+code (services/review/idcheck/ocr_worker.py: RapidOCR, one thread, then idcard.read) and judges
 it with auth's own verdict rules against the card's registration and against another
 person's. Prints, per engine: the share of fronts whose number and name were read
 exactly, backs whose validity end was read, how often a card that matches its
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from services.auth import domain as verdicts  # noqa: E402
 from services.materials import intake  # noqa: E402
-from services.review import idcard, ocr_worker  # noqa: E402
+from services.review.idcheck import idcard, ocr_worker  # noqa: E402
 from tests.unit import idcards  # noqa: E402
 
 

@@ -26,7 +26,7 @@ from dev.secrets import services_env  # noqa: E402
 for _name, _value in services_env().items():
     os.environ.setdefault(_name, _value)
 # The suites keep this machine's CPU contended, and the ID card reader would defer its
-# reads for minutes there (services/review/reader.py); its deferral has unit tests.
+# reads for minutes there (services/review/idcheck/reader.py); its deferral has unit tests.
 os.environ.setdefault("OCR_MAX_DEFER_S", "0")
 # The ID card reader is off (OCR.WORKERS 0) wherever it is not under test: each review
 # container that met an id_card upload started a worker and read images nobody checked.

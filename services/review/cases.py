@@ -1,42 +1,25 @@
 """The reviewer's work, use case by use case.
 
 service.py turns RPC calls into calls here; this module combines the rules of
-domain.py and scope.py with the repository (guarded updates), the URL presigner and
+domain.py and scope.py with the repository (guarded updates), presigned image URLs and
 the audit log. Every method takes the verified principal first; every case it touches
 is scope-checked on the case itself, and refusals of scope are audited too."""
 import time
 import uuid
-from dataclasses import dataclass
 
 from common import errors
-from services.review import domain, idcard, safeguards, scope, similarity, views
-from services.review.idcheck import ID_CARD, id_check_of
-
-
-@dataclass(frozen=True)
-class Settings:
-    lease_s: float = domain.DEFAULT_LEASE_S
-    url_ttl_s: int = domain.MAX_URL_TTL_S
-    hold_s: float = safeguards.DEFAULT_HOLD_S
-
-    @classmethod
-    def from_config(cls, config):
-        """`REVIEW: {LEASE_S, URL_TTL_S, HOLD_S}` in the config; URLs never outlive DESIGN's
-        10 min, and a held decision waits at most MAX_HOLD_S before the candidate hears."""
-        review = config.get("REVIEW") or {}
-        lease_s = max(float(review.get("LEASE_S", domain.DEFAULT_LEASE_S)), 1.0)
-        url_ttl_s = int(review.get("URL_TTL_S", domain.MAX_URL_TTL_S))
-        hold_s = min(max(float(review.get("HOLD_S", safeguards.DEFAULT_HOLD_S)), 1.0), safeguards.MAX_HOLD_S)
-        return cls(lease_s=lease_s, url_ttl_s=min(max(url_ttl_s, 1), domain.MAX_URL_TTL_S), hold_s=hold_s)
+from services.review import domain, safeguards, scope, similarity, views
+from services.review.idcheck import idcard
+from services.review.idcheck.checks import ID_CARD, id_check_of
 
 
 class Reviews:
-    def __init__(self, repo, presigner, profiles, settings, caller, regions=None, clock=time.time):
+    def __init__(self, repo, bucket, profiles, settings, caller, regions=None, clock=time.time):
         self.repo = repo
-        self.regions = regions  # region settings from materials (the default respond-by days)
-        self.presigner = presigner
-        self.profiles = profiles
-        self.settings = settings
+        self.regions = regions  # regions.RegionSettings from materials (respond-by days, checklists)
+        self.bucket = bucket  # dependencies.ReadOnlyImages: presigned image URLs
+        self.profiles = profiles  # dependencies.Profiles: candidate snapshots and search from auth
+        self.settings = settings  # settings.ReviewSettings: the lease, URL lifetime, hold
         self.caller = caller  # {"client", "via"}: where the call came from, for the audit log
         self.clock = clock
 
@@ -177,7 +160,7 @@ class Reviews:
     # -- decisions -------------------------------------------------------------------------------
     def approve(self, principal, package_id, note=None, acknowledged=None, hold=False, checklist=None):
         """`acknowledged`: the flags the reviewer ticked in the confirmation step; `hold`:
-        keep the event back for Settings.hold_s, cancellable with undo_decision;
+        keep the event back for ReviewSettings.hold_s, cancellable with undo_decision;
         `checklist`: the region's per-type checks as ticked, kept with the decision."""
         seen = safeguards.acknowledged(acknowledged)
 
@@ -261,7 +244,7 @@ class Reviews:
     def return_materials(self, principal, package_id, items, respond_by=None, checklist=None):
         def plan(case):
             returned = domain.return_items(case, items, self._shown_order(case))
-            today = domain.beijing_today(self.clock())
+            today = domain.beijing_date_of(self.clock())
             deadline = domain.respond_by_date(respond_by, today) or domain.respond_by_date(
                 None, today, self.regions.respond_days(case["region"]))
             # Remembered so a replacement that looks the same can be flagged later.
@@ -351,7 +334,7 @@ class Reviews:
                 continue
             others = self.repo.images.sharing_a_band(doc) if similarity.valid(doc.get("phash")) else []
             flags = similarity.flags(doc, others, returned, principal.covers)
-            shown[image_id] = views.image(doc, self.presigner.url(doc["key"]), expires_at, flags)
+            shown[image_id] = views.image(doc, self.bucket.url(doc["key"]), expires_at, flags)
         return shown
 
     def _previous(self, case):
@@ -369,7 +352,7 @@ class Reviews:
         gone = case["status"] in (domain.APPROVED, domain.REJECTED)
         items = []
         for entry in before["items"]:
-            shown = [views.image(doc, None if gone and doc.get("deleted") else self.presigner.url(doc["key"]),
+            shown = [views.image(doc, None if gone and doc.get("deleted") else self.bucket.url(doc["key"]),
                                  expires_at, [])
                      for doc in docs.values() if doc.get("material_type") == entry["material_type"]]
             items.append(dict(entry, images=sorted(shown, key=lambda i: i.get("uploaded_at") or "")))

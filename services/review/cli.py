@@ -24,9 +24,6 @@ from services.review import console, domain
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 DEFAULT_URL = "http://127.0.0.1:8000"
-ACTIONS = {"submitted": "考生提交", "claim": "领取", "release": "放回队列", "approve": "审核通过",
-           "reject": "审核不通过", "return": "退回修改", "withdrawn": "考生撤回",
-           "reopened": "报考信息变更，重新打开", "profile_changed": "考生考点或类别变更"}
 KIND_NAMES = {"unauthenticated": "未登录或登录已失效", "forbidden": "无权操作", "not_found": "未找到",
               "conflict": "操作冲突", "invalid_transition": "当前状态不允许此操作",
               "validation_error": "输入有误", "rate_limited": "操作过于频繁", "unavailable": "服务暂时不可用"}
@@ -90,7 +87,7 @@ def cmd_queue(session, args):
         return
     print(console.table(
         ["材料包", "姓名", "考点", "次数", "状态", "提交时间", "最低清晰度", "图片", "审核人"],
-        [[i["package_id"], i["name"], i["site"], i["attempt"], domain.STATUS_NAMES[i["status"]],
+        [[i["package_id"], i["name"], i["site"], i["attempt"], i["status_name"],
           console.local_time(i["submitted_at"]), i["quality"], i["images"],
           console.staff_name(i["claim"]["reviewer_id"]) if i["claim"] else None]
          for i in page["items"]]))
@@ -117,7 +114,7 @@ def cmd_show(session, args):
 def render_case(case):
     person = case.get("candidate") or {}
     claim = case.get("claim")
-    lines = [f"材料包 {case['package_id']}  第{case['attempt']}次提交  {domain.STATUS_NAMES[case['status']]}",
+    lines = [f"材料包 {case['package_id']}  第{case['attempt']}次提交  {case['status_name']}",
              f"考生 {person.get('name', '-')}  证件号 {person.get('id_number_masked', '-')}  "
              f"考点 {case['site']}  类别 {case.get('category') or '-'}",
              f"提交于 {console.local_time(case.get('submitted_at'))}  审核人 "
@@ -137,7 +134,7 @@ def render_case(case):
     lines += [f"  [{n}] {link}" for n, link in enumerate(links, 1)]
     lines.append("\n记录：")
     lines += [f"  {console.local_time(h.get('at'))}  第{h.get('attempt')}次  "
-              f"{ACTIONS.get(h.get('action'), h.get('action'))}  {console.staff_name(h.get('by'))}"
+              f"{h.get('action_name') or h.get('action')}  {console.staff_name(h.get('by'))}"
               for h in case.get("history", [])]
     return "\n".join(lines)
 

@@ -2,7 +2,7 @@
 local times. (The sign-in it keeps is common.rpc_client.TokenStore.)"""
 import unicodedata
 
-from common.clock import BEIJING, parse_iso
+from common.clock import beijing_wall
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -30,8 +30,7 @@ def local_time(value):
     """An ISO UTC instant as Beijing wall-clock time, the way reviewers read it."""
     if not value:
         return "-"
-    moment = parse_iso(value)
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return beijing_wall(value).strftime("%Y-%m-%d %H:%M")
 
 
 def staff_name(sub):

@@ -15,10 +15,10 @@ module says what the guard and the change are, and, when a guard matched nothing
 `claim_refusal()` / `decision_refusal()` name the reason from the case as it now is.
 """
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from common import errors
-from common.clock import BEIJING, iso_from_epoch
+from common.clock import beijing_date, iso_from_epoch
 from common.privacy import mask_text
 from common.events import MaterialReturned, PackageApproved, PackageRejected, ReviewStarted
 
@@ -28,8 +28,6 @@ WITHDRAWN, CLOSED = "withdrawn", "closed"
 CONFIRMING = "confirming"  # a rejection proposed, waiting for a second reviewer
 STATUSES = (PENDING, CLAIMED, CONFIRMING, APPROVED, REJECTED, RETURNED, WITHDRAWN, CLOSED)
 IN_QUEUE = (PENDING, CLAIMED)
-DEFAULT_LEASE_S = 900
-MAX_URL_TTL_S = 600  # DESIGN §8: presigned URLs live at most 10 minutes
 MAX_TEXT = 500
 DEFAULT_RESPOND_DAYS = 7  # when a region has no `respond_days` (materials' default too)
 MAX_RESPOND_DAYS = 180
@@ -185,8 +183,9 @@ def respond_by_date(value, today, default_days=None):
     return deadline.isoformat()
 
 
-def beijing_today(epoch):
-    return datetime.fromtimestamp(epoch, BEIJING).date()
+def beijing_date_of(epoch):
+    """The Beijing calendar date of an instant review keeps as epoch seconds."""
+    return beijing_date(datetime.fromtimestamp(epoch, timezone.utc))
 
 
 def respond_days_of(region_settings):
@@ -251,6 +250,18 @@ STATUS_NAMES = {PENDING: "待审核", CLAIMED: "审核中", CONFIRMING: "不通�
                 RETURNED: "退回修改", WITHDRAWN: "考生已撤回", CLOSED: "因报考信息变更关闭"}
 
 
+# What the history and the audit log call each action, for people (the staff page and the
+# CLI show these names, sent with the data: views.py).
+ACTION_NAMES = {
+    "submitted": "考生提交", "claim": "领取审核", "release": "放回队列", "approve": "审核通过",
+    "return": "退回修改", "reject": "提出不通过", "confirm_reject": "复核确认不通过",
+    "decline_reject": "复核不同意不通过", "undo": "撤销审核结论", "withdrawn": "考生撤回",
+    "reopened": "报考信息变更重开", "profile_changed": "报考信息变更",
+    # the audit log's reads
+    "read": "查看材料", "note": "添加内部备注", "search": "查找材料包", "export": "导出审核结果",
+}
+
+
 # -- four eyes on a rejection -----------------------------------------------------------------
 def confirm_refusal(case, reviewer):
     """Why `reviewer` cannot confirm (or decline) the rejection proposed on the case."""
@@ -268,12 +279,13 @@ def repeated_confirmation(case, reviewer):
 
 
 # -- what the queue flags and filters on (one indexed boolean each) ------------------------------
-# Intake refuses below 10 (materials/intake.py); up to half as much again is legible but
-# soft, the images a reviewer should look at closely first.
+# Intake refuses below 10 (materials/intake/quality.py, SHARPNESS_THRESHOLD); up to half
+# as much again is legible but soft, the images a reviewer should look at closely first.
 UNCLEAR_BELOW = 15.0
 FLAGS = ("unclear", "duplicate", "returned_before")
 FLAG_NAMES = {"unclear": "图片不清晰", "duplicate": "疑似重复图片", "returned_before": "曾被退回"}
 ATTEMPTS = {"first": False, "resubmission": True}  # filter value -> the `resubmission` field
+ATTEMPT_NAMES = {"first": "首次提交", "resubmission": "再次提交"}
 
 
 def unclear(quality):
@@ -386,6 +398,17 @@ def returned_event(case, reviewer, items, respond_by):
 
 
 # -- what materials' events do to a case -------------------------------------------------------
+EXTENSIONS = {"jpeg": "jpg", "png": "png"}
+
+
+def image_key(event):
+    """Where materials keeps an uploaded image (DESIGN §7's layout, as of the upload)."""
+    extension = EXTENSIONS.get(event.get("format"), "jpg")
+    return (f"{event['region']}/{event['site']}/{event['candidate_id']}/"
+            f"{event['material_type']}/{event['image_id']}.{extension}")
+
+
+
 def submission(event, quality, duplicate=False):
     """The case for a (re)submitted package: back in the queue at the event's attempt.
     `duplicate`: an image of it is close to another candidate's or to one returned before."""

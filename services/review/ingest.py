@@ -4,24 +4,15 @@ Every handler here is idempotent on the event: lifecycle events (submitted, with
 reopened) move a per-package key that only goes forward, profile changes carry their
 time, image records are keyed by image id. A redelivered event therefore matches
 nothing and changes nothing, and an older one arriving late is dropped."""
-import logging
-
 from services.review import domain, similarity, views
 
-log = logging.getLogger(__name__)
-
-EXTENSIONS = {"jpeg": "jpg", "png": "png"}
-
-
 def image_record(event):
-    """Image metadata and its object key (DESIGN §7 layout, as of the upload)."""
-    extension = EXTENSIONS.get(event.get("format"), "jpg")
+    """Image metadata and its object key (as of the upload)."""
     record = {
         "_id": event["image_id"], "package_id": event["package_id"],
         "candidate_id": event["candidate_id"], "region": event["region"], "site": event["site"],
         "material_type": event["material_type"], "format": event.get("format"),
-        "key": (f"{event['region']}/{event['site']}/{event['candidate_id']}/"
-                f"{event['material_type']}/{event['image_id']}.{extension}"),
+        "key": domain.image_key(event),
         "bytes": event["bytes"], "sha256": event["sha256"], "width": event.get("width"),
         "height": event.get("height"), "sharpness": event.get("sharpness"),
         "phash": event.get("phash"), "uploaded_at": event["occurred_at"],
@@ -39,7 +30,7 @@ def history(event, action, **extra):
 class Ingest:
     def __init__(self, repo, profiles):
         self.repo = repo
-        self.profiles = profiles
+        self.profiles = profiles  # dependencies.Profiles: candidate snapshots from auth
 
     def submitted(self, event):
         image_ids = [i for item in event["items"] for i in item["image_ids"]]
@@ -100,23 +91,3 @@ class Ingest:
         self.repo.images.mark_deleted(event["image_id"], {
             "package_id": event["package_id"], "candidate_id": event["candidate_id"],
             "material_type": event["material_type"]})
-
-
-class Profiles:
-    """Candidate snapshots from auth. A case is still built while auth is down; the
-    snapshot is then fetched when a reviewer first opens the case."""
-
-    def __init__(self, auth_rpc):
-        self.auth_rpc = auth_rpc
-
-    def candidate_by_id_number(self, id_number):
-        """auth's match of a full ID number (its keyed hash); an outage is the caller's
-        (Unavailable): a search that could not ask must not answer "nobody"."""
-        return self.auth_rpc.candidate_by_id_number(id_number)
-
-    def fetch(self, candidate_id):
-        try:
-            return self.auth_rpc.get_profile(candidate_id)
-        except Exception as exc:  # RemoteError, Unavailable, timeouts: degrade, never fail
-            log.warning("candidate profile unavailable: %s", type(exc).__name__)
-            return None

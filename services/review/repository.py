@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from common import outbox
 from services.review import domain, migrations, similarity
-from services.review.tallies import Tallies
+from services.review.admin.tallies import Tallies
 
 AFTER = ReturnDocument.AFTER
 # What readers of a case never need (its outbox is the relay's business).
@@ -86,6 +86,10 @@ class CaseRepository:
     def find_cases(self, query, limit, sort="queue_key", direction=ASCENDING):
         projection = dict(HIDDEN, history=0, returned_images=0, notes=0)
         return list(self.db.cases.find(query, projection).sort(sort, direction).limit(limit))
+
+    def find_for_export(self, query, fields, limit):
+        """Up to `limit` cases with only `fields` (an export's columns), in no order."""
+        return list(self.db.cases.find(query, fields).limit(limit))
 
     # -- what materials and auth announce ----------------------------------------------------------
     def apply_lifecycle(self, package_id, key, sets, history):
@@ -229,7 +233,7 @@ class AuditLog:
 
 
 class IdCheckStore:
-    """Per-image verdicts of the ID card cross-check (services/review/idcheck.py)."""
+    """Per-image verdicts of the ID card cross-check (services/review/idcheck/checks.py)."""
 
     def __init__(self, db):
         self.collection = db.id_checks

@@ -9,8 +9,6 @@ from services.review.domain import (APPROVED, CLAIMED, CONFIRMING, REJECTED, cle
 
 # -- what was acknowledged, the undo window ------------------------------------------------------
 MAX_ACKNOWLEDGED = 40
-DEFAULT_HOLD_S = 5.0
-MAX_HOLD_S = 30.0
 # Fields a held confirmation adds to the proposal's decision; an undo takes them off again.
 CONFIRMATION_FIELDS = ("confirmed_by", "confirmed_at", "confirm_acknowledged", "hold_until",
                        "release_at", "event_id")

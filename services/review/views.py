@@ -2,7 +2,8 @@
 
 No view carries an unmasked ID or phone number: the candidate snapshot only ever holds
 the masked forms auth hands out."""
-from services.review import domain, idcard
+from services.review import domain
+from services.review.idcheck import idcard
 
 SNAPSHOT_FIELDS = ("name", "id_number_masked", "phone_masked", "region", "site", "category",
                    "exam_year")
@@ -27,6 +28,7 @@ def queue_item(case, now, id_check=None):
         "site": case["site"], "category": case.get("category"), "attempt": case["attempt"],
         "status": domain.shown_status(case, now), "submitted_at": case.get("submitted_at"),
         "quality": case.get("quality"), "flags": domain.queue_flags(case),
+        **names(case, now),
         "images": sum(len(ids) for ids in (case.get("items") or {}).values()),
         "claim": claim(case, now),
         "id_check": id_check, "id_flags": idcard.flags(id_check),
@@ -50,8 +52,9 @@ def case(doc, now, images=None, previous=None, id_check=None, checklists=None):
         "status": domain.shown_status(doc, now), "region": doc["region"], "site": doc["site"],
         "category": doc.get("category"), "submitted_at": doc.get("submitted_at"),
         "claim": claim(doc, now), "decision": doc.get("decision"),
-        "candidate": doc.get("candidate"), "items": items, "history": doc.get("history", []),
-        "flags": domain.queue_flags(doc), "previous": previous,
+        "candidate": doc.get("candidate"), "items": items,
+        "history": [named_action(line) for line in doc.get("history", [])],
+        "flags": domain.queue_flags(doc), "previous": previous, **names(doc, now),
         "notes": doc.get("notes") or [],  # reviewers' internal notes, for staff only
         # the region's checks per material type, to tick while reviewing
         "checklists": checklists or {},
@@ -79,9 +82,29 @@ def missing_image(image_id):
 
 
 def audit_entry(entry):
-    return {key: entry.get(key) for key in
-            ("at", "actor", "role", "action", "outcome", "package_id", "attempt", "client",
-             "via", "details")}
+    return named_action({key: entry.get(key) for key in
+                         ("at", "actor", "role", "action", "outcome", "package_id", "attempt",
+                          "client", "via", "details")})
+
+
+# -- names for people, sent with the codes (the staff page and the CLI keep no copy) ----------
+def names(case, now):
+    """The case's status and queue flags as reviewers read them."""
+    status = domain.shown_status(case, now)
+    return {"status_name": domain.STATUS_NAMES.get(status, status),
+            "flag_names": [domain.FLAG_NAMES[flag] for flag in domain.queue_flags(case)]}
+
+
+def named_action(line):
+    """A history line or audit entry with its action's name."""
+    return dict(line, action_name=domain.ACTION_NAMES.get(line.get("action"), line.get("action")))
+
+
+def labels():
+    """Every name the staff tools show for review's codes: statuses, queue flags, the
+    attempt filter's values and actions (for lists that come with no data, such as filters)."""
+    return {"statuses": domain.STATUS_NAMES, "flags": domain.FLAG_NAMES,
+            "attempts": domain.ATTEMPT_NAMES, "actions": domain.ACTION_NAMES}
 
 
 def reasons():

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 import openpyxl
 import requests
 from common.clock import beijing_today, beijing_wall
-from services.review.tallies import Tallies
+from services.review.admin.tallies import Tallies
 from review_helpers import ADMIN, ANNA, BEN, CAI, DING, SITE_3201, SITE_3204, make_exam, refused  # noqa: F401
 from support import bearer, make_admin, rpc, staff_token, wait_for
 

@@ -39,8 +39,8 @@ def test_a_site_reviewer_works_a_case_over_https_within_their_sites_only(make_ex
     case = result_of(https_rpc(exam.review_url, "review", "claim", mine, package_id=package_id))
     assert case["status"] == "claimed"
     result_of(https_rpc(exam.review_url, "review", "approve", mine, package_id=package_id))
-    assert result_of(https_rpc(exam.review_url, "review", "get_case", mine,
-                               package_id=package_id))["status"] == "approved"
+    decided = result_of(https_rpc(exam.review_url, "review", "get_case", mine, package_id=package_id))
+    assert (decided["status"], decided["status_name"]) == ("approved", "审核通过")
 
 
 def test_only_allow_listed_methods_answer_and_each_only_at_its_own_service(make_exam, start_service):
@@ -55,6 +55,8 @@ def test_only_allow_listed_methods_answer_and_each_only_at_its_own_service(make_
                                  (notify_url, "notify", "on_package_approved"), (notify_url, "notify", "deliver_sms")):
         error_of(https_rpc(url, service, method, admin), 404, "not_found")
     assert result_of(https_rpc(exam.review_url, "review", "reasons", admin))
+    # the names of review's codes, for the staff page's filters and counts
+    assert result_of(https_rpc(exam.review_url, "review", "labels", admin))["statuses"]["confirming"] == "不通过待复核"
     assert result_of(https_rpc(exam.materials_url, "materials", "get_region", admin, region="32"))["region"] == "32"
     assert isinstance(result_of(https_rpc(exam.review_url, "review", "dead_letters", admin)), list)
     # notify's delivery views and retry (the staff pages' undelivered SMS)

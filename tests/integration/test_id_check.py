@@ -14,7 +14,8 @@ import pytest
 from kombu import Connection, Exchange, Queue
 
 from common.outages import is_outage
-from services.review.reader import OcrPool, ReaderBusy, ReaderFailed
+from services.review.idcheck.reader import OcrPool, ReaderBusy, ReaderFailed
+from services.review.settings import ReviewSettings
 from review_helpers import REQUIRED, SITE_3204, make_exam  # noqa: F401
 from support import candidate, create_candidates, wait_for
 from unit import idcards
@@ -99,7 +100,7 @@ def test_the_right_persons_card_matches_and_raises_no_flag(reader_at_lowest_prio
     # this process's own review container's workers (a whole system started by another
     # suite in this session has its own, further down the process tree)
     workers = [p for p in psutil.Process().children(recursive=False)
-               if "services.review.ocr_worker" in p.cmdline()]
+               if "services.review.idcheck.ocr_worker" in p.cmdline()]
     assert len(workers) == 1 and workers[0].nice() == 19  # OCR.WORKERS, OCR.NICE
     autogroup = Path(f"/proc/{workers[0].pid}/autogroup")
     if autogroup.exists():  # the kernel groups by session: the reader's group is its own
@@ -168,7 +169,7 @@ def capture_events(config):
 
 # -- the reader's worker processes ---------------------------------------------------------------
 def test_a_worker_that_dies_mid_read_fails_that_read_and_a_fresh_one_reads_the_next():
-    pool = OcrPool(nice=0, max_defer_s=0)
+    pool = OcrPool(ReviewSettings(ocr_nice=0, ocr_max_defer_s=0))
     data = idcards.photo_jpeg(RIGHT)
     try:
         first = pool.read(data)
@@ -184,7 +185,7 @@ def test_a_worker_that_dies_mid_read_fails_that_read_and_a_fresh_one_reads_the_n
 
 
 def test_a_read_past_its_cpu_limit_fails_and_a_fresh_worker_reads_the_next():
-    pool = OcrPool(nice=0, max_defer_s=0, cpu_limit_s=0.05)
+    pool = OcrPool(ReviewSettings(ocr_nice=0, ocr_max_defer_s=0, ocr_cpu_limit_s=0.05))
     data = idcards.photo_jpeg(RIGHT)
     try:
         with pytest.raises(ReaderFailed, match="OverCpuLimit"):
@@ -198,7 +199,7 @@ def test_a_read_past_its_cpu_limit_fails_and_a_fresh_worker_reads_the_next():
 
 def test_a_read_waiting_for_cpu_is_not_failed_for_the_time_it_waited():
     """The limit is CPU: a worker held off the CPU for longer than the limit still reads."""
-    pool = OcrPool(nice=0, max_defer_s=0, cpu_limit_s=5)
+    pool = OcrPool(ReviewSettings(ocr_nice=0, ocr_max_defer_s=0, ocr_cpu_limit_s=5))
     data = idcards.photo_jpeg(RIGHT)
     try:
         pool.read(data)  # started and warm
@@ -213,7 +214,7 @@ def test_a_read_waiting_for_cpu_is_not_failed_for_the_time_it_waited():
 
 def test_beyond_two_waiting_reads_per_worker_the_reader_is_busy_and_the_event_waits_for_later():
     """Handlers share review's worker pool with reviewers' calls: only a few may wait."""
-    pool = OcrPool(nice=0, max_defer_s=0)
+    pool = OcrPool(ReviewSettings(ocr_nice=0, ocr_max_defer_s=0))
     data = idcards.photo_jpeg(RIGHT)
     try:
         reads = [eventlet.spawn(pool.read, data) for _ in range(3)]

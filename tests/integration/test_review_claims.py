@@ -6,8 +6,9 @@ from common import errors
 from common.events import PackageSubmitted
 from common.tokens import Principal
 from services.review import domain
-from services.review.cases import Reviews, Settings
+from services.review.cases import Reviews
 from services.review.repository import CaseRepository
+from services.review.settings import ReviewSettings
 
 PKG = "2026320400001-2026"
 
@@ -25,7 +26,7 @@ def test_twenty_reviewers_claiming_at_once_leave_exactly_one_holder(config, mong
                              items=[{"material_type": "id_card", "image_ids": ["a" * 32]}]).to_payload()
     repo.apply_lifecycle(PKG, domain.lifecycle_key(1, event["occurred_at"]),
                          domain.submission(event, None), {"action": "submitted"})
-    reviews = Reviews(repo, presigner=None, profiles=None, settings=Settings(lease_s=60),
+    reviews = Reviews(repo, bucket=None, profiles=None, settings=ReviewSettings(lease_s=60),
                       caller={"client": "test", "via": None})
 
     def claim(n):

@@ -38,9 +38,11 @@ if str(ROOT) not in sys.path:
 from pymongo import MongoClient  # noqa: E402
 
 from common import clock  # noqa: E402
-from services.review import domain, overview  # noqa: E402
+from services.review import domain  # noqa: E402
+from services.review.admin import overview  # noqa: E402
+from services.review.admin.tallies import StatusCounts, Tallies  # noqa: E402
 from services.review.repository import CaseRepository  # noqa: E402
-from services.review.tallies import StatusCounts, Tallies  # noqa: E402
+from services.review.settings import ReviewSettings  # noqa: E402
 from tests.load.procstat import cpu_seconds, stack_processes  # noqa: E402
 from tests.load.report import emit, percentiles  # noqa: E402
 
@@ -136,7 +138,7 @@ def main():
         days = overview.days_back(clock.beijing_today().isoformat(), 14)
         results = {}
         for scope, area in (("region 32", {"region": "32"}), ("site 3201", {"region": "32", "site": "3201"})):
-            cache = StatusCounts()
+            cache = StatusCounts(ReviewSettings().counts_ttl_s)
             cache.get(tallies, area, time.time())  # counted once a minute; served from memory meanwhile
             results[scope] = {
                 "overview as served (tallies + counts of the last minute)": timed(

@@ -67,7 +67,7 @@ def stack_processes(root):
             label = "seaweedfs"
         elif "beam.smp" in cmd and "rabbit" in cmd:
             label = "rabbitmq"
-        elif "services.review.ocr_worker" in cmd:
+        elif "services.review.idcheck.ocr_worker" in cmd:
             label = OCR_WORKERS  # the ID card reader's processes
         elif "pytest" in cmd:
             label = "pytest"

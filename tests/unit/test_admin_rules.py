@@ -9,7 +9,7 @@ import pytest
 from common import errors
 from services.auth import import_files
 from services.materials import domain as materials
-from services.review import exports, overview
+from services.review.admin import exports, overview
 
 
 def test_a_settings_diff_lists_only_what_changed_with_nested_keys_dotted():

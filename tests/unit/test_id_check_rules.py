@@ -4,11 +4,12 @@ from datetime import date
 
 import pytest
 
-from common import idnumber
+from common import clock, idnumber
 from services.auth import domain as auth
-from services.review import idcard
-from services.review.idcheck import IdChecks
-from services.review.reader import OcrPool, cpu_pressure, prefetch
+from services.review.idcheck import idcard
+from services.review.idcheck.checks import IdChecks, check_record
+from services.review.idcheck.reader import OcrPool, cpu_pressure, prefetch
+from services.review.settings import ReviewSettings
 
 NUMBER = "11010519491231002X"
 
@@ -141,9 +142,20 @@ class Untouchable:
         raise AssertionError(f"{name} used with the reader switched off")
 
 
+def test_a_check_keeps_the_verdicts_and_its_time_in_the_systems_format_not_what_was_read():
+    event = {"image_id": "i1", "package_id": "p1", "candidate_id": "c1"}
+    fields = {"side": "front", "id_number": NUMBER, "name": "张三", "expires": None, "confidence": 0.97}
+    verdicts = {"id_number": "match", "name": "mismatch", "expired": None}
+    record = check_record(event, "engine 1", fields, verdicts)
+    assert (record["id_number"], record["name"]) == ("match", "mismatch")
+    assert NUMBER not in str(record) and "张三" not in str(record)
+    assert record["checked_at"].endswith("Z") and clock.parse_iso(record["checked_at"]) <= clock.utcnow()
+    assert record["checked_at"] == clock.iso(clock.parse_iso(record["checked_at"]))  # ms and `Z`, as clock.iso
+
+
 def test_with_the_reader_switched_off_an_id_card_is_neither_fetched_nor_read():
-    off = OcrPool(workers=0)  # OCR.WORKERS: 0 starts no worker process
-    checks = IdChecks(checks=Untouchable(), source=Untouchable(), reader=off, auth_rpc=Untouchable())
+    off = OcrPool(ReviewSettings(ocr_workers=0))  # OCR.WORKERS: 0 starts no worker process
+    checks = IdChecks(checks=Untouchable(), bucket=Untouchable(), reader=off, profiles=Untouchable())
     assert checks.uploaded({"material_type": "id_card", "image_id": "i1"}) is None
     assert not off.live
     assert prefetch({"OCR": {"WORKERS": 0}}) == 3 and prefetch({"OCR": {"WORKERS": 2}}) == 6
@@ -151,18 +163,18 @@ def test_with_the_reader_switched_off_an_id_card_is_neither_fetched_nor_read():
 
 def test_a_read_waits_while_the_cpu_is_contended_and_starts_once_it_is_not():
     figures = iter([85.0, 40.0, 9.5, 99.0])
-    pool = OcrPool(defer_above=10, max_defer_s=60, pressure=lambda: next(figures), poll_s=0.001)
+    pool = OcrPool(ReviewSettings(ocr_defer_above=10, ocr_max_defer_s=60), pressure=lambda: next(figures), poll_s=0.001)
     assert pool.wait_for_quiet() == pytest.approx(0.002)
     assert next(figures) == 99.0  # it stopped asking once the figure fell under 10 %
 
 
 def test_a_machine_never_quiet_defers_a_read_only_so_long():
-    pool = OcrPool(defer_above=10, max_defer_s=0.005, pressure=lambda: 100.0, poll_s=0.001)
+    pool = OcrPool(ReviewSettings(ocr_defer_above=10, ocr_max_defer_s=0.005), pressure=lambda: 100.0, poll_s=0.001)
     assert pool.wait_for_quiet() == pytest.approx(0.005)
 
 
 def test_without_a_pressure_figure_a_read_does_not_wait():
-    pool = OcrPool(pressure=lambda: None, poll_s=10)
+    pool = OcrPool(ReviewSettings(), pressure=lambda: None, poll_s=10)
     assert pool.wait_for_quiet() == 0
 
 

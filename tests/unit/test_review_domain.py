@@ -157,7 +157,7 @@ def test_a_region_without_a_usable_respond_days_setting_gives_seven_days():
 
 def test_today_is_the_beijing_calendar_date():
     # 2026-03-01 17:00 UTC is already 2 March in Beijing.
-    assert domain.beijing_today(1772384400) == date(2026, 3, 2)
+    assert domain.beijing_date_of(1772384400) == date(2026, 3, 2)
 
 
 def test_a_reject_reason_is_required_and_bounded():
@@ -307,6 +307,29 @@ def test_the_snapshot_keeps_only_masked_numbers():
 def test_a_claimed_view_names_the_holder_until_the_lease_runs_out():
     assert views.case(claimed(), NOW)["claim"]["reviewer_id"] == "staff:alice"
     assert views.case(claimed(lease_left=-1), NOW)["claim"] is None
+
+
+def test_views_carry_the_names_people_read_beside_the_codes():
+    doc = claimed(lease_left=-1, duplicate=True, returned_before=True,
+                  history=[{"action": "submitted"}, {"action": "claim"}, {"action": "later_kind"}])
+    for view in (views.case(doc, NOW), views.queue_item(doc, NOW)):
+        # an expired claim is shown, and named, as pending
+        assert (view["status"], view["status_name"]) == ("pending", "待审核")
+        assert view["flags"] == ["duplicate", "returned_before"]
+        assert view["flag_names"] == ["疑似重复图片", "曾被退回"]
+    history = views.case(doc, NOW)["history"]
+    assert [line["action_name"] for line in history] == ["考生提交", "领取审核", "later_kind"]
+    assert views.audit_entry({"action": "read", "actor": "staff:alice"})["action_name"] == "查看材料"
+
+
+def test_every_status_flag_and_recorded_action_has_a_name_for_the_staff_tools():
+    labels = views.labels()
+    assert set(labels["statuses"]) == set(domain.STATUSES) and set(labels["flags"]) == set(domain.FLAGS)
+    assert set(labels["attempts"]) == set(domain.ATTEMPTS)
+    recorded = {"submitted", "claim", "release", "approve", "return", "reject", "confirm_reject",
+                "decline_reject", "undo", "withdrawn", "reopened", "profile_changed", "read", "note",
+                "search", "export"}
+    assert recorded <= set(labels["actions"]) and all(labels["actions"].values())
 
 
 def test_a_reviewers_words_quoting_an_id_number_or_phone_are_kept_masked():

@@ -9,9 +9,8 @@ import { call } from './rpc.js';
 import { thumbnailStrip, viewer } from './viewer.js';
 import { confirmPanel, decisionPanel } from './decisions.js';
 import { openFlags } from './confirm.js';
-import { refresh } from './router.js';
 import { nextPackage } from './queue.js';
-import { ACTION_NAMES, FLAG_NAMES, STATUS_NAMES, attemptText, bytesText, timeText } from './format.js';
+import { attemptText, bytesText, timeText } from './format.js';
 import { lease } from './lease.js';
 import { catalogueInfo, inCatalogueOrder, reasonList, respondByDefault, siteText } from './reference.js';
 
@@ -132,11 +131,11 @@ function candidatePanel(view, labels) {
   const c = view.candidate || {};
   const rows = [['姓名', c.name], ['报名号', view.candidate_id], ['证件号码', c.id_number_masked],
     ['手机号码', c.phone_masked], ['考点', labels.site || view.site], ['考试类别', labels.categories[view.category] || view.category],
-    ['提交', attemptText(view.attempt)], ['提交时间', timeText(view.submitted_at)], ['状态', STATUS_NAMES[view.status] || view.status]];
+    ['提交', attemptText(view.attempt)], ['提交时间', timeText(view.submitted_at)], ['状态', view.status_name]];
   return h('section', { class: 'panel', 'aria-labelledby': 'who-title', 'data-testid': 'candidate-panel' },
       h('h2', { id: 'who-title' }, '考生信息'),
     h('dl', { class: 'snapshot' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v || '—')])),
-    view.flags.length ? h('p', {}, view.flags.map((f) => h('span', { class: 'badge warn' }, FLAG_NAMES[f] || f))) : null);
+    view.flag_names.length ? h('p', {}, view.flag_names.map((f) => h('span', { class: 'badge warn' }, f))) : null);
 }
 
 function sidePanel(view, labels) {
@@ -146,13 +145,14 @@ function sidePanel(view, labels) {
     h('section', { class: 'panel', 'aria-labelledby': 'history-title' },
       h('h2', { id: 'history-title' }, '审核记录'),
       h('ol', { class: 'history' }, view.history.map((line) => h('li', {},
-        h('time', {}, timeText(line.at)), ' ', ACTION_NAMES[line.action] || line.action,
+        h('time', {}, timeText(line.at)), ' ', line.action_name,
         line.by ? ` · ${line.by.replace(/^staff:/, '')}` : '', line.attempt ? ` · 第${line.attempt}次提交` : '')))),
   ];
 }
 
-// Someone else holds the case: who, until when (Beijing), and the ways on.
-function heldNotice(view) {
+// Someone else holds the case: who, until when (Beijing), and the ways on (`refresh`
+// draws the screen again, which claims it once it is free).
+function heldNotice(view, refresh) {
   const claim = view.claim || {};
   const holder = String(claim.reviewer_id || '').replace(/^staff:/, '') || '其他审核员';
   const until = claim.lease_until ? new Date(claim.lease_until).toLocaleTimeString('zh-CN',
@@ -165,7 +165,7 @@ function heldNotice(view) {
     h('div', { class: 'row' }, h('a', { href: '/staff/#/queue', class: 'btn primary' }, '返回队列'), retry));
 }
 
-export async function render(root, { params, who, navigate, announce, readOnly = false }) {
+export async function render(root, { params, who, navigate, announce, refresh, readOnly = false }) {
   const packageId = params[0];
   const carried = flash;
   flash = null;
@@ -252,7 +252,7 @@ export async function render(root, { params, who, navigate, announce, readOnly =
     try {
       const after = await call('review', method, { package_id: packageId, ...args, ...(checklist ? { checklist } : {}) });
       if (held) held.done();
-      const now = STATUS_NAMES[after.status] || after.status;
+      const now = after.status_name;
       clear(outcome).append(h('p', { class: 'alert ok' }, DECIDED[method].includes(now) ? DECIDED[method] : `${DECIDED[method]}（${now}）`),
         undoWindow(after, method),
         h('button', { type: 'button', class: 'btn primary', id: 'next-case', onclick: next }, '下一个', h('kbd', {}, 'N')));
@@ -265,15 +265,15 @@ export async function render(root, { params, who, navigate, announce, readOnly =
     }
   }
   if (carried) outcome.append(h('p', { class: 'alert ok' }, carried));
-  const flags = openFlags(view, names, FLAG_NAMES);
+  const flags = openFlags(view, names);
 
   let panel = null;
   if (held) {
     const [reasons, respondBy] = await Promise.all([reasonList(), respondByDefault(view.region)]);
     panel = decisionPanel({ view, reasons, names, respondBy, act, flags });
   }
-  const state = held ? held.el : (heldByOther ? heldNotice(view)
-    : h('p', { class: 'alert warn' }, readOnly ? '只读查看（未领取）' : `该材料${STATUS_NAMES[view.status] || view.status}，未领取`));
+  const state = held ? held.el : (heldByOther ? heldNotice(view, refresh)
+    : h('p', { class: 'alert warn' }, readOnly ? '只读查看（未领取）' : `该材料${view.status_name}，未领取`));
   append(side, state,
     outcome, panel ? panel.el : null,
     view.status === 'confirming' && !readOnly ? confirmPanel({ view, who, act, flags }) : null,

@@ -58,8 +58,8 @@ export function confirmDecision({ title, summary, items, confirmLabel, danger = 
 
 // What the confirmation lists for a case: the queue's flags, the ID card check's flags and
 // each image's duplicate notes, as the screen shows them.
-export function openFlags(view, names, flagNames) {
-  const found = [...(view.flags || []).map((f) => flagNames[f] || f), ...(view.id_flags || [])];
+export function openFlags(view, names) {
+  const found = [...(view.flag_names || []), ...(view.id_flags || [])];
   for (const item of view.items) {
     const name = names[item.material_type] || item.material_type;
     item.images.forEach((image, i) => {

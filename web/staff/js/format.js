@@ -1,15 +1,6 @@
-// Shared wording of the staff screens: statuses, flags, times.
-export const STATUS_NAMES = {
-  pending: '待审核', claimed: '审核中', approved: '审核通过', rejected: '审核不通过',
-  returned: '退回修改', withdrawn: '考生已撤回', closed: '已关闭', confirming: '不通过待复核',
-};
-
-export const FLAG_NAMES = {
-  unclear: '图片不清晰', duplicate: '疑似重复图片', returned_before: '曾被退回',
-};
-
-export const ATTEMPT_NAMES = { first: '首次提交', resubmission: '再次提交' };
-
+// Shared wording of the staff screens: attempts, waits, times, sizes. The names of
+// review's statuses, flags and actions come from review itself, with the data
+// (`status_name`, `flag_names`, `action_name`) or as review.labels (reference.js).
 export function attemptText(attempt) {
   return attempt > 1 ? `再次提交（第${attempt}次）` : '首次提交';
 }
@@ -31,9 +22,3 @@ export function bytesText(n) {
   if (n === null || n === undefined) return '';
   return n >= 1024 ? `${(n / 1024).toFixed(1)} KB` : `${n} B`;
 }
-
-export const ACTION_NAMES = {
-  submitted: '考生提交', claim: '领取审核', release: '释放', approve: '审核通过', return: '退回修改',
-  reject: '提出不通过', confirm_reject: '复核确认不通过', decline_reject: '复核不同意不通过',
-  withdrawn: '考生撤回', reopened: '报考信息变更重开', profile_changed: '报考信息变更',
-};

@@ -4,13 +4,15 @@
 // all of it refreshed by itself every REFRESH_MS while the tab is visible.
 import { append, clear, h } from '/js/dom.js';
 import { call } from './rpc.js';
-import { ATTEMPT_NAMES, FLAG_NAMES, STATUS_NAMES, attemptText, timeText, waitingText } from './format.js';
+import { attemptText, timeText, waitingText } from './format.js';
+import { reviewLabels } from './reference.js';
 
 const PAGE = 50;
 // Each refresh is a page of the queue, its counts and the reviewer's claims (measured at
 // 200,000 packages: tests/load/README.md); a searched list is not re-run (each search is audited).
 const REFRESH_MS = 20000;
 const COUNTED = ['pending', 'claimed', 'confirming', 'returned', 'approved', 'rejected'];
+const FILTERED = ['pending', 'confirming', 'claimed']; // the statuses the queue can show
 const COLUMNS = ['报名号', '姓名', '考点', '提交', '已等待', '状态与标记', '操作'];
 // Kept while the tab lives: back from a case, the reviewer finds the same filters.
 const state = { site: '', attempt: '', flag: '', status: 'pending', cursors: [null] };
@@ -55,14 +57,14 @@ function row(item, navigate, who) {
   const open = h('button', { class: 'btn primary', type: 'button', 'data-testid': 'claim',
     'aria-label': `${verb} ${item.candidate_id} ${item.name || ''}` }, verb);
   open.addEventListener('click', () => navigate(`#/case/${item.package_id}`));
-  const status = item.status === 'pending' ? null : h('span', { class: 'badge' }, STATUS_NAMES[item.status] || item.status);
+  const status = item.status === 'pending' ? null : h('span', { class: 'badge' }, item.status_name);
   return h('tr', { 'data-package': item.package_id },
     h('td', {}, item.candidate_id),
     h('td', {}, item.name || '—'),
     h('td', {}, item.site),
     h('td', {}, attemptText(item.attempt)),
     h('td', {}, h('time', { datetime: item.submitted_at, title: timeText(item.submitted_at) }, waitingText(item.submitted_at))),
-    h('td', {}, h('div', { class: 'flags' }, status, (item.flags || []).map((flag) => h('span', { class: 'badge warn' }, FLAG_NAMES[flag] || flag)),
+    h('td', {}, h('div', { class: 'flags' }, status, (item.flag_names || []).map((flag) => h('span', { class: 'badge warn' }, flag)),
       (item.id_flags || []).map((flag) => h('span', { class: 'badge warn', 'data-testid': 'id-flag' }, flag)), claimed)),
     h('td', {}, open));
 }
@@ -94,11 +96,11 @@ export async function render(root, { who, navigate }) {
   const status = h('p', { class: 'muted', role: 'status' });
   const prev = h('button', { class: 'btn', type: 'button' }, '上一页');
   const next = h('button', { class: 'btn', type: 'button' }, '下一页');
-  const sites = await siteOptions(who);
+  const [sites, names] = await Promise.all([siteOptions(who), reviewLabels()]);
   const [siteLabel, site] = select('f-site', '考点', [['', '全部考点'], ...sites.map((s) => [s, s])], state.site);
-  const [attemptLabel, attempt] = select('f-attempt', '提交次数', [['', '全部'], ...Object.entries(ATTEMPT_NAMES)], state.attempt);
-  const [flagLabel, flag] = select('f-flag', '标记', [['', '全部'], ...Object.entries(FLAG_NAMES)], state.flag);
-  const [statusLabel, status_] = select('f-status', '状态', [['pending', '待审核'], ['confirming', '不通过待复核'], ['claimed', '审核中']], state.status);
+  const [attemptLabel, attempt] = select('f-attempt', '提交次数', [['', '全部'], ...Object.entries(names.attempts)], state.attempt);
+  const [flagLabel, flag] = select('f-flag', '标记', [['', '全部'], ...Object.entries(names.flags)], state.flag);
+  const [statusLabel, status_] = select('f-status', '状态', FILTERED.map((s) => [s, names.statuses[s] || s]), state.status);
   const draw = (item) => row(item, navigate, who);
 
   // -- refreshing ------------------------------------------------------------------------------
@@ -142,7 +144,7 @@ export async function render(root, { who, navigate }) {
       const found = await call('review', 'stats', state.site ? { site: state.site } : {});
       clear(counts);
       for (const key of COUNTED) {
-        counts.append(h('li', { 'data-status': key }, h('span', {}, STATUS_NAMES[key]), h('strong', {}, String(found[key] || 0))));
+        counts.append(h('li', { 'data-status': key }, h('span', {}, names.statuses[key] || key), h('strong', {}, String(found[key] || 0))));
       }
     } catch (e) {
       clear(counts).append(h('li', { class: 'alert error' }, e.message));

@@ -1,11 +1,13 @@
 // What the screens look up once a session: the public catalogue (material types in its
 // order and their names, the exam categories' names), the return-reason catalogue
-// (review.reasons) and the regions' settings (site names, the respond-by default).
+// (review.reasons), the names of review's statuses, flags and attempts for filters and
+// counts (review.labels) and the regions' settings (site names, the respond-by default).
 import { call } from './rpc.js';
 
 const DEFAULT_RESPOND_DAYS = 7; // until the region sets `respond_days`
 let catalogue = null;
 let reasons = null;
+let labels = null;
 const regions = {};
 
 // {names: {type: name}, order: [type, ...] (ID proof first), categories: {code: name}}.
@@ -40,6 +42,18 @@ export function inCatalogueOrder(items, order) {
 export async function reasonList() {
   if (!reasons) reasons = await call('review', 'reasons');
   return reasons;
+}
+
+// {statuses, flags, attempts, actions}: {code: name} each, as review names them.
+export async function reviewLabels() {
+  if (!labels) {
+    try {
+      labels = await call('review', 'labels');
+    } catch (e) {
+      return { statuses: {}, flags: {}, attempts: {}, actions: {} }; // codes instead of names; asked again next time
+    }
+  }
+  return labels;
 }
 
 async function regionSettings(region) {

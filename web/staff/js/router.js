@@ -47,7 +47,7 @@ async function show(root, who, announce) {
   }
   const navigate = (hash) => { window.location.hash = hash; };
   try {
-    const cleanup = (await module.render(screen, { ...(found.route.options || {}), params: found.params, who, navigate, announce })) || null;
+    const cleanup = (await module.render(screen, { ...(found.route.options || {}), params: found.params, who, navigate, announce, refresh })) || null;
     if (ticket === current) {
       leave = cleanup;
     } else if (cleanup) {

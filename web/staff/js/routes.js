@@ -1,5 +1,6 @@
 // Every screen of the staff workspace, in nav order. A screen is a module exporting
-// `render(root, ctx)` (ctx: params, who, navigate, announce), which may return a
+// `render(root, ctx)` (ctx: params, who, navigate, announce, and refresh to draw it
+// again: screens get it here, so no screen imports the router), which may return a
 // function called when the screen is left (release a claim, stop timers).
 // `nav: true` puts it in the header's nav for the roles listed.
 export const ROUTES = [

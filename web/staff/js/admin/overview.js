@@ -4,11 +4,9 @@
 import * as echarts from '/staff/vendor/echarts.esm.min.js';
 import { append, clear, h } from '/js/dom.js';
 import { call } from '../rpc.js';
-import { STATUS_NAMES } from '../format.js';
+import { reviewLabels } from '../reference.js';
 import { REGION_NAMES, download, messages, regionOf, siteScoped } from './common.js';
-import { refresh } from '../router.js';
 
-const SHOWN_STATUSES = ['pending', 'claimed', 'awaiting_confirmation', 'returned', 'approved', 'rejected', 'withdrawn', 'closed'];
 const COLORS = ['#1565c0', '#2e7d32', '#ef6c00', '#c62828', '#6a1b9a', '#00838f', '#5d4037', '#546e7a'];
 // Kept while the tab lives. `region`: a national administrator's choice ('' = 全国).
 const state = { site: '', days: 14, region: '32' };
@@ -41,17 +39,16 @@ function kpis(view) {
     items.map(([label, value]) => h('li', {}, h('span', {}, label), h('strong', {}, String(value)))));
 }
 
-const EXPORT_STATUSES = ['pending', 'claimed', 'confirming', 'returned', 'approved', 'rejected', 'withdrawn', 'closed'];
-
 // The outcomes as XLSX or CSV (review.export_outcomes): one site or every site of the
-// administrator's scope, optionally by submission dates (Beijing) and status.
-function exportPanel(sites, region, who, note) {
+// administrator's scope, optionally by submission dates (Beijing) and status (review's
+// names for them, `statusNames`).
+function exportPanel(sites, region, who, note, statusNames) {
   const wide = siteScoped(who) ? '我负责的全部考点' : `整个考区 ${region}`;
   const site = h('select', { id: 'x-site' }, h('option', { value: '' }, wide), sites.map((s) => h('option', { value: s }, s)));
   const since = h('input', { type: 'date', id: 'x-since' });
   const until = h('input', { type: 'date', id: 'x-until' });
   const status = h('select', { id: 'x-status' }, h('option', { value: '' }, '全部状态'),
-    EXPORT_STATUSES.map((s) => h('option', { value: s }, STATUS_NAMES[s] || s)));
+    Object.entries(statusNames).map(([s, name]) => h('option', { value: s }, name)));
   const buttons = ['xlsx', 'csv'].map((format) => {
     const b = h('button', { class: 'btn', type: 'button', 'data-testid': `export-${format}` }, format === 'xlsx' ? '导出 Excel' : '导出 CSV');
     b.addEventListener('click', async () => {
@@ -91,7 +88,7 @@ async function sitesOf(who, region) {
   }
 }
 
-function regionPicker() {
+function regionPicker(refresh) {
   const picker = h('select', { id: 'o-region' }, h('option', { value: '' }, '全国（全部考区）'),
     Object.entries(REGION_NAMES).map(([code, name]) => h('option', { value: code, selected: code === state.region }, `${code} ${name}`)));
   picker.addEventListener('change', () => {
@@ -102,11 +99,11 @@ function regionPicker() {
   return [h('label', { for: 'o-region' }, '考区'), picker];
 }
 
-export async function render(root, { who }) {
+export async function render(root, { who, refresh }) {
   const national = who.region === '*';
   const region = national ? state.region : regionOf(who, null); // '' only for a national administrator: 全国
   const note = messages();
-  const sites = region ? await sitesOf(who, region) : [];
+  const [sites, names] = await Promise.all([region ? sitesOf(who, region) : [], reviewLabels()]);
   const site = h('select', { id: 'o-site' }, h('option', { value: '' }, '全部考点'), sites.map((s) => h('option', { value: s, selected: s === state.site }, s)));
   const days = h('select', { id: 'o-days' }, [7, 14, 30].map((d) => h('option', { value: d, selected: d === state.days }, `近 ${d} 天`)));
   const body = h('div', { class: 'overview-body' }, h('p', { class: 'muted' }, '加载中…'));
@@ -114,9 +111,9 @@ export async function render(root, { who }) {
   append(root,
     h('div', { class: 'page-head' }, h('h1', {}, `统计概览 · ${where}`),
       h('form', { class: 'filters', 'aria-label': '统计范围', onsubmit: (e) => e.preventDefault() },
-        national ? regionPicker() : null,
+        national ? regionPicker(refresh) : null,
         h('label', { for: 'o-site' }, '考点'), site, h('label', { for: 'o-days' }, '时间'), days)),
-    note.box, body, sites.length ? exportPanel(sites, region, who, note) : null);
+    note.box, body, sites.length ? exportPanel(sites, region, who, note, names.statuses) : null);
 
   const charts = [];
   async function load() {
@@ -137,10 +134,11 @@ export async function render(root, { who }) {
     const reviewers = chartBox('reviewers', '审核员工作量', view.reviewers.map((r) =>
       `${r.reviewer_id.replace(/^staff:/, '')} 审核 ${r.decisions}，复核确认 ${r.confirmations || 0}`).join('；') || '暂无审核');
     body.replaceChildren(kpis(view), h('div', { class: 'charts' }, status.panel, daily.panel, reasons.panel, reviewers.panel));
-    const statuses = SHOWN_STATUSES.filter((s) => view.sites.some((x) => x.counts[s]));
+    // every status review names (in its order) that some site counts
+    const statuses = Object.keys(view.status_names).filter((s) => view.sites.some((x) => x.counts[s]));
     charts.push(draw(status.el, {
       legend: { top: 0 }, xAxis: { type: 'category', data: view.sites.map((s) => s.site) }, yAxis: { type: 'value', minInterval: 1 },
-      series: statuses.map((s) => ({ name: STATUS_NAMES[s] || s, type: 'bar', stack: 'status', data: view.sites.map((x) => x.counts[s] || 0) })),
+      series: statuses.map((s) => ({ name: view.status_names[s], type: 'bar', stack: 'status', data: view.sites.map((x) => x.counts[s] || 0) })),
     }));
     charts.push(draw(daily.el, {
       legend: { top: 0 }, xAxis: { type: 'category', boundaryGap: true, data: view.days.map((d) => d.slice(5)) },

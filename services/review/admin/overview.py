@@ -6,10 +6,11 @@ documents however many packages there are. A decision is kept as a small fact: i
 its reviewer, the return reasons and, for a first decision, the seconds since the
 package was first submitted (medians need the values, not a sum).
 """
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from statistics import median
 
 from common import errors
+from common.clock import beijing_date, parse_iso
 from services.review import domain
 
 DECISION_KINDS = {"PackageApproved": "approved", "MaterialReturned": "returned",
@@ -20,8 +21,7 @@ MIN_DECISIONS = 5  # fewer first decisions than this, and an average says more a
 
 def day_of(occurred_at):
     """The Beijing calendar day of an ISO 8601 moment."""
-    moment = datetime.fromisoformat(occurred_at.replace("Z", "+00:00"))
-    return moment.astimezone(domain.BEIJING).date().isoformat()
+    return beijing_date(parse_iso(occurred_at)).isoformat()
 
 
 def tally_id(site, day):
@@ -73,8 +73,7 @@ def _reason_codes(payload, case):
 
 
 def _seconds_between(start, end):
-    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
-    return max((parse(end) - parse(start)).total_seconds(), 0.0)
+    return max((parse_iso(end) - parse_iso(start)).total_seconds(), 0.0)
 
 
 def summarise(tallies, counts_by_site, days):

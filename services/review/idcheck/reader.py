@@ -1,9 +1,9 @@
-"""The ID card reader's worker processes, and the image fetch that feeds them.
+"""The ID card reader's worker processes (the images come from dependencies.ReadOnlyImages).
 
 OCR costs ~0.7 s of CPU per photo (benchmarks/README.md), far too long for review's
 eventlet hub (heartbeats would be missed) and too much to let compete with reviewers'
 requests. So it runs in `OCR.WORKERS` long-lived child processes
-(services/review/ocr_worker.py, one ONNX thread each, at nice `OCR.NICE`), started on
+(idcheck/ocr_worker.py, one ONNX thread each, at nice `OCR.NICE`), started on
 first use and kept: loading the models costs about as much as one read. Pipes are green
 (eventlet.green.subprocess), so a waiting handler blocks nothing. A read may use
 `OCR.CPU_LIMIT_S` of the worker's CPU (the worker stops itself past it, see
@@ -29,7 +29,6 @@ raises ReaderBusy, back-pressure to the event handler: the event comes back afte
 (5 s) without using up an attempt, and nothing is lost. (At the two-minute outage delay
 a burst came back all at once and only a few got in each time: 40 images took longer
 than the e2e suite's four-minute wait.)"""
-import hashlib
 import json
 import logging
 import os
@@ -41,8 +40,9 @@ import eventlet
 from eventlet.green import subprocess
 from eventlet.queue import LightQueue
 
-from common import s3
 from common.errors import Unavailable
+from common.settings import load
+from services.review.settings import ReviewSettings
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Worker:
     def __init__(self, nice, cpu_limit_s):
         env = dict(os.environ, OMP_NUM_THREADS="1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.review.ocr_worker", str(nice), str(cpu_limit_s)],
+            [sys.executable, "-m", "services.review.idcheck.ocr_worker", str(nice), str(cpu_limit_s)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
             start_new_session=True)  # its own scheduling group: ocr_worker.lower_priority
@@ -113,22 +113,28 @@ def prefetch(config):
     """ID card events review takes from the broker at once: as many as the pool admits.
     The rest wait in the broker, so the reader never has to refuse (see
     common/messaging.py)."""
-    return OcrPool.from_config(config).capacity
+    return capacity(load(ReviewSettings, config).ocr_workers)
+
+
+def capacity(workers):
+    """Reads admitted at once: one reading and WAITING_PER_WORKER waiting per worker."""
+    return max(int(workers), 1) * (1 + WAITING_PER_WORKER)
 
 
 class OcrPool:
-    """`workers=0` switches the reader off in this instance (an operator's lever):
-    ID card images are then not read, and reviewers compare the card by eye as before."""
+    """The pool `settings` (ReviewSettings, its OCR keys) describe; no process is started
+    before the first read. `ocr_workers=0` switches the reader off in this instance (an
+    operator's lever): ID card images are then not read, and reviewers compare the card
+    by eye as before."""
 
-    def __init__(self, workers=1, nice=19, cpu_limit_s=10.0, hung_s=600.0, start_timeout_s=60.0,
-                 defer_above=10.0, max_defer_s=300.0, pressure=cpu_pressure, poll_s=1.0):
-        self.on = int(workers) > 0
-        self.size = max(int(workers), 1)
-        self.nice = int(nice)
-        self.cpu_limit_s = float(cpu_limit_s)
+    def __init__(self, settings, hung_s=600.0, start_timeout_s=60.0, pressure=cpu_pressure, poll_s=1.0):
+        self.on = settings.ocr_workers > 0
+        self.size = max(settings.ocr_workers, 1)
+        self.nice = settings.ocr_nice
+        self.cpu_limit_s = settings.ocr_cpu_limit_s
         self.hung_s = float(hung_s)
-        self.defer_above = float(defer_above)
-        self.max_defer_s = float(max_defer_s)
+        self.defer_above = settings.ocr_defer_above
+        self.max_defer_s = settings.ocr_max_defer_s
         self.pressure = pressure
         self.poll_s = float(poll_s)
         self.start_timeout_s = float(start_timeout_s)
@@ -137,19 +143,9 @@ class OcrPool:
         self.live = set()
         self.admitted = 0  # reading or waiting
 
-    @classmethod
-    def from_config(cls, config):
-        """The pool `OCR` in the service's configuration describes (no process started)."""
-        ocr = config.get("OCR") or {}
-        return cls(workers=ocr.get("WORKERS", 1), nice=ocr.get("NICE", 19),
-                   cpu_limit_s=ocr.get("CPU_LIMIT_S", 10),
-                   defer_above=ocr.get("DEFER_ABOVE_CPU_PRESSURE", 10),
-                   max_defer_s=ocr.get("MAX_DEFER_S", 300))
-
     @property
     def capacity(self):
-        """Reads admitted at once: one reading and WAITING_PER_WORKER waiting per worker."""
-        return self.size * (1 + WAITING_PER_WORKER)
+        return capacity(self.size)
 
     def read(self, data):
         """{engine, fields} for one image; raises ReaderFailed or ReaderBusy."""
@@ -208,22 +204,3 @@ class OcrPool:
     def stop(self):
         for worker in list(self.live):
             self._discard(worker)
-
-
-class ImageSource:
-    """Stored images, read with review's read-only S3 key (the one that presigns)."""
-
-    def __init__(self, client, bucket, deadline_s=4.0):
-        self.client = client
-        self.bucket = bucket
-        self.deadline_s = deadline_s
-
-    def get(self, key, sha256):
-        """The image's bytes, or None when it is gone (deleted since the upload)."""
-        data = s3.read_object(self.client, self.bucket, key,
-                              eventlet.Timeout(self.deadline_s, Unavailable(s3.UNAVAILABLE)))
-        if data is None:
-            return None
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise ReaderFailed("stored image fails its SHA-256 check")
-        return data

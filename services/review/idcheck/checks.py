@@ -6,10 +6,10 @@ checked is not read again, so a redelivered event costs one database look-up. Wh
 engine read goes to auth over RPC and nowhere else: not into the database, a log line
 or an event (tests/integration/test_id_check.py looks for it in all three)."""
 import logging
-from datetime import datetime, timezone
 
-from services.review import idcard
-from services.review.ingest import image_record
+from common.clock import utcnow_iso
+from services.review import domain
+from services.review.idcheck import idcard
 
 log = logging.getLogger(__name__)
 
@@ -17,24 +17,24 @@ ID_CARD = "id_card"
 
 
 class IdChecks:
-    def __init__(self, checks, source, reader, auth_rpc):
+    def __init__(self, checks, bucket, reader, profiles):
         self.checks = checks  # repository.IdCheckStore
-        self.source = source  # reader.ImageSource
+        self.bucket = bucket  # dependencies.ReadOnlyImages
         self.reader = reader  # reader.OcrPool
-        self.auth_rpc = auth_rpc
+        self.profiles = profiles  # dependencies.Profiles: auth compares what was read
 
     def uploaded(self, event):
         if event["material_type"] != ID_CARD or not self.reader.on:
             return
         if self.checks.has(event["image_id"]):
             return
-        data = self.source.get(image_record(event)["key"], event["sha256"])
+        data = self.bucket.get(domain.image_key(event), event["sha256"])
         if data is None:
             log.info("id card image gone before it was read: %s", event["image_id"])
             return
         read = self.reader.read(data)
         fields = read["fields"]
-        verdicts = self.auth_rpc.compare_identity(
+        verdicts = self.profiles.compare_identity(
             event["candidate_id"], id_number=fields["id_number"], name=fields["name"],
             expires=fields["expires"])
         self.checks.save(check_record(event, read["engine"], fields, verdicts))
@@ -49,7 +49,7 @@ def check_record(event, engine, fields, verdicts):
         "id_number": verdicts["id_number"], "name": verdicts["name"],
         "expires": fields["expires"], "expired": verdicts["expired"],
         "engine": engine, "confidence": fields["confidence"],
-        "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "checked_at": utcnow_iso(),
     }
 
 

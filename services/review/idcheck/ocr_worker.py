@@ -1,4 +1,5 @@
-"""One OCR worker process: `python -m services.review.ocr_worker` (started by reader.py).
+"""One OCR worker process, started by reader.py:
+`python -m services.review.idcheck.ocr_worker NICE CPU_LIMIT_S`.
 
 Reads images from stdin (4-byte big-endian length, then the bytes), answers each with
 one JSON line on stdout: the fields idcard.read found, never the text. The engine is
@@ -16,7 +17,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from services.review import idcard
+from services.review.idcheck import idcard
 
 ENGINE = "rapidocr-onnxruntime"
 AUTOGROUP = Path("/proc/self/autogroup")
@@ -102,5 +103,7 @@ def serve(stdin, stdout, cpu_limit_s):
 
 
 if __name__ == "__main__":
-    lower_priority(int(sys.argv[1]) if len(sys.argv) > 1 else 19)
-    serve(sys.stdin.buffer, sys.stdout.buffer, float(sys.argv[2]) if len(sys.argv) > 2 else 10.0)
+    # NICE CPU_LIMIT_S, from the review service's settings (reader.Worker passes both).
+    nice, cpu_limit_s = sys.argv[1:3]
+    lower_priority(int(nice))
+    serve(sys.stdin.buffer, sys.stdout.buffer, float(cpu_limit_s))

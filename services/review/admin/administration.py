@@ -5,8 +5,8 @@ sites only, a national one any. Every export is written to the audit log."""
 import time
 
 from common import errors
-from services.review import domain, exports, overview, scope
-from services.review.tallies import Tallies
+from services.review import domain, scope
+from services.review.admin import exports, overview
 
 MAX_EXPORT_ROWS = 200_000
 MAX_SITES_ASKED = 200
@@ -19,16 +19,16 @@ EXPORT_FIELDS = {"candidate_id": 1, "candidate": 1, "region": 1, "site": 1, "cat
 class Administration:
     def __init__(self, repo, caller, status_counts, regions=None, clock=time.time):
         self.repo = repo
-        self.regions = regions  # region settings from materials: the sites' names
-        self.tallies = Tallies(repo.db)
-        self.status_counts = status_counts
+        self.regions = regions  # regions.RegionSettings from materials: the sites' names
+        self.tallies = repo.tallies
+        self.status_counts = status_counts  # tallies.StatusCounts, shared by the workers
         self.caller = caller
         self.clock = clock
 
     def overview(self, principal, region=None, site=None, days=14):
         area = scope.area(principal, _code(region, "region"), _code(site, "site"))
         now = self.clock()
-        shown = overview.days_back(domain.beijing_today(now).isoformat(), days)
+        shown = overview.days_back(domain.beijing_date_of(now).isoformat(), days)
         tallies = self.tallies.between(area, shown[0], shown[-1])
         counts, counted_at = self.status_counts.get(self.tallies, area, now)
         result = overview.summarise(tallies, counts, shown)
@@ -40,7 +40,7 @@ class Administration:
         if not isinstance(sites, list) or len(sites) > MAX_SITES_ASKED or not all(
                 isinstance(site, str) and domain.SITE.match(site) for site in sites):
             raise errors.ValidationError(f"sites 须为至多 {MAX_SITES_ASKED} 个四位考点代码")
-        shown = overview.days_back(domain.beijing_today(self.clock()).isoformat(), days)
+        shown = overview.days_back(domain.beijing_date_of(self.clock()).isoformat(), days)
         tallies = []
         for region in sorted({site[:2] for site in sites}):
             area = {"region": region, "site": {"$in": sorted(s for s in sites if s[:2] == region)}}
@@ -61,7 +61,7 @@ class Administration:
         query = dict(area, **scope.submitted_between(since, until))
         if status is not None:
             query.update(scope.by_status(status, now))
-        cases = sorted(self.repo.db.cases.find(query, EXPORT_FIELDS).limit(MAX_EXPORT_ROWS),
+        cases = sorted(self.repo.find_for_export(query, EXPORT_FIELDS, MAX_EXPORT_ROWS),
                        key=lambda c: (c.get("queue_key") or "", c["_id"]))
         names = {}
         for code in sorted({c["region"] for c in cases}):
@@ -76,7 +76,7 @@ class Administration:
             "details": {"format": fmt, "rows": len(rows), "since": since, "until": until, "status": status,
                         "sites": area["site"]["$in"] if isinstance(area.get("site"), dict) else None}})
         title = f"考点{where}审核结果" if isinstance(area.get("site"), str) else f"考区{where}审核结果"
-        return exports.file(rows, where, fmt, domain.beijing_today(now).strftime("%Y%m%d"), title)
+        return exports.file(rows, where, fmt, domain.beijing_date_of(now).strftime("%Y%m%d"), title)
 
 
 def _code(value, what):

@@ -3,7 +3,7 @@
 Each count is one upsert guarded by the event id (`seen`), so an event counted once is
 never counted again however often it arrives: a repeat finds no document without its id
 and its insert collides with the existing `_id`. Decisions are counted by the outbox
-relay right after their event is published and before the outbox entry is removed, so
+relay (dependencies.TallyingRelay) right after their event is published and before the outbox entry is removed, so
 a crash in between counts them on the next publish; submissions are counted by the
 handler of PackageSubmitted, whose message is redelivered until it succeeds."""
 import json
@@ -12,8 +12,8 @@ import time
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
-from common import outbox
-from services.review import domain, overview
+from services.review import domain
+from services.review.admin import overview
 
 
 class Tallies:
@@ -88,7 +88,7 @@ class StatusCounts:
     the expired claims). A manager's overview a minute old is as useful, so each scope
     is counted at most once a minute here, and the answer says when (`counts_at`)."""
 
-    def __init__(self, ttl_s=60.0):
+    def __init__(self, ttl_s):
         self.ttl_s = ttl_s
         self._entries = {}
 
@@ -99,12 +99,3 @@ class StatusCounts:
             counts, counted_at = tallies.counts_by_site(area, now), now
             self._entries[key] = (time.monotonic(), counted_at, counts)
         return counts, counted_at
-
-
-class TallyingRelay(outbox.OutboxRelay):
-    """The cases' outbox relay, counting every decision it publishes."""
-
-    def after_publish(self, collection, doc_id, entry):
-        if entry["type"] in overview.DECISION_KINDS:
-            case = collection.find_one({"_id": doc_id}, {"history": 1, "decision": 1})
-            Tallies(self.db).count_decision(entry["type"], entry["payload"], case)
