@@ -7,7 +7,7 @@ import pyotp
 import pytest
 import requests
 
-from services.auth.cli import build_authority
+from services.auth.cli import auth_database
 from services.auth.service import AuthService
 from support import REDIRECT, code_from, https_rpc, make_admin, make_reviewer, pkce
 
@@ -18,8 +18,8 @@ STAFF_REDIRECT = "http://127.0.0.1:8000/staff/callback"
 def auth(start_service, config):
     url = start_service(AuthService)
     make_reviewer(config, "reviewer.s", ["3204"])
-    authority = make_admin(config, "admin.s")
-    enrolment = authority.enrol_second_factor("admin.s")
+    staff = make_admin(config, "admin.s")
+    enrolment = staff.enrol_second_factor("admin.s")
     make_admin(config, "admin.new")  # no second factor yet
     return url, enrolment
 
@@ -79,7 +79,7 @@ def test_an_administrator_without_a_second_factor_cannot_sign_in_until_enrolled(
     assert new["otpauth_uri"].startswith("otpauth://totp/") and len(new["recovery_codes"]) == 10
     assert staff_login(url, "admin.new", "Admin@2026", otp=pyotp.TOTP(new["secret"]).now()).status_code == 200
     # Stored encrypted and hashed: neither the secret nor a recovery code is in the database.
-    stored = str(build_authority(config).repo.get_staff("admin.new"))
+    stored = str(auth_database(config).staff.find_one({"_id": "admin.new"}))
     assert new["secret"] not in stored and not any(code in stored for code in new["recovery_codes"])
 
 
