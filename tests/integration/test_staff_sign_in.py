@@ -110,6 +110,38 @@ def test_staff_use_the_page_flow_of_their_own_client_with_pkce(auth):
     assert posted.status_code == 400 and "Location" not in posted.headers
 
 
+def test_a_staff_form_posted_without_its_cookies_token_is_shown_again_and_signs_no_one_in(auth, config):
+    url, _ = auth
+    _, challenge = pkce()
+    params = {"response_type": "code", "client_id": "staff-web", "redirect_uri": STAFF_REDIRECT,
+              "state": "s1", "code_challenge": challenge, "code_challenge_method": "S256"}
+    session = requests.Session()
+    form = session.get(f"{url}/auth/authorize", params=params, timeout=10)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    login = dict(params, username="reviewer.s", password="Review@2026")
+    for token, cookies in ((csrf + "x", session.cookies), ("令牌", session.cookies), (csrf, {})):
+        answer = requests.post(f"{url}/auth/authorize", allow_redirects=False, timeout=10, cookies=cookies,
+                               data=dict(login, csrf_token=token))
+        assert answer.status_code == 400 and "Location" not in answer.headers, answer.text[:200]
+        assert "页面已过期，请重新登录" in answer.text and 'name="csrf_token"' in answer.text
+        assert answer.cookies.get("auth_csrf")  # a fresh form with a fresh token
+    db = auth_database(config)
+    assert db.auth_codes.count_documents({}) == 0 and db.login_failures.count_documents({}) == 0
+    # …while the form as it was served signs in.
+    answer = session.post(f"{url}/auth/authorize", allow_redirects=False, timeout=10, data=dict(login, csrf_token=csrf))
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(STAFF_REDIRECT)
+
+
+def test_a_request_for_another_response_type_goes_back_to_the_client_with_its_state(auth):
+    url, _ = auth
+    _, challenge = pkce()
+    answer = requests.get(f"{url}/auth/authorize", allow_redirects=False, timeout=10, params={
+        "response_type": "token", "client_id": "staff-web", "redirect_uri": STAFF_REDIRECT, "state": "s9",
+        "code_challenge": challenge, "code_challenge_method": "S256"})
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == f"{STAFF_REDIRECT}?error=unsupported_response_type&state=s9"
+
+
 def test_staff_sign_in_is_throttled_per_account_and_per_address(auth, config):
     url, _ = auth
     for n in range(5):
