@@ -207,8 +207,14 @@ def candidate_claims(candidate, **common):
                   category=candidate["category"], exam_year=candidate["exam_year"], **common)
 
 
+def token_subject(kind, subject_id):
+    """The `sub` of the tokens of a candidate (the 报名号) or (kind "staff") a staff member,
+    whose name is kept apart from any 报名号."""
+    return f"staff:{subject_id}" if kind == "staff" else subject_id
+
+
 def staff_claims(staff, **common):
-    return claims(sub=f"staff:{staff['_id']}", role=staff["role"], region=staff["region"],
+    return claims(sub=token_subject("staff", staff["_id"]), role=staff["role"], region=staff["region"],
                   sites=staff.get("sites") or [], name=staff["_id"], **common)
 
 

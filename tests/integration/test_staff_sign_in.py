@@ -9,7 +9,7 @@ import requests
 
 from services.auth.cli import auth_database
 from services.auth.service import AuthService
-from support import REDIRECT, code_from, https_rpc, make_admin, make_reviewer, pkce
+from support import REDIRECT, code_from, https_rpc, make_admin, make_reviewer, pkce, wait_for
 
 STAFF_REDIRECT = "http://127.0.0.1:8000/staff/callback"
 
@@ -108,6 +108,32 @@ def test_staff_use_the_page_flow_of_their_own_client_with_pkce(auth):
         params, client_id="upload-web", redirect_uri=REDIRECT, csrf_token=csrf, username="reviewer.s",
         password="Review@2026"))
     assert posted.status_code == 400 and "Location" not in posted.headers
+
+
+def test_a_staff_code_presented_twice_ends_the_session_it_started(auth):
+    url, enrolment = auth
+    verifier, challenge = pkce()
+    session = requests.Session()
+    params = {"response_type": "code", "client_id": "staff-web", "redirect_uri": STAFF_REDIRECT,
+              "state": "s1", "code_challenge": challenge, "code_challenge_method": "S256"}
+    form = session.get(f"{url}/auth/authorize", params=params, timeout=10)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    answer = session.post(f"{url}/auth/authorize", allow_redirects=False, timeout=10, data=dict(
+        params, csrf_token=csrf, username="admin.s", password="Admin@2026",
+        otp=pyotp.TOTP(enrolment["secret"]).now()))
+    grant = {"grant_type": "authorization_code", "code": code_from(answer)["code"][0],
+             "redirect_uri": STAFF_REDIRECT, "client_id": "staff-web", "code_verifier": verifier}
+    first = requests.post(f"{url}/auth/token", data=grant, timeout=10)
+    assert first.status_code == 200
+    assert https_rpc(url, "auth", "list_staff", first.json()["access_token"]).status_code == 200
+    again = requests.post(f"{url}/auth/token", data=grant, timeout=10)
+    assert again.status_code == 400 and again.json()["error"]["code"] == "invalid_grant"
+    # The code may have been stolen: neither the access token nor the refresh token it gave stays good.
+    wait_for(lambda: https_rpc(url, "auth", "list_staff", first.json()["access_token"]).status_code == 401,
+             timeout=6, message="the access token of a replayed staff code revoked")
+    refreshed = requests.post(f"{url}/auth/token", timeout=10, data={
+        "grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"], "client_id": "staff-web"})
+    assert refreshed.status_code == 400
 
 
 def test_a_staff_form_posted_without_its_cookies_token_is_shown_again_and_signs_no_one_in(auth, config):

@@ -56,4 +56,4 @@ class AuthorizationCodes:
     def _void_reused(self, code_hash):
         grant = self.repo.get_code(code_hash)
         if grant is not None and grant.get("used"):
-            self.sessions.end_stolen(code_hash, grant["sub"])
+            self.sessions.end_stolen(code_hash, domain.token_subject(grant.get("kind"), grant["sub"]))

@@ -34,7 +34,7 @@ class StaffAdministration:
         self.repo.save_staff(username, fields)
         if existing is not None and (existing["role"], existing["region"], existing["sites"]) != (
                 role, region, list(sites)):
-            self.sessions.end_all(f"staff:{username}")
+            self.sessions.end_all(domain.token_subject("staff", username))
 
     def enrol_second_factor(self, username, principal=None, secret=None):
         """A new TOTP secret and recovery codes for `username`, replacing any before; the
@@ -49,7 +49,7 @@ class StaffAdministration:
         self.repo.save_staff(username, {"otp": {
             "secret": self.vault.seal("otp_secret", secret, username), "last_step": 0,
             "recovery": {domain.secret_hash(code): True for code in codes}}})
-        self.sessions.end_all(f"staff:{username}")
+        self.sessions.end_all(domain.token_subject("staff", username))
         return {"username": username, "secret": secret, "recovery_codes": codes,
                 "otpauth_uri": second_factor.provisioning_uri(secret, username)}
 
@@ -65,7 +65,7 @@ class StaffAdministration:
             raise NotFound("没有该账号")
         _require_scope(principal, staff["region"])
         self.repo.save_staff(username, {"disabled": True, "updated_at": time.time()})
-        self.sessions.end_all(f"staff:{username}")
+        self.sessions.end_all(domain.token_subject("staff", username))
 
     # -- at the console (the seed, the test harness): no entrypoint offers these ------------
     def account(self, username):
