@@ -21,7 +21,7 @@ from common.config import load_config
 from common.rpc_client import RpcClient, RpcRefused, Unreachable
 from dev.secrets import local_secret
 from services.auth import second_factor
-from services.auth.cli import build_authority
+from services.auth.cli import use_cases
 from common.idnumber import check_character as id_check_char
 
 DEMO_PASSWORD = "Demo@2026"
@@ -75,15 +75,16 @@ def admin_totp_secret():
     return local_secret("admin.totp", second_factor.new_secret)
 
 
-def seed_staff(authority):
+def seed_staff(staff):
+    """`staff`: auth's StaffAdministration at the console (services.auth.cli.use_cases)."""
     for username, role, region, sites, password in STAFF:
-        staff = authority.repo.get_staff(username)
-        if staff is None or not authority.passwords.verify(staff["password_hash"], password) \
-                or (staff["role"], staff["region"], staff["sites"]) != (role, region, sites):
-            authority.save_staff(username, role, region, sites, password)
+        account = staff.account(username)
+        if account is None or (account["role"], account["region"], account["sites"]) != (role, region, sites) \
+                or not staff.password_matches(username, password):
+            staff.save_staff(username, role, region, sites, password)
     secret = admin_totp_secret()
-    if authority.second_factor_secret("admin") != secret:
-        authority.enrol_second_factor("admin", secret=secret)
+    if staff.second_factor_secret("admin") != secret:
+        staff.enrol_second_factor("admin", secret=secret)
 
 
 def admin_client(url, attempts=60):
@@ -160,8 +161,7 @@ def subscribe_standin(client, standin_url):
 
 def main():
     config = load_config(os.environ.get("EXAM_CONFIG"))
-    authority = build_authority(config)
-    seed_staff(authority)
+    seed_staff(use_cases(config).staff)
     standin_url = os.environ.get("STANDIN_URL", "http://127.0.0.1:9030")
     summary = feed_candidates(standin_url, demo_candidates())
     if summary["errors"]:

@@ -165,26 +165,26 @@ def candidate(number, site="3204", serial=1, category="integrated_practitioner",
 
 
 def make_admin(config, username="admin.test", password="Admin@2026", region="*"):
-    from services.auth.cli import build_authority
-    authority = build_authority(config)
-    authority.save_staff(username, "admin", region, [], password)
-    return authority
+    """An administrator made at the console; returns auth's StaffAdministration there."""
+    from services.auth.cli import use_cases
+    staff = use_cases(config).staff
+    staff.save_staff(username, "admin", region, [], password)
+    return staff
 
 
 def make_reviewer(config, username, sites, region="32", password="Review@2026"):
-    from services.auth.cli import build_authority
-    build_authority(config).save_staff(username, "reviewer", region, sites, password)
+    from services.auth.cli import use_cases
+    use_cases(config).staff.save_staff(username, "reviewer", region, sites, password)
 
 
 def staff_tokens(config, username, password):
     """A staff member's token response as auth issues it at sign-in, made in this process
     (the password is checked; signing in itself, second factor included, is
     test_staff_sign_in's subject)."""
-    from services.auth.cli import build_authority
-    authority = build_authority(config)
-    staff = authority.repo.get_staff(username)
-    assert staff and authority.passwords.verify(staff["password_hash"], password), username
-    return authority.console_staff_tokens(username)
+    from services.auth.cli import use_cases
+    auth = use_cases(config)
+    assert auth.staff.password_matches(username, password), username
+    return auth.tokens.console_staff_tokens(username)
 
 
 def staff_token(config, username, password):

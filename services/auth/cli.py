@@ -28,26 +28,32 @@ from common.config import db_name, load_config
 from common.errors import AppError
 from common.mongo import make_client
 from common.rpc_client import NotSignedIn, RpcRefused, StaffSession, TokenStore, Unreachable
-from common.tokens import Principal
-from services.auth.authority import Authority, Passwords
-from services.auth.dependencies import settings_from
+from common.settings import load
+from services.auth import bootstrap
 from services.auth.keys import KeyRing
+from services.auth.passwords import Passwords
 from services.auth.pii import PiiVault
+from services.auth.provider import OpenIdProvider
 from services.auth.repository import AuthRepository
+from services.auth.settings import AuthSettings
 
-NATIONAL_ADMIN = Principal(sub="cli", role="admin", jti="cli", exp=0, iat=0, region="*")
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
-def build_authority(config):
-    """The Authority on auth's own database (the console: bootstrap, seed, tests)."""
-    client = make_client(config, "auth-cli")
-    db = client[db_name(config, "auth")]
+def auth_database(config):
+    """auth's own database with its indexes (the console's; tests read it directly)."""
+    db = make_client(config, "auth-cli")[db_name(config, "auth")]
     AuthRepository.create_indexes(db)
-    tokens = config["TOKENS"]
-    return Authority(AuthRepository(db), KeyRing(tokens["KEYS_DIR"], tokens["ACTIVE_KID"]),
-                     PiiVault(config["PII"]["ENCRYPTION_KEY"], config["PII"]["HASH_KEY"]),
-                     Passwords.from_config(config), settings_from(config))
+    return db
+
+
+def use_cases(config):
+    """auth's use cases on its own database, built as the service builds them
+    (bootstrap.build): the console's bootstrap-admin, the seed, the test harness."""
+    settings = load(AuthSettings, config)
+    return bootstrap.build(AuthRepository(auth_database(config)), KeyRing.from_settings(settings),
+                           PiiVault.from_settings(settings), Passwords.from_settings(settings),
+                           OpenIdProvider.from_settings(settings), settings)
 
 
 def read_records(path):
@@ -116,10 +122,10 @@ def cmd_import(session, args):
 def cmd_bootstrap_admin(args):
     if not args.config:
         raise SystemExit("bootstrap-admin works on auth's database: give --config")
-    authority = build_authority(load_config(args.config))
+    staff = use_cases(load_config(args.config)).staff
     password = args.password or getpass.getpass("管理员密码: ")
-    authority.save_staff(args.username, "admin", args.region, [], password)
-    print_enrolment(authority.enrol_second_factor(args.username))
+    staff.save_staff(args.username, "admin", args.region, [], password)
+    print_enrolment(staff.enrol_second_factor(args.username))
 
 
 HTTPS_COMMANDS = {"login": cmd_login, "staff-save": cmd_staff_save, "staff-disable": cmd_staff_disable,

@@ -1,72 +1,95 @@
-"""Adapters of the auth service: the Authority with its database, keys and vault, and
-the token verifier that reads auth's own state instead of calling itself over RPC."""
+"""Adapters of the auth service, one provider per resource, each built in setup() from
+AuthSettings: its database, its signing keys, the PII vault, the password hasher, the
+registration system. AuthUseCases builds the use cases over them for every worker
+(bootstrap.build), and LocalTokenAuth reads auth's own token state through them instead
+of calling itself over RPC."""
+from nameko.extensions import DependencyProvider
+
 from common.mongo import MongoDependency
 from common.security import TokenAuth
+from common.settings import load
 from common.wiring import sibling
-from services.auth.authority import Authority, Passwords
+from services.auth import bootstrap
 from services.auth.keys import KeyRing
+from services.auth.passwords import Passwords
 from services.auth.pii import PiiVault
 from services.auth.provider import OpenIdProvider
-from services.auth.provider import settings_from as provider_settings
 from services.auth.repository import AuthRepository
+from services.auth.settings import AuthSettings
 
 
-def settings_from(config):
-    tokens = config["TOKENS"]
-    public_url = config.get("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-    redirects = [f"{public_url}/callback", *config.get("OAUTH_EXTRA_REDIRECTS", [])]
-    staff_redirects = [f"{public_url}/staff/callback", *config.get("OAUTH_EXTRA_STAFF_REDIRECTS", [])]
-    return {
-        "issuer": tokens["ISSUER"], "audience": tokens["AUDIENCE"],
-        "access_ttl": int(tokens["ACCESS_TTL"]), "refresh_ttl": int(tokens["REFRESH_TTL"]),
-        "service_client": (tokens["SERVICE_CLIENT_ID"], tokens["SERVICE_CLIENT_SECRET"]),
-        "clients": {"upload-web": redirects, "staff-web": staff_redirects},
-        # Outside systems with client credentials; an empty secret leaves one disabled.
-        "confidential_clients": {"registration-system": {
-            "secret": str((config.get("CLIENTS") or {}).get("REGISTRATION_SYSTEM_SECRET") or ""),
-            "role": "registration"}},
-        # the card's end is judged against this month-day of the candidate's exam year
-        "exam_day": str((config.get("AUTH") or {}).get("EXAM_DAY", "08-20")),
-        # the registration system, our OpenID Provider (FEDERATION in config.yaml)
-        "federation": provider_settings(config, public_url),
-    }
-
-
-class AuthorityProvider(MongoDependency):
+class AuthDatabase(MongoDependency):
+    """The `auth` database, as an AuthRepository."""
     service = "auth"
     repository_class = AuthRepository
 
-    def setup(self):
-        super().setup()
-        config = self.container.config
-        self.keyring = KeyRing(config["TOKENS"]["KEYS_DIR"], config["TOKENS"]["ACTIVE_KID"])
-        self.vault = PiiVault(config["PII"]["ENCRYPTION_KEY"], config["PII"]["HASH_KEY"])
-        self.passwords = Passwords.from_config(config)
-        self.settings = settings_from(config)
-        # One per instance: its discovery document and the provider's keys are kept here.
-        self.provider = OpenIdProvider(**self.settings["federation"])
 
-    def make(self):
-        return Authority(AuthRepository(self.db), self.keyring, self.vault, self.passwords,
-                         self.settings, self.provider)
+class Resource(DependencyProvider):
+    """A client made once per container from AuthSettings by `make(settings)`."""
+
+    def setup(self):
+        self.client = self.make(load(AuthSettings, self.container.config))
 
     def get_dependency(self, worker_ctx):
-        return self.make()
+        return self.client
+
+
+class SigningKeys(Resource):
+    """The keys access tokens are signed with (TOKENS.KEYS_DIR, ACTIVE_KID)."""
+    make = staticmethod(KeyRing.from_settings)
+
+
+class Vault(Resource):
+    """ID numbers, phones and TOTP secrets at rest (PII.*)."""
+    make = staticmethod(PiiVault.from_settings)
+
+
+class PasswordHashing(Resource):
+    """argon2id, at most AUTH.HASH_CONCURRENCY at once per instance: one per container."""
+    make = staticmethod(Passwords.from_settings)
+
+
+class RegistrationSystem(Resource):
+    """The candidates' OpenID Provider (FEDERATION.*); it keeps its discovery document
+    and keys between requests, so one per container."""
+    make = staticmethod(OpenIdProvider.from_settings)
+
+
+class AuthUseCases(DependencyProvider):
+    """bootstrap.UseCases for each worker, over the resources the service declares (each
+    argument: the attribute name of the sibling provider, common/wiring.py)."""
+
+    def __init__(self, database, keys, vault, passwords, registration_system):
+        self.database, self.keys, self.vault = database, keys, vault
+        self.passwords, self.registration_system = passwords, registration_system
+
+    def setup(self):
+        self.settings = load(AuthSettings, self.container.config)
+        self._database = sibling(self, self.database, AuthDatabase)
+        self._keys = sibling(self, self.keys, SigningKeys)
+        self._vault = sibling(self, self.vault, Vault)
+        self._passwords = sibling(self, self.passwords, PasswordHashing)
+        self._registration_system = sibling(self, self.registration_system, RegistrationSystem)
+
+    def build(self, worker_ctx=None):
+        return bootstrap.build(self._database.get_dependency(worker_ctx), self._keys.client,
+                               self._vault.client, self._passwords.client,
+                               self._registration_system.client, self.settings)
+
+    def get_dependency(self, worker_ctx):
+        return self.build(worker_ctx)
 
 
 class LocalTokenAuth(TokenAuth):
-    def __init__(self, authority):
-        self.authority = authority  # the AuthorityProvider (attribute name) it reads
+    def __init__(self, use_cases):
+        self.use_cases = use_cases  # the AuthUseCases (attribute name) whose tokens it reads
 
     def setup(self):
         super().setup()
-        self._provider = sibling(self, self.authority, AuthorityProvider)
-
-    def _authority(self):
-        return self._provider.make()
+        self._use_cases = sibling(self, self.use_cases, AuthUseCases)
 
     def fetch_state(self, since):
-        return self._authority().token_state(since)
+        return self._use_cases.build().tokens.token_state(since)
 
     def issue_service_token(self):
-        return self._authority().service_token(self._client_id, self._client_secret)
+        return self._use_cases.build().tokens.service_token(self._client_id, self._client_secret)

@@ -129,6 +129,22 @@ def valid_challenge(challenge):
     return bool(challenge) and re.fullmatch(r"[A-Za-z0-9\-_]{43}", challenge) is not None
 
 
+def request_error(params):
+    """What the client is told at its redirect URI about its authorization request
+    (RFC 6749 §4.1.2.1) as (error, description), or None: code flow with PKCE S256 only."""
+    if params["response_type"] != "code":
+        return "unsupported_response_type", None
+    if params["code_challenge_method"] != "S256" or not valid_challenge(params["code_challenge"]):
+        return "invalid_request", "PKCE S256 required"
+    return None
+
+
+def csrf_matches(cookie, field):
+    """The staff form's hidden token is its cookie's (login CSRF, RFC 9700 §4.7.1); any
+    text, compared in constant time (hmac.compare_digest refuses non-ASCII str)."""
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), (field or "").encode())
+
+
 def new_secret():
     return secrets.token_urlsafe(32)
 
@@ -191,8 +207,14 @@ def candidate_claims(candidate, **common):
                   category=candidate["category"], exam_year=candidate["exam_year"], **common)
 
 
+def token_subject(kind, subject_id):
+    """The `sub` of the tokens of a candidate (the 报名号) or (kind "staff") a staff member,
+    whose name is kept apart from any 报名号."""
+    return f"staff:{subject_id}" if kind == "staff" else subject_id
+
+
 def staff_claims(staff, **common):
-    return claims(sub=f"staff:{staff['_id']}", role=staff["role"], region=staff["region"],
+    return claims(sub=token_subject("staff", staff["_id"]), role=staff["role"], region=staff["region"],
                   sites=staff.get("sites") or [], name=staff["_id"], **common)
 
 
@@ -222,7 +244,6 @@ def _check_sites(region, sites):
 # -- the ID card cross-check (review's reader asks; issue 21) ---------------------------------
 MATCH, MISMATCH, UNREADABLE = "match", "mismatch", "unreadable"
 LONG_TERM = "long_term"
-DEFAULT_EXAM_DAY = "08-20"  # the written exam's month-day (AUTH.EXAM_DAY)
 
 
 def _name_key(name):
@@ -244,7 +265,8 @@ def name_verdict(read, registered):
     return MATCH if _name_key(read) == _name_key(registered) else MISMATCH
 
 
-def exam_date(exam_year, exam_day=DEFAULT_EXAM_DAY):
+def exam_date(exam_year, exam_day):
+    """The exam's date in `exam_year`; `exam_day` is its month-day, "MM-DD" (AUTH.EXAM_DAY)."""
     month, day = (int(part) for part in exam_day.split("-"))
     return date(int(exam_year), month, day)
 

@@ -35,3 +35,25 @@ class ProviderUnavailable(Unavailable):
     """The registration system did not answer: a 503 page offering to try again."""
     message = "报名系统暂时无法访问，请稍后重试"
     retry_after = 5
+
+
+# -- the authorization endpoint (authority/oauth.py): pages, not JSON ----------------------
+class BackToClient(ValidationError):
+    """A fault the client is told of at its own redirect URI (RFC 6749 §4.1.2.1): the
+    browser goes to `location`, which carries `error` and the client's state."""
+    code = "invalid_request"
+
+    def __init__(self, location):
+        super().__init__()
+        self.location = location
+
+
+class FormExpired(ValidationError):
+    """The staff form came back without the CSRF token its cookie holds (RFC 9700 §4.7.1)."""
+    code, message = "form_expired", "页面已过期，请重新登录"
+
+
+class StaffFormOnly(ValidationError):
+    """A candidate's client posted to the staff form: candidates sign in at the
+    registration system."""
+    code, message = "staff_only", "考生请使用报名系统账号授权登录：请回到材料上传页面重新登录"

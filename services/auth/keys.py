@@ -40,6 +40,10 @@ class KeyRing:
             raise RuntimeError(f"signing key {active_kid!r} not found in {keys_dir}")
         self.active_kid = active_kid
 
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(settings.keys_dir, settings.active_kid)
+
     def sign(self, claims):
         return jwt.encode(claims, self.private[self.active_kid], algorithm=ALGORITHM,
                           headers={"kid": self.active_kid, "typ": "JWT"})

@@ -18,8 +18,14 @@ class PiiVault:
         key = base64.b64decode(encryption_key_b64)
         if len(key) != 32:
             raise ValueError("PII encryption key must be 32 bytes (base64)")
+        if not hash_key:  # an empty HMAC key would hash, and make look-ups guessable
+            raise ValueError("PII hash key must be set")
         self._aead = AESGCM(key)
         self._hash_key = hash_key.encode() if isinstance(hash_key, str) else hash_key
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(settings.pii_encryption_key, settings.pii_hash_key)
 
     def lookup_hash(self, field, value):
         message = f"{field}:{value.strip().upper()}".encode()

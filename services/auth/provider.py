@@ -29,21 +29,22 @@ METADATA_TTL_S = 300
 REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "nonce"]
 
 
-def settings_from(config, public_url):
-    federation = config.get("FEDERATION") or {}
-    return {"issuer": str(federation.get("ISSUER") or "").rstrip("/"),
-            "client_id": str(federation.get("CLIENT_ID") or ""),
-            "client_secret": str(federation.get("CLIENT_SECRET") or ""),
-            "redirect_uri": str(federation.get("REDIRECT_URI") or f"{public_url}/auth/federation/callback"),
-            "timeout": float(federation.get("TIMEOUT_S") or 5)}
-
-
 class OpenIdProvider:
-    def __init__(self, issuer, client_id, client_secret, redirect_uri, timeout=5.0):
+    """One per auth instance (the RegistrationSystem provider): it keeps the discovery
+    document and the provider's keys between requests."""
+
+    def __init__(self, issuer, client_id, client_secret, redirect_uri, timeout):
         self.issuer, self.client_id, self.client_secret = issuer, client_id, client_secret
         self.redirect_uri, self.timeout = redirect_uri, timeout
         self._lock = threading.Lock()
         self._metadata, self._until, self._keys, self._algorithms = None, 0.0, None, ()
+
+    @classmethod
+    def from_settings(cls, settings):
+        """From AuthSettings' FEDERATION keys."""
+        return cls(settings.federation_issuer.rstrip("/"), settings.federation_client_id,
+                   settings.federation_client_secret, settings.federation_redirect_uri,
+                   settings.federation_timeout_s)
 
     # -- discovery --------------------------------------------------------------------------
     def metadata(self):

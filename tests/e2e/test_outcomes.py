@@ -153,12 +153,12 @@ def test_a_receiver_gets_every_outcome_once_per_webhook_id_signed_across_a_notif
 # -- the 结果推送 screen ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def recovery_codes(system):
-    from services.auth.cli import build_authority
-    authority = build_authority(system.config)
+    from services.auth.cli import use_cases
+    staff = use_cases(system.config).staff
     codes = {}
     for name, region in (("admin.nation", "*"), ("admin.region32", "32")):
-        authority.save_staff(name, "admin", region, [], "Admin@2026")
-        codes[name] = list(authority.enrol_second_factor(name)["recovery_codes"])
+        staff.save_staff(name, "admin", region, [], "Admin@2026")
+        codes[name] = list(staff.enrol_second_factor(name)["recovery_codes"])
     return codes
 
 

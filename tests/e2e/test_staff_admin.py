@@ -29,12 +29,12 @@ FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 def recovery_codes(system):
     """A whole-region administrator of 32 and a 3201-only one, each with a second factor;
     every browser sign-in uses one of their single-use recovery codes (no TOTP step to wait for)."""
-    from services.auth.cli import build_authority
-    authority = build_authority(system.config)
+    from services.auth.cli import use_cases
+    staff = use_cases(system.config).staff
     codes = {}
     for name, sites in (("admin.32", []), ("admin.3201", ["3201"])):
-        authority.save_staff(name, "admin", "32", sites, "Admin@2026")
-        codes[name] = list(authority.enrol_second_factor(name)["recovery_codes"])
+        staff.save_staff(name, "admin", "32", sites, "Admin@2026")
+        codes[name] = list(staff.enrol_second_factor(name)["recovery_codes"])
     return codes
 
 

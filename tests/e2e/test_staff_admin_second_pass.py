@@ -63,10 +63,10 @@ def test_a_region_administrator_exports_the_whole_region_by_date_with_beijing_ti
 # -- defect 7: administration --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def national_admin_codes(system):
-    from services.auth.cli import build_authority
-    authority = build_authority(system.config)
-    authority.save_staff("admin.nation", "admin", "*", [], "Admin@2026")
-    return list(authority.enrol_second_factor("admin.nation")["recovery_codes"])
+    from services.auth.cli import use_cases
+    staff = use_cases(system.config).staff
+    staff.save_staff("admin.nation", "admin", "*", [], "Admin@2026")
+    return list(staff.enrol_second_factor("admin.nation")["recovery_codes"])
 
 
 def test_a_national_administrator_picks_the_region_of_the_overview(system, open_page, national_admin_codes, output_dir):

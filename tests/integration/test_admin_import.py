@@ -140,5 +140,5 @@ def test_a_row_with_several_errors_lists_every_one_and_a_category_written_by_nam
         assert errors[4]["message"].startswith("考试类别未知：中医师") and "中医执业医师（tcm_practitioner）" in errors[4]["message"]
         applied = proxy.auth.apply_import("名单.csv", csv_file(records))
         assert applied["created"] == 1
-    from services.auth.cli import build_authority
-    assert build_authority(auth["config"]).profile("2026320400904")["category"] == "integrated_practitioner"
+    from services.auth.cli import use_cases
+    assert use_cases(auth["config"]).candidates.profile("2026320400904")["category"] == "integrated_practitioner"

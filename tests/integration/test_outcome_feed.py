@@ -210,9 +210,8 @@ def test_limit_is_one_to_five_hundred_and_next_comes_even_with_no_items(outcomes
 
 def test_only_the_registration_system_and_national_administrators_read_the_feed(outcomes, config,
                                                                                registration_standin):
-    from services.auth.cli import build_authority
-    authority = build_authority(config)
-    authority.save_staff("admin.32", "admin", "32", [], "Admin@2026")
+    from services.auth.cli import use_cases
+    use_cases(config).staff.save_staff("admin.32", "admin", "32", [], "Admin@2026")
     make_reviewer(config, "reviewer.3204", ["3204"])
     create_candidates(registration_standin, [candidate("2026320400599", serial=599)])
     for token in (staff_token(config, "admin.32", "Admin@2026"), staff_token(config, "reviewer.3204", "Review@2026"),

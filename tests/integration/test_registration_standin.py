@@ -34,8 +34,8 @@ def test_the_import_refusing_a_record_is_passed_on_per_record(start_service, reg
     start_service(AuthService)
     summary = create_candidates(registration_standin, [candidate("2026320400832", serial=832, phone="12345"),
                                                        candidate("2026320400833", serial=833)])
-    assert summary["created"] == 1 and summary["errors"] == [{"index": 0, "message": "手机号格式错误",
-                                                                "messages": ["手机号格式错误"]}]
+    assert summary["created"] == 1 and summary["errors"] == [
+        {"index": 0, "message": "手机号格式错误", "messages": ["手机号格式错误"]}]
 
 
 def test_a_post_without_a_password_is_refused_and_keeps_nothing(registration_standin, mongo_client, config):

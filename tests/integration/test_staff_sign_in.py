@@ -7,9 +7,9 @@ import pyotp
 import pytest
 import requests
 
-from services.auth.cli import build_authority
+from services.auth.cli import auth_database
 from services.auth.service import AuthService
-from support import REDIRECT, code_from, https_rpc, make_admin, make_reviewer, pkce
+from support import REDIRECT, code_from, https_rpc, make_admin, make_reviewer, pkce, wait_for
 
 STAFF_REDIRECT = "http://127.0.0.1:8000/staff/callback"
 
@@ -18,8 +18,8 @@ STAFF_REDIRECT = "http://127.0.0.1:8000/staff/callback"
 def auth(start_service, config):
     url = start_service(AuthService)
     make_reviewer(config, "reviewer.s", ["3204"])
-    authority = make_admin(config, "admin.s")
-    enrolment = authority.enrol_second_factor("admin.s")
+    staff = make_admin(config, "admin.s")
+    enrolment = staff.enrol_second_factor("admin.s")
     make_admin(config, "admin.new")  # no second factor yet
     return url, enrolment
 
@@ -79,7 +79,7 @@ def test_an_administrator_without_a_second_factor_cannot_sign_in_until_enrolled(
     assert new["otpauth_uri"].startswith("otpauth://totp/") and len(new["recovery_codes"]) == 10
     assert staff_login(url, "admin.new", "Admin@2026", otp=pyotp.TOTP(new["secret"]).now()).status_code == 200
     # Stored encrypted and hashed: neither the secret nor a recovery code is in the database.
-    stored = str(build_authority(config).repo.get_staff("admin.new"))
+    stored = str(auth_database(config).staff.find_one({"_id": "admin.new"}))
     assert new["secret"] not in stored and not any(code in stored for code in new["recovery_codes"])
 
 
@@ -108,6 +108,64 @@ def test_staff_use_the_page_flow_of_their_own_client_with_pkce(auth):
         params, client_id="upload-web", redirect_uri=REDIRECT, csrf_token=csrf, username="reviewer.s",
         password="Review@2026"))
     assert posted.status_code == 400 and "Location" not in posted.headers
+
+
+def test_a_staff_code_presented_twice_ends_the_session_it_started(auth):
+    url, enrolment = auth
+    verifier, challenge = pkce()
+    session = requests.Session()
+    params = {"response_type": "code", "client_id": "staff-web", "redirect_uri": STAFF_REDIRECT,
+              "state": "s1", "code_challenge": challenge, "code_challenge_method": "S256"}
+    form = session.get(f"{url}/auth/authorize", params=params, timeout=10)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    answer = session.post(f"{url}/auth/authorize", allow_redirects=False, timeout=10, data=dict(
+        params, csrf_token=csrf, username="admin.s", password="Admin@2026",
+        otp=pyotp.TOTP(enrolment["secret"]).now()))
+    grant = {"grant_type": "authorization_code", "code": code_from(answer)["code"][0],
+             "redirect_uri": STAFF_REDIRECT, "client_id": "staff-web", "code_verifier": verifier}
+    first = requests.post(f"{url}/auth/token", data=grant, timeout=10)
+    assert first.status_code == 200
+    assert https_rpc(url, "auth", "list_staff", first.json()["access_token"]).status_code == 200
+    again = requests.post(f"{url}/auth/token", data=grant, timeout=10)
+    assert again.status_code == 400 and again.json()["error"]["code"] == "invalid_grant"
+    # The code may have been stolen: neither the access token nor the refresh token it gave stays good.
+    wait_for(lambda: https_rpc(url, "auth", "list_staff", first.json()["access_token"]).status_code == 401,
+             timeout=6, message="the access token of a replayed staff code revoked")
+    refreshed = requests.post(f"{url}/auth/token", timeout=10, data={
+        "grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"], "client_id": "staff-web"})
+    assert refreshed.status_code == 400
+
+
+def test_a_staff_form_posted_without_its_cookies_token_is_shown_again_and_signs_no_one_in(auth, config):
+    url, _ = auth
+    _, challenge = pkce()
+    params = {"response_type": "code", "client_id": "staff-web", "redirect_uri": STAFF_REDIRECT,
+              "state": "s1", "code_challenge": challenge, "code_challenge_method": "S256"}
+    session = requests.Session()
+    form = session.get(f"{url}/auth/authorize", params=params, timeout=10)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    login = dict(params, username="reviewer.s", password="Review@2026")
+    for token, cookies in ((csrf + "x", session.cookies), ("令牌", session.cookies), (csrf, {})):
+        answer = requests.post(f"{url}/auth/authorize", allow_redirects=False, timeout=10, cookies=cookies,
+                               data=dict(login, csrf_token=token))
+        assert answer.status_code == 400 and "Location" not in answer.headers, answer.text[:200]
+        assert "页面已过期，请重新登录" in answer.text and 'name="csrf_token"' in answer.text
+        assert answer.cookies.get("auth_csrf")  # a fresh form with a fresh token
+    db = auth_database(config)
+    assert db.auth_codes.count_documents({}) == 0 and db.login_failures.count_documents({}) == 0
+    # …while the form as it was served signs in.
+    answer = session.post(f"{url}/auth/authorize", allow_redirects=False, timeout=10, data=dict(login, csrf_token=csrf))
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(STAFF_REDIRECT)
+
+
+def test_a_request_for_another_response_type_goes_back_to_the_client_with_its_state(auth):
+    url, _ = auth
+    _, challenge = pkce()
+    answer = requests.get(f"{url}/auth/authorize", allow_redirects=False, timeout=10, params={
+        "response_type": "token", "client_id": "staff-web", "redirect_uri": STAFF_REDIRECT, "state": "s9",
+        "code_challenge": challenge, "code_challenge_method": "S256"})
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == f"{STAFF_REDIRECT}?error=unsupported_response_type&state=s9"
 
 
 def test_staff_sign_in_is_throttled_per_account_and_per_address(auth, config):

@@ -185,8 +185,8 @@ def test_after_the_retry_horizon_a_delivery_is_failed_listed_and_replayed_under_
 
 def test_only_national_administrators_manage_subscribers_and_bad_input_changes_nothing(
         outcomes, receivers, config):
-    from services.auth.cli import build_authority
-    build_authority(config).save_staff("admin.32", "admin", "32", [], "Admin@2026")
+    from services.auth.cli import use_cases
+    use_cases(config).staff.save_staff("admin.32", "admin", "32", [], "Admin@2026")
     make_reviewer(config, "reviewer.3204", ["3204"])
     receiver = receivers()
     for token in (staff_token(config, "admin.32", "Admin@2026"), staff_token(config, "reviewer.3204", "Review@2026"),

@@ -91,8 +91,8 @@ def test_a_staff_sign_in_puts_no_password_on_the_broker(system):
     """The firehose traces every message of the vhost while a reviewer signs in over HTTPS."""
     vhost = system.amqp_uri.rsplit("/", 1)[1]
     password = f"Sekret-{uuid.uuid4().hex[:12]}"
-    from services.auth.cli import build_authority
-    build_authority(system.config).save_staff("sec.trace.3204", "reviewer", "32", ["3204"], password)
+    from services.auth.cli import use_cases
+    use_cases(system.config).staff.save_staff("sec.trace.3204", "reviewer", "32", ["3204"], password)
     ctl = [str(servers.RABBIT_BIN / "rabbitmqctl"), "-q"]
     env = servers.rabbit_env(servers.DEFAULT)
     subprocess.run(ctl + ["trace_on", "-p", vhost], env=env, check=True, capture_output=True)

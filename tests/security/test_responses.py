@@ -259,14 +259,14 @@ def test_rpc_errors_are_one_of_the_design_kinds_and_reveal_nothing(system, admin
 
 
 def staff_states(system):
-    from services.auth.cli import build_authority
-    authority = build_authority(system.config)
-    return authority, {s["_id"]: bool(s.get("disabled")) for s in authority.repo.list_staff()}
+    from services.auth.cli import auth_database
+    accounts = auth_database(system.config).staff
+    return accounts, {s["_id"]: bool(s.get("disabled")) for s in accounts.find({}, {"disabled": 1})}
 
 
 def test_disable_staff_takes_a_name_never_a_query(system, admin_token):
     """`disable_staff({"$ne": None})` must not disable whichever account matches first."""
-    authority, before = staff_states(system)
+    accounts, before = staff_states(system)
     try:
         with rpc(system.config, admin_token) as proxy:
             try:
@@ -280,7 +280,7 @@ def test_disable_staff_takes_a_name_never_a_query(system, admin_token):
         _, after = staff_states(system)
         for name, disabled in after.items():
             if disabled and not before.get(name):
-                authority.repo.save_staff(name, {"disabled": False})
+                accounts.update_one({"_id": name}, {"$set": {"disabled": False}})
 
 
 def test_a_regional_admin_cannot_disable_staff_of_another_region(system, admin_token):

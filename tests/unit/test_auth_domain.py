@@ -120,3 +120,29 @@ def test_staff_scopes_are_checked(role, region, sites, ok):
     else:
         with pytest.raises(domain.RecordInvalid):
             domain.validate_staff_scope(role, region, sites)
+
+
+PKCE_REQUEST = {"response_type": "code", "code_challenge_method": "S256",
+                "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}
+
+
+def test_a_code_request_with_an_s256_challenge_is_one_the_client_need_not_be_told_of():
+    assert domain.request_error(PKCE_REQUEST) is None
+
+
+@pytest.mark.parametrize("change, told", [
+    ({"response_type": "token"}, ("unsupported_response_type", None)),
+    ({"code_challenge_method": "plain"}, ("invalid_request", "PKCE S256 required")),
+    ({"code_challenge": ""}, ("invalid_request", "PKCE S256 required")),
+    ({"code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c"}, ("invalid_request", "PKCE S256 required")),
+])
+def test_an_authorization_request_without_the_code_flow_or_pkce_s256_is_told_why(change, told):
+    assert domain.request_error(dict(PKCE_REQUEST, **change)) == told
+
+
+def test_the_staff_forms_csrf_token_must_be_its_cookies_and_any_text_is_compared_safely():
+    assert domain.csrf_matches("tok-en_1", "tok-en_1")
+    assert not domain.csrf_matches("tok-en_1", "tok-en_2")
+    assert not domain.csrf_matches("", "") and not domain.csrf_matches(None, "x")
+    assert not domain.csrf_matches("tok-en_1", None)
+    assert not domain.csrf_matches("tok-en_1", "令牌")  # non-ASCII text: refused, never a 500

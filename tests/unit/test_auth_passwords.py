@@ -1,10 +1,12 @@
-"""Sign-in hashing waits its turn and yields the CPU (services/auth/authority.Passwords)."""
+"""Sign-in hashing waits its turn and yields the CPU (services/auth/passwords.py)."""
 import os
 
 import eventlet
 from eventlet import patcher
 
-from services.auth.authority import Passwords
+from services.auth.passwords import Passwords
+from common.settings import load
+from services.auth.settings import AuthSettings
 
 real_threading = patcher.original("threading")
 real_time = patcher.original("time")
@@ -64,9 +66,9 @@ def test_the_event_loop_goes_on_while_hashes_wait():
 
 
 def test_the_configured_cost_is_the_hashs_and_a_hash_of_another_cost_still_verifies():
-    production = Passwords.from_config({})
-    cheap = Passwords.from_config({"AUTH": {"HASH_TIME_COST": 1, "HASH_MEMORY_KIB": 8,
-                                            "HASH_PARALLELISM": 1, "HASH_CONCURRENCY": 1}})
+    production = Passwords.from_settings(load(AuthSettings, {}))
+    cheap = Passwords.from_settings(load(AuthSettings, 
+        {"AUTH": {"HASH_TIME_COST": "1", "HASH_MEMORY_KIB": 8, "HASH_PARALLELISM": 1, "HASH_CONCURRENCY": 1}}))
     assert production.hasher.time_cost == 3 and production.hasher.memory_cost == 65536
     assert production.hasher.parallelism == 4
     stored = cheap.hash("Review@2026")

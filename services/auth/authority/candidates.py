@@ -11,7 +11,10 @@ PREVIEW_LIMIT = 500  # changed rows listed in a preview (all are counted)
 
 
 class CandidateDirectory:
-    """Part of Authority (its repo and vault)."""
+    def __init__(self, repo, vault, exam_day):
+        self.repo = repo
+        self.vault = vault        # PiiVault: ID numbers and phones sealed, compared by hash
+        self.exam_day = exam_day  # AUTH.EXAM_DAY: a card must last until this day of the exam year
 
     # -- the registration system's feed ----------------------------------------------------
     def import_candidates(self, records, principal):
@@ -129,7 +132,6 @@ class CandidateDirectory:
         events = [domain.profile_changed_event(record, changed)] if changed else []
         return changes, events
 
-
     # -- reads for other services ------------------------------------------------------------
     def contact(self, candidate_id):
         candidate = self._candidate(candidate_id)
@@ -151,7 +153,7 @@ class CandidateDirectory:
         candidate = self._candidate(candidate_id)
         same = bool(id_number) and hmac.compare_digest(
             candidate["id_number"]["hash"], self.vault.lookup_hash("id_number", str(id_number)))
-        exam_on = domain.exam_date(candidate["exam_year"], self.settings.get("exam_day", domain.DEFAULT_EXAM_DAY))
+        exam_on = domain.exam_date(candidate["exam_year"], self.exam_day)
         return {"id_number": domain.number_verdict(id_number, same),
                 "name": domain.name_verdict(name, candidate["name"]),
                 "expired": domain.expired_by(expires, exam_on)}

@@ -9,24 +9,31 @@ from urllib.parse import urlencode
 from services.auth import domain
 from services.auth.exceptions import FederationRefused, NotArrived, ProviderUnavailable
 
+KEPT_S = 3600  # how long an answered or expired flow is kept, to recognise a replayed state
+
 
 class FederatedSignIn:
-    """Part of Authority (its repo and provider; codes from `SignIn`)."""
+    def __init__(self, repo, provider, codes):
+        self.repo = repo
+        self.provider = provider  # OpenIdProvider: the registration system (provider.py)
+        self.codes = codes        # AuthorizationCodes: what the page gets in the end
 
-    def begin_federation(self, page, browser):
-        """The provider's authorization URL for the page's request `page` (its validated
-        OAuth parameters); `browser` is the secret of the browser's cookie, which must
-        come back with the answer. ProviderUnavailable when the provider cannot be asked."""
+    def begin(self, page, browser):
+        """(the provider's authorization URL for the page's request `page`, its validated
+        OAuth parameters; the secret of the browser's cookie, which must come back with the
+        answer: `browser` if it had one, else a new one). ProviderUnavailable when the
+        provider cannot be asked."""
         self.provider.metadata()
+        browser = browser or domain.new_secret()
         state, nonce, verifier = domain.new_secret(), domain.new_secret(), domain.new_secret()
         now = time.time()
         self.repo.save_flow(domain.secret_hash(state), {
             "nonce": nonce, "verifier": verifier, "browser": domain.secret_hash(browser),
             "page": {key: page[key] for key in ("client_id", "redirect_uri", "state", "code_challenge")},
             "created_at": now, "expires_at": now + domain.FLOW_TTL_S})
-        return self.provider.authorization_url(state, nonce, domain.s256(verifier))
+        return self.provider.authorization_url(state, nonce, domain.s256(verifier)), browser
 
-    def finish_federation(self, state, code, error, browser):
+    def finish(self, state, code, error, browser):
         """Where the browser goes next: the page's redirect URI with our code and its state
         (or the provider's refusal as an OAuth error). Each flow is answered once."""
         flow = self.repo.use_flow(domain.secret_hash(state or ""), time.time())
@@ -48,8 +55,11 @@ class FederatedSignIn:
         candidate = self.repo.get_candidate(claims["sub"])
         if candidate is None:
             raise NotArrived()
-        code = self.issue_code(candidate, page["client_id"], page["redirect_uri"], page["code_challenge"])
+        code = self.codes.issue(candidate, page["client_id"], page["redirect_uri"], page["code_challenge"])
         return _to_page(page, code=code)
+
+    def purge_expired(self):
+        self.repo.purge_flows(time.time() - KEPT_S)
 
 
 def retry_url(page):

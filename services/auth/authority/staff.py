@@ -6,9 +6,12 @@ from services.auth import domain, second_factor
 
 
 class StaffAdministration:
-    """Part of Authority (its repo, vault, passwords and settings)."""
+    def __init__(self, repo, vault, passwords, sessions):
+        self.repo = repo
+        self.vault = vault          # PiiVault: TOTP secrets are kept sealed
+        self.passwords = passwords  # Passwords: argon2id
+        self.sessions = sessions    # Sessions: a changed or disabled account is signed out
 
-    # -- staff administration ----------------------------------------------------------------
     def save_staff(self, username, role, region, sites, password=None, principal=None):
         """`principal` None here and below: an operator at the console (auth's CLI, the
         seed), who may manage any account."""
@@ -31,8 +34,7 @@ class StaffAdministration:
         self.repo.save_staff(username, fields)
         if existing is not None and (existing["role"], existing["region"], existing["sites"]) != (
                 role, region, list(sites)):
-            self._end_sessions(f"staff:{username}")  # new scope applies from the next sign-in
-
+            self.sessions.end_all(domain.token_subject("staff", username))
 
     def enrol_second_factor(self, username, principal=None, secret=None):
         """A new TOTP secret and recovery codes for `username`, replacing any before; the
@@ -47,16 +49,9 @@ class StaffAdministration:
         self.repo.save_staff(username, {"otp": {
             "secret": self.vault.seal("otp_secret", secret, username), "last_step": 0,
             "recovery": {domain.secret_hash(code): True for code in codes}}})
-        self._end_sessions(f"staff:{username}")
+        self.sessions.end_all(domain.token_subject("staff", username))
         return {"username": username, "secret": secret, "recovery_codes": codes,
                 "otpauth_uri": second_factor.provisioning_uri(secret, username)}
-
-
-    def second_factor_secret(self, username):
-        """The stored TOTP secret (console use: the seed checks the demo admin's)."""
-        staff = self.repo.get_staff(username) or {}
-        enrolled = staff.get("otp")
-        return self.vault.open("otp_secret", enrolled["secret"], username) if enrolled else None
 
     def list_staff(self, principal=None):
         """Accounts the principal may manage (a regional admin: their region's)."""
@@ -70,13 +65,23 @@ class StaffAdministration:
             raise NotFound("没有该账号")
         _require_scope(principal, staff["region"])
         self.repo.save_staff(username, {"disabled": True, "updated_at": time.time()})
-        self._end_sessions(f"staff:{username}")
+        self.sessions.end_all(domain.token_subject("staff", username))
 
-    def _end_sessions(self, sub):
-        now = time.time()
-        self.repo.drop_refresh_of_subject(sub)
-        self.repo.revoke(sub=sub, issued_before=now, expires_at=now + self.settings["access_ttl"])
+    # -- at the console (the seed, the test harness): no entrypoint offers these ------------
+    def account(self, username):
+        """The account as list_staff shows it, or None."""
+        staff = self.repo.get_staff(username)
+        return _staff_view(staff) if staff is not None else None
 
+    def password_matches(self, username, password):
+        staff = self.repo.get_staff(username) or {}
+        return self.passwords.verify(staff.get("password_hash"), password)
+
+    def second_factor_secret(self, username):
+        """The stored TOTP secret (the seed checks the demo admin's)."""
+        staff = self.repo.get_staff(username) or {}
+        enrolled = staff.get("otp")
+        return self.vault.open("otp_secret", enrolled["secret"], username) if enrolled else None
 
 
 def _require_scope(principal, region):

@@ -1,4 +1,4 @@
-"""Password hashing for sign-in and imports: argon2id, bounded and at a lower CPU priority."""
+"""Password hashing for staff sign-in: argon2id, bounded and at a lower CPU priority."""
 import os
 from functools import cached_property
 
@@ -20,21 +20,18 @@ class Passwords:
 
     NICE = 10
 
-    def __init__(self, hasher=None, concurrency=2):
-        self.hasher = hasher or PasswordHasher()
+    def __init__(self, hasher, concurrency):
+        self.hasher = hasher
         self.slots = Semaphore(concurrency)
 
     @classmethod
-    def from_config(cls, config):
-        """`AUTH.HASH_*` (config.yaml): argon2id's cost, argon2-cffi's RFC 9106 defaults
-        unless set. The test suites set the cheapest cost (their sign-ins and staff
-        accounts took seconds of CPU per test); a stored hash carries its own cost, so
-        verifying follows whatever hashed it."""
-        auth = config.get("AUTH") or {}
-        hasher = PasswordHasher(time_cost=int(auth.get("HASH_TIME_COST", 3)),
-                                memory_cost=int(auth.get("HASH_MEMORY_KIB", 65536)),
-                                parallelism=int(auth.get("HASH_PARALLELISM", 4)))
-        return cls(hasher, concurrency=int(auth.get("HASH_CONCURRENCY", 2)))
+    def from_settings(cls, settings):
+        """argon2id at the cost `settings` (AuthSettings) name. The test suites set the
+        cheapest cost (their sign-ins and staff accounts took seconds of CPU per test); a
+        stored hash carries its own cost, so verifying follows whatever hashed it."""
+        hasher = PasswordHasher(time_cost=settings.hash_time_cost, memory_cost=settings.hash_memory_kib,
+                                parallelism=settings.hash_parallelism)
+        return cls(hasher, concurrency=settings.hash_concurrency)
 
     @cached_property
     def dummy_hash(self):
