@@ -166,10 +166,9 @@ class Packages:
             raise errors.ConsentRequired()
         if not domain.takes_another_image(package, material_type):
             raise domain.refusal(package, material_type, upload=True)
-        now = time.time()
-        if self.repo.count_upload(principal.sub, UPLOAD_RATE_WINDOW_S, now) > UPLOADS_PER_WINDOW:
-            raise errors.RateLimited("上传过于频繁，请稍后再试",
-                                     retry_after=UPLOAD_RATE_WINDOW_S - now % UPLOAD_RATE_WINDOW_S)
+        uploads, now = self.repo.uploads(UPLOADS_PER_WINDOW, UPLOAD_RATE_WINDOW_S), time.time()
+        if not uploads.take(principal.sub, now):  # at the limit, or (None) lost its last slots to parallel uploads
+            raise errors.RateLimited("上传过于频繁，请稍后再试", retry_after=uploads.retry_after(principal.sub, now))
         return package, rules
 
     def store_upload(self, package, rules, material_type, data):

@@ -208,8 +208,7 @@ class Courier:
         """Count this SMS against the phone's hourly limit; False when it must not go."""
         s = self.settings
         key = policy.limit_key(phone, self.limit_secret, doc["candidate_id"])
-        taken = self.repo.take_slot(key, int(self.clock() * 1000), s.hourly_limit,
-                                    int(s.limit_window_s * 1000))
+        taken = self.repo.take_slot(key, self.clock(), s.hourly_limit, s.limit_window_s)
         if taken:
             return True
         if taken is None:

@@ -155,4 +155,4 @@ class Desk:
         p, now = self._provider, time.time()
         if now >= p.next_purge:
             p.next_purge = now + every_s
-            NotifyRepository(p.db).purge_slots(int(now * 1000))
+            NotifyRepository(p.db).purge_slots(now)

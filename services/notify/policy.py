@@ -160,22 +160,6 @@ def confirmed_by_report(serial, masked, at):
                       attempted=False)
 
 
-def free_slot(slots, now, limit, window_s):
-    """The hourly limit as `limit` slots, each holding the time of one SMS: the slot a
-    new SMS may take (an empty one, else the oldest that is over `window_s` old), or
-    None when every slot was used within the window. Taking a slot is a guarded
-    compare-and-set in the repository, so concurrent senders cannot both take it."""
-    oldest = None
-    for n in range(limit):
-        key = f"s{n}"
-        at = slots.get(key)
-        if at is None:
-            return key
-        if at <= now - window_s and (oldest is None or at < slots[oldest]):
-            oldest = key
-    return oldest
-
-
 def limit_key(phone, secret, candidate_id):
     """What the hourly limit counts by: a keyed hash of the phone (the limit is per
     phone; the hash cannot be turned back into the number without the key), or the

@@ -160,26 +160,7 @@ def test_settings_from_config_with_defaults():
     assert settings.lease_s > settings.send_timeout_s + settings.contact_timeout_s
 
 
-# -- the hourly limit ------------------------------------------------------------------------
-HOUR = 3600
-
-
-def test_five_slots_per_rolling_hour():
-    slots, now = {}, 10_000
-    for n in range(5):
-        slot = policy.free_slot(slots, now + n, 5, HOUR)
-        assert slot is not None
-        slots[slot] = now + n
-    assert len(slots) == 5
-    assert policy.free_slot(slots, now + 10, 5, HOUR) is None
-    assert policy.free_slot(slots, now + HOUR - 1, 5, HOUR) is None
-    # An hour after the first SMS, its slot (the oldest) is free again, and only it.
-    assert policy.free_slot(slots, now + HOUR, 5, HOUR) == "s0"
-    slots["s0"] = now + HOUR
-    assert policy.free_slot(slots, now + HOUR, 5, HOUR) is None
-    assert policy.free_slot(slots, now + HOUR + 2, 5, HOUR) == "s1"
-
-
+# -- the hourly limit (its counting: tests/unit/test_ratelimit.py) -------------------------
 def test_limit_key_hides_the_phone():
     key = policy.limit_key("13800000001", "secret", "c1")
     assert "13800000001" not in key and key == policy.limit_key("13800000001", "secret", "c2")
