@@ -49,6 +49,16 @@ def parse_iso(value):
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
+def beijing_time(value):
+    """An ISO 8601 text as an instant in Beijing time; a text without an offset is
+    Beijing wall-clock time (what an administrator types for a region's window, what a
+    deadline means)."""
+    moment = parse_iso(value)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=BEIJING)
+    return moment.astimezone(BEIJING)
+
+
 def beijing_wall(value):
     """An ISO instant as Beijing wall-clock time without a zone: what a spreadsheet cell
     holds (spreadsheets have no time zones), or what a person reads."""

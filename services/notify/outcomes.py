@@ -20,7 +20,7 @@ import re
 from datetime import datetime
 
 from common import errors
-from common.clock import BEIJING, iso, parse_iso
+from common.clock import BEIJING, beijing_date, iso, parse_iso
 from services.notify.domain import clean
 
 STATUSES = ("submitted", "withdrawn", "returned", "approved", "rejected", "reopened")
@@ -72,7 +72,7 @@ def exam_year(package_id, occurred_at):
     found = _EXAM_YEAR.search(str(package_id))
     if found:
         return int(found.group(1))
-    return occurred_at.astimezone(BEIJING).year
+    return beijing_date(occurred_at).year
 
 
 def keep_until(year):

@@ -33,7 +33,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.retry import NoopRetryer
 from tencentcloud.sms.v20210111 import models, sms_client
 
-from common.clock import BEIJING
+from common.clock import BEIJING, beijing_date
 from common.privacy import mask_phone, mask_text
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ class SmsTemplates:
 def _as_text(value) -> str:
     """Dates as `5月20日` (short, unambiguous to a candidate); the rest as one clean line."""
     if isinstance(value, _dt.datetime):
-        value = value.astimezone(BEIJING).date() if value.tzinfo else value.date()
+        value = beijing_date(value)
     if isinstance(value, _dt.date):
         return f"{value.month}月{value.day}日"
     return " ".join(str(value).split())
