@@ -24,10 +24,6 @@ from services.notify import policy
 from services.notify.dependencies import NotifyDesk, delivery_timer
 
 log = logging.getLogger(__name__)
-# nameko logs every RPC reply body at DEBUG (RpcReply.result), and auth.get_contact's
-# reply carries the phone. Keep that logger at INFO whatever LOG_LEVEL says, as sms.py
-# does for the SDK's logger; the JSON formatter's masking stays the second line.
-logging.getLogger("nameko.rpc").setLevel(logging.INFO)
 
 
 class NotifyService(base.ServiceBase):
