@@ -218,6 +218,10 @@ class Courier:
         self._settle(doc, policy.over_hourly_limit(masked, utcnow(), s))
         return False
 
+    def purge_limits(self):
+        """Drop hourly-limit records nobody can hit any more (no TTL indexes: common/mongo.py)."""
+        self.repo.purge_slots(self.clock())
+
     def _settle(self, doc, settlement):
         values = dict(settlement.sets, **{"sms.status": settlement.status,
                                           "sms.note": settlement.note})

@@ -119,16 +119,13 @@ def parse_limit(value):
     return int(text)
 
 
-def cursor_keys(config):
-    """NOTIFY.CURSOR_KEYS (comma-separated, the first signs), or else a key derived from
+def cursor_keys(configured, hash_key):
+    """The configured keys (NOTIFY.CURSOR_KEYS, the first signs), or else one derived from
     PII.HASH_KEY, which every deployment sets; neither is a start-up error (an unsigned
     cursor would let any reader jump anywhere)."""
-    raw = (config.get("NOTIFY") or {}).get("CURSOR_KEYS") or ""
-    keys = [k.strip() for k in str(raw).split(",") if k.strip()]
-    if keys:
-        return keys
-    base = (config.get("PII") or {}).get("HASH_KEY")
-    if not base:
+    if configured:
+        return list(configured)
+    if not hash_key:
         raise RuntimeError("neither NOTIFY.CURSOR_KEYS nor PII.HASH_KEY is set: "
                            "the outcome feed cannot sign its cursors")
-    return [hmac.new(str(base).encode(), b"notify/outcomes-cursor-key", hashlib.sha256).hexdigest()]
+    return [hmac.new(str(hash_key).encode(), b"notify/outcomes-cursor-key", hashlib.sha256).hexdigest()]
