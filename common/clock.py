@@ -49,14 +49,11 @@ def parse_iso(value):
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def beijing_time(value):
-    """An ISO 8601 text as an instant in Beijing time; a text without an offset is
-    Beijing wall-clock time (what an administrator types for a region's window, what a
-    deadline means)."""
+def parse_beijing(value):
+    """`parse_iso`, but a text without an offset is Beijing wall-clock time (what an
+    administrator types for a region's window, what a deadline means): always aware."""
     moment = parse_iso(value)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=BEIJING)
-    return moment.astimezone(BEIJING)
+    return moment.replace(tzinfo=BEIJING) if moment.tzinfo is None else moment
 
 
 def beijing_wall(value):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from common import errors
 from common.categories import NAMES as category_names
-from common.clock import beijing_time, iso, utcnow  # noqa: F401 (domain.iso, domain.utcnow)
+from common.clock import iso, parse_beijing, utcnow  # noqa: F401 (domain.iso, domain.utcnow)
 from common.phash import same_picture
 from common.events import (
     MaterialDeleted, MaterialUploaded, PackageReopened, PackageSubmitted, SubmissionWithdrawn)
@@ -108,7 +108,7 @@ class RegionRules:
     def window_open(self, now):
         if not (self.window_start and self.window_end):
             return False
-        return beijing_time(self.window_start) <= now <= beijing_time(self.window_end)
+        return parse_beijing(self.window_start) <= now <= parse_beijing(self.window_end)
 
     def check_edits_allowed(self, now):
         if not self.upload_enabled:
@@ -144,7 +144,7 @@ def validate_region_config(region, config, catalogue):
            "upload_enabled": bool(config.get("upload_enabled", False))}
     window = config.get("window") or {}
     try:
-        start, end = beijing_time(window["start"]), beijing_time(window["end"])
+        start, end = parse_beijing(window["start"]), parse_beijing(window["end"])
     except (KeyError, TypeError, ValueError):
         raise errors.ValidationError("上传时间窗须包含有效的 start 和 end") from None
     if end <= start:

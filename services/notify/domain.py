@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from common.clock import beijing_time
+from common.clock import BEIJING, parse_beijing
 from common.privacy import mask_text
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def parse_deadline(value):
         return None
     text = str(value).strip()
     try:
-        return date.fromisoformat(text) if len(text) == 10 else beijing_time(text)
+        return date.fromisoformat(text) if len(text) == 10 else parse_beijing(text).astimezone(BEIJING)
     except ValueError:
         return None
 

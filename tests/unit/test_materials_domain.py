@@ -82,6 +82,12 @@ def test_a_bare_local_time_in_a_window_means_beijing_time():
     assert not window.window_open(datetime(2026, 12, 1, 16, 1, tzinfo=timezone.utc))  # after midnight there
 
 
+def test_a_window_is_stored_in_the_offset_the_administrator_gave_and_a_bare_one_in_beijing_time():
+    window = {"start": "2026-11-01", "end": "2026-12-01T00:00:00Z"}
+    stored = domain.validate_region_config("32", {"window": window}, CATALOGUE)["window"]
+    assert stored == {"start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+00:00"}
+
+
 def test_edits_need_uploading_enabled_and_an_open_window():
     rules().check_edits_allowed(NOW)
     with pytest.raises(errors.UploadDisabled):
