@@ -458,14 +458,14 @@ def test_an_object_left_by_a_crash_before_its_record_is_swept(world, config, mon
         "$set": {f"pending.{'f' * 32}": {"key": key, "at": time.time() - 3600}},
         "$inc": {"pending_n": 1}})
     kept = world.upload(A, "id_card").json()  # a live upload is not touched
-    from services.materials.packages import Packages
     from services.materials.domain import Catalogue
-    from services.materials.packages import RegionCache
+    from services.materials.packages import Packages
+    from services.materials.regions import RegionCache
     from services.materials.repository import PackageRepository
     from services.materials.storage import ImageStore
-    desk = Packages(PackageRepository(db), ImageStore(client, config["S3"]["BUCKET"]),
-                    Catalogue.load(), RegionCache())
-    assert desk.sweep_orphans() == 1
+    packages = Packages(PackageRepository(db), ImageStore(client, config["S3"]["BUCKET"]),
+                        Catalogue.load(), RegionCache())
+    assert packages.sweep_orphans() == 1
     names = {o.object_name for o in client.list_objects(config["S3"]["BUCKET"], prefix=f"32/3204/{A}/",
                                                         recursive=True)}
     assert key not in names and f"32/3204/{A}/id_card/{kept['image_id']}.jpg" in names
