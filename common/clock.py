@@ -49,6 +49,13 @@ def parse_iso(value):
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
+def parse_beijing(value):
+    """`parse_iso`, but a text without an offset is Beijing wall-clock time (what an
+    administrator types for a region's window, what a deadline means): always aware."""
+    moment = parse_iso(value)
+    return moment.replace(tzinfo=BEIJING) if moment.tzinfo is None else moment
+
+
 def beijing_wall(value):
     """An ISO instant as Beijing wall-clock time without a zone: what a spreadsheet cell
     holds (spreadsheets have no time zones), or what a person reads."""

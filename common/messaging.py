@@ -50,6 +50,13 @@ def broker_user(config):
     return Connection(config[AMQP_URI_CONFIG_KEY]).userid
 
 
+def confirmed_publisher(config):
+    """A publisher of this service's messages: JSON, with publisher confirms, as its own
+    broker user (consumers check `user_id`)."""
+    return Publisher(config[AMQP_URI_CONFIG_KEY], serializer="json", use_confirms=True,
+                     user_id=broker_user(config))
+
+
 def accepted_publishers(config, source):
     """Broker users whose events from `source` a handler takes, or None when the services
     do not have accounts of their own (BROKER_USER_PREFIX unset: one shared test user)."""
@@ -104,8 +111,7 @@ class ReliableEventHandler(EventHandler):
     def setup(self):
         super().setup()
         config = self.container.config
-        self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY], serializer="json", use_confirms=True,
-                                   user_id=broker_user(config))
+        self.publisher = confirmed_publisher(config)
         self.publishers = accepted_publishers(config, self.source_service)
 
     def handle_message(self, body, message):

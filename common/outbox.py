@@ -12,25 +12,24 @@ least once; consumers are idempotent on event_id.
 """
 import logging
 import time
+from dataclasses import dataclass
 
 import eventlet
 from eventlet import corolocal
 from eventlet.queue import Empty, LightQueue
-from nameko.amqp.publish import Publisher
-from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
-from common.messaging import broker_user
+from common.messaging import confirmed_publisher
 from common.metrics import EVENTS_PUBLISHED
 from common.mongo import MongoDependency
+from common.settings import load, setting
 from common.wiring import sibling
 
 log = logging.getLogger(__name__)
 
 LEASE_S = 30
 PENDING = "outbox_pending"
-IDLE_POLL_S = 5.0  # the safety net for what a crash left; new events wake the relay at once
 
 # Whether the current worker (its green thread) recorded outbox entries. The relay looks
 # for work after a worker only when it did: a look is a query on every collection with
@@ -72,6 +71,12 @@ def pending_filter(now):
             "$or": [{"outbox_lease": {"$exists": False}}, {"outbox_lease": {"$lt": now}}]}
 
 
+@dataclass(frozen=True)
+class RelaySettings:
+    # The safety net for what a crash left (seconds); new events wake the relay at once.
+    poll_s: float = setting("OUTBOX.POLL_S", float, 5.0, minimum=0.05)
+
+
 class OutboxRelay(DependencyProvider):
     """Publishes outbox entries of the named collections of this service's database.
 
@@ -86,9 +91,8 @@ class OutboxRelay(DependencyProvider):
 
     def setup(self):
         self._database = sibling(self, self.database, MongoDependency)
-        self.publisher = Publisher(self.container.config[AMQP_URI_CONFIG_KEY],
-                                   serializer="json", use_confirms=True,
-                                   user_id=broker_user(self.container.config))
+        self.publisher = confirmed_publisher(self.container.config)
+        self.settings = load(RelaySettings, self.container.config)
         self._wake = LightQueue(maxsize=1)
         self._thread = None
 
@@ -127,11 +131,7 @@ class OutboxRelay(DependencyProvider):
         return self._database.db
 
     def _run(self):
-        # A start delay holds publishing for a while (used to prove crash recovery:
-        # a process killed between its state write and its publish).
-        settings = self.container.config.get("OUTBOX") or {}
-        eventlet.sleep(float(settings.get("START_DELAY_S", 0)))
-        idle = float(settings.get("POLL_S", IDLE_POLL_S))
+        idle = self.settings.poll_s
         backoff = idle
         while True:
             try:

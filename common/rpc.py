@@ -23,6 +23,11 @@ from common.wiring import sibling
 DEFAULT_TIMEOUT_S = 10
 
 log = logging.getLogger(__name__)
+# nameko logs every RPC reply body at DEBUG (RpcReply.result), and some replies carry
+# personal data (auth.get_contact: a phone). That logger stays at INFO whatever LOG_LEVEL
+# says, in every service (each imports this module), and in tests and scripts that
+# configure no logging; the JSON formatter's masking stays the second line.
+logging.getLogger("nameko.rpc").setLevel(logging.INFO)
 
 
 class SafeRpcConsumer(RpcConsumer):

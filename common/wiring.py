@@ -6,9 +6,10 @@ the sibling's attribute name instead, and `sibling` finds that one when the cont
 sets the provider up. The service class is then the one place that shows what uses what:
 
     class MaterialsService(ServiceBase):
+        database = PackageDatabase()
         storage = ImageStorage()
-        desk = PackageDesk(storage="storage")     # the desk keeps images in `storage`
-        relay = OutboxRelay(["packages"], database="desk")
+        relay = OutboxRelay(["packages"], database="database")   # publishes its outboxes
+        use_cases = MaterialsUseCases(database="database", storage="storage", live="live")
 
 A name that is missing, or names a provider of the wrong kind, stops the service at
 start instead of failing its first request."""

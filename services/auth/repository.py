@@ -8,8 +8,11 @@ import uuid
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from common import outbox
-from services.auth import migrations
+from common import outbox, ratelimit
+from common.ratelimit import RateLimit
+from services.auth import domain, migrations
+
+FAILURE_LIMITS = {"account": domain.ACCOUNT_FAILURE_LIMIT, "address": domain.ADDRESS_FAILURE_LIMIT}
 
 
 class DuplicateIdNumber(Exception):
@@ -27,8 +30,7 @@ class AuthRepository:
         db.refresh_tokens.create_index([("family", ASCENDING)])
         db.refresh_tokens.create_index([("sub", ASCENDING)])
         db.revocations.create_index([("at", ASCENDING)])
-        db.login_failures.create_index([("account", ASCENDING), ("at", ASCENDING)])
-        db.login_failures.create_index([("address", ASCENDING), ("at", ASCENDING)])
+        db.login_failures.create_index([("expires_at", ASCENDING)])
         db.auth_codes.create_index([("expires_at", ASCENDING)])
         db.federation_flows.create_index([("expires_at", ASCENDING)])
         migrations.apply(db)  # after the indexes: candidates' password hashes from before federation
@@ -152,17 +154,25 @@ class AuthRepository:
             {"at": {"$gte": since}, "expires_at": {"$gt": now}}, {"_id": 0})
         return list(cursor)
 
-    # -- failed sign-ins (shared by every instance) -----------------------------------------
+    # -- failed sign-ins (shared by every instance: common/ratelimit.py) -------------------
+    def _failures(self, field):
+        """Failures per account or per address, at most its limit in FAILURE_WINDOW_S."""
+        return RateLimit(self.db.login_failures, FAILURE_LIMITS[field], domain.FAILURE_WINDOW_S)
+
     def add_failure(self, account, address, now):
-        self.db.login_failures.insert_one({"account": account, "address": address, "at": now})
+        for field, value in (("account", account), ("address", address)):
+            if value is not None:
+                self._failures(field).take(f"{field}:{value}", now)
 
     def count_failures(self, field, value, since):
         if value is None:
             return 0
-        return self.db.login_failures.count_documents({field: value, "at": {"$gt": since}})
+        return self._failures(field).count(f"{field}:{value}", since)
 
     def clear_failures(self, account):
-        self.db.login_failures.delete_many({"account": account})
+        self._failures("account").clear(f"account:{account}")
 
     def purge_failures(self, before):
+        ratelimit.purge(self.db.login_failures, before + domain.FAILURE_WINDOW_S)
+        # one document per failure, as they were kept before the shared limit (issue 30)
         self.db.login_failures.delete_many({"at": {"$lt": before}})

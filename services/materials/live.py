@@ -26,16 +26,14 @@ import secrets
 import time
 
 from eventlet.queue import Empty, Full, LightQueue
-from nameko.amqp.publish import Publisher
-from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from prometheus_client import Gauge
 
 from common import errors
-from common.messaging import broker_user
-from common.wiring import sibling
-from services.materials.dependencies import PackageDesk
+from common.messaging import confirmed_publisher
+from common.settings import load
+from services.materials.settings import MaterialsSettings
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +41,6 @@ SIGNAL = "PackageChanged"
 STREAM_PATH = "/api/v1/package/events"
 TICKET_COOKIE = "live_ticket"
 TICKET_S = 120          # to open (and reopen) streams; the stream itself lives on
-HEARTBEAT_S = 20.0      # a comment line: keeps proxies from timing out, finds dead peers
 RETRY_MS = 3000         # EventSource's wait before reconnecting by itself
 QUEUE_SIZE = 4          # signals only say "look again": a full queue loses nothing
 
@@ -67,26 +64,22 @@ def parse_event_id(value):
 
 
 class LiveHub(DependencyProvider):
-    """This instance's open streams, by package id, and the announcer of changes."""
+    """The `PackageChanged` signal on this service's exchange, and this instance's open
+    streams by package id; workers reach it through LiveStreams (bootstrap.py)."""
 
     def setup(self):
-        self._desk = sibling(self, self.database, PackageDesk)
         config = self.container.config
-        self.publisher = Publisher(config[AMQP_URI_CONFIG_KEY], serializer="json",
-                                   use_confirms=True, user_id=broker_user(config))
+        self.publisher = confirmed_publisher(config)
         self.exchange = get_event_exchange(self.container.service_name, config)
         self.streams = {}  # package_id -> {LightQueue}
-        self.heartbeat_s = float((config.get("LIVE") or {}).get("HEARTBEAT_S") or HEARTBEAT_S)
-
-    def __init__(self, database):
-        self.database = database  # the PackageDesk (attribute name) whose database it reads
-
-    def db(self):
-        # The package desk's client and database: one MongoClient per container.
-        return self._desk.db
+        self.heartbeat_s = load(MaterialsSettings, config).live_heartbeat_s
 
     def get_dependency(self, worker_ctx):
-        return LiveStreams(self, self.db())
+        return self
+
+    def publish(self, signal):
+        self.publisher.publish(signal, exchange=self.exchange, routing_key=SIGNAL,
+                               declare=[self.exchange])
 
     # -- fan-out on this instance --------------------------------------------------------------
     def deliver(self, signal):
@@ -130,7 +123,7 @@ class LiveHub(DependencyProvider):
 
 
 class LiveStreams:
-    """What a worker gets: tickets, streams and announcements."""
+    """Decisions on an open page, use case by use case: tickets, streams, announcements."""
 
     def __init__(self, hub, db):
         self.hub = hub
@@ -175,9 +168,7 @@ class LiveStreams:
         raised into the handler that already applied the change."""
         try:
             version, status = self._version(package_id)
-            self.hub.publisher.publish(
-                {"package_id": package_id, "version": version, "status": status},
-                exchange=self.hub.exchange, routing_key=SIGNAL, declare=[self.hub.exchange])
+            self.hub.publish({"package_id": package_id, "version": version, "status": status})
         except Exception as exc:
             log.warning("package change not announced: %s", type(exc).__name__)
 

@@ -8,10 +8,10 @@ import time
 import uuid
 
 from eventlet import tpool
-from pymongo.errors import DuplicateKeyError
 
 from common import errors
 from services.materials import domain, intake
+from services.materials.regions import RegionCache
 from services.materials.repository import PackageRepository
 from services.materials.review_times import ReviewTimes
 from services.materials.storage import StorageTimeout
@@ -23,39 +23,6 @@ UPLOADS_PER_WINDOW = 30
 ORPHAN_AGE_S = 600
 REPEATED_MESSAGE = ("重新上传的图片与被退回的图片相同（同一文件或同一图片的副本），"
                     "请重新拍摄或扫描后上传，再提交")
-
-
-def rules_from_doc(region, doc):
-    if doc is None:
-        return domain.RegionRules(region=region)
-    window = doc.get("window") or {}
-    return domain.RegionRules(
-        region=region, version=doc["version"], name=doc.get("name", ""),
-        upload_enabled=doc.get("upload_enabled", False), window_start=window.get("start"),
-        window_end=window.get("end"), max_bytes=doc["max_bytes"],
-        min_short_side=doc["min_short_side"], max_pixels=doc["max_pixels"],
-        min_sharpness=doc.get("min_sharpness"), sites=doc.get("sites", {}),
-        categories=doc.get("categories", {}),
-        respond_days=doc.get("respond_days", domain.DEFAULT_RESPOND_DAYS),
-        contact=doc.get("contact", ""), notice=doc.get("notice", ""), checklists=doc.get("checklists", {}))
-
-
-class RegionCache:
-    """Region rules change rarely and are read on every request: keep them a moment."""
-
-    def __init__(self, ttl_s=2.0):
-        self.ttl_s = ttl_s
-        self._entries = {}
-
-    def get(self, repo, region):
-        at, rules = self._entries.get(region, (0.0, None))
-        if rules is None or time.monotonic() - at > self.ttl_s:
-            rules = rules_from_doc(region, repo.get_region(region))
-            self._entries[region] = (time.monotonic(), rules)
-        return rules
-
-    def forget(self, region):
-        self._entries.pop(region, None)
 
 
 def limits_for(rules):
@@ -123,30 +90,6 @@ class Packages:
             "consent_notice_version": self.catalogue.consent_notice_version,
             "categories": [{"code": code, "name": name} for code, name in self.catalogue.categories.items()]}
 
-    def configure_region(self, region, config, actor, expected_version=None):
-        settings = domain.validate_region_config(region, config, self.catalogue)
-        current = self.repo.get_region(region)
-        domain.check_version(expected_version, (current or {}).get("version", 0))
-        try:
-            version = self.repo.save_region(region, settings, actor, current)
-        except DuplicateKeyError:
-            raise errors.Conflict("考区配置已被他人同时修改，请刷新后在最新版本上修改") from None
-        self.regions.forget(region)
-        return version
-
-    def region_history(self, region, limit=20):
-        """The newest versions, each with who, when and its diff against the one before."""
-        versions = self.repo.region_versions(region, limit + 1)
-        history = []
-        for newer, older in zip(versions, versions[1:] + [None]):
-            if len(history) == limit:
-                break
-            history.append({"version": newer["version"], "updated_by": newer.get("updated_by"),
-                            "updated_at": newer.get("updated_at"),
-                            "changes": domain.settings_diff(domain.settings_of(older),
-                                                            domain.settings_of(newer))})
-        return history
-
     # -- consent -------------------------------------------------------------------------------
     def consent(self, principal, notice_version):
         if notice_version != self.catalogue.consent_notice_version:
@@ -166,10 +109,9 @@ class Packages:
             raise errors.ConsentRequired()
         if not domain.takes_another_image(package, material_type):
             raise domain.refusal(package, material_type, upload=True)
-        now = time.time()
-        if self.repo.count_upload(principal.sub, UPLOAD_RATE_WINDOW_S, now) > UPLOADS_PER_WINDOW:
-            raise errors.RateLimited("上传过于频繁，请稍后再试",
-                                     retry_after=UPLOAD_RATE_WINDOW_S - now % UPLOAD_RATE_WINDOW_S)
+        uploads, now = self.repo.uploads(UPLOADS_PER_WINDOW, UPLOAD_RATE_WINDOW_S), time.time()
+        if not uploads.take(principal.sub, now):  # at the limit, or (None) lost its last slots to parallel uploads
+            raise errors.RateLimited("上传过于频繁，请稍后再试", retry_after=uploads.retry_after(principal.sub, now))
         return package, rules
 
     def store_upload(self, package, rules, material_type, data):
@@ -363,6 +305,10 @@ class Packages:
                 removed["images"] += len(keys)
 
     # -- housekeeping ----------------------------------------------------------------------------
+    def purge_upload_counts(self, now=None):
+        """Drop upload-limit records nobody can hit any more (no TTL indexes: common/mongo.py)."""
+        self.repo.purge_counters(time.time() if now is None else now)
+
     def sweep_orphans(self, now=None):
         """Objects written for uploads that never got their record (a crash between the two),
         objects whose record is gone but the object outlived it, and returned images the

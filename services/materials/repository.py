@@ -9,7 +9,8 @@ import time
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from common import outbox
+from common import outbox, ratelimit
+from common.ratelimit import RateLimit
 from services.materials import domain
 
 AFTER = ReturnDocument.AFTER
@@ -227,18 +228,13 @@ class PackageRepository:
             {"_id": package["_id"], "version": package["version"],
              "applied_events": {"$ne": event_id}}, update, return_document=AFTER)
 
-    # -- upload rate (shared by every instance) ---------------------------------------------------
-    def count_upload(self, candidate_id, window_s, now):
-        """Count one upload attempt in the fixed window holding `now`; the window's total."""
-        bucket = int(now // window_s)
-        doc = self.db.upload_counters.find_one_and_update(
-            {"_id": f"{candidate_id}:{bucket}"},
-            {"$inc": {"n": 1}, "$set": {"expires_at": (bucket + 2) * window_s}},
-            upsert=True, return_document=AFTER)
-        return doc["n"]
+    # -- the upload rate (shared by every instance: common/ratelimit.py) --------------------------
+    def uploads(self, limit, window_s):
+        """Each candidate's upload attempts, at most `limit` within any `window_s`."""
+        return RateLimit(self.db.upload_counters, limit, window_s)
 
     def purge_counters(self, now):
-        self.db.upload_counters.delete_many({"expires_at": {"$lt": now}})
+        ratelimit.purge(self.db.upload_counters, now)
 
     # -- retention ---------------------------------------------------------------------------
     def packages_of_year(self, exam_year, limit=200):

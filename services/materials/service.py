@@ -1,6 +1,5 @@
 """materials: catalogue, region rules, the candidate's package and its images."""
 import logging
-import time
 
 from nameko.timer import timer
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -11,9 +10,10 @@ from common.messaging import broadcast_handler, event_handler
 from common.rpc import ServiceRpc, rpc
 from common import service as base
 from common.web import http, json_response, read_json
-from services.materials.dependencies import PackageDesk
-from services.materials.live import SIGNAL, STREAM_PATH, TICKET_COOKIE, LiveHub
 from services.materials import review_times
+from services.materials.bootstrap import UseCases
+from services.materials.dependencies import MaterialsUseCases, PackageDatabase
+from services.materials.live import SIGNAL, STREAM_PATH, TICKET_COOKIE, LiveHub
 from services.materials.storage import ImageStorage
 
 log = logging.getLogger(__name__)
@@ -25,50 +25,53 @@ MULTIPART_OVERHEAD = 8 * 1024
 class MaterialsService(base.ServiceBase):
     name = "materials"
 
-    # Wiring (common/wiring.py): providers name the siblings they use.
+    # Resources, one provider each, built in setup() from settings.py; a provider that
+    # uses another names it (common/wiring.py).
+    database = PackageDatabase()
     storage = ImageStorage()
-    desk = PackageDesk(storage="storage")
-    relay = outbox.OutboxRelay(["packages"], database="desk")
-    live = LiveHub(database="desk")
+    live = LiveHub()
+    relay = outbox.OutboxRelay(["packages"], database="database")  # publishes packages' outboxes
     # The site's typical review time on candidates' pages, asked of review by a timer.
     review_rpc = ServiceRpc("review", timeout=5, tokens="auth")
+    # Each worker's use cases over them (bootstrap.build): what the entrypoints call.
+    use_cases: UseCases = MaterialsUseCases(database="database", storage="storage", live="live")
 
     # -- candidate HTTP API (DESIGN §4) ---------------------------------------------------------
     @http("GET", "/api/v1/catalogue")
     def catalogue(self, request):
-        return json_response(self.desk.catalogue_view())
+        return json_response(self.use_cases.packages.catalogue_view())
 
     @http("GET", "/api/v1/package")
     def get_package(self, request):
         principal = self.auth.from_request(request, "candidate")
-        return json_response(self.desk.view(principal))
+        return json_response(self.use_cases.packages.view(principal))
 
     @http("POST", "/api/v1/package/consent")
     def consent(self, request):
         principal = self.auth.from_request(request, "candidate")
         body = read_json(request)
-        return json_response(self.desk.consent(principal, body.get("notice_version")))
+        return json_response(self.use_cases.packages.consent(principal, body.get("notice_version")))
 
     @http("POST", "/api/v1/package/items/<string:material_type>/images")
     def upload(self, request, material_type):
         principal = self.auth.from_request(request, "candidate")
         if request.content_length is not None and request.content_length > 10 * 1024 * 1024:
             raise errors.FileTooLarge()  # far beyond any region's limit: do not even look up rules
-        package, rules = self.desk.prepare_upload(principal, material_type)
+        package, rules = self.use_cases.packages.prepare_upload(principal, material_type)
         data = read_upload(request, rules.max_bytes)
-        image = self.desk.store_upload(package, rules, material_type, data)
+        image = self.use_cases.packages.store_upload(package, rules, material_type, data)
         return json_response(image, status=201)
 
     @http("DELETE", "/api/v1/package/items/<string:material_type>/images/<string:image_id>")
     def delete_image(self, request, material_type, image_id):
         principal = self.auth.from_request(request, "candidate")
-        self.desk.delete_image(principal, material_type, image_id)
+        self.use_cases.packages.delete_image(principal, material_type, image_id)
         return Response(status=204)
 
     @http("GET", "/api/v1/package/items/<string:material_type>/images/<string:image_id>")
     def get_image(self, request, material_type, image_id):
         principal = self.auth.from_request(request, "candidate")
-        image, data = self.desk.read_image(principal, material_type, image_id)
+        image, data = self.use_cases.packages.read_image(principal, material_type, image_id)
         return Response(data, status=200, headers={
             "Content-Type": image["content_type"],
             "Content-Disposition": f'inline; filename="{image["image_id"]}.{image["key"].rsplit(".", 1)[1]}"',
@@ -79,19 +82,19 @@ class MaterialsService(base.ServiceBase):
     @http("POST", "/api/v1/package/submit")
     def submit(self, request):
         principal = self.auth.from_request(request, "candidate")
-        return json_response(self.desk.submit(principal))
+        return json_response(self.use_cases.packages.submit(principal))
 
     @http("POST", "/api/v1/package/withdraw")
     def withdraw(self, request):
         principal = self.auth.from_request(request, "candidate")
-        return json_response(self.desk.withdraw(principal))
+        return json_response(self.use_cases.packages.withdraw(principal))
 
     # -- decisions on an open page (DESIGN §4; live.py) ----------------------------------------------
     @http("POST", STREAM_PATH + "/ticket")
     def live_ticket(self, request):
         principal = self.auth.from_request(request, "candidate")
-        package = self.desk.package_for(principal)
-        ticket, lifetime = self.live.issue_ticket(principal, package["_id"])
+        package = self.use_cases.packages.package_for(principal)
+        ticket, lifetime = self.use_cases.live.issue_ticket(principal, package["_id"])
         response = json_response({"stream": STREAM_PATH, "expires_in": lifetime})
         response.set_cookie(TICKET_COOKIE, ticket, max_age=lifetime, path=STREAM_PATH,
                             secure=request.is_secure, httponly=True, samesite="Strict")
@@ -100,43 +103,33 @@ class MaterialsService(base.ServiceBase):
     @http("GET", STREAM_PATH)
     def live_events(self, request):
         last_seen = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
-        stream = self.live.open(request.cookies.get(TICKET_COOKIE), last_seen)
+        stream = self.use_cases.live.open(request.cookies.get(TICKET_COOKIE), last_seen)
         request.environ["eventlet.minimum_write_chunk_size"] = 0  # each event leaves at once
         return Response(stream, mimetype="text/event-stream",
                         headers={"X-Accel-Buffering": "no", "Cache-Control": "no-store"})
 
     @broadcast_handler("materials", SIGNAL)
     def on_package_changed(self, payload):
-        self.live.deliver(payload)
+        self.use_cases.live.deliver(payload)
 
     # -- RPC (DESIGN §5) ------------------------------------------------------------------------
     @rpc(https=True)
     def get_region(self, region):
         self.auth.from_context("admin", "reviewer", "service", "registration")
-        rules = self.desk.rules(str(region))
-        return {"region": rules.region, "configured": rules.version > 0, "version": rules.version,
-                "name": rules.name, "upload_enabled": rules.upload_enabled,
-                "window": {"start": rules.window_start, "end": rules.window_end},
-                "max_bytes": rules.max_bytes, "min_short_side": rules.min_short_side,
-                "max_pixels": rules.max_pixels, "min_sharpness": rules.min_sharpness,
-                "sites": rules.sites, "categories": rules.categories,
-                "respond_days": rules.respond_days, "contact": rules.contact, "notice": rules.notice,
-                "checklists": rules.checklists,
-                "catalogue": [{"material_type": t.code, "name": t.name}
-                              for t in self.desk.catalogue.types.values()],
-                "national_required": list(self.desk.catalogue.required)}
+        return self.use_cases.regions.view(str(region))
 
     @rpc(https=True)
     def configure_region(self, region, config, expected_version=None):
         principal = self._region_admin(region)
-        version = self.desk.configure_region(str(region), config, principal.sub, expected_version)
+        version = self.use_cases.regions.configure(str(region), config, principal.sub, expected_version)
         return {"region": region, "version": version}
 
     @rpc(https=True)
     def region_history(self, region, limit=20):
         """Every change of a region's settings: who, when, and what changed."""
         self._region_admin(region)
-        return self.desk.region_history(str(region), min(max(arguments.integer(limit, "limit"), 1), 100))
+        limit = min(max(arguments.integer(limit, "limit"), 1), 100)
+        return self.use_cases.regions.history(str(region), limit)
 
     def _region_admin(self, region):
         principal = self.auth.from_context("admin")
@@ -150,46 +143,47 @@ class MaterialsService(base.ServiceBase):
         principal = self.auth.from_context("admin")
         if not principal.is_national:
             raise errors.Forbidden("仅全国管理员可清除历史年度数据")
-        return self.desk.purge_exam_year(arguments.integer(exam_year, "考试年度"), clock.beijing_today().year)  # the exam year is Beijing's
+        exam_year = arguments.integer(exam_year, "考试年度")
+        return self.use_cases.packages.purge_exam_year(exam_year, clock.beijing_today().year)  # Beijing's year
 
     # -- events consumed (DESIGN §6); each idempotent on event_id ----------------------------------
     @event_handler("review", "ReviewStarted")
     def on_review_started(self, payload):
-        self.desk.review_started(payload)
-        self.live.announce(payload["package_id"])
+        self.use_cases.packages.review_started(payload)
+        self.use_cases.live.announce(payload["package_id"])
 
     @event_handler("review", "MaterialReturned")
     def on_material_returned(self, payload):
-        self.desk.materials_returned(payload)
-        self.live.announce(payload["package_id"])
+        self.use_cases.packages.materials_returned(payload)
+        self.use_cases.live.announce(payload["package_id"])
 
     @event_handler("review", "PackageApproved")
     def on_package_approved(self, payload):
-        self.desk.approved(payload)
-        self.live.announce(payload["package_id"])
+        self.use_cases.packages.approved(payload)
+        self.use_cases.live.announce(payload["package_id"])
 
     @event_handler("review", "PackageRejected")
     def on_package_rejected(self, payload):
-        self.desk.rejected(payload)
-        self.live.announce(payload["package_id"])
+        self.use_cases.packages.rejected(payload)
+        self.use_cases.live.announce(payload["package_id"])
 
     @event_handler("auth", "CandidateProfileChanged")
     def on_profile_changed(self, payload):
-        self.desk.profile_changed(payload)
+        self.use_cases.packages.profile_changed(payload)
 
     @timer(interval=review_times.TICK_S)
     def refresh_review_times(self):
         """Ask review about the sites candidates' pages wanted (none: no call)."""
-        self.desk.refresh_review_times(self.review_rpc)
+        self.use_cases.packages.refresh_review_times(self.review_rpc)
 
     # -- housekeeping -----------------------------------------------------------------------------
     @timer(interval=120)
     def sweep_orphans(self):
-        swept = self.desk.sweep_orphans()
+        swept = self.use_cases.packages.sweep_orphans()
         if swept:
             log.info("orphan sweep removed %d leftovers", swept)
-        self.desk.repo.purge_counters(time.time())
-        self.live.purge_tickets()
+        self.use_cases.packages.purge_upload_counts()
+        self.use_cases.live.purge_tickets()
 
 
 def read_upload(request, limit):

@@ -13,6 +13,8 @@ from nameko.extensions import DependencyProvider
 
 from common import s3
 from common.errors import NotFound, Unavailable
+from common.settings import load
+from services.materials.settings import MaterialsSettings
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +89,14 @@ class ImageStore:
 
 
 class ImageStorage(DependencyProvider):
+    """The images' bucket: one S3 client per container; each worker gets an ImageStore."""
     health_name = "s3"
 
     def setup(self):
-        config = self.container.config
-        self.bucket = config["S3"]["BUCKET"]
-        self.client = s3.make_client(config)
+        self.bucket = load(MaterialsSettings, self.container.config).bucket
+        if not self.bucket:
+            raise RuntimeError("S3.BUCKET is not set: materials has nowhere to keep images")
+        self.client = s3.make_client(self.container.config)
         self._ensure = None
 
     def start(self):

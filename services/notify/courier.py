@@ -208,8 +208,7 @@ class Courier:
         """Count this SMS against the phone's hourly limit; False when it must not go."""
         s = self.settings
         key = policy.limit_key(phone, self.limit_secret, doc["candidate_id"])
-        taken = self.repo.take_slot(key, int(self.clock() * 1000), s.hourly_limit,
-                                    int(s.limit_window_s * 1000))
+        taken = self.repo.take_slot(key, self.clock(), s.hourly_limit, s.limit_window_s)
         if taken:
             return True
         if taken is None:
@@ -218,6 +217,10 @@ class Courier:
         log.info("sms suppressed (hourly limit) to %s message_id=%s", masked, doc["_id"])
         self._settle(doc, policy.over_hourly_limit(masked, utcnow(), s))
         return False
+
+    def purge_limits(self):
+        """Drop hourly-limit records nobody can hit any more (no TTL indexes: common/mongo.py)."""
+        self.repo.purge_slots(self.clock())
 
     def _settle(self, doc, settlement):
         values = dict(settlement.sets, **{"sms.status": settlement.status,

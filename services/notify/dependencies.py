@@ -1,35 +1,34 @@
-"""Adapters of the notify service: the desk over its database and the SMS provider, and
-the timer entrypoint that runs delivery rounds."""
-import time
+"""notify's providers, one per resource, each built in setup() from settings.py: the
+database, the SMS provider, the timer that runs delivery rounds; and the one that
+hands each worker its use cases (bootstrap.build) over the others."""
 import uuid
 
 import eventlet
 from eventlet.event import Event
 from eventlet.queue import Empty, LightQueue
+from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
 from common.errors import Unavailable
 from common.mongo import MongoDependency
-from services.notify import hooks, outcomes
-from services.notify.courier import Courier, contact_lookup
-from services.notify.dispatcher import Dispatcher
-from services.notify.feed import Feed, Sequencer
-from services.notify.feed_repository import FeedRepository
-from services.notify.hooks_repository import HooksRepository
-from services.notify.inbox import Inbox
-from services.notify.policy import Settings
+from common.rpc import ServiceRpc
+from common.wiring import sibling
+from services.notify import bootstrap, outcomes
 from services.notify.repository import NotifyRepository
+from services.notify.settings import load_settings
 from services.notify.sms import SmsClient
-from services.notify.subscribers import Subscribers
 
 
 class DeliveryTimer(Timer):
-    """A timer whose interval comes from config (NOTIFY.POLL_S) and that can be woken:
-    a newly recorded notification starts a round at once instead of at the next tick.
-    The first round runs at start, picking up what a previous process left."""
+    """A timer whose interval is NOTIFY.POLL_S and that can be woken: a newly recorded
+    notification starts a round at once instead of at the next tick. The first round
+    runs at start, picking up what a previous process left."""
+
+    def __init__(self, **kwargs):
+        super().__init__(interval=None, **kwargs)  # set in setup(), from the settings
 
     def setup(self):
-        self.interval = Settings.from_config(self.container.config).poll_s
+        self.interval = load_settings(self.container.config).delivery.poll_s
         self._wake = LightQueue(maxsize=1)
 
     def poke(self):
@@ -58,21 +57,20 @@ class DeliveryTimer(Timer):
 delivery_timer = DeliveryTimer.decorator
 
 
-class NotifyDesk(MongoDependency):
+def wake_rounds(container):
+    """Start every delivery round of this instance now (new work was recorded)."""
+    for entrypoint in container.entrypoints:
+        if isinstance(entrypoint, DeliveryTimer):
+            entrypoint.poke()
+
+
+class NotifyDatabase(MongoDependency):
+    """The `notify` database: messages and SMS deliveries, outcomes, webhooks."""
     service = "notify"
-    repository_class = NotifyRepository
+    repository_class = NotifyRepository  # its create_indexes makes the feed's and webhooks' too
 
     def setup(self):
         super().setup()
-        config = self.container.config
-        self.settings = Settings.from_config(config)
-        self.sms = SmsClient.from_config(config["SMS"])  # bad SMS config fails the start
-        self.limit_secret = (config.get("PII") or {}).get("HASH_KEY")
-        self.cursor_keys = outcomes.cursor_keys(config)  # none configured fails the start
-        self.hooks = hooks.Settings.from_config(config)
-        self.holder = uuid.uuid4().hex  # this instance, as the outcome sequencer's lease names it
-        self.next_purge = 0.0
-        self.next_outcome_purge = 0.0
         self.indexed = Event()
 
     def _ensure_indexes(self):
@@ -88,71 +86,37 @@ class NotifyDesk(MongoDependency):
         if not self.indexed.ready():
             raise Unavailable("通知数据库尚未就绪")
 
-    def poke(self):
-        for entrypoint in self.container.entrypoints:
-            if isinstance(entrypoint, DeliveryTimer):
-                entrypoint.poke()
+
+class SmsGateway(DependencyProvider):
+    """The SMS provider's client (sms.py); bad SMS settings stop the service at start."""
+
+    def setup(self):
+        self.client = SmsClient.from_settings(load_settings(self.container.config).sms)
 
     def get_dependency(self, worker_ctx):
-        return Desk(self, worker_ctx)
+        return self.client
 
 
-class Desk:
-    """What a worker gets: the inbox, and a courier for delivery rounds."""
+class NotifyUseCases(DependencyProvider):
+    """Each worker's use cases (bootstrap.UseCases), over the providers it names."""
 
-    def __init__(self, provider, worker_ctx):
-        self._provider = provider
-        self._worker_ctx = worker_ctx
+    def __init__(self, database, sms, contacts):
+        # attribute names of the service's NotifyDatabase, SmsGateway and auth ServiceRpc
+        self.database, self.sms, self.contacts = database, sms, contacts
 
-    @property
-    def inbox(self):
-        p = self._provider
-        return Inbox(NotifyRepository(p.db), on_new=p.poke, ready=p.require_indexes)
+    def setup(self):
+        self._database = sibling(self, self.database, NotifyDatabase)
+        self._sms = sibling(self, self.sms, SmsGateway)
+        self._contacts = sibling(self, self.contacts, ServiceRpc)
+        self.settings = load_settings(self.container.config)
+        keys = self.settings.keys
+        self.cursor_keys = outcomes.cursor_keys(keys.cursor_keys, keys.hash_key)  # none: no start
+        self.holder = uuid.uuid4().hex  # this instance, as the outcome sequencer's lease names it
 
-    @property
-    def feed(self):
-        p = self._provider
-        return Feed(FeedRepository(p.db), HooksRepository(p.db), p.cursor_keys)
-
-    @property
-    def subscribers(self):
-        p = self._provider
-        return Subscribers(HooksRepository(p.db), p.hooks, on_change=p.poke)
-
-    def sequencer(self):
-        """A numbering round, once the indexes exist (the unique `seq` index is what
-        keeps two sequencers from sharing a number: feed.py)."""
-        p = self._provider
-        if not p.indexed.ready():
-            return None
-        return Sequencer(FeedRepository(p.db), HooksRepository(p.db), p.hooks.horizon_s, holder=p.holder)
-
-    def dispatcher(self):
-        p = self._provider
-        entrypoint = self._worker_ctx.entrypoint
-        return Dispatcher(HooksRepository(p.db), p.hooks, stopping=getattr(entrypoint, "stopping", lambda: False),
-                          poll_s=min(p.settings.poll_s, 0.5))
-
-    def outcome_housekeeping(self, every_s=3600.0):
-        """Outcomes and deliveries past the exam year and the one after (DESIGN §4a)."""
-        p, now = self._provider, time.time()
-        if now >= p.next_outcome_purge:
-            p.next_outcome_purge = now + every_s
-            self.feed.purge()
-
-    def wake(self):
-        self._provider.poke()
-
-    def courier(self, get_contact):
-        p = self._provider
-        entrypoint = self._worker_ctx.entrypoint
-        stopping = getattr(entrypoint, "stopping", lambda: False)
-        return Courier(NotifyRepository(p.db), p.sms, contact_lookup(get_contact), p.settings,
-                       p.limit_secret, stopping=stopping)
-
-    def housekeeping(self, every_s=300.0):
-        """Drop hourly-limit records nobody can hit any more (no TTL indexes: common/mongo.py)."""
-        p, now = self._provider, time.time()
-        if now >= p.next_purge:
-            p.next_purge = now + every_s
-            NotifyRepository(p.db).purge_slots(int(now * 1000))
+    def get_dependency(self, worker_ctx):
+        database = self._database
+        return bootstrap.build(
+            database.db, self._sms.client, self._contacts.get_dependency(worker_ctx).get_contact,
+            self.settings, self.cursor_keys, wake=lambda: wake_rounds(self.container),
+            ready=database.require_indexes, indexed=database.indexed.ready, holder=self.holder,
+            stopping=getattr(worker_ctx.entrypoint, "stopping", lambda: False))

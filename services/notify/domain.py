@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from common.clock import BEIJING, parse_iso
+from common.clock import BEIJING, parse_beijing
 from common.privacy import mask_text
 
 log = logging.getLogger(__name__)
@@ -54,12 +54,9 @@ def parse_deadline(value):
         return None
     text = str(value).strip()
     try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        moment = parse_iso(text)
+        return date.fromisoformat(text) if len(text) == 10 else parse_beijing(text).astimezone(BEIJING)
     except ValueError:
         return None
-    return moment.astimezone(BEIJING) if moment.tzinfo else moment.replace(tzinfo=BEIJING)
 
 
 def deadline_text(deadline):

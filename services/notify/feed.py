@@ -55,11 +55,12 @@ FEED_ROLES = ("registration", "admin")
 
 
 class Feed:
-    def __init__(self, repo, hooks_repo, keys, clock=time.time):
+    def __init__(self, repo, hooks_repo, keys, clock=time.time, on_new=None):
         self.repo = repo
         self.hooks_repo = hooks_repo
         self.keys = keys
         self.clock = clock
+        self.on_new = on_new  # a new outcome to number: the sequencer need not wait its tick
 
     # -- events (handlers; idempotent on event_id) ------------------------------------------------
     def record(self, status, event):
@@ -77,6 +78,8 @@ class Feed:
         if created:
             OUTCOMES.labels(status=status).inc()
             log.info("outcome recorded status=%s event_id=%s", status, rec["event_id"])
+            if self.on_new is not None:
+                self.on_new()
         return created
 
     # -- the pull feed -----------------------------------------------------------------------------
@@ -109,7 +112,7 @@ class Sequencer:
     """One round of numbering and fan-out; runs in every instance, numbers in one."""
 
     def __init__(self, repo, hooks_repo, horizon_s, holder=None, lease_s=LEASE_S, batch=BATCH,
-                 clock=time.time):
+                 clock=time.time, ready=lambda: True, on_numbered=None):
         self.repo = repo
         self.horizon_s = horizon_s
         self.hooks_repo = hooks_repo
@@ -117,14 +120,19 @@ class Sequencer:
         self.lease_s = lease_s
         self.batch = batch
         self.clock = clock
+        self.ready = ready  # whether the unique `seq` index exists (see above): none, no numbers
+        self.on_numbered = on_numbered  # webhook deliveries were made: their round need not wait
 
     def run(self):
-        """Outcomes numbered this round (0 when another instance holds the lease)."""
-        if not self.repo.take_lease(self.holder, self.clock(), self.lease_s):
+        """Outcomes numbered this round (0 when another instance holds the lease, or
+        before the indexes exist)."""
+        if not self.ready() or not self.repo.take_lease(self.holder, self.clock(), self.lease_s):
             return 0
         ends = self.clock() + self.lease_s / 2  # stop well inside the lease; renew next round
         numbered = self._number(ends)
         self._fan_out(ends)
+        if numbered and self.on_numbered is not None:
+            self.on_numbered()
         return numbered
 
     def _number(self, ends):

@@ -1,6 +1,6 @@
-"""Webhooks to the registration system (DESIGN §4a), the rules free of I/O: settings,
-what a subscriber may be, the message and its Standard Webhooks headers, and what
-happens after an attempt.
+"""Webhooks to the registration system (DESIGN §4a), the rules free of I/O: what a
+subscriber may be, the message and its Standard Webhooks headers, and what happens after
+an attempt (its numbers: settings.Webhooks).
 
 A delivery is one outcome owed to one subscriber, with ONE `webhook-id` for its whole
 life (every retry and an operator's replay send the same id, so a receiver that
@@ -10,7 +10,7 @@ picked up again after it), then `delivered` (the receiver answered 2xx), `failed
 2xx before the retry horizon, 72 h by default; listed for administrators, who replay
 it) or `cancelled` (its subscriber was removed). Any answer but 2xx, a redirect
 included (never followed), no answer within the deadline, and a target address that
-is refused at send time (feed.py's SSRF rules: DNS may have changed since
+is refused at send time (targets.py's SSRF rules: DNS may have changed since
 registration) are failed attempts, retried with backoff.
 """
 import base64
@@ -19,7 +19,6 @@ import json
 import random
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from standardwebhooks import Webhook
@@ -31,47 +30,6 @@ STATUS_NAMES = {PENDING: "待发送", SENDING: "发送中", DELIVERED: "已送�
                 CANCELLED: "已取消（订阅已删除）"}
 REGION = re.compile(r"^[0-9]{2}$")
 DESCRIPTION_MAX = 100
-
-
-@dataclass(frozen=True)
-class Settings:
-    retry_base_s: float = 5.0         # first retry after about this long, doubling after
-    retry_max_s: float = 3600.0       # longest wait between two attempts
-    horizon_s: float = 72 * 3600.0    # retried this long after the outcome, then failed
-    connect_timeout_s: float = 3.0    # per request: the TCP (and TLS) connection
-    read_timeout_s: float = 5.0       # per request: each wait for the receiver's bytes
-    send_timeout_s: float = 10.0      # hard limit on one request, DNS and a trickle included
-    senders: int = 10                 # requests at once per instance
-    per_subscriber: int = 2           # of which at most this many to one subscriber
-    tick_s: float = 30.0              # one delivery round claims work for at most this long
-    local_development: bool = False   # http:// and loopback/private targets allowed
-    ca_file: str | None = None        # CA bundle for receivers' certificates; None: the system's
-
-    @property
-    def lease_s(self):
-        """A claimed delivery is another instance's again after this long."""
-        return self.send_timeout_s + 30.0
-
-    @classmethod
-    def from_config(cls, config):
-        section = config.get("WEBHOOKS") or {}
-        values = {}
-        for key, name, kind in _KEYS:
-            if section.get(key) not in (None, ""):
-                values[name] = kind(section[key])
-        return cls(**values)
-
-
-def _flag(value):
-    return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
-_KEYS = (("RETRY_BASE_S", "retry_base_s", float), ("RETRY_MAX_S", "retry_max_s", float),
-         ("HORIZON_S", "horizon_s", float), ("CONNECT_TIMEOUT_S", "connect_timeout_s", float),
-         ("READ_TIMEOUT_S", "read_timeout_s", float), ("SEND_TIMEOUT_S", "send_timeout_s", float),
-         ("SENDERS", "senders", int), ("PER_SUBSCRIBER", "per_subscriber", int),
-         ("TICK_S", "tick_s", float), ("LOCAL_DEVELOPMENT", "local_development", _flag),
-         ("CA_FILE", "ca_file", str))
 
 
 # -- subscribers ----------------------------------------------------------------------------------

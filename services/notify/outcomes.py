@@ -20,7 +20,7 @@ import re
 from datetime import datetime
 
 from common import errors
-from common.clock import BEIJING, iso, parse_iso
+from common.clock import BEIJING, beijing_date, iso, parse_iso
 from services.notify.domain import clean
 
 STATUSES = ("submitted", "withdrawn", "returned", "approved", "rejected", "reopened")
@@ -72,7 +72,7 @@ def exam_year(package_id, occurred_at):
     found = _EXAM_YEAR.search(str(package_id))
     if found:
         return int(found.group(1))
-    return occurred_at.astimezone(BEIJING).year
+    return beijing_date(occurred_at).year
 
 
 def keep_until(year):
@@ -119,16 +119,13 @@ def parse_limit(value):
     return int(text)
 
 
-def cursor_keys(config):
-    """NOTIFY.CURSOR_KEYS (comma-separated, the first signs), or else a key derived from
+def cursor_keys(configured, hash_key):
+    """The configured keys (NOTIFY.CURSOR_KEYS, the first signs), or else one derived from
     PII.HASH_KEY, which every deployment sets; neither is a start-up error (an unsigned
     cursor would let any reader jump anywhere)."""
-    raw = (config.get("NOTIFY") or {}).get("CURSOR_KEYS") or ""
-    keys = [k.strip() for k in str(raw).split(",") if k.strip()]
-    if keys:
-        return keys
-    base = (config.get("PII") or {}).get("HASH_KEY")
-    if not base:
+    if configured:
+        return list(configured)
+    if not hash_key:
         raise RuntimeError("neither NOTIFY.CURSOR_KEYS nor PII.HASH_KEY is set: "
                            "the outcome feed cannot sign its cursors")
-    return [hmac.new(str(base).encode(), b"notify/outcomes-cursor-key", hashlib.sha256).hexdigest()]
+    return [hmac.new(str(hash_key).encode(), b"notify/outcomes-cursor-key", hashlib.sha256).hexdigest()]

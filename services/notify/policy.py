@@ -1,4 +1,5 @@
-"""SMS delivery rules, free of I/O: settings, the retry schedule, the hourly limit.
+"""SMS delivery rules, free of I/O: the retry schedule, how a delivery is settled, the
+hourly limit's key. Their numbers are settings.SmsDelivery.
 
 A delivery is `pending` (due at `due_at`), `sending` (claimed by one instance until its
 lease runs out), then `sent`, `failed` (attempts used up, or a refusal that retrying
@@ -20,45 +21,6 @@ RETRYABLE_BY_OPERATOR = (FAILED, SUPPRESSED)
 CONTACT_RETRY_S = 30.0
 # status reports are searched from this long before the unanswered send (clock skew)
 REPORT_SLACK_S = 60.0
-
-
-@dataclass(frozen=True)
-class Settings:
-    retry_base_s: float = 2.0      # first retry after about this long, doubling after
-    retry_max_s: float = 300.0     # longest wait between attempts, provider hints included
-    max_attempts: int = 5
-    send_timeout_s: float = 7.0    # hard limit on one provider call (SMS.TIMEOUT + 2)
-    contact_timeout_s: float = 5.0  # auth.get_contact (the ServiceRpc timeout)
-    hourly_limit: int = 5          # SMS per phone in any rolling hour
-    limit_window_s: float = 3600.0
-    poll_s: float = 1.0            # how often an idle instance looks for due deliveries
-    senders: int = 10              # concurrent provider calls per instance
-    tick_s: float = 30.0           # one delivery round claims work for at most this long
-    # After a send that got no answer, wait at least this long before the next attempt,
-    # so the provider's status report of that send can arrive and be asked for first.
-    report_wait_s: float = 60.0
-
-    @property
-    def lease_s(self):
-        """Long enough for one whole attempt; a crashed sender's claim then lapses."""
-        return self.contact_timeout_s + self.send_timeout_s + 30.0
-
-    @classmethod
-    def from_config(cls, config):
-        notify = config.get("NOTIFY") or {}
-        sms_timeout = float((config.get("SMS") or {}).get("TIMEOUT") or 5)
-        values = {"send_timeout_s": sms_timeout + 2}
-        for key, name, kind in _KEYS:
-            if notify.get(key) is not None:
-                values[name] = kind(notify[key])
-        return cls(**values)
-
-
-_KEYS = (("RETRY_BASE_S", "retry_base_s", float), ("RETRY_MAX_S", "retry_max_s", float),
-         ("MAX_ATTEMPTS", "max_attempts", int), ("SEND_TIMEOUT_S", "send_timeout_s", float),
-         ("HOURLY_LIMIT", "hourly_limit", int), ("POLL_S", "poll_s", float),
-         ("SENDERS", "senders", int), ("TICK_S", "tick_s", float),
-         ("REPORT_WAIT_S", "report_wait_s", float))
 
 
 def backoff(failures, base, cap, rand=random.random):
@@ -158,22 +120,6 @@ def confirmed_by_report(serial, masked, at):
                              "provider_message": "an unanswered send was delivered",
                              "serial_no": serial, "phone_masked": masked},
                       attempted=False)
-
-
-def free_slot(slots, now, limit, window_s):
-    """The hourly limit as `limit` slots, each holding the time of one SMS: the slot a
-    new SMS may take (an empty one, else the oldest that is over `window_s` old), or
-    None when every slot was used within the window. Taking a slot is a guarded
-    compare-and-set in the repository, so concurrent senders cannot both take it."""
-    oldest = None
-    for n in range(limit):
-        key = f"s{n}"
-        at = slots.get(key)
-        if at is None:
-            return key
-        if at <= now - window_s and (oldest is None or at < slots[oldest]):
-            oldest = key
-    return oldest
 
 
 def limit_key(phone, secret, candidate_id):

@@ -1,4 +1,4 @@
-"""The `notify` database: one document per notification, and the hourly SMS slots.
+"""The `notify` database: one document per notification, and the hourly SMS limit.
 
 `messages`: one document per (event, candidate) holding both channels, the in-app
 message and its SMS delivery (`sms`) with every attempt (`sms_log`). One insert writes
@@ -17,7 +17,9 @@ Only `phone_masked` is ever stored; the phone itself lives in memory for one sen
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from common import ratelimit
 from common.clock import utcnow  # noqa: F401 (repository.utcnow)
+from common.ratelimit import RateLimit
 from services.notify import policy
 from services.notify.feed_repository import FeedRepository
 from services.notify.hooks_repository import HooksRepository
@@ -25,7 +27,6 @@ from services.notify.hooks_repository import HooksRepository
 AFTER = ReturnDocument.AFTER
 # What a candidate sees of a message; delivery internals stay with operators.
 INBOX_FIELDS = {"sms": 0, "sms_log": 0, "event_id": 0, "region": 0, "site": 0}
-SLOT_TRIES = 5
 
 
 class NotifyRepository:
@@ -135,30 +136,11 @@ class NotifyRepository:
             "$push": {"sms_log": {"at": at, "event": "operator_retry", "by": actor}}},
             return_document=AFTER)
 
-    # -- the hourly limit -----------------------------------------------------------------------
-    def take_slot(self, key, now_ms, limit, window_ms):
+    # -- the hourly limit (common/ratelimit.py) --------------------------------------------
+    def take_slot(self, key, now, limit, window_s):
         """True if an SMS to `key` fits the limit (and is now counted), False if not, None
         if other senders kept taking slots meanwhile (try again later)."""
-        for _ in range(SLOT_TRIES):
-            doc = self.db.sms_limits.find_one({"_id": key})
-            slots = (doc or {}).get("slots") or {}
-            slot = policy.free_slot(slots, now_ms, limit, window_ms)
-            if slot is None:
-                return False
-            if doc is None:
-                try:
-                    self.db.sms_limits.insert_one(
-                        {"_id": key, "slots": {slot: now_ms}, "expires_at": now_ms + window_ms})
-                    return True
-                except DuplicateKeyError:
-                    continue
-            held = slots[slot] if slot in slots else {"$exists": False}
-            guard = {"_id": key, f"slots.{slot}": held}
-            result = self.db.sms_limits.update_one(
-                guard, {"$set": {f"slots.{slot}": now_ms, "expires_at": now_ms + window_ms}})
-            if result.modified_count == 1:
-                return True
-        return None
+        return RateLimit(self.db.sms_limits, limit, window_s).take(key, now)
 
-    def purge_slots(self, now_ms):
-        self.db.sms_limits.delete_many({"expires_at": {"$lt": now_ms}})
+    def purge_slots(self, now):
+        ratelimit.purge(self.db.sms_limits, now)

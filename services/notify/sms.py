@@ -33,7 +33,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.common.retry import NoopRetryer
 from tencentcloud.sms.v20210111 import models, sms_client
 
-from common.clock import BEIJING
+from common.clock import BEIJING, beijing_date
 from common.privacy import mask_phone, mask_text
 
 log = logging.getLogger(__name__)
@@ -54,12 +54,6 @@ DEFAULT_TEMPLATES = {
     "rejected": {"id": "2100004", "params": []},
     "reopened": {"id": "2100005", "params": ["count"]},
 }
-
-# Tencent: accounts verified as individuals get at most 12 characters per variable
-# (enterprise accounts more); every character counts 1. Stay inside the stricter rule.
-DEFAULT_PARAM_MAX_LEN = 12
-DEFAULT_TIMEOUT_S = 5.0
-DEFAULT_REGION = "ap-guangzhou"
 
 STATUSES = ("sent", "throttled", "failed", "timeout")
 
@@ -149,7 +143,7 @@ class Template:
 class SmsTemplates:
     """Message kind -> approved template id and its ordered parameter names (from config)."""
 
-    def __init__(self, templates: dict, param_max_len: int = DEFAULT_PARAM_MAX_LEN):
+    def __init__(self, templates: dict, param_max_len: int):
         self._by_kind = {kind: self._parse(kind, templates) for kind in KINDS}
         if int(param_max_len) < 2:
             raise SmsConfigError("SMS PARAM_MAX_LEN must be at least 2")
@@ -196,7 +190,7 @@ class SmsTemplates:
 def _as_text(value) -> str:
     """Dates as `5月20日` (short, unambiguous to a candidate); the rest as one clean line."""
     if isinstance(value, _dt.datetime):
-        value = value.astimezone(BEIJING).date() if value.tzinfo else value.date()
+        value = beijing_date(value)
     if isinstance(value, _dt.date):
         return f"{value.month}月{value.day}日"
     return " ".join(str(value).split())
@@ -211,8 +205,8 @@ class SmsClient:
     """Sends one templated SMS per call through the Tencent SDK, retrying nothing."""
 
     def __init__(self, endpoint: str, scheme: str, secret_id: str, secret_key: str,
-                 app_id: str, sign_name: str, templates: SmsTemplates,
-                 region: str = DEFAULT_REGION, timeout_s: float = DEFAULT_TIMEOUT_S):
+                 app_id: str, sign_name: str, templates: SmsTemplates, region: str,
+                 timeout_s: float):
         _check_transport(endpoint, scheme)
         if not (secret_id and secret_key and app_id and sign_name):
             raise SmsConfigError("SMS SECRET_ID, SECRET_KEY, APP_ID and SIGN_NAME are required")
@@ -225,15 +219,12 @@ class SmsClient:
             _client_profile(endpoint, scheme, self.timeout_s))
 
     @classmethod
-    def from_config(cls, sms: dict) -> "SmsClient":
-        """Build from the `SMS` section of the nameko config file."""
-        templates = SmsTemplates(sms.get("TEMPLATES") or DEFAULT_TEMPLATES,
-                                 int(sms.get("PARAM_MAX_LEN") or DEFAULT_PARAM_MAX_LEN))
-        return cls(endpoint=sms["ENDPOINT"], scheme=sms.get("SCHEME") or "https",
-                   secret_id=sms["SECRET_ID"], secret_key=sms["SECRET_KEY"],
-                   app_id=sms["APP_ID"], sign_name=sms["SIGN_NAME"], templates=templates,
-                   region=sms.get("REGION") or DEFAULT_REGION,
-                   timeout_s=float(sms.get("TIMEOUT") or DEFAULT_TIMEOUT_S))
+    def from_settings(cls, sms) -> "SmsClient":
+        """Built from notify's settings.SmsProvider (the config's `SMS` section)."""
+        return cls(endpoint=sms.endpoint, scheme=sms.scheme, secret_id=sms.secret_id,
+                   secret_key=sms.secret_key, app_id=sms.app_id, sign_name=sms.sign_name,
+                   templates=SmsTemplates(sms.templates or DEFAULT_TEMPLATES, sms.param_max_len),
+                   region=sms.region, timeout_s=sms.timeout_s)
 
     def send(self, phone: str, kind: str, params: dict | None = None,
              session_context: str | None = None) -> SmsResult:

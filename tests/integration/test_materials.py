@@ -12,6 +12,7 @@ import requests
 from PIL import Image
 from nameko.events import event_handler as nameko_event_handler
 from nameko.standalone.events import event_dispatcher
+from nameko.testing.services import replace_dependencies
 
 from common import clock, events
 from common.s3 import make_client
@@ -457,14 +458,14 @@ def test_an_object_left_by_a_crash_before_its_record_is_swept(world, config, mon
         "$set": {f"pending.{'f' * 32}": {"key": key, "at": time.time() - 3600}},
         "$inc": {"pending_n": 1}})
     kept = world.upload(A, "id_card").json()  # a live upload is not touched
-    from services.materials.packages import Packages
     from services.materials.domain import Catalogue
-    from services.materials.packages import RegionCache
+    from services.materials.packages import Packages
+    from services.materials.regions import RegionCache
     from services.materials.repository import PackageRepository
     from services.materials.storage import ImageStore
-    desk = Packages(PackageRepository(db), ImageStore(client, config["S3"]["BUCKET"]),
-                    Catalogue.load(), RegionCache())
-    assert desk.sweep_orphans() == 1
+    packages = Packages(PackageRepository(db), ImageStore(client, config["S3"]["BUCKET"]),
+                        Catalogue.load(), RegionCache())
+    assert packages.sweep_orphans() == 1
     names = {o.object_name for o in client.list_objects(config["S3"]["BUCKET"], prefix=f"32/3204/{A}/",
                                                         recursive=True)}
     assert key not in names and f"32/3204/{A}/id_card/{kept['image_id']}.jpg" in names
@@ -475,13 +476,13 @@ def test_a_submission_whose_process_died_before_publishing_is_announced_after_re
         start_service, container_factory, config, world):
     world.consent(A)
     world.fill(A)
-    # A second instance that writes but has not yet published when it is killed.
-    stalled_config = dict(config, OUTBOX={"START_DELAY_S": 600})
+    # A second instance that writes but has not yet published when it is killed: its
+    # outbox relay is replaced by nameko's stand-in, which publishes nothing.
     for container in list(start_service.containers.values()):
         if container.service_name == "materials":
             container.stop()
-    stalled = container_factory(MaterialsService, dict(
-        stalled_config, WEB_SERVER_ADDRESS=world.url.split("//")[1]))
+    stalled = container_factory(MaterialsService, dict(config, WEB_SERVER_ADDRESS=world.url.split("//")[1]))
+    replace_dependencies(stalled, "relay")
     stalled.start()
     wait_for(lambda: world.call("GET", A, "").status_code == 200, message="stalled instance ready")
     Listener.seen.clear()

@@ -251,13 +251,15 @@ def test_a_send_whose_answer_was_never_recorded_is_found_in_the_status_reports_a
     from services.notify import domain
     from services.notify.inbox import new_document
     from services.notify.repository import utcnow
+    from common.settings import load
+    from services.notify.settings import SmsProvider
     from services.notify.sms import SmsClient
     event = events.PackageApproved(package_id=f"{BEN}-2026", candidate_id=BEN, region="32",
                                    site="3204", attempt=1, reviewer_id="staff:r").to_payload()
     doc = new_document(domain.compose("approved", event), event, utcnow(), time.time())
     # What the dead sender did: claimed, noted the send, and the provider took the SMS.
-    sent = SmsClient.from_config(config["SMS"]).send(RECORDS[BEN]["phone"], doc["sms"]["kind"],
-                                                     doc["sms"].get("params"), session_context=doc["_id"])
+    sent = SmsClient.from_settings(load(SmsProvider, config)).send(
+        RECORDS[BEN]["phone"], doc["sms"]["kind"], doc["sms"].get("params"), session_context=doc["_id"])
     assert sent.status == "sent"
     doc["sms"].update(status="sending", claim="dead-sender", due_at=time.time() - 1,
                       in_flight_at=time.time() - 2, slot_taken=True)

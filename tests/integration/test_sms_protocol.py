@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from common.settings import load
 from dev.sms_standin import DEMO_APP_ID, DEMO_KIND_TEMPLATES, DEMO_SIGN_NAME, SmsStandin, \
     tc3_signature
+from services.notify.settings import SmsProvider
 from services.notify.sms import DEFAULT_TEMPLATES, SmsClient, SmsConfigError, SmsTemplateError, \
     SmsTemplates, scrub, to_e164
 from support import free_port
@@ -25,6 +27,7 @@ SECRET_ID = "test-sms-id"
 SECRET_KEY = "test-sms-secret"
 PHONE = "13800000001"
 REPO = Path(__file__).resolve().parents[2]
+PARAM_MAX_LEN = SmsProvider().param_max_len  # the provider's limit for individual accounts
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +46,7 @@ def make_client(standin, secret_id=SECRET_ID, secret_key=SECRET_KEY, templates=N
                 timeout_s=2.0):
     return SmsClient(endpoint=standin.endpoint, scheme="http", secret_id=secret_id,
                      secret_key=secret_key, app_id=DEMO_APP_ID, sign_name=DEMO_SIGN_NAME,
-                     templates=SmsTemplates(templates or DEFAULT_TEMPLATES),
+                     templates=SmsTemplates(templates or DEFAULT_TEMPLATES, PARAM_MAX_LEN),
                      region="ap-guangzhou", timeout_s=timeout_s)
 
 
@@ -205,7 +208,8 @@ def test_status_reports_need_the_same_signature_and_app_as_sending(standin):
 def test_unreachable_endpoint_is_a_timeout():
     port = free_port()  # closed again: nobody listens there
     client = SmsClient(f"127.0.0.1:{port}", "http", SECRET_ID, SECRET_KEY, DEMO_APP_ID,
-                       DEMO_SIGN_NAME, SmsTemplates(DEFAULT_TEMPLATES), timeout_s=1)
+                       DEMO_SIGN_NAME, SmsTemplates(DEFAULT_TEMPLATES, PARAM_MAX_LEN), "ap-guangzhou",
+                       timeout_s=1)
     result = client.send(PHONE, "approved")
     assert result.status == "timeout" and result.provider_code == "ClientNetworkError"
 
@@ -313,19 +317,19 @@ def test_provider_text_is_scrubbed_and_phones_take_the_provider_form():
 # -- configuration -------------------------------------------------------------------
 
 def test_plain_http_only_to_loopback():
-    templates = SmsTemplates(DEFAULT_TEMPLATES)
+    templates = SmsTemplates(DEFAULT_TEMPLATES, PARAM_MAX_LEN)
     with pytest.raises(SmsConfigError):
         SmsClient("sms.tencentcloudapi.com", "http", SECRET_ID, SECRET_KEY, DEMO_APP_ID,
-                  DEMO_SIGN_NAME, templates)
+                  DEMO_SIGN_NAME, templates, "ap-guangzhou", 5)
     SmsClient("sms.tencentcloudapi.com", "https", SECRET_ID, SECRET_KEY, DEMO_APP_ID,
-              DEMO_SIGN_NAME, templates)
+              DEMO_SIGN_NAME, templates, "ap-guangzhou", 5)
     SmsClient("localhost:9020", "http", SECRET_ID, SECRET_KEY, DEMO_APP_ID,
-              DEMO_SIGN_NAME, templates)
+              DEMO_SIGN_NAME, templates, "ap-guangzhou", 5)
 
 
 def test_every_kind_must_be_configured():
     with pytest.raises(SmsConfigError):
-        SmsTemplates({"submitted": {"id": "1", "params": []}})
+        SmsTemplates({"submitted": {"id": "1", "params": []}}, PARAM_MAX_LEN)
 
 
 def test_default_templates_match_the_standins_approved_ones():
@@ -365,7 +369,7 @@ def test_record_file_gets_json_lines(tmp_path):
 
 
 def test_command_line_with_the_config_file(tmp_path):
-    """`python -m dev.sms_standin --config` and SmsClient.from_config agree on one file."""
+    """`python -m dev.sms_standin --config` and notify's SMS settings agree on one file."""
     port = free_port()
     config = tmp_path / "config.yaml"
     config.write_text(
@@ -385,7 +389,7 @@ def test_command_line_with_the_config_file(tmp_path):
     try:
         assert "SMS stand-in" in process.stdout.readline()
         from common.config import load_config
-        client = SmsClient.from_config(load_config(str(config))["SMS"])
+        client = SmsClient.from_settings(load(SmsProvider, load_config(str(config))))
         assert client.send(PHONE, "submitted", {"attempt": 2}).status == "sent"
         listed = requests.get(f"http://127.0.0.1:{port}/_standin/messages", timeout=5).json()
         [message] = listed["messages"]

@@ -301,8 +301,9 @@ def cleanup(config):
     packages = [doc["_id"] for doc in db["materials"].packages.find({"candidate_id": regex}, {"_id": 1})]
     removed["materials.packages"] = db["materials"].packages.delete_many({"candidate_id": regex}).deleted_count
     removed["materials.profiles"] = db["materials"].profiles.delete_many({"_id": regex}).deleted_count
+    # the upload limit's keys are the candidates (common/ratelimit.py)
     removed["materials.upload_counters"] = db["materials"].upload_counters.delete_many(
-        {"_id": {"$regex": "^2026320[14][5-9][0-9]{4}:"}}).deleted_count
+        {"_id": regex}).deleted_count
     removed["review.cases"] = db["review"].cases.delete_many({"candidate_id": regex}).deleted_count
     removed["review.images"] = db["review"].images.delete_many({"candidate_id": regex}).deleted_count
     audit = 0

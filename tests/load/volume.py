@@ -81,7 +81,7 @@ def iso(moment):
 class Builder:
     def __init__(self, materials_db, seed=9):
         from services.materials.domain import Catalogue
-        from services.materials.packages import rules_from_doc
+        from services.materials.regions import rules_from_doc
         self.catalogue = Catalogue.load()
         self.rules = {region: rules_from_doc(region, materials_db.regions.find_one({"_id": region}))
                       for region in {r for r, _, _ in SPREAD}}

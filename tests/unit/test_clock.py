@@ -45,3 +45,11 @@ def test_the_beijing_date_of_an_instant_turns_at_16_utc():
     assert clock.beijing_date(datetime(2026, 12, 7, 15, 59, tzinfo=timezone.utc)).isoformat() == "2026-12-07"
     assert clock.beijing_date(datetime(2026, 12, 7, 16, 0, tzinfo=timezone.utc)).isoformat() == "2026-12-08"
     assert clock.beijing_date(datetime(2026, 12, 7, 16, 0)).isoformat() == "2026-12-08"  # naive is UTC
+
+
+def test_a_text_without_an_offset_is_beijing_wall_clock_time_and_one_with_an_offset_keeps_it():
+    bare = clock.parse_beijing("2026-12-01T08:00:00")
+    assert bare == datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc) and bare.utcoffset() == timedelta(hours=8)
+    assert clock.parse_beijing("2026-12-01") == datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc)
+    given = clock.parse_beijing("2026-05-20T16:30:00Z")
+    assert given == datetime(2026, 5, 20, 16, 30, tzinfo=timezone.utc) and given.utcoffset() == timedelta(0)

@@ -223,3 +223,17 @@ def test_config_substitutes_the_environment_and_leaves_yaml_safe_load_alone(tmp_
     path.write_text("A: ${EXAM_TEST_SETTING:default}\nB: ${EXAM_TEST_UNSET:7}\n")
     assert load_config(str(path)) == {"A": "from-env", "B": 7}
     assert yaml.safe_load(path.read_text()) == {"A": "${EXAM_TEST_SETTING:default}", "B": "${EXAM_TEST_UNSET:7}"}
+
+
+def test_nameko_rpc_logs_no_reply_bodies_even_when_the_root_logs_debug():
+    """Reply bodies are logged at DEBUG and some carry a phone (auth.get_contact)."""
+    import logging
+    import common.rpc  # noqa: F401 (every service imports it; it sets the level)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        assert not logging.getLogger("nameko.rpc").isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("nameko.rpc").isEnabledFor(logging.INFO)
+    finally:
+        root.setLevel(level)

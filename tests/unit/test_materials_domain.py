@@ -76,7 +76,16 @@ def test_a_region_s_notice_and_contact_reach_the_candidate_s_view():
 
 
 def test_a_bare_local_time_in_a_window_means_beijing_time():
-    assert domain.parse_time("2026-12-01T08:00:00") == datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc)
+    window = rules(window_start="2026-12-01T08:00:00", window_end="2026-12-02")
+    assert not window.window_open(datetime(2026, 11, 30, 23, 59, tzinfo=timezone.utc))
+    assert window.window_open(datetime(2026, 12, 1, 0, 0, tzinfo=timezone.utc))  # 08:00 in Beijing
+    assert not window.window_open(datetime(2026, 12, 1, 16, 1, tzinfo=timezone.utc))  # after midnight there
+
+
+def test_a_window_is_stored_in_the_offset_the_administrator_gave_and_a_bare_one_in_beijing_time():
+    window = {"start": "2026-11-01", "end": "2026-12-01T00:00:00Z"}
+    stored = domain.validate_region_config("32", {"window": window}, CATALOGUE)["window"]
+    assert stored == {"start": "2026-11-01T00:00:00+08:00", "end": "2026-12-01T00:00:00+00:00"}
 
 
 def test_edits_need_uploading_enabled_and_an_open_window():

@@ -6,6 +6,7 @@ import pytest
 
 from common import events
 from services.notify import domain, policy
+from services.notify.settings import SmsDelivery, SmsProvider, load_settings
 from services.notify.sms import DEFAULT_TEMPLATES, SmsResult, SmsTemplates
 
 ABOUT = dict(package_id="p1", candidate_id="2026320400001", region="32", site="3204", attempt=1)
@@ -17,7 +18,7 @@ def compose(kind, event):
 
 def sms_values(notice):
     """The parameters as they would reach the provider (validated, shortened)."""
-    return SmsTemplates(DEFAULT_TEMPLATES).render(notice.kind, notice.sms_params)[1]
+    return SmsTemplates(DEFAULT_TEMPLATES, SmsProvider().param_max_len).render(notice.kind, notice.sms_params)[1]
 
 
 # -- message texts ---------------------------------------------------------------------------
@@ -111,7 +112,7 @@ def test_personal_numbers_in_reviewer_text_are_masked_before_storing():
 
 
 # -- retry schedule --------------------------------------------------------------------------
-SETTINGS = policy.Settings(retry_base_s=2, retry_max_s=60, max_attempts=5)
+SETTINGS = SmsDelivery(retry_base_s=2, retry_max_s=60, max_attempts=5, send_timeout_s=7)
 
 
 def test_backoff_doubles_with_jitter_between_half_and_full_and_is_capped():
@@ -143,7 +144,7 @@ def test_after_an_attempt(result, attempts, expected):
 
 
 def test_an_unanswered_send_waits_for_its_status_report_before_the_next_try():
-    settings = policy.Settings(retry_base_s=1, retry_max_s=5, report_wait_s=30)
+    settings = SmsDelivery(retry_base_s=1, retry_max_s=5, report_wait_s=30, send_timeout_s=7)
     _, after_timeout, _ = policy.after_attempt(SmsResult("timeout", "HardTimeout", retryable=True),
                                                1, settings, rand=lambda: 0)
     _, after_failure, _ = policy.after_attempt(SmsResult("failed", "InternalError", retryable=True),
@@ -153,33 +154,15 @@ def test_an_unanswered_send_waits_for_its_status_report_before_the_next_try():
 
 def test_settings_from_config_with_defaults():
     config = {"SMS": {"TIMEOUT": 5}, "NOTIFY": {"RETRY_BASE_S": 0.2, "MAX_ATTEMPTS": "3"}}
-    settings = policy.Settings.from_config(config)
+    settings = load_settings(config).delivery
     assert settings.retry_base_s == 0.2 and settings.max_attempts == 3
-    assert settings.send_timeout_s == 7 and settings.hourly_limit == 5
+    assert settings.send_timeout_s == 7 and settings.hourly_limit == 5  # SMS.TIMEOUT + 2
     assert settings.report_wait_s == 60
     assert settings.lease_s > settings.send_timeout_s + settings.contact_timeout_s
+    assert load_settings(dict(config, NOTIFY={"SEND_TIMEOUT_S": "3"})).delivery.send_timeout_s == 3
 
 
-# -- the hourly limit ------------------------------------------------------------------------
-HOUR = 3600
-
-
-def test_five_slots_per_rolling_hour():
-    slots, now = {}, 10_000
-    for n in range(5):
-        slot = policy.free_slot(slots, now + n, 5, HOUR)
-        assert slot is not None
-        slots[slot] = now + n
-    assert len(slots) == 5
-    assert policy.free_slot(slots, now + 10, 5, HOUR) is None
-    assert policy.free_slot(slots, now + HOUR - 1, 5, HOUR) is None
-    # An hour after the first SMS, its slot (the oldest) is free again, and only it.
-    assert policy.free_slot(slots, now + HOUR, 5, HOUR) == "s0"
-    slots["s0"] = now + HOUR
-    assert policy.free_slot(slots, now + HOUR, 5, HOUR) is None
-    assert policy.free_slot(slots, now + HOUR + 2, 5, HOUR) == "s1"
-
-
+# -- the hourly limit (its counting: tests/unit/test_ratelimit.py) -------------------------
 def test_limit_key_hides_the_phone():
     key = policy.limit_key("13800000001", "secret", "c1")
     assert "13800000001" not in key and key == policy.limit_key("13800000001", "secret", "c2")
@@ -229,7 +212,7 @@ def test_no_contact_fails_without_an_attempt_and_an_auth_outage_waits_without_on
     waiting = policy.contact_unavailable("Unavailable", 1000.0, SETTINGS)
     assert waiting.status == policy.PENDING and not waiting.attempted
     assert waiting.due_at == 1000.0 + policy.CONTACT_RETRY_S
-    short_cap = policy.Settings(retry_max_s=10)
+    short_cap = SmsDelivery(retry_max_s=10, send_timeout_s=7)
     assert policy.contact_unavailable("x", 1000.0, short_cap).due_at == 1010.0
 
 

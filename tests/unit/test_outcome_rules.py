@@ -11,7 +11,9 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from common import errors, events
 from common.clock import BEIJING
+from common.settings import load
 from services.notify import hooks, outcomes, targets
+from services.notify.settings import Keys, Webhooks
 
 KEYS = ["the-active-key", "an-older-key"]
 
@@ -99,11 +101,14 @@ def test_the_limit_is_one_to_five_hundred():
 
 
 def test_cursor_keys_come_from_config_or_are_derived_from_the_pii_hash_key():
-    assert outcomes.cursor_keys({"NOTIFY": {"CURSOR_KEYS": " new , old "}}) == ["new", "old"]
-    derived = outcomes.cursor_keys({"PII": {"HASH_KEY": "h"}})
+    def keys(config):
+        read = load(Keys, config)
+        return outcomes.cursor_keys(read.cursor_keys, read.hash_key)
+    assert keys({"NOTIFY": {"CURSOR_KEYS": " new , old "}, "PII": {"HASH_KEY": "h"}}) == ["new", "old"]
+    derived = keys({"PII": {"HASH_KEY": "h"}})
     assert len(derived) == 1 and derived[0] != "h" and len(derived[0]) == 64
     with pytest.raises(RuntimeError):
-        outcomes.cursor_keys({"NOTIFY": {}, "PII": {}})
+        keys({"NOTIFY": {}, "PII": {}})
 
 
 # -- SSRF -----------------------------------------------------------------------------------------
@@ -162,7 +167,7 @@ def test_a_name_that_does_not_resolve_is_refused():
 
 # -- retries and signatures -----------------------------------------------------------------------
 def test_failed_attempts_back_off_doubling_until_the_horizon_then_fail():
-    s = hooks.Settings(retry_base_s=10, retry_max_s=80, horizon_s=1000)
+    s = Webhooks(retry_base_s=10, retry_max_s=80, horizon_s=1000)
     assert [hooks.backoff(n, s, rand=lambda: 1.0) for n in (1, 2, 3, 4, 5)] == [10, 20, 40, 80, 80]
     assert [hooks.backoff(n, s, rand=lambda: 0.0) for n in (1, 2, 3)] == [5, 10, 20]  # half fixed
     assert hooks.after_failure(1, now=100, expires_at=1000, settings=s, rand=lambda: 1.0) == ("pending", 110)
@@ -175,11 +180,11 @@ def test_the_horizon_reads_in_hours_minutes_or_seconds_in_an_operators_note():
 
 
 def test_defaults_are_seventy_two_hours_and_config_overrides_them():
-    assert hooks.Settings().horizon_s == 72 * 3600
-    s = hooks.Settings.from_config({"WEBHOOKS": {"HORIZON_S": "60", "LOCAL_DEVELOPMENT": "false",
-                                                 "PER_SUBSCRIBER": 3, "CA_FILE": ""}})
-    assert (s.horizon_s, s.local_development, s.per_subscriber) == (60.0, False, 3)
-    assert hooks.Settings.from_config({"WEBHOOKS": {"LOCAL_DEVELOPMENT": "true"}}).local_development
+    assert Webhooks().horizon_s == 72 * 3600
+    s = load(Webhooks, {"WEBHOOKS": {"HORIZON_S": "60", "LOCAL_DEVELOPMENT": "false",
+                                     "PER_SUBSCRIBER": 3, "CA_FILE": ""}})
+    assert (s.horizon_s, s.local_development, s.per_subscriber, s.ca_file) == (60.0, False, 3, None)
+    assert load(Webhooks, {"WEBHOOKS": {"LOCAL_DEVELOPMENT": "true"}}).local_development
 
 
 def test_the_headers_verify_with_standardwebhooks_and_every_retry_keeps_the_webhook_id():
