@@ -41,6 +41,11 @@ for _name, _value in (("AUTH_HASH_TIME_COST", "1"), ("AUTH_HASH_MEMORY_KIB", "8"
     os.environ.setdefault(_name, _value)
 
 
+# Fixtures of the integration helpers, registered here once (pytest takes plugins only from
+# the root conftest): test modules import helpers, never fixtures.
+pytest_plugins = ["review_helpers", "outcome_helpers"]
+
+
 # Whole-system and fault tests are `slow` by where they live, so a new test there is too;
 # the fuzz module marks itself. `make test-fast` deselects them.
 SLOW_FOLDERS = ("e2e", "faults")

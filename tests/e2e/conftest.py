@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from page_helpers import PHONE, Browser, ensure_cjk_font
-from staff_helpers import STAFF_DESKTOP
+from staff_helpers import STAFF_DESKTOP, staff_sign_in
 from system import own_vhost, running_system
 from unit.imagefactory import document_jpeg
 
@@ -99,3 +99,29 @@ def staff_page(open_page):
     """staff_page() -> a fresh page of the staff workspace's size (1366x768), checked as
     open_page's are."""
     return lambda: open_page(STAFF_DESKTOP)
+
+
+# -- administrators in the staff workspace (test_staff_admin*.py) -------------------------------
+@pytest.fixture(scope="module")
+def recovery_codes(system):
+    """A whole-region administrator of 32 and a 3201-only one, each with a second factor;
+    every browser sign-in uses one of their single-use recovery codes (no TOTP step to wait for)."""
+    from services.auth.cli import use_cases
+    staff = use_cases(system.config).staff
+    codes = {}
+    for name, sites in (("admin.32", []), ("admin.3201", ["3201"])):
+        staff.save_staff(name, "admin", "32", sites, "Admin@2026")
+        codes[name] = list(staff.enrol_second_factor(name)["recovery_codes"])
+    return codes
+
+
+@pytest.fixture
+def admin_page(open_page, system, recovery_codes):
+    """admin_page(username) -> a signed-in administrator's 1366x768 page (open_page's
+    checks: the test fails on script errors or CSP violations)."""
+    def make(username="admin.32"):
+        page = open_page(STAFF_DESKTOP, accept_downloads=True)
+        staff_sign_in(page, system.url, username, "Admin@2026", otp=recovery_codes[username].pop())
+        return page
+
+    return make

@@ -41,3 +41,23 @@ def choose_filter(page, label, value):
     """Choose a queue filter and wait for the page it loads."""
     with page.expect_response(lambda r: r.url.endswith("/rpc/review/list_queue")):
         page.get_by_label(label, exact=True).select_option(value)
+
+
+# -- the administrators' screens ----------------------------------------------------------------
+SCREENS = {"overview": "统计概览", "region": "考区设置", "import": "考生导入", "dead-letters": "失败事件"}
+
+
+def open_screen(page, system, screen):
+    page.goto(f"{system.url}/staff/#/admin/{screen}")
+    page.get_by_role("heading", name=SCREENS[screen]).first.wait_for()
+
+
+def chart_option(page, testid):
+    """The chart's option as ECharts holds it (the same module instance the page loaded)."""
+    return page.evaluate("""async (testid) => {
+        const echarts = await import('/staff/vendor/echarts.esm.min.js');
+        const chart = echarts.getInstanceByDom(document.querySelector(`[data-testid=chart-${testid}]`));
+        const option = chart.getOption();
+        return {xAxis: option.xAxis[0].data, yAxis: option.yAxis[0].data,
+                series: option.series.map(s => ({name: s.name, data: s.data}))};
+    }""", testid)

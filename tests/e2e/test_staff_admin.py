@@ -15,55 +15,13 @@ import pytest
 
 from common.rpc_client import RpcClient
 from page_helpers import sign_in
-from staff_helpers import STAFF_DESKTOP, screenshot, serious_violations, staff_sign_in
+from staff_helpers import SCREENS, chart_option, open_screen, screenshot, serious_violations
 from support import Candidate, candidate, create_candidates, wait_for
 
-SCREENS = {"overview": "统计概览", "region": "考区设置", "import": "考生导入", "dead-letters": "失败事件"}
 SITE_3201 = [f"20263201008{n:02d}" for n in range(1, 4)]
 UPLOADER = "2026320400871"
 UNSENT = {"3204": ("2026320400891", 891), "3201": ("2026320100892", 892)}  # number, serial (phone 1380000<serial>)
 FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-
-
-@pytest.fixture(scope="module")
-def recovery_codes(system):
-    """A whole-region administrator of 32 and a 3201-only one, each with a second factor;
-    every browser sign-in uses one of their single-use recovery codes (no TOTP step to wait for)."""
-    from services.auth.cli import use_cases
-    staff = use_cases(system.config).staff
-    codes = {}
-    for name, sites in (("admin.32", []), ("admin.3201", ["3201"])):
-        staff.save_staff(name, "admin", "32", sites, "Admin@2026")
-        codes[name] = list(staff.enrol_second_factor(name)["recovery_codes"])
-    return codes
-
-
-@pytest.fixture
-def admin_page(open_page, system, recovery_codes):
-    """admin_page(username) -> a signed-in administrator's 1366x768 page (open_page's
-    checks: the test fails on script errors or CSP violations)."""
-    def make(username="admin.32"):
-        page = open_page(STAFF_DESKTOP, accept_downloads=True)
-        staff_sign_in(page, system.url, username, "Admin@2026", otp=recovery_codes[username].pop())
-        return page
-
-    return make
-
-
-def open_screen(page, system, screen):
-    page.goto(f"{system.url}/staff/#/admin/{screen}")
-    page.get_by_role("heading", name=SCREENS[screen]).first.wait_for()
-
-
-def chart_option(page, testid):
-    """The chart's option as ECharts holds it (the same module instance the page loaded)."""
-    return page.evaluate("""async (testid) => {
-        const echarts = await import('/staff/vendor/echarts.esm.min.js');
-        const chart = echarts.getInstanceByDom(document.querySelector(`[data-testid=chart-${testid}]`));
-        const option = chart.getOption();
-        return {xAxis: option.xAxis[0].data, yAxis: option.yAxis[0].data,
-                series: option.series.map(s => ({name: s.name, data: s.data}))};
-    }""", testid)
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,8 @@ import pytest
 
 from common.clock import beijing_today
 from common.rpc_client import RpcClient
-from staff_helpers import STAFF_DESKTOP, screenshot, serious_violations, staff_sign_in
+from staff_helpers import STAFF_DESKTOP, chart_option, open_screen, screenshot, serious_violations, staff_sign_in
 from support import Candidate, candidate, create_candidates
-from test_staff_admin import admin_page, chart_option, open_screen, recovery_codes  # noqa: F401 (fixtures)
 
 REGION_EXPORTED = {"3204": "2026320400521", "3201": "2026320100522"}
 CONFIRMED = "2026320100523"

@@ -117,7 +117,6 @@ def letters_of(proxy, service, event_id):
 
 def test_a_poison_event_is_parked_after_bounded_retries_while_others_flow_and_can_be_replayed(
         fault_system, private_servers, people, checker, fault_admin):
-    layout = private_servers.layout
     # Schema-valid (every field DESIGN §6 names is there), but `attempt` is not a number
     # and `items` is not a list of items: review's and notify's handlers both raise.
     poison = {"event_id": uuid.uuid4().hex, "occurred_at": "2026-11-28T00:00:00.000Z", "version": 1,

@@ -17,9 +17,9 @@ FEED = "/integration/v1/outcomes"
 _serial = itertools.count(1)
 
 
-@pytest.fixture
-def config(config):
-    """Fast rounds and retries; local development (receivers on 127.0.0.1)."""
+def fast_rounds(config):
+    """Fast rounds and retries; local development (receivers on 127.0.0.1): the config of
+    the suites marked `outcome_settings` (tests/integration/conftest.py)."""
     config["NOTIFY"] = {"POLL_S": 0.1, "RETRY_BASE_S": 0.2, "RETRY_MAX_S": 1.0,
                         "CURSOR_KEYS": "outcome-tests-cursor-key"}
     config["WEBHOOKS"] = {"RETRY_BASE_S": 0.2, "RETRY_MAX_S": 0.5, "HORIZON_S": 60,

@@ -4,7 +4,7 @@ with the §5 kinds, and the audit's "from where" taken from the connection."""
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from review_helpers import ADMIN, ANNA, DING, SITE_3201, SITE_3204, make_exam  # noqa: F401 (fixture)
+from review_helpers import ADMIN, ANNA, SITE_3201, SITE_3204
 from services.notify.service import NotifyService
 from support import bearer, https_rpc, staff_token
 

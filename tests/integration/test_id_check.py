@@ -16,7 +16,7 @@ from kombu import Connection, Exchange, Queue
 from common.outages import is_outage
 from services.review.idcheck.reader import OcrPool, ReaderBusy, ReaderFailed
 from services.review.settings import ReviewSettings
-from review_helpers import REQUIRED, SITE_3204, make_exam  # noqa: F401
+from review_helpers import REQUIRED, SITE_3204
 from support import candidate, create_candidates, wait_for
 from unit import idcards
 from unit.imagefactory import document_jpeg

@@ -9,7 +9,7 @@ import eventlet
 import pytest
 import requests
 
-from review_helpers import ANNA, BEN, SITE_3204, make_exam  # noqa: F401 (fixture)
+from review_helpers import ANNA, BEN, SITE_3204
 from services.materials.service import MaterialsService
 from support import bearer, wait_for
 

@@ -356,7 +356,8 @@ def test_a_region_without_uploading_and_a_closed_window_refuse_edits(world):
     world.configure("32", name="江苏", upload_enabled=True, window=window(60, -1),
                     sites={"3204": "常州", "3201": "南京"})
     world.consent(A)
-    time.sleep(0.3)  # past the region cache (0.2 s here)
+    wait_for(lambda: world.package(A)["window"]["open"] is False, timeout=5,
+             message="the closed window past the region cache (0.2 s here)")
     closed = world.upload(A, "id_card")
     assert closed.status_code == 403 and closed.json()["error"]["code"] == "upload_closed"
 
@@ -473,7 +474,7 @@ def test_an_object_left_by_a_crash_before_its_record_is_swept(world, config, mon
 
 
 def test_a_submission_whose_process_died_before_publishing_is_announced_after_restart(
-        start_service, container_factory, config, world):
+        start_service, container_factory, config, world, mongo_client):
     world.consent(A)
     world.fill(A)
     # A second instance that writes but has not yet published when it is killed: its
@@ -486,9 +487,11 @@ def test_a_submission_whose_process_died_before_publishing_is_announced_after_re
     stalled.start()
     wait_for(lambda: world.call("GET", A, "").status_code == 200, message="stalled instance ready")
     Listener.seen.clear()
-    assert world.call("POST", A, "/submit").json()["status"] == "submitted"
-    time.sleep(0.5)
-    assert Listener.of("PackageSubmitted") == []  # saved, not yet published
+    submitted = world.call("POST", A, "/submit").json()
+    assert submitted["status"] == "submitted"
+    packages = mongo_client[config["MONGO"]["DB_PREFIX"] + "materials"].packages
+    assert packages.find_one({"_id": submitted["package_id"]})["outbox_n"] >= 1  # saved, not yet published
+    assert Listener.of("PackageSubmitted") == []
     stalled.kill()
 
     start_service(MaterialsService)  # starts again, relays what the dead one left

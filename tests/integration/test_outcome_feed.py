@@ -8,17 +8,19 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import eventlet
+import pytest
 from prometheus_client import REGISTRY
 
 from common import events
 from common.clock import utcnow
-from outcome_helpers import config, outcomes  # noqa: F401 (fixtures)
 from services.notify import outcomes as rules
 from services.notify.feed import Feed, Sequencer
 from services.notify.feed_repository import FeedRepository
 from services.notify.hooks_repository import HooksRepository
 from services.notify.service import NotifyService
 from support import candidate, create_candidates, free_port, login, make_reviewer, staff_token, wait_for
+
+pytestmark = pytest.mark.outcome_settings  # fast rounds (tests/integration/conftest.py)
 
 
 def refused(response, status, code):

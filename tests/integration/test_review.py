@@ -10,7 +10,7 @@ import requests
 from common import clock
 
 from review_helpers import (ADMIN, ANNA, BEN, OTHER_3204, REGION_32, SITE_3201, SITE_3204,
-                            ReviewEvents, make_exam, refused, sha256)  # noqa: F401 (fixture)
+                            ReviewEvents, refused, sha256)
 from support import wait_for
 from unit.imagefactory import document_image, document_jpeg, jpeg_bytes
 
@@ -45,7 +45,7 @@ def test_two_reviewers_racing_for_a_package_one_wins_and_the_other_gets_it_when_
     wait_for(lambda: exam.package(ANNA)["status"] == "in_review", timeout=5, message="in_review")
     assert exam.call("POST", ANNA, "/withdraw").status_code == 409
 
-    time.sleep(2.2)
+    past(results[winner]["claim"]["lease_until"])
     assert racers[loser].claim(package_id)["claim"]["reviewer_id"] == f"staff:{loser}"
     refused("Conflict", racers[winner].approve, package_id)  # their lease is gone
     assert racers[loser].approve(package_id)["status"] == "approved"
@@ -73,10 +73,11 @@ def test_a_renewed_lease_outlives_the_first_one_and_keeps_colleagues_out_until_r
     exam.queued(package_id)
     holder, colleague = exam.review(SITE_3204), exam.review(OTHER_3204)
     first = holder.claim(package_id)["claim"]["lease_until"]
-    time.sleep(2)
+    time.sleep(1)  # some of the lease used up, so a renewal ends later
     renewed = holder.claim(package_id)["claim"]["lease_until"]  # what the case screen does
     assert renewed > first
-    time.sleep(1.5)  # the first lease has run out; the renewed one has not
+    past(first)  # the first lease has run out; the renewed one has not
+    assert clock.utcnow() < clock.parse_iso(renewed)
     refused("Conflict", colleague.claim, package_id)
     assert exam.review(ADMIN).list_queue(status="claimed")["items"][0]["package_id"] == package_id
     assert holder.release(package_id)["status"] == "pending"  # leaving the screen
@@ -98,8 +99,8 @@ def test_an_expired_claim_counts_as_pending_for_the_site_the_region_and_the_nati
         return {view: (stats()["pending"], stats()["claimed"]) for view, stats in views.items()}
 
     assert counts() == {"site": (1, 1), "region": (1, 1), "nation": (1, 1)}
-    time.sleep(2.2)
-    assert counts() == {"site": (2, 0), "region": (2, 0), "nation": (2, 0)}
+    wait_for(lambda: counts() == {"site": (2, 0), "region": (2, 0), "nation": (2, 0)}, timeout=10,
+             interval=0.2, message="the lease run out and counted as pending")
     # On dev/mongo, every one of those counts was read off an index, the nation's too
     # (its queries name the region of each site); MongoDB shows no such figure.
     db = mongo_client[exam.config["MONGO"]["DB_PREFIX"] + "review"]
@@ -238,12 +239,18 @@ def test_presigned_urls_from_get_case_fetch_the_stored_image_and_stop_working_af
         own = exam.call("GET", BEN, f"/items/{_type_of(case, image)}/images/{image['image_id']}")
         assert sha256(own.content) == image["sha256"]  # the very bytes the candidate stored
         assert image["width"] == 1000 and image["height"] == 700 and image["sharpness"] > 10
-    time.sleep(3.2)
-    assert all(requests.get(image["url"], timeout=10).status_code == 403 for image in images)
+    wait_for(lambda: all(requests.get(image["url"], timeout=10).status_code == 403 for image in images),
+             timeout=15, interval=0.5, message="the links expired")
     [read] = exam.audit(package_id)
     assert read["action"] == "read" and read["actor"] == f"staff:{SITE_3204}"
     assert sorted(read["details"]["images"]) == sorted(i["image_id"] for i in images)
     assert read["details"]["url_ttl_s"] == 2
+
+
+def past(lease_until):
+    """Wait until the instant the service sent (an ISO lease end) has gone by."""
+    wait_for(lambda: clock.utcnow() > clock.parse_iso(lease_until), timeout=30, interval=0.05,
+             message=f"past {lease_until}")
 
 
 def _type_of(case, image):

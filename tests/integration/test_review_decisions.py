@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from review_helpers import (ADMIN, ANNA, BEN, OTHER_3204, SITE_3204, ReviewEvents, make_exam,  # noqa: F401
+from review_helpers import (ADMIN, ANNA, BEN, OTHER_3204, SITE_3204, ReviewEvents,
                             refused, sha256)
 from services.review.service import ReviewService
 from support import wait_for

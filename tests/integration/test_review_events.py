@@ -4,7 +4,7 @@ import requests
 from nameko.standalone.events import event_dispatcher
 
 from common import events
-from review_helpers import (ADMIN, ANNA, BEN, SITE_3201, SITE_3204, make_exam,  # noqa: F401
+from review_helpers import (ADMIN, ANNA, BEN, SITE_3201, SITE_3204,
                             refused)
 from support import candidate, rpc, staff_token, wait_for
 

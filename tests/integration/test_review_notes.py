@@ -4,8 +4,8 @@ several coded reasons for one returned type, and the region's per-type checklist
 while reviewing and kept with the decision."""
 import json
 
-from review_helpers import (ADMIN, ANNA, BEN, OTHER_3204, SITE_3201, SITE_3204, ReviewEvents,  # noqa: F401
-                            make_exam, refused, region_32)
+from review_helpers import (ADMIN, ANNA, OTHER_3204, SITE_3201, SITE_3204, ReviewEvents,
+                            refused, region_32)
 from support import rpc, staff_token, wait_for
 
 NOTE = "学历证书编号与学信网记录不一致，已电话联系考点核实，请复核时留意"

@@ -3,8 +3,8 @@ hints, counts, and decisions refused without changing anything."""
 from datetime import timedelta
 
 from common import clock
-from review_helpers import (ADMIN, ANNA, BEN, CAI, OTHER_3204, SITE_3204, ReviewEvents,  # noqa: F401
-                            make_exam, refused, region_32)
+from review_helpers import (ADMIN, ANNA, BEN, CAI, OTHER_3204, SITE_3204, ReviewEvents,
+                            refused, region_32)
 from unit.imagefactory import document_jpeg, phone_photo_jpeg
 from support import rpc, staff_token, wait_for
 

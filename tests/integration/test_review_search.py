@@ -5,8 +5,8 @@ live claims."""
 import logging
 import time
 
-from review_helpers import (ADMIN, ANNA, BEN, CAI, DING, OTHER_3204, SITE_3201, SITE_3204,  # noqa: F401
-                            make_exam, refused)
+from review_helpers import (ANNA, BEN, CAI, DING, OTHER_3204, SITE_3201, SITE_3204,
+                            refused)
 from support import id_number, wait_for
 
 

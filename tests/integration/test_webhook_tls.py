@@ -16,10 +16,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from outcome_helpers import config, outcomes  # noqa: F401 (fixtures)
 from services.notify import targets
 from standardwebhooks import Webhook
 from support import wait_for
+
+pytestmark = pytest.mark.outcome_settings  # fast rounds (tests/integration/conftest.py)
 
 NAME = "hooks.exam.test"
 

@@ -12,9 +12,10 @@ import pytest
 from standardwebhooks import Webhook
 
 from dev.webhook_receiver import WebhookReceiver
-from outcome_helpers import config, outcomes  # noqa: F401 (fixtures)
 from services.notify import hooks
 from support import free_port, make_reviewer, staff_token, wait_for
+
+pytestmark = pytest.mark.outcome_settings  # fast rounds (tests/integration/conftest.py)
 
 
 @pytest.fixture

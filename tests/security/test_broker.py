@@ -51,7 +51,7 @@ def test_a_service_binds_no_queue_that_would_copy_what_it_does_not_handle(system
                           auto_delete=True)
             refused(lambda: queue(conn.channel()).declare())
     with connect(system, "notify") as conn:  # notify handles no auth events at all
-        queue = Queue(f"evt-auth-CandidateProfileChanged--notify.spy", auto_delete=True,
+        queue = Queue("evt-auth-CandidateProfileChanged--notify.spy", auto_delete=True,
                       exchange=Exchange("auth.events", type="topic"), routing_key="CandidateProfileChanged")
         refused(lambda: queue(conn.channel()).declare())
 

@@ -19,3 +19,31 @@ def test_make_test_runs_every_folder_of_tests_in_some_lane():
     assert folders - in_lanes == set(), "a folder of tests no lane runs: add it to tests/lanes.py"
     scheduled = [name for slot in SLOTS for name in slot]
     assert sorted(scheduled) == sorted(LANES) and len(set(scheduled)) == len(scheduled)
+
+
+def test_every_module_under_services_is_named_in_the_readmes_layout():
+    """A newcomer finds a module from the README's map: each one named there (a file of a
+    sub-package by its name inside the package's parentheses, e.g. `idcheck/ (checks, reader)`)."""
+    import re
+    root = TESTS.parent
+    text = (root / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Layout")
+    layout = text[start:text.index("\n## ", start + 1)]
+    unnamed = [str(path.relative_to(root)) for path in sorted((root / "services").rglob("*.py"))
+               if path.name != "__init__.py"
+               and not re.search(rf"(?<![\w.]){re.escape(path.stem)}(\.py)?(?![\w])", layout)]
+    assert unnamed == [], "name these in README.md's Layout section: " + ", ".join(unnamed)
+
+
+def test_every_file_the_docs_and_config_name_exists():
+    """Stale references (a module moved, a comment kept) mislead the next reader."""
+    import re
+    root = TESTS.parent
+    pattern = re.compile(r"\b(?:services|common|dev|tests|web|benchmarks|deploy)/[\w./-]+"
+                         r"\.(?:py|js|md|yaml|yml|json|conf|css|html)\b")
+    documents = ["README.md", "config.yaml", "benchmarks/README.md", "tests/load/README.md",
+                 "deploy/README.md", "tests/README.md"]
+    missing = sorted({f"{doc}: {name}" for doc in documents if (root / doc).exists()
+                      for name in pattern.findall((root / doc).read_text(encoding="utf-8"))
+                      if not (root / name).exists()})
+    assert missing == []
