@@ -77,12 +77,17 @@ def run_lane(lane, pytest_args, results, lock):
     started = time.monotonic()
     with open(log_path, "w") as log:
         code = subprocess.call(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env=dict(os.environ, **lane.env))
+                               env=dict(os.environ, **lane.env, TEST_PORT_BLOCK=str(port_block(lane))))
     result = Result(lane, code, time.monotonic() - started, last_summary(log_path))
     with lock:
         results.append(result)
         mark = "passed" if code == 0 else f"FAILED (exit {code})"
         print(f"[lanes] {lane.name:20} {mark:16} {result.seconds:6.0f} s  {result.summary}", flush=True)
+
+
+def port_block(lane):
+    """Each lane its own block of ports for the servers it starts (tests/support.py)."""
+    return list(LANES).index(lane.name)
 
 
 def last_summary(log_path):

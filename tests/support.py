@@ -29,22 +29,47 @@ REDIRECT = "http://127.0.0.1:8000/callback"
 PASSWORD = "Demo@2026"
 
 
+# Ports for the servers a test starts. Not the OS's pick (bind to port 0): that comes
+# from the ephemeral range, where every outgoing connection of every process also takes
+# its local port, so between our check and the server's bind a client could take it
+# (CI, 2026-12-07: notify's port, "Address already in use", a whole lane lost). Each lane
+# gets a block of its own below the ephemeral range instead (tests/lanes.py sets
+# TEST_PORT_BLOCK); its port+10000, where SeaweedFS puts gRPC, stays below it too.
+PORT_BLOCK_SIZE = 1000
+PORT_BLOCKS_START = 10000  # blocks 0-9: 10000-19999; +10000: 20000-29999 (ephemeral from 32768)
+
+
+def _port_block():
+    block = int(os.environ.get("TEST_PORT_BLOCK", os.getpid() % 10))
+    start = PORT_BLOCKS_START + (block % 10) * PORT_BLOCK_SIZE
+    while True:  # round the block again: a port handed out long ago is bound or free by then
+        yield from range(start, start + PORT_BLOCK_SIZE)
+
+
+_ports = _port_block()
+
+
 def free_port():
-    """A port nothing listens on now (the OS picks it; a race with another process is
-    possible but rare enough for tests)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """The next port of this lane's block that nothing is bound to now."""
+    for _ in range(PORT_BLOCK_SIZE):
+        port = next(_ports)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in the block of TEST_PORT_BLOCK={os.environ.get('TEST_PORT_BLOCK')}")
 
 
 def free_ports(count):
-    """`count` distinct free ports below 55000 whose port+10000 is free too (SeaweedFS and
-    others put their gRPC listener there)."""
+    """`count` distinct free ports whose port+10000 is free too (SeaweedFS and others put
+    their gRPC listener there)."""
     from dev.procs import port_open
     found = []
     while len(found) < count:
         port = free_port()
-        if port < 55000 and port not in found and not port_open(port + 10000):
+        if port not in found and not port_open(port + 10000):
             found.append(port)
     return found
 

@@ -91,6 +91,29 @@ def test_a_stale_edit_is_refused_with_a_chinese_message_and_can_be_reloaded(syst
     assert page.get_by_label("补正期限（天）").input_value() == "9"
 
 
+def test_the_category_grid_and_its_history_name_every_category_as_the_catalogue_does(
+        system, admin, admin_page):
+    from common import categories
+    region = admin.call("materials", "get_region", region="32")
+    extra = next(t for t in region["catalogue"] if t["material_type"] not in region["national_required"])
+    page = admin_page()
+    open_screen(page, system, "region")
+    grid = page.locator("table.categories tbody th")
+    assert grid.all_inner_texts() == list(categories.NAMES.values())
+    box = page.get_by_label(f"中医执业医师须上传{extra['name']}")
+    ticked = not box.is_checked()
+    box.set_checked(ticked)
+    page.get_by_test_id("save-region").click()
+    saved = page.locator("p.alert.ok", has_text="已保存为第")
+    saved.wait_for()
+    version = saved.inner_text().split("第")[1].split("版")[0].strip()
+    page.get_by_test_id("region-history").locator("li").first.get_by_text(f"第 {version} 版").wait_for()
+    required = admin.call("materials", "get_region", region="32")["categories"].get("tcm_practitioner", {})
+    assert (extra["material_type"] in required.get("required", [])) is ticked
+    change = page.get_by_test_id("region-history").locator("li").first.locator(".change-field")
+    assert "中医执业医师 必传材料" in change.all_inner_texts()
+
+
 def decide_three_at_3201(system, admin):
     """Three fresh 3201 packages: two approved, one returned with two reasons."""
     create_candidates(system.standin,

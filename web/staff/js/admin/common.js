@@ -1,14 +1,7 @@
 // What the administrators' screens share: the region being administered, names of
-// categories and material types, files to and from base64, and a message area.
+// fields (the categories' names come from the public catalogue, reference.js), files
+// to and from base64, and a message area.
 import { h } from '/js/dom.js';
-
-export const CATEGORY_NAMES = {
-  clinical_practitioner: '临床执业医师', clinical_assistant: '临床执业助理医师',
-  integrated_practitioner: '中西医结合执业医师', integrated_assistant: '中西医结合执业助理医师',
-  tcm_practitioner: '中医执业医师', tcm_assistant: '中医执业助理医师',
-  dental_practitioner: '口腔执业医师', dental_assistant: '口腔执业助理医师',
-  public_health_practitioner: '公共卫生执业医师', public_health_assistant: '公共卫生执业助理医师',
-};
 
 export const FIELD_NAMES = {
   name: '考区名称', upload_enabled: '网上上传', 'window.start': '上传开始时间', 'window.end': '上传结束时间',
@@ -35,12 +28,12 @@ export function siteScoped(who) {
   return who.region !== '*' && who.sites.length > 0 && !who.sites.includes('*');
 }
 
-export function fieldName(field) {
+export function fieldName(field, categories = {}) {
   if (FIELD_NAMES[field]) return FIELD_NAMES[field];
   const [head, key, rest] = field.split('.');
   if (head === 'sites') return `考点 ${key} 名称`;
   if (head === 'checklists') return `核对清单（${key}）`;
-  if (head === 'categories') return `${CATEGORY_NAMES[key] || key} ${rest === 'required' ? '必传材料' : '可选材料'}`;
+  if (head === 'categories') return `${categories[key] || key} ${rest === 'required' ? '必传材料' : '可选材料'}`;
   return field;
 }
 

@@ -5,8 +5,9 @@
 import { append, clear, h } from '/js/dom.js';
 import { call } from '../rpc.js';
 import { timeText } from '../format.js';
+import { catalogueInfo } from '../reference.js';
 import {
-  CATEGORY_NAMES, fieldName, fromLocalInput, messages, regionOf, siteScoped, toLocalInput, valueText,
+  fieldName, fromLocalInput, messages, regionOf, siteScoped, toLocalInput, valueText,
 } from './common.js';
 
 let chosenRegion = null;
@@ -35,11 +36,11 @@ function siteRows(sites, region, onRemove) {
   return { body, add };
 }
 
-function categoryTable(region) {
+function categoryTable(region, categoryNames) {
   const national = new Set(region.national_required);
   const extras = region.catalogue.filter((t) => !national.has(t.material_type));
   const boxes = [];
-  const rows = Object.entries(CATEGORY_NAMES).map(([code, name]) => {
+  const rows = Object.entries(categoryNames).map(([code, name]) => {
     const required = new Set((region.categories[code] || {}).required || []);
     return h('tr', {}, h('th', { scope: 'row' }, name), extras.map((t) => {
       const box = h('input', { type: 'checkbox', checked: required.has(t.material_type),
@@ -68,7 +69,7 @@ function shown(fieldKey, value) {
   return fieldKey.startsWith('window.') && value ? timeText(value) : valueText(value);
 }
 
-function historyList(history) {
+function historyList(history, categoryNames) {
   if (!history.length) return h('p', { class: 'muted' }, '尚无修改记录');
   return h('ol', { class: 'history', 'data-testid': 'region-history', reversed: true },
     history.map((v) => h('li', {},
@@ -76,7 +77,7 @@ function historyList(history) {
         h('span', {}, (v.updated_by || '').replace(/^staff:/, '')), ' ',
         h('time', { datetime: v.updated_at }, timeText(v.updated_at))),
       v.changes.length ? h('ul', { class: 'changes' }, v.changes.map((c) => h('li', {},
-        h('span', { class: 'change-field' }, fieldName(c.field)), '：',
+        h('span', { class: 'change-field' }, fieldName(c.field, categoryNames)), '：',
         h('del', {}, shown(c.field, c.before)), ' → ', h('ins', {}, shown(c.field, c.after)))))
         : h('p', { class: 'muted' }, '未改变任何设置'))));
 }
@@ -135,7 +136,12 @@ export async function render(root, { who, announce }) {
   const sites = siteRows(current.sites, region, () => announce('已删除一个考点，保存后生效'));
   const addSite = h('button', { type: 'button', class: 'btn' }, '添加考点');
   addSite.addEventListener('click', () => sites.add());
-  const categories = categoryTable(current);
+  const categoryNames = (await catalogueInfo()).categories;
+  if (!Object.keys(categoryNames).length) { // a table without rows would save no category's extras
+    note.show('error', '暂时无法读取考试类别，请稍后刷新页面重试');
+    return;
+  }
+  const categories = categoryTable(current, categoryNames);
   const checklists = checklistFields(current);
   const saved = messages(); // beside the button, where the administrator is looking
   const save = h('button', { class: 'btn primary', type: 'submit', 'data-testid': 'save-region', disabled: readOnly },
@@ -168,7 +174,7 @@ export async function render(root, { who, announce }) {
   async function loadHistory() {
     try {
       const found = await call('materials', 'region_history', { region, limit: 20 });
-      history.replaceChildren(h('h2', { id: 'h-title' }, '修改记录'), historyList(found));
+      history.replaceChildren(h('h2', { id: 'h-title' }, '修改记录'), historyList(found, categoryNames));
     } catch (e) {
       history.replaceChildren(h('h2', { id: 'h-title' }, '修改记录'), h('p', { class: 'alert error' }, e.message));
     }
