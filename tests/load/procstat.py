@@ -7,6 +7,7 @@ difference of two samples is what each used meanwhile. Test suites that run thei
 private services on the same machine are counted apart ("other nameko", "pytest").
 """
 import os
+import time
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -160,6 +161,31 @@ class CpuMeter:
                     self.processes.setdefault(label, []).append(pid)
                     started.add((label, pid))
         return started
+
+
+def settle(meter, quiet_cores=0.1, quiet_s=3, limit_s=300):
+    """Waits until the measured processes but the OCR workers use under `quiet_cores` for
+    `quiet_s` seconds in a row (at most `limit_s`); returns the seconds waited. After the
+    load stops the services still work off what it queued (review's intake, notify, the
+    outbox); that work belongs to the journeys' cost, and a reference measured while it
+    runs is measured on a busy machine. The reader's deferred reads run at SCHED_IDLE,
+    yield to anything, and can take minutes: they are not waited for."""
+    started = time.monotonic()
+    quiet_since = None
+    before = _busy(meter)
+    while time.monotonic() - started < limit_s:
+        time.sleep(1.0)
+        now = _busy(meter)
+        quiet_since = (quiet_since or time.monotonic()) if now - before < quiet_cores else None
+        before = now
+        if quiet_since and time.monotonic() - quiet_since >= quiet_s - 1:
+            break
+    return round(time.monotonic() - started, 1)
+
+
+def _busy(meter):
+    return sum(seconds for (label, _), seconds in cpu_seconds(meter.processes).items()
+               if label not in ON_DEMAND)
 
 
 def loadavg():

@@ -21,8 +21,9 @@ It
 
 `--cleanup` instead removes every load candidate and what their journeys left behind
 (packages, objects, review cases and image records, messages, tokens) and resets the
-numbering. Targets (tests/load/README.md, 2-core machine): zero errors at 50 concurrent candidates,
-upload p99 under 500 ms, upload rate at least 0.3 x the raw S3 put rate.
+numbering. Targets (tests/load/README.md, 2-core machine, 50 concurrent candidates): zero
+errors, upload p99 under 500 ms, upload rate at least 0.3 x the raw S3 put rate (issue 14);
+the whole sign-in's p50 under 1 s and the rate at least 0.1 x raw S3 (issue 27).
 """
 import argparse
 import io
@@ -44,7 +45,7 @@ if str(ROOT) not in sys.path:
 
 from common import clock  # noqa: E402
 from tests.load import images as image_pool  # noqa: E402
-from tests.load.procstat import CpuMeter, loadavg  # noqa: E402
+from tests.load.procstat import CpuMeter, loadavg, settle  # noqa: E402
 from tests.load.report import emit, percentiles  # noqa: E402
 
 LOAD_DIR = ROOT / "var" / "load"
@@ -58,7 +59,9 @@ FIRST_SERIAL, LAST_SERIAL = 50001, 99999
 CATEGORY = "integrated_practitioner"
 RAW_BUCKET = "load-raw-s3"
 UPLOAD = "POST /api/v1/package/items/{material_type}/images"
-TARGETS = {"errors": 0, "upload_p99_ms": 500.0, "ratio": 0.3}
+TARGETS = {"errors": 0, "upload_p99_ms": 500.0, "ratio": 0.3,  # issue 14
+           "sign_in_p50_ms": 1000.0, "ratio_issue_27": 0.1}  # issue 27, at 50 candidates
+SIGN_IN = "sign-in: the whole federated flow"  # as locustfile.py names it
 
 
 def log(message):
@@ -154,8 +157,13 @@ def run_locust(args, candidates_file, results_file, meter):
     output = LOAD_DIR / "locust-output.txt"
     with open(output, "w") as sink:
         process = subprocess.run(command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+    # what the journeys queued is worked off before the meter stops (their cost) and
+    # before the raw S3 reference runs (on a machine as quiet as before the load)
+    settle_s = settle(meter)
+    log(f"the services worked off the load's backlog in {settle_s} s")
     elapsed = time.monotonic() - started
     cpu = meter.stop(elapsed)
+    cpu["settle_s"] = settle_s
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu["cpu_s"]["locust (load generator)"] = round(
         (children_after.ru_utime + children_after.ru_stime)
@@ -246,6 +254,7 @@ def summarise(results, raw, args, cpu_load, cpu_raw, conditions):
     errors = sum(results["errors"].values())
     ratio = uploads_per_s / raw["puts_per_s"] if raw and raw["puts_per_s"] else None
     upload_p99 = endpoints.get(UPLOAD, {}).get("p99_ms")
+    sign_in_p50 = endpoints.get(SIGN_IN, {}).get("p50_ms")
     completed = results["journeys"].get("completed", 0)
     return {
         "benchmark": "candidate journey under Locust vs raw S3 puts (tests/load/run.py)",
@@ -269,6 +278,8 @@ def summarise(results, raw, args, cpu_load, cpu_raw, conditions):
             "zero_errors": errors == TARGETS["errors"],
             "upload_p99_under_500_ms": upload_p99 is not None and upload_p99 < TARGETS["upload_p99_ms"],
             "upload_rate_at_least_0.3_raw_s3": ratio is not None and ratio >= TARGETS["ratio"],
+            "sign_in_p50_under_1_s": sign_in_p50 is not None and sign_in_p50 < TARGETS["sign_in_p50_ms"],
+            "upload_rate_at_least_0.1_raw_s3": ratio is not None and ratio >= TARGETS["ratio_issue_27"],
         },
         "conditions": dict(conditions, cpu_during_locust=cpu_load, cpu_during_raw_s3=cpu_raw),
     }
