@@ -137,6 +137,12 @@ def audit(page, output_dir=None, name="axe"):
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
+def assert_accessible(page, output_dir, name):
+    """No serious or critical axe-core violation on the page as it is now."""
+    found = audit(page, output_dir, f"axe-{name}")
+    assert not found, f"axe-core, {name}: {found}"
+
+
 def count_text(page, material_type):
     return card(page, material_type).locator("[data-testid=count]").inner_text().strip()
 

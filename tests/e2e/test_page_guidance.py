@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from common import clock
-from page_helpers import (PHONE, audit, card, choose, consent_on_page, delete, shot, sign_in, upload,
+from page_helpers import (PHONE, assert_accessible, card, choose, consent_on_page, delete, shot, sign_in, upload,
                           wait_count, wait_thumbnails)
 from support import Candidate, candidate, create_candidates, rpc, staff_token, wait_for, wait_until_queued
 
@@ -25,11 +25,6 @@ def people(system):
     summary = create_candidates(system.standin, records)
     assert not summary["errors"], summary
     return {r["registration_number"]: r for r in records}
-
-
-def assert_accessible(page, output_dir, name):
-    found = audit(page, output_dir, f"axe-{name}")
-    assert not found, f"axe-core, {name}: {found}"
 
 
 def submit_colours(page):

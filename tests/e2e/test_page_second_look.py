@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from common import clock
-from page_helpers import (audit, card, choose, consent_on_page, shot, sign_in, upload, wait_count,
+from page_helpers import (assert_accessible, card, choose, consent_on_page, shot, sign_in, upload, wait_count,
                           wait_thumbnails)
 from support import Candidate, candidate, create_candidates, rpc, staff_token, wait_for, wait_until_queued
 from unit.imagefactory import document_jpeg
@@ -40,11 +40,6 @@ def people(system):
     summary = create_candidates(system.standin, records)
     assert not summary["errors"], summary
     return {r["registration_number"]: r for r in records}
-
-
-def assert_accessible(page, output_dir, name):
-    found = audit(page, output_dir, f"axe-{name}")
-    assert not found, f"axe-core, {name}: {found}"
 
 
 def assert_accessible_at_both_sizes(page, output_dir, name):
