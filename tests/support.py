@@ -233,6 +233,18 @@ def wait_until_queued(proxy, package_id, timeout=20, **filters):
              timeout=timeout, message=f"{package_id} in the review queue")
 
 
+def return_by_reviewer(system, package_id, items, site="3204", respond_by=None):
+    """The site's seeded reviewer claims the submitted package once it is queued and
+    returns `items` ([{"material_type", "reason"}]) over RPC, as the staff page would;
+    returns the reviewer's token for what the test has them do next."""
+    reviewer = staff_token(system.config, f"reviewer.{site}", "Review@2026")
+    with rpc(system.config, reviewer) as proxy:
+        wait_until_queued(proxy, package_id, timeout=20)
+        proxy.review.claim(package_id)
+        proxy.review.return_materials(package_id, items=items, respond_by=respond_by)
+    return reviewer
+
+
 # -- a candidate at the system's one origin (tests/e2e/system.py) -----------------------------------
 NOTICE = "2026-1"
 REQUIRED = (("id_card", 2), ("degree_certificate", 1), ("probation_certificate", 1),

@@ -2,7 +2,7 @@
 one type, the candidate replaces it, approval; told by SMS and in-app every time."""
 import requests
 
-from support import bearer, rpc, staff_token, wait_for, wait_until_queued
+from support import bearer, return_by_reviewer, rpc, wait_for
 from unit.imagefactory import document_jpeg
 
 NUMBER = "2026320100002"
@@ -28,12 +28,8 @@ def test_a_candidate_is_returned_one_type_resubmits_is_approved_and_told_each_ti
     assert package["status"] == "submitted"
     package_id = package["package_id"]
 
-    reviewer = staff_token(system.config, "reviewer.3201", "Review@2026")
-    with rpc(system.config, reviewer) as proxy:
-        wait_until_queued(proxy, package_id, timeout=10)
-        proxy.review.claim(package_id)
-        proxy.review.return_materials(package_id, items=[
-            {"material_type": "degree_certificate", "reason": "unclear"}], respond_by="2026-12-20")
+    reviewer = return_by_reviewer(system, package_id, [{"material_type": "degree_certificate", "reason": "unclear"}],
+                                  site="3201", respond_by="2026-12-20")
     wait_for(lambda: call("GET", "/package").json()["status"] == "returned", message="returned")
     degree = next(i for i in call("GET", "/package").json()["items"]
                   if i["material_type"] == "degree_certificate")

@@ -20,7 +20,7 @@ from PIL import Image
 from common import clock
 from page_helpers import (DESKTOP, PHONE, card, choose, consent_on_page, delete, horizontal_overflow,
                           shot, sign_in, upload, wait_count, wait_thumbnails)
-from support import Candidate, rpc, staff_token, wait_for, wait_until_queued
+from support import Candidate, return_by_reviewer, rpc, wait_for
 from unit.imagefactory import (add_noise, defocused, document_image, document_jpeg, jpeg_bytes,
                                with_exif_orientation)
 
@@ -151,12 +151,8 @@ def test_a_returned_type_shows_the_reason_and_deadline_and_alone_unlocks(system,
     number = "2026320400004"
     api, package_id = submit_by_api(system, number)
     respond_by = (clock.beijing_today() + timedelta(days=7)).isoformat()
-    reviewer = staff_token(system.config, "reviewer.3204", "Review@2026")
-    with rpc(system.config, reviewer) as proxy:
-        wait_until_queued(proxy, package_id, timeout=20)
-        proxy.review.claim(package_id)
-        proxy.review.return_materials(package_id, items=[
-            {"material_type": "degree_certificate", "reason": "unclear"}], respond_by=respond_by)
+    reviewer = return_by_reviewer(system, package_id, [{"material_type": "degree_certificate", "reason": "unclear"}],
+                                  respond_by=respond_by)
     wait_for(lambda: api.package()["status"] == "returned", timeout=20, message="returned")
     reason = api.item("degree_certificate")["reason"]
     wait_for(lambda: len(api.call("GET", "/messages").json().get("messages", [])) == 2, timeout=20,

@@ -14,7 +14,7 @@ import pytest
 from common import clock
 from page_helpers import (PHONE, assert_accessible, card, choose, consent_on_page, delete, shot, sign_in, upload,
                           wait_count, wait_thumbnails)
-from support import Candidate, candidate, create_candidates, rpc, staff_token, wait_for, wait_until_queued
+from support import Candidate, candidate, create_candidates, return_by_reviewer, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +50,7 @@ def test_a_returned_type_counts_as_unfinished_until_its_images_are_replaced(syst
     number = "2026320400981"
     api = Candidate(system, number)
     api.fill_required()
-    package_id = api.submit()["package_id"]
-    reviewer = staff_token(system.config, "reviewer.3204", "Review@2026")
-    with rpc(system.config, reviewer) as proxy:
-        wait_until_queued(proxy, package_id, timeout=20)
-        proxy.review.claim(package_id)
-        proxy.review.return_materials(package_id, items=[
-            {"material_type": "id_card", "reason": "unclear"}])
+    return_by_reviewer(system, api.submit()["package_id"], [{"material_type": "id_card", "reason": "unclear"}])
     wait_for(lambda: api.package()["status"] == "returned", timeout=20, message="returned")
 
     page = open_page(PHONE)

@@ -14,7 +14,7 @@ import pytest
 from common import clock
 from page_helpers import (assert_accessible, card, choose, consent_on_page, shot, sign_in, upload, wait_count,
                           wait_thumbnails)
-from support import Candidate, candidate, create_candidates, rpc, staff_token, wait_for, wait_until_queued
+from support import Candidate, candidate, create_candidates, return_by_reviewer, rpc, staff_token, wait_for, wait_until_queued
 from unit.imagefactory import document_jpeg
 
 PHONE_390 = {"width": 390, "height": 844}
@@ -59,12 +59,7 @@ def returned_package(system, n, items, respond_by=None):
     RPC with `items` ([{"material_type", "reason"}]); the candidate's API handle."""
     api = Candidate(system, number(n))
     api.fill_required()
-    package_id = api.submit()["package_id"]
-    reviewer = staff_token(system.config, "reviewer.3204", "Review@2026")
-    with rpc(system.config, reviewer) as proxy:
-        wait_until_queued(proxy, package_id, timeout=20)
-        proxy.review.claim(package_id)
-        proxy.review.return_materials(package_id, items=items, respond_by=respond_by)
+    return_by_reviewer(system, api.submit()["package_id"], items, respond_by=respond_by)
     wait_for(lambda: api.package()["status"] == "returned", timeout=20, message="returned")
     return api
 

@@ -4,7 +4,7 @@ submit, a return, resubmission and approval; and every outcome back on the regis
 system's page (DESIGN §4a: it follows our feed and receives our webhooks). The stand-in's
 pages are Chinese, keyboard- and screen-reader-usable, and pass axe."""
 from page_helpers import PHONE, audit, consent_on_page, delete, provider_sign_in, shot, upload, wait_count
-from support import Candidate, candidate, create_candidates, rpc, staff_token, wait_for, wait_until_queued
+from support import Candidate, candidate, create_candidates, return_by_reviewer, rpc, wait_for
 
 NANJING = "2026320100955"
 
@@ -126,13 +126,9 @@ def test_the_whole_loop_from_the_registration_page_through_review_and_back(syste
     page.get_by_role("button", name="确认提交").click()
     page.locator("section.banner.locked").wait_for()
 
-    reviewer = staff_token(system.config, "reviewer.3201", "Review@2026")
     package_id = Candidate(system, number, consent=False).package()["package_id"]
-    with rpc(system.config, reviewer) as proxy:
-        wait_until_queued(proxy, package_id, timeout=20)
-        proxy.review.claim(package_id)
-        proxy.review.return_materials(package_id, items=[
-            {"material_type": "degree_certificate", "reason": "unclear"}], respond_by="2026-12-31")
+    reviewer = return_by_reviewer(system, package_id, [{"material_type": "degree_certificate", "reason": "unclear"}],
+                                  site="3201", respond_by="2026-12-31")
     page.locator("[data-testid=status]").filter(has_text="已退回待补正").wait_for(timeout=10_000)
     delete(page, "degree_certificate")
     upload(page, "degree_certificate", images[5])
