@@ -153,6 +153,35 @@ def test_a_rejection_needs_a_second_reviewer_never_the_first(system, packages, s
     assert api.package()["feedback"]["reason"] == "学历不符合报考条件"
 
 
+def test_an_earlier_filters_late_answer_never_replaces_the_queue_of_the_filter_chosen_since(
+        system, packages, staff_page):
+    """CI on a loaded machine: the first page's answer came back after the filter's, and
+    the queue showed the unfiltered page under the chosen filter."""
+    _, nanjing = packages[NANJING]
+    _, changzhou = packages[OTHER_3204]
+    page = staff_page()
+    staff_sign_in(page, system.url, "reviewer.32")
+    queue_row(page, changzhou).wait_for()
+    held = []
+
+    def hold_the_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)  # answered only after the next request's answer is drawn
+
+    page.route("**/rpc/review/list_queue", hold_the_first)
+    with page.expect_request(lambda r: r.url.endswith("/rpc/review/list_queue")):
+        page.get_by_label("考点", exact=True).select_option("3204")
+    choose_filter(page, "考点", "3201")
+    assert len(held) == 1
+    queue_row(page, nanjing).wait_for()
+    with page.expect_response(lambda r: r.url.endswith("/rpc/review/list_queue")):
+        held[0].continue_()
+    page.wait_for_timeout(500)  # for the late answer to be drawn, if it were
+    assert queue_row(page, nanjing).count() == 1 and queue_row(page, changzhou).count() == 0
+
+
 def test_a_3201_reviewer_never_sees_a_3204_package_in_the_queue_or_the_case(system, packages, staff_page,
                                                                           output_dir):
     _, nanjing = packages[NANJING]

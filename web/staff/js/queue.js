@@ -151,18 +151,23 @@ export async function render(root, { who, navigate }) {
     }
   }
 
+  // Answers can come back out of order (the first page's, then a filter changed at once):
+  // only the latest request's answer is drawn, never an older one over it.
+  let latestPage = 0;
   async function loadPage() {
     const after = state.cursors[state.cursors.length - 1];
+    const asked = ++latestPage;
     if (!rows.childElementCount) status.textContent = '加载中…';
     try {
       const page = await call('review', 'list_queue', after ? { ...filters(), after } : filters());
+      if (asked !== latestPage) return;
       redraw(rows, page.items, draw, '没有符合条件的待审材料');
       status.textContent = `第 ${state.cursors.length} 页，本页 ${page.items.length} 个`;
       prev.disabled = state.cursors.length <= 1;
       next.disabled = !page.next;
       next.onclick = () => { state.cursors.push(page.next); loadPage(); };
     } catch (e) {
-      status.textContent = e.message;
+      if (asked === latestPage) status.textContent = e.message;
     }
   }
 
