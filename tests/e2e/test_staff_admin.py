@@ -99,6 +99,7 @@ def test_the_category_grid_and_its_history_name_every_category_as_the_catalogue_
     page = admin_page()
     open_screen(page, system, "region")
     grid = page.locator("table.categories tbody th")
+    grid.first.wait_for()  # drawn once the region and the catalogue have both answered
     assert grid.all_inner_texts() == list(categories.NAMES.values())
     box = page.get_by_label(f"中医执业医师须上传{extra['name']}")
     ticked = not box.is_checked()
@@ -135,34 +136,6 @@ def decide_three_at_3201(system, admin):
     reviewer.call("review", "return_materials", package_id=ids[2], items=[
         {"material_type": "id_card", "reason": "unclear"}, {"material_type": "degree_certificate", "reason": "expired"}])
     return ids
-
-
-def test_a_late_answer_for_an_earlier_period_never_replaces_the_overview_of_the_period_chosen(
-        system, admin_page):
-    """The queue's out-of-order answers (test_staff_review) on the overview: the period
-    chosen last is the one drawn, whichever answer comes back last."""
-    page = admin_page("admin.3201")
-    open_screen(page, system, "overview")
-    page.locator("[data-testid=chart-daily] canvas").wait_for()
-    held = []
-
-    def hold_the_first(route):
-        if held:
-            route.continue_()
-        else:
-            held.append(route)  # answered only after the next request's answer is drawn
-
-    page.route("**/rpc/review/overview", hold_the_first)
-    with page.expect_request(lambda r: r.url.endswith("/rpc/review/overview")):
-        page.get_by_label("时间").select_option("7")
-    with page.expect_response(lambda r: r.url.endswith("/rpc/review/overview")):
-        page.get_by_label("时间").select_option("30")
-    assert len(held) == 1
-    wait_for(lambda: len(chart_option(page, "daily")["xAxis"]) == 30, timeout=10, message="30 days drawn")
-    with page.expect_response(lambda r: r.url.endswith("/rpc/review/overview")):
-        held[0].continue_()
-    page.wait_for_timeout(500)  # for the late answer to be drawn, if it were
-    assert len(chart_option(page, "daily")["xAxis"]) == 30
 
 
 def test_the_overview_charts_render_with_the_right_totals(system, admin, admin_page, output_dir):

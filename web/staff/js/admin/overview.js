@@ -116,21 +116,17 @@ export async function render(root, { who, refresh }) {
     note.box, body, sites.length ? exportPanel(sites, region, who, note, names.statuses) : null);
 
   const charts = [];
-  // A site or period changed while an answer was on its way: draw only the latest's.
-  let latest = 0;
   async function load() {
     const args = { days: Number(days.value) };
     if (site.value) args.site = site.value;
     else if (region) args.region = region;
-    const asked = ++latest;
     let view;
     try {
       view = await call('review', 'overview', args);
     } catch (e) {
-      if (asked === latest) note.show('error', e.message);
+      note.show('error', e.message);
       return;
     }
-    if (asked !== latest) return;
     charts.splice(0).forEach((c) => c.dispose());
     const status = chartBox('status', '各考点材料包状态', `各考点材料包数：${view.sites.map((s) => `${s.site} 共 ${s.total}`).join('，') || '无'}`);
     const daily = chartBox('daily', '每日提交与审核', `近 ${view.days.length} 天提交 ${view.totals.submitted}，审核 ${view.totals.decided}`);
